@@ -1,0 +1,148 @@
+//! The CRM records around opportunities: accounts, contacts, leads, activities and targets.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Period;
+use crate::ids::{
+    AccountId, ActivityId, ContactId, LeadId, OpportunityId, TargetId, TeamId, UserId,
+};
+use crate::money::Money;
+use crate::text::{Email, Label, Name, WebDomain};
+
+text_enum! {
+    /// Company size by head count.
+    pub enum EmployeeBand {
+        From1To10 = "1-10",
+        From11To50 = "11-50",
+        From51To200 = "51-200",
+        From201To500 = "201-500",
+        From501To1000 = "501-1000",
+        From1001To5000 = "1001-5000",
+        From5001To10000 = "5001-10000",
+        Over10000 = "10001+",
+    }
+}
+
+text_enum! {
+    /// How much account coverage a company gets: tier 1 is named, strategic coverage.
+    pub enum Tier {
+        Tier1 = "tier_1",
+        Tier2 = "tier_2",
+        Tier3 = "tier_3",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: Name,
+    /// Normalised web domain; two accounts with the same domain are likely duplicates.
+    pub domain: Option<WebDomain>,
+    pub industry: Option<Label>,
+    pub employee_band: Option<EmployeeBand>,
+    pub region: Option<Label>,
+    pub segment: Option<Label>,
+    pub tier: Option<Tier>,
+    pub owner_id: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+}
+
+text_enum! {
+    /// The part a person plays in the customer's buying decision.
+    pub enum BuyingRole {
+        EconomicBuyer = "economic_buyer",
+        Champion = "champion",
+        DecisionMaker = "decision_maker",
+        Signer = "signer",
+        Blocker = "blocker",
+        Influencer = "influencer",
+        Procurement = "procurement",
+        Legal = "legal",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub account_id: AccountId,
+    pub name: Name,
+    pub email: Option<Email>,
+    pub title: Option<Label>,
+    pub buying_role: Option<BuyingRole>,
+    pub created_at: DateTime<Utc>,
+}
+
+text_enum! {
+    /// Where a lead is on the way to becoming qualified pipeline.
+    pub enum LeadStatus {
+        New = "new",
+        Working = "working",
+        /// Marketing qualified.
+        Mql = "mql",
+        /// Sales qualified.
+        Sql = "sql",
+        /// Sales accepted: converted into an opportunity at the qualified stage.
+        Sal = "sal",
+        Disqualified = "disqualified",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: LeadId,
+    pub name: Name,
+    pub email: Option<Email>,
+    pub company: Option<Name>,
+    pub source: Option<Label>,
+    pub status: LeadStatus,
+    pub owner_id: Option<UserId>,
+    pub account_id: Option<AccountId>,
+    /// The opportunity the lead became when sales accepted it.
+    pub opportunity_id: Option<OpportunityId>,
+    pub created_at: DateTime<Utc>,
+}
+
+text_enum! {
+    pub enum ActivityKind {
+        Call = "call",
+        Email = "email",
+        Meeting = "meeting",
+        Note = "note",
+    }
+}
+
+/// Something a seller did with or about a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub kind: ActivityKind,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: UserId,
+    pub account_id: Option<AccountId>,
+    pub contact_id: Option<ContactId>,
+    pub lead_id: Option<LeadId>,
+    pub opportunity_id: Option<OpportunityId>,
+    pub subject: Name,
+    /// What came of it: `connected`, `no answer`, `meeting booked`…
+    pub outcome: Option<Label>,
+}
+
+/// Whose number a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum TargetOwner {
+    User(UserId),
+    Team(TeamId),
+    /// The whole company's plan.
+    Workspace,
+}
+
+/// A quota or plan number for one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub id: TargetId,
+    pub owner: TargetOwner,
+    pub period: Period,
+    pub amount: Money,
+}

@@ -1,0 +1,18 @@
+//! pipewise's domain: the records of a sales organisation, the sales process, the
+//! opportunity event log and the rules that decide every change.
+//!
+//! This crate is pure: no I/O, no async, no database or HTTP types. Storage and transport
+//! are adapters around it (see `ARCHITECTURE.md`).
+
+#[macro_use]
+mod text_enum;
+
+pub mod calendar;
+pub mod crm;
+pub mod ids;
+pub mod money;
+pub mod opportunity;
+pub mod org;
+pub mod process;
+pub mod text;
+pub mod validation;
