@@ -14,5 +14,7 @@ pub mod money;
 pub mod opportunity;
 pub mod org;
 pub mod process;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 pub mod validation;

@@ -48,12 +48,12 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// A group of sellers working one segment or territory. Who manages whom is given by users'
+/// manager links, not by teams.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     pub id: TeamId,
     pub name: Name,
-    /// The manager who owns the team's number.
-    pub manager_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 

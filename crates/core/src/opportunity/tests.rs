@@ -1,6 +1,8 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
 
+use crate::testing::any_command;
+
 use super::*;
 use crate::ids::{AccountId, OpportunityId, UserId};
 use crate::money::{Currency, Money};
@@ -463,39 +465,14 @@ mod draft {
     }
 }
 
-/// Any command the rules allow: the property tests feed random ones and skip refusals.
-fn any_command() -> impl Strategy<Value = Command> {
-    let process = Process::default_enterprise();
-    let stages: Vec<StageKey> = process.stages().iter().map(|s| s.key.clone()).collect();
-    let stage = proptest::sample::select(stages);
-    let date = (0i64..400).prop_map(|d| day("2026-01-01") + Duration::days(d));
-    let reason = proptest::option::of(Just(note("Buyer confirmed in writing")));
-    let amount = proptest::option::of(
-        (
-            0i64..10_000_000,
-            prop_oneof![Just(Currency::USD), Just(Currency::EUR)],
-        )
-            .prop_map(|(minor, currency)| Money::new(minor, currency)),
-    );
-    let loss_type = proptest::sample::select(LossType::ALL.to_vec());
-    let competitor = proptest::option::of(Just(Label::parse("Initech").unwrap()));
-    let category = proptest::option::of(proptest::sample::select(ForecastCategory::ALL.to_vec()));
-    prop_oneof![
-        4 => (stage.clone(), reason.clone()).prop_map(|(to, reason)| Command::MoveStage { to, reason, next_step: None }),
-        2 => amount.prop_map(Command::ChangeAmount),
-        2 => date.clone().prop_map(Command::ChangeCloseDate),
-        1 => (category, reason.clone()).prop_map(|(to, reason)| Command::OverrideCategory { to, reason }),
-        1 => prop_oneof![Just(rep()), Just(manager())].prop_map(Command::ChangeOwner),
-        1 => date.clone().prop_map(|on| Command::CloseWon { on }),
-        1 => (date.clone(), loss_type, competitor).prop_map(|(on, loss_type, competitor)| Command::CloseLost { on, loss_type, reason: None, competitor }),
-        1 => (proptest::option::of(stage), date).prop_map(|(stage, close_date)| Command::Reopen { stage, close_date, reason: note("Buyer came back") }),
-        1 => proptest::option::of(Just(Label::parse("Enterprise").unwrap())).prop_map(|s| Command::ChangeField(FieldChange::Segment(s))),
-    ]
-}
-
 proptest! {
     #[test]
-    fn replaying_the_log_reproduces_the_state(commands in proptest::collection::vec(any_command(), 0..40)) {
+    fn replaying_the_log_reproduces_the_state(
+        commands in proptest::collection::vec(
+            any_command(&Process::default_enterprise(), vec![rep(), manager()], vec![]),
+            0..40,
+        )
+    ) {
         let process = Process::default_enterprise();
         let first = open(OpportunityId::generate(), created(), &process, Stamp::now(rep(), t0())).unwrap();
         let mut state = first.state;

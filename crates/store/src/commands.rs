@@ -1,0 +1,158 @@
+//! Running commands against stored opportunities: load the state, let the domain decide,
+//! store the outcome. Every surface that changes a deal goes through here, so the rules in
+//! `pipewise_core::opportunity` are applied the same way everywhere.
+
+use pipewise_core::ids::{AccountId, OpportunityId, UserId};
+use pipewise_core::opportunity::{
+    self, Command, CommandError, FieldChange, Opportunity, OpportunityDraft, Stamp,
+};
+use pipewise_core::org::Workspace;
+use pipewise_core::process::Process;
+use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+
+use crate::{Store, StoreError};
+
+/// How often a command without an expected version is decided again after another writer
+/// changed the deal first.
+const CONFLICT_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandFailed {
+    /// The rules refused the command; nothing was written.
+    #[error(transparent)]
+    Refused(#[from] CommandError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<FieldErrors> for CommandFailed {
+    fn from(errors: FieldErrors) -> Self {
+        CommandFailed::Refused(CommandError::Invalid(errors))
+    }
+}
+
+/// Opens a new opportunity from a draft: checks every field, checks that the account and the
+/// people it names belong to the workspace, then stores the deal and its created event.
+pub async fn create_opportunity(
+    store: &dyn Store,
+    workspace: &Workspace,
+    process: &Process,
+    draft: &OpportunityDraft,
+    stamp: Stamp,
+) -> Result<Opportunity, CommandFailed> {
+    let created = draft.validate(process, workspace.corporate_currency)?;
+    let mut references = References::new(store, workspace);
+    references.account("account_id", created.account_id).await?;
+    references.user("owner_id", created.owner_id).await?;
+    if let Some(next) = &created.next_step {
+        references.user("next_step_owner_id", next.owner_id).await?;
+    }
+    references.finish()?;
+    let recorded = opportunity::open(OpportunityId::generate(), created, process, stamp)?;
+    store.record(workspace.id, &recorded).await?;
+    Ok(recorded.state)
+}
+
+/// Runs `command` on a stored opportunity. With `expected_version`, refuses with
+/// [`StoreError::VersionConflict`] if the deal has changed since the caller read it; without
+/// one, a concurrent change makes the command be decided again on the new state.
+pub async fn execute(
+    store: &dyn Store,
+    workspace: &Workspace,
+    process: &Process,
+    id: OpportunityId,
+    expected_version: Option<u32>,
+    command: Command,
+    stamp: Stamp,
+) -> Result<Opportunity, CommandFailed> {
+    check_references(store, workspace, &command).await?;
+    let mut attempt = 1;
+    loop {
+        let current = store.opportunity(workspace.id, id).await?;
+        if let Some(expected) = expected_version.filter(|v| *v != current.version) {
+            tracing::debug!(%id, expected, current = current.version, "stale version");
+            return Err(StoreError::VersionConflict {
+                current: current.version,
+            }
+            .into());
+        }
+        let recorded = opportunity::execute(&current, command.clone(), process, stamp)?;
+        match store.record(workspace.id, &recorded).await {
+            Err(StoreError::VersionConflict { .. })
+                if expected_version.is_none() && attempt < CONFLICT_ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into()),
+            Ok(()) => return Ok(recorded.state),
+        }
+    }
+}
+
+async fn check_references(
+    store: &dyn Store,
+    workspace: &Workspace,
+    command: &Command,
+) -> Result<(), CommandFailed> {
+    let mut references = References::new(store, workspace);
+    match command {
+        Command::ChangeOwner(owner) => references.user("owner_id", *owner).await?,
+        Command::MoveStage {
+            next_step: Some(next),
+            ..
+        }
+        | Command::ChangeField(FieldChange::NextStep(Some(next))) => {
+            references.user("next_step_owner_id", next.owner_id).await?;
+        }
+        Command::ChangeField(FieldChange::Account(account)) => {
+            references.account("account_id", *account).await?;
+        }
+        _ => {}
+    }
+    references.finish()
+}
+
+/// Collects references to records that are not in the workspace, as field errors.
+struct References<'a> {
+    store: &'a dyn Store,
+    workspace: &'a Workspace,
+    missing: Fields,
+}
+
+impl<'a> References<'a> {
+    fn new(store: &'a dyn Store, workspace: &'a Workspace) -> Self {
+        Self {
+            store,
+            workspace,
+            missing: Fields::default(),
+        }
+    }
+
+    async fn user(&mut self, field: &str, id: UserId) -> Result<(), StoreError> {
+        match self.store.user(self.workspace.id, id).await {
+            Err(StoreError::NotFound { .. }) => {
+                let expected = format!("a user of workspace {}", self.workspace.slug);
+                self.missing
+                    .push(InvalidValue::new(&id.to_string(), expected).at(field));
+                Ok(())
+            }
+            other => other.map(drop),
+        }
+    }
+
+    async fn account(&mut self, field: &str, id: AccountId) -> Result<(), StoreError> {
+        match self.store.account(self.workspace.id, id).await {
+            Err(StoreError::NotFound { .. }) => {
+                let expected = format!("an account of workspace {}", self.workspace.slug);
+                self.missing
+                    .push(InvalidValue::new(&id.to_string(), expected).at(field));
+                Ok(())
+            }
+            other => other.map(drop),
+        }
+    }
+
+    fn finish(self) -> Result<(), CommandFailed> {
+        Ok(self.missing.finish()?)
+    }
+}

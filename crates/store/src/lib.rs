@@ -1,0 +1,183 @@
+//! pipewise's persistence. One [`Store`] trait taking and returning domain types, with two
+//! implementations sharing one body of SQL: SQLite (embedded, the default) and PostgreSQL.
+//!
+//! Writes of an opportunity's state and its events happen in one transaction, so the event log
+//! and the current state can never disagree. Every method takes the workspace id and every
+//! query filters on it.
+
+pub mod commands;
+mod db_time;
+mod error;
+mod event_codec;
+pub mod integrity;
+mod postgres;
+mod retry;
+mod rows;
+mod sql_store;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+use pipewise_core::crm::{Account, Activity, Contact, Lead, Target};
+use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
+use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
+use pipewise_core::org::{Team, User, Workspace};
+use pipewise_core::text::Slug;
+
+pub use error::StoreError;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// New records written together by [`Store::write_batch`]: all of them, or none.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub teams: Vec<Team>,
+    pub users: Vec<User>,
+    pub accounts: Vec<Account>,
+    pub contacts: Vec<Contact>,
+    /// New opportunities with their full event history.
+    pub opportunities: Vec<Recorded>,
+    pub leads: Vec<Lead>,
+    pub activities: Vec<Activity>,
+    pub targets: Vec<Target>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.teams.is_empty()
+            && self.users.is_empty()
+            && self.accounts.is_empty()
+            && self.contacts.is_empty()
+            && self.opportunities.is_empty()
+            && self.leads.is_empty()
+            && self.activities.is_empty()
+            && self.targets.is_empty()
+    }
+}
+
+/// One page of a list ordered by id (which is creation order, ids being UUIDv7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Start after this id; `None` for the first page.
+    pub after: Option<OpportunityId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Where the next page starts, if there is one.
+    pub next_after: Option<OpportunityId>,
+}
+
+/// How many records of each kind a workspace holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub teams: u64,
+    pub users: u64,
+    pub accounts: u64,
+    pub contacts: u64,
+    pub opportunities: u64,
+    pub opportunity_events: u64,
+    pub leads: u64,
+    pub activities: u64,
+    pub targets: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The kind of database and where it is, for logs and messages (never the password).
+    fn describe(&self) -> String;
+
+    async fn create_workspace(&self, workspace: &Workspace) -> Result<()>;
+    async fn workspace(&self, slug: &Slug) -> Result<Workspace>;
+    async fn workspaces(&self) -> Result<Vec<Workspace>>;
+    /// Removes a workspace and everything in it, in one transaction.
+    async fn delete_workspace(&self, workspace: WorkspaceId) -> Result<()>;
+
+    /// Writes new records in one transaction: all of them or, on any error, none.
+    async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()>;
+
+    async fn users(&self, workspace: WorkspaceId) -> Result<Vec<User>>;
+    async fn user(&self, workspace: WorkspaceId, id: UserId) -> Result<User>;
+    async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account>;
+
+    async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity>;
+    async fn opportunities(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+    ) -> Result<Page<Opportunity>>;
+    /// An opportunity's events in order.
+    async fn opportunity_events(
+        &self,
+        workspace: WorkspaceId,
+        id: OpportunityId,
+    ) -> Result<Vec<OpportunityEvent>>;
+    /// Stores the outcome of one command: the new state and its events, in one transaction.
+    /// Refused with [`StoreError::VersionConflict`] if the opportunity changed since the state
+    /// the command was decided on.
+    async fn record(&self, workspace: WorkspaceId, recorded: &Recorded) -> Result<()>;
+
+    /// Every opportunity of a workspace, in id order, streamed.
+    fn all_opportunities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Opportunity>>;
+    /// Every event of a workspace, by opportunity id then sequence, streamed.
+    fn event_log(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<OpportunityEvent>>;
+
+    async fn counts(&self, workspace: WorkspaceId) -> Result<Counts>;
+}
+
+/// Opens the database a URL names and brings its schema up to date:
+/// `sqlite://path/to/file.db` (created if missing) or `postgres://user@host/db`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl {
+            url: redact_password(url),
+            detail: "use sqlite://FILE or postgres://USER@HOST/DATABASE",
+        })
+    }
+}
+
+/// A database URL with any password replaced by `***`, safe to print.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_password("postgres://ana:s3cret@db.internal:5432/pipewise"),
+            "postgres://ana:***@db.internal:5432/pipewise"
+        );
+        assert_eq!(
+            redact_password("postgres://ana@db/pw"),
+            "postgres://ana@db/pw"
+        );
+        assert_eq!(
+            redact_password("sqlite://pipewise.db"),
+            "sqlite://pipewise.db"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! Rows as the database returns them, and their conversion back into domain types. Stored
+//! values were validated on the way in; one that no longer parses is reported as corrupt.
+
+use chrono::NaiveDate;
+use pipewise_core::calendar::FiscalCalendar;
+use pipewise_core::crm::Account;
+use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
+use pipewise_core::money::{Currency, Money};
+use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
+use pipewise_core::org::{User, Workspace};
+use pipewise_core::process::ProcessVersion;
+use pipewise_core::text::{Email, Label, Name, Note, Slug, WebDomain};
+use pipewise_core::validation::InvalidValue;
+use serde_json::value::RawValue;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::db_time::DbTime;
+use crate::event_codec::decode_change;
+
+/// Parses one stored column, naming the table and row if it no longer parses.
+struct Parser {
+    table: &'static str,
+    key: String,
+}
+
+impl Parser {
+    fn new(table: &'static str, key: impl ToString) -> Self {
+        Self {
+            table,
+            key: key.to_string(),
+        }
+    }
+
+    fn corrupt(&self, column: &str, detail: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt {
+            table: self.table,
+            key: self.key.clone(),
+            detail: format!("{column}: {detail}"),
+        }
+    }
+
+    fn value<T>(&self, column: &str, parsed: Result<T, InvalidValue>) -> Result<T, StoreError> {
+        parsed.map_err(|e| self.corrupt(column, e))
+    }
+
+    fn optional<T>(
+        &self,
+        column: &str,
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, InvalidValue>,
+    ) -> Result<Option<T>, StoreError> {
+        raw.map(parse)
+            .transpose()
+            .map_err(|e| self.corrupt(column, e))
+    }
+
+    fn count(&self, column: &str, raw: i64) -> Result<u32, StoreError> {
+        u32::try_from(raw).map_err(|_| self.corrupt(column, format!("{raw} is out of range")))
+    }
+
+    fn money(
+        &self,
+        minor: Option<i64>,
+        currency: Option<&str>,
+    ) -> Result<Option<Money>, StoreError> {
+        match (minor, currency) {
+            (None, None) => Ok(None),
+            (Some(minor), Some(code)) => {
+                let currency: Currency = self.value("currency", code.parse())?;
+                Ok(Some(Money::new(minor, currency)))
+            }
+            _ => Err(self.corrupt(
+                "amount_minor",
+                "amount and currency must both be set or both empty",
+            )),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WorkspaceRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    corporate_currency: String,
+    fiscal_year_start_month: i64,
+    created_at: DbTime,
+}
+
+impl TryFrom<WorkspaceRow> for Workspace {
+    type Error = StoreError;
+
+    fn try_from(row: WorkspaceRow) -> Result<Self, StoreError> {
+        let p = Parser::new("workspaces", row.id);
+        let month = p.count("fiscal_year_start_month", row.fiscal_year_start_month)?;
+        Ok(Workspace {
+            id: WorkspaceId::from_uuid(row.id),
+            slug: p.value("slug", Slug::parse(&row.slug))?,
+            name: p.value("name", Name::parse(&row.name))?,
+            corporate_currency: p.value("corporate_currency", row.corporate_currency.parse())?,
+            fiscal_calendar: p.value(
+                "fiscal_year_start_month",
+                FiscalCalendar::starting_in(month),
+            )?,
+            created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    name: String,
+    email: String,
+    role: String,
+    manager_id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    created_at: DbTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        let p = Parser::new("users", row.id);
+        Ok(User {
+            id: UserId::from_uuid(row.id),
+            name: p.value("name", Name::parse(&row.name))?,
+            email: p.value("email", Email::parse(&row.email))?,
+            role: p.value("role", row.role.parse())?,
+            manager_id: row.manager_id.map(UserId::from_uuid),
+            team_id: row.team_id.map(Into::into),
+            created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: Uuid,
+    name: String,
+    domain: Option<String>,
+    industry: Option<String>,
+    employee_band: Option<String>,
+    region: Option<String>,
+    segment: Option<String>,
+    tier: Option<String>,
+    owner_id: Option<Uuid>,
+    created_at: DbTime,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+
+    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+        let p = Parser::new("accounts", row.id);
+        Ok(Account {
+            id: AccountId::from_uuid(row.id),
+            name: p.value("name", Name::parse(&row.name))?,
+            domain: p.optional("domain", row.domain.as_deref(), WebDomain::parse)?,
+            industry: p.optional("industry", row.industry.as_deref(), Label::parse)?,
+            employee_band: p.optional("employee_band", row.employee_band.as_deref(), str::parse)?,
+            region: p.optional("region", row.region.as_deref(), Label::parse)?,
+            segment: p.optional("segment", row.segment.as_deref(), Label::parse)?,
+            tier: p.optional("tier", row.tier.as_deref(), str::parse)?,
+            owner_id: row.owner_id.map(UserId::from_uuid),
+            created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OpportunityRow {
+    id: Uuid,
+    version: i64,
+    name: String,
+    account_id: Uuid,
+    owner_id: Uuid,
+    process: String,
+    stage: String,
+    status: String,
+    amount_minor: Option<i64>,
+    currency: Option<String>,
+    close_date: NaiveDate,
+    category_override: Option<String>,
+    category_override_reason: Option<String>,
+    source: Option<String>,
+    segment: Option<String>,
+    competitor: Option<String>,
+    next_step: Option<String>,
+    next_step_owner_id: Option<Uuid>,
+    next_step_due: Option<NaiveDate>,
+    loss_type: Option<String>,
+    loss_reason: Option<String>,
+    created_at: DbTime,
+    updated_at: DbTime,
+}
+
+impl TryFrom<OpportunityRow> for Opportunity {
+    type Error = StoreError;
+
+    fn try_from(row: OpportunityRow) -> Result<Self, StoreError> {
+        let p = Parser::new("opportunities", row.id);
+        let category_override = match (row.category_override, row.category_override_reason) {
+            (Some(category), Some(reason)) => Some(CategoryOverride {
+                category: p.value("category_override", category.parse())?,
+                reason: p.value("category_override_reason", Note::parse(&reason))?,
+            }),
+            (None, None) => None,
+            _ => return Err(p.corrupt("category_override", "category and reason must both be set")),
+        };
+        let next_step = match (row.next_step, row.next_step_owner_id, row.next_step_due) {
+            (Some(text), Some(owner), Some(due)) => Some(NextStep {
+                text: p.value("next_step", Note::parse(&text))?,
+                owner_id: UserId::from_uuid(owner),
+                due,
+            }),
+            (None, None, None) => None,
+            _ => return Err(p.corrupt("next_step", "text, owner and due date must all be set")),
+        };
+        let loss = match row.loss_type {
+            Some(loss_type) => Some(Loss {
+                loss_type: p.value("loss_type", loss_type.parse())?,
+                reason: p.optional("loss_reason", row.loss_reason.as_deref(), Note::parse)?,
+            }),
+            None => None,
+        };
+        Ok(Opportunity {
+            id: OpportunityId::from_uuid(row.id),
+            version: p.count("version", row.version)?,
+            name: p.value("name", Name::parse(&row.name))?,
+            account_id: AccountId::from_uuid(row.account_id),
+            owner_id: UserId::from_uuid(row.owner_id),
+            process: p.value("process", row.process.parse())?,
+            stage: p.value("stage", row.stage.parse())?,
+            status: p.value("status", row.status.parse())?,
+            amount: p.money(row.amount_minor, row.currency.as_deref())?,
+            close_date: row.close_date,
+            category_override,
+            source: p.optional("source", row.source.as_deref(), Label::parse)?,
+            segment: p.optional("segment", row.segment.as_deref(), Label::parse)?,
+            competitor: p.optional("competitor", row.competitor.as_deref(), Label::parse)?,
+            next_step,
+            loss,
+            created_at: row.created_at.0,
+            updated_at: row.updated_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    opportunity_id: Uuid,
+    seq: i64,
+    kind: String,
+    actor_id: Uuid,
+    effective_at: DbTime,
+    recorded_at: DbTime,
+    process_version: i64,
+    data: Json<Box<RawValue>>,
+}
+
+impl TryFrom<EventRow> for OpportunityEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let p = Parser::new(
+            "opportunity_events",
+            format!("{}#{}", row.opportunity_id, row.seq),
+        );
+        Ok(OpportunityEvent {
+            opportunity_id: OpportunityId::from_uuid(row.opportunity_id),
+            seq: p.count("seq", row.seq)?,
+            actor_id: UserId::from_uuid(row.actor_id),
+            effective_at: row.effective_at.0,
+            recorded_at: row.recorded_at.0,
+            process_version: ProcessVersion(p.count("process_version", row.process_version)?),
+            change: decode_change(&row.kind, row.data.0.get()).map_err(|e| p.corrupt("data", e))?,
+        })
+    }
+}

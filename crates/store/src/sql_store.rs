@@ -1,0 +1,530 @@
+//! The SQL shared by both backends. sqlx cannot abstract over databases without a page of
+//! trait bounds on every function, so [`impl_store!`] stamps out the [`Store`] implementation
+//! for each concrete backend from this one body. SQL that differs lives in the migrations, not
+//! here: both backends accept `$n` placeholders, row values and `ON CONFLICT`.
+//!
+//! [`Store`]: crate::Store
+
+/// Most bind parameters in one statement: under SQLite's limit (32,766) and PostgreSQL's (65,535).
+pub(crate) const MAX_BIND_PARAMS: usize = 30_000;
+
+// Column lists as macros so queries can be assembled with `concat!` into `&'static str`s.
+
+macro_rules! opportunity_columns {
+    () => {
+        "id, version, name, account_id, owner_id, process, stage, status, amount_minor, \
+         currency, close_date, category_override, category_override_reason, source, segment, \
+         competitor, next_step, next_step_owner_id, next_step_due, loss_type, loss_reason, \
+         created_at, updated_at"
+    };
+}
+
+macro_rules! event_columns {
+    () => {
+        "opportunity_id, seq, kind, actor_id, effective_at, recorded_at, process_version, data"
+    };
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, name, email, role, manager_id, team_id, created_at"
+    };
+}
+
+macro_rules! account_columns {
+    () => {
+        "id, name, domain, industry, employee_band, region, segment, tier, owner_id, created_at"
+    };
+}
+
+/// Tables of a workspace, children before parents, for deletion.
+pub(crate) const WORKSPACE_TABLES: [&str; 9] = [
+    "activities",
+    "leads",
+    "opportunity_events",
+    "opportunities",
+    "targets",
+    "contacts",
+    "accounts",
+    "users",
+    "teams",
+];
+
+macro_rules! impl_store {
+    ($store:ty, $db:ty) => {
+        use async_trait::async_trait;
+        use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+        use pipewise_core::crm::{Account, Activity, Contact, Lead, Target, TargetOwner};
+        use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
+        use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
+        use pipewise_core::org::{Team, User, Workspace};
+        use pipewise_core::text::Slug;
+        use sqlx::query_builder::Separated;
+        use sqlx::types::Json;
+        use sqlx::{QueryBuilder, Transaction};
+        use uuid::Uuid;
+
+        use crate::db_time::DbTime;
+        use crate::event_codec::EventData;
+        use crate::retry::retrying;
+        use crate::rows::{AccountRow, EventRow, OpportunityRow, UserRow, WorkspaceRow};
+        use crate::sql_store::{
+            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, event_columns,
+            opportunity_columns, user_columns,
+        };
+        use crate::{Batch, Counts, Page, PageRequest, Result, Store, StoreError};
+
+        type Tx = Transaction<'static, $db>;
+
+        /// Inserts `items` with as few statements as the bind-parameter limit allows.
+        async fn insert_all<'a, T>(
+            tx: &mut Tx,
+            head: &str,
+            columns: usize,
+            items: &'a [T],
+            mut bind: impl FnMut(&mut Separated<'_, 'a, $db, &'static str>, &'a T),
+        ) -> Result<()> {
+            for chunk in items.chunks(MAX_BIND_PARAMS / columns) {
+                let mut query = QueryBuilder::<$db>::new(head);
+                query.push_values(chunk, |mut row, item| bind(&mut row, item));
+                query.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        fn bind_opportunity<'a>(
+            row: &mut Separated<'_, 'a, $db, &'static str>,
+            workspace: Uuid,
+            opp: &'a Opportunity,
+        ) {
+            let next = opp.next_step.as_ref();
+            let override_ = opp.category_override.as_ref();
+            let loss = opp.loss.as_ref();
+            row.push_bind(workspace)
+                .push_bind(opp.id.as_uuid())
+                .push_bind(i64::from(opp.version))
+                .push_bind(opp.name.as_str())
+                .push_bind(opp.account_id.as_uuid())
+                .push_bind(opp.owner_id.as_uuid())
+                .push_bind(opp.process.as_str())
+                .push_bind(opp.stage.as_str())
+                .push_bind(opp.status.as_str())
+                .push_bind(opp.amount.map(|m| m.minor))
+                .push_bind(opp.amount.map(|m| m.currency.code().to_owned()))
+                .push_bind(opp.close_date)
+                .push_bind(override_.map(|o| o.category.as_str()))
+                .push_bind(override_.map(|o| o.reason.as_str()))
+                .push_bind(opp.source.as_ref().map(|v| v.as_str()))
+                .push_bind(opp.segment.as_ref().map(|v| v.as_str()))
+                .push_bind(opp.competitor.as_ref().map(|v| v.as_str()))
+                .push_bind(next.map(|n| n.text.as_str()))
+                .push_bind(next.map(|n| n.owner_id.as_uuid()))
+                .push_bind(next.map(|n| n.due))
+                .push_bind(loss.map(|l| l.loss_type.as_str()))
+                .push_bind(loss.and_then(|l| l.reason.as_ref()).map(|r| r.as_str()))
+                .push_bind(DbTime(opp.created_at))
+                .push_bind(DbTime(opp.updated_at));
+        }
+
+        async fn insert_events(tx: &mut Tx, workspace: Uuid, events: &[&OpportunityEvent]) -> Result<()> {
+            const HEAD: &str = concat!("INSERT INTO opportunity_events (workspace_id, ", event_columns!(), ") ");
+            insert_all(tx, HEAD, 9, events, |row, event| {
+                row.push_bind(workspace)
+                    .push_bind(event.opportunity_id.as_uuid())
+                    .push_bind(i64::from(event.seq))
+                    .push_bind(event.change.kind().as_str())
+                    .push_bind(event.actor_id.as_uuid())
+                    .push_bind(DbTime(event.effective_at))
+                    .push_bind(DbTime(event.recorded_at))
+                    .push_bind(i64::from(event.process_version.0))
+                    .push_bind(Json(EventData(&event.change)));
+            })
+            .await
+        }
+
+        async fn insert_batch(tx: &mut Tx, workspace: Uuid, batch: &Batch) -> Result<()> {
+            insert_all(tx, "INSERT INTO teams (workspace_id, id, name, created_at) ", 4, &batch.teams, |row, team: &Team| {
+                row.push_bind(workspace)
+                    .push_bind(team.id.as_uuid())
+                    .push_bind(team.name.as_str())
+                    .push_bind(DbTime(team.created_at));
+            })
+            .await?;
+            const USERS: &str = concat!("INSERT INTO users (workspace_id, ", user_columns!(), ") ");
+            insert_all(tx, USERS, 8, &batch.users, |row, user: &User| {
+                row.push_bind(workspace)
+                    .push_bind(user.id.as_uuid())
+                    .push_bind(user.name.as_str())
+                    .push_bind(user.email.as_str())
+                    .push_bind(user.role.as_str())
+                    .push_bind(user.manager_id.map(|id| id.as_uuid()))
+                    .push_bind(user.team_id.map(|id| id.as_uuid()))
+                    .push_bind(DbTime(user.created_at));
+            })
+            .await?;
+            const ACCOUNTS: &str = concat!("INSERT INTO accounts (workspace_id, ", account_columns!(), ") ");
+            insert_all(tx, ACCOUNTS, 11, &batch.accounts, |row, account: &Account| {
+                row.push_bind(workspace)
+                    .push_bind(account.id.as_uuid())
+                    .push_bind(account.name.as_str())
+                    .push_bind(account.domain.as_ref().map(|v| v.as_str()))
+                    .push_bind(account.industry.as_ref().map(|v| v.as_str()))
+                    .push_bind(account.employee_band.map(|v| v.as_str()))
+                    .push_bind(account.region.as_ref().map(|v| v.as_str()))
+                    .push_bind(account.segment.as_ref().map(|v| v.as_str()))
+                    .push_bind(account.tier.map(|v| v.as_str()))
+                    .push_bind(account.owner_id.map(|id| id.as_uuid()))
+                    .push_bind(DbTime(account.created_at));
+            })
+            .await?;
+            insert_all(
+                tx,
+                "INSERT INTO contacts (workspace_id, id, account_id, name, email, title, buying_role, created_at) ",
+                8,
+                &batch.contacts,
+                |row, contact: &Contact| {
+                    row.push_bind(workspace)
+                        .push_bind(contact.id.as_uuid())
+                        .push_bind(contact.account_id.as_uuid())
+                        .push_bind(contact.name.as_str())
+                        .push_bind(contact.email.as_ref().map(|v| v.as_str()))
+                        .push_bind(contact.title.as_ref().map(|v| v.as_str()))
+                        .push_bind(contact.buying_role.map(|v| v.as_str()))
+                        .push_bind(DbTime(contact.created_at));
+                },
+            )
+            .await?;
+            const OPPORTUNITIES: &str = concat!("INSERT INTO opportunities (workspace_id, ", opportunity_columns!(), ") ");
+            insert_all(tx, OPPORTUNITIES, 24, &batch.opportunities, |row, recorded: &Recorded| {
+                bind_opportunity(row, workspace, &recorded.state)
+            })
+            .await?;
+            let events: Vec<&OpportunityEvent> =
+                batch.opportunities.iter().flat_map(|r| &r.events).collect();
+            insert_events(tx, workspace, &events).await?;
+            insert_all(
+                tx,
+                "INSERT INTO leads (workspace_id, id, name, email, company, source, status, owner_id, account_id, opportunity_id, created_at) ",
+                11,
+                &batch.leads,
+                |row, lead: &Lead| {
+                    row.push_bind(workspace)
+                        .push_bind(lead.id.as_uuid())
+                        .push_bind(lead.name.as_str())
+                        .push_bind(lead.email.as_ref().map(|v| v.as_str()))
+                        .push_bind(lead.company.as_ref().map(|v| v.as_str()))
+                        .push_bind(lead.source.as_ref().map(|v| v.as_str()))
+                        .push_bind(lead.status.as_str())
+                        .push_bind(lead.owner_id.map(|id| id.as_uuid()))
+                        .push_bind(lead.account_id.map(|id| id.as_uuid()))
+                        .push_bind(lead.opportunity_id.map(|id| id.as_uuid()))
+                        .push_bind(DbTime(lead.created_at));
+                },
+            )
+            .await?;
+            insert_all(
+                tx,
+                "INSERT INTO activities (workspace_id, id, kind, occurred_at, user_id, account_id, contact_id, lead_id, opportunity_id, subject, outcome) ",
+                11,
+                &batch.activities,
+                |row, activity: &Activity| {
+                    row.push_bind(workspace)
+                        .push_bind(activity.id.as_uuid())
+                        .push_bind(activity.kind.as_str())
+                        .push_bind(DbTime(activity.occurred_at))
+                        .push_bind(activity.user_id.as_uuid())
+                        .push_bind(activity.account_id.map(|id| id.as_uuid()))
+                        .push_bind(activity.contact_id.map(|id| id.as_uuid()))
+                        .push_bind(activity.lead_id.map(|id| id.as_uuid()))
+                        .push_bind(activity.opportunity_id.map(|id| id.as_uuid()))
+                        .push_bind(activity.subject.as_str())
+                        .push_bind(activity.outcome.as_ref().map(|v| v.as_str()));
+                },
+            )
+            .await?;
+            insert_all(
+                tx,
+                "INSERT INTO targets (workspace_id, id, owner_kind, user_id, team_id, period, amount_minor, currency) ",
+                8,
+                &batch.targets,
+                |row, target: &Target| {
+                    let (kind, user, team) = match target.owner {
+                        TargetOwner::User(id) => ("user", Some(id.as_uuid()), None),
+                        TargetOwner::Team(id) => ("team", None, Some(id.as_uuid())),
+                        TargetOwner::Workspace => ("workspace", None, None),
+                    };
+                    row.push_bind(workspace)
+                        .push_bind(target.id.as_uuid())
+                        .push_bind(kind)
+                        .push_bind(user)
+                        .push_bind(team)
+                        .push_bind(target.period.to_string())
+                        .push_bind(target.amount.minor)
+                        .push_bind(target.amount.currency.code().to_owned());
+                },
+            )
+            .await
+        }
+
+        /// Writes one command's outcome. A new opportunity is inserted; an existing one is
+        /// updated only if its stored version is still the one the command was decided on.
+        async fn record_in(tx: &mut Tx, workspace: Uuid, recorded: &Recorded) -> Result<()> {
+            let state = &recorded.state;
+            let applied = u32::try_from(recorded.events.len()).unwrap_or(u32::MAX);
+            let expected = state.version.checked_sub(applied).ok_or_else(|| StoreError::Corrupt {
+                table: "opportunities",
+                key: state.id.to_string(),
+                detail: format!("version {} is lower than its {applied} new events", state.version),
+            })?;
+            let mut query = QueryBuilder::<$db>::new("");
+            if expected == 0 {
+                query.push(concat!("INSERT INTO opportunities (workspace_id, ", opportunity_columns!(), ") VALUES ("));
+                bind_opportunity(&mut query.separated(", "), workspace, state);
+                // An id already taken is reported below as a version conflict, like an update
+                // that lost a race.
+                query.push(") ON CONFLICT (workspace_id, id) DO NOTHING");
+            } else {
+                query.push(concat!("UPDATE opportunities SET (workspace_id, ", opportunity_columns!(), ") = ("));
+                bind_opportunity(&mut query.separated(", "), workspace, state);
+                query.push(") WHERE workspace_id = ").push_bind(workspace);
+                query.push(" AND id = ").push_bind(state.id.as_uuid());
+                query.push(" AND version = ").push_bind(i64::from(expected));
+            }
+            let updated = query.build().execute(&mut **tx).await?.rows_affected();
+            if updated == 0 {
+                let current: Option<i64> = sqlx::query_scalar(
+                    "SELECT version FROM opportunities WHERE workspace_id = $1 AND id = $2",
+                )
+                .bind(workspace)
+                .bind(state.id.as_uuid())
+                .fetch_optional(&mut **tx)
+                .await?;
+                return Err(match current {
+                    Some(current) => StoreError::VersionConflict {
+                        current: u32::try_from(current).unwrap_or(u32::MAX),
+                    },
+                    None => StoreError::not_found("opportunity", state.id),
+                });
+            }
+            let events: Vec<&OpportunityEvent> = recorded.events.iter().collect();
+            insert_events(tx, workspace, &events).await
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn describe(&self) -> String {
+                self.description.clone()
+            }
+
+            async fn create_workspace(&self, workspace: &Workspace) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO workspaces (id, slug, name, corporate_currency, \
+                     fiscal_year_start_month, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(workspace.id.as_uuid())
+                .bind(workspace.slug.as_str())
+                .bind(workspace.name.as_str())
+                .bind(workspace.corporate_currency.code())
+                .bind(i64::from(workspace.fiscal_calendar.start_month()))
+                .bind(DbTime(workspace.created_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn workspace(&self, slug: &Slug) -> Result<Workspace> {
+                sqlx::query_as::<_, WorkspaceRow>("SELECT * FROM workspaces WHERE slug = $1")
+                    .bind(slug.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| StoreError::not_found("workspace", slug))?
+                    .try_into()
+            }
+
+            async fn workspaces(&self) -> Result<Vec<Workspace>> {
+                sqlx::query_as::<_, WorkspaceRow>("SELECT * FROM workspaces ORDER BY slug")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn delete_workspace(&self, workspace: WorkspaceId) -> Result<()> {
+                let id = workspace.as_uuid();
+                retrying(|| async move {
+                    let mut tx = self.begin_write().await?;
+                    for table in WORKSPACE_TABLES {
+                        sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    sqlx::query("DELETE FROM workspaces WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()> {
+                let id = workspace.as_uuid();
+                retrying(|| async move {
+                    let mut tx = self.begin_write().await?;
+                    insert_batch(&mut tx, id, batch).await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn users(&self, workspace: WorkspaceId) -> Result<Vec<User>> {
+                sqlx::query_as::<_, UserRow>(concat!(
+                    "SELECT ", user_columns!(), " FROM users WHERE workspace_id = $1 ORDER BY id"
+                ))
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn user(&self, workspace: WorkspaceId, id: UserId) -> Result<User> {
+                sqlx::query_as::<_, UserRow>(concat!(
+                    "SELECT ", user_columns!(), " FROM users WHERE workspace_id = $1 AND id = $2"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::not_found("user", id))?
+                .try_into()
+            }
+
+            async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account> {
+                sqlx::query_as::<_, AccountRow>(concat!(
+                    "SELECT ", account_columns!(), " FROM accounts WHERE workspace_id = $1 AND id = $2"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::not_found("account", id))?
+                .try_into()
+            }
+
+            async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity> {
+                sqlx::query_as::<_, OpportunityRow>(concat!(
+                    "SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = $1 AND id = $2"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::not_found("opportunity", id))?
+                .try_into()
+            }
+
+            async fn opportunities(&self, workspace: WorkspaceId, page: PageRequest) -> Result<Page<Opportunity>> {
+                let limit = page.limit.max(1);
+                let mut items = sqlx::query_as::<_, OpportunityRow>(concat!(
+                    "SELECT ", opportunity_columns!(), " FROM opportunities \
+                     WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(page.after.map_or(Uuid::nil(), |id| id.as_uuid()))
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(Opportunity::try_from)
+                .collect::<Result<Vec<_>>>()?;
+                let more = items.len() > limit as usize;
+                items.truncate(limit as usize);
+                let next_after = if more { items.last().map(|o| o.id) } else { None };
+                Ok(Page { items, next_after })
+            }
+
+            async fn opportunity_events(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Vec<OpportunityEvent>> {
+                sqlx::query_as::<_, EventRow>(concat!(
+                    "SELECT ", event_columns!(), " FROM opportunity_events \
+                     WHERE workspace_id = $1 AND opportunity_id = $2 ORDER BY seq"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn record(&self, workspace: WorkspaceId, recorded: &Recorded) -> Result<()> {
+                if recorded.events.is_empty() {
+                    return Ok(());
+                }
+                let id = workspace.as_uuid();
+                retrying(|| async move {
+                    let mut tx = self.begin_write().await?;
+                    record_in(&mut tx, id, recorded).await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            fn all_opportunities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Opportunity>> {
+                sqlx::query_as::<_, OpportunityRow>(concat!(
+                    "SELECT ", opportunity_columns!(), " FROM opportunities \
+                     WHERE workspace_id = $1 ORDER BY id"
+                ))
+                .bind(workspace.as_uuid())
+                .fetch(&self.pool)
+                .map_err(StoreError::from)
+                .and_then(|row| async move { Opportunity::try_from(row) })
+                .boxed()
+            }
+
+            fn event_log(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<OpportunityEvent>> {
+                sqlx::query_as::<_, EventRow>(concat!(
+                    "SELECT ", event_columns!(), " FROM opportunity_events \
+                     WHERE workspace_id = $1 ORDER BY opportunity_id, seq"
+                ))
+                .bind(workspace.as_uuid())
+                .fetch(&self.pool)
+                .map_err(StoreError::from)
+                .and_then(|row| async move { OpportunityEvent::try_from(row) })
+                .boxed()
+            }
+
+            async fn counts(&self, workspace: WorkspaceId) -> Result<Counts> {
+                let count = |table: &'static str| async move {
+                    let n: i64 = sqlx::query_scalar(&format!(
+                        "SELECT COUNT(*) FROM {table} WHERE workspace_id = $1"
+                    ))
+                    .bind(workspace.as_uuid())
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok::<u64, StoreError>(u64::try_from(n).unwrap_or_default())
+                };
+                Ok(Counts {
+                    teams: count("teams").await?,
+                    users: count("users").await?,
+                    accounts: count("accounts").await?,
+                    contacts: count("contacts").await?,
+                    opportunities: count("opportunities").await?,
+                    opportunity_events: count("opportunity_events").await?,
+                    leads: count("leads").await?,
+                    activities: count("activities").await?,
+                    targets: count("targets").await?,
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use {account_columns, event_columns, impl_store, opportunity_columns, user_columns};

@@ -1,0 +1,323 @@
+//! The storage contract, checked on SQLite and on PostgreSQL with the same tests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+mod common;
+
+use chrono::{Duration, NaiveDate};
+use common::{Org, at, install, org};
+use pipewise_core::crm::Contact;
+use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
+use pipewise_core::money::{Currency, Money};
+use pipewise_core::opportunity::{
+    self, Command, Created, EventKind, LossType, NextStep, OpportunityDraft, Recorded, Stamp,
+};
+use pipewise_core::process::Process;
+use pipewise_core::text::{Label, Name, Note};
+use pipewise_store::commands::{self, CommandFailed};
+use pipewise_store::{Batch, Counts, PageRequest, Store, StoreError, integrity};
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn created(org: &Org, name: &str) -> Created {
+    Created {
+        name: Name::parse(name).unwrap(),
+        account_id: org.accounts[0],
+        owner_id: org.reps[0],
+        process: "enterprise".parse().unwrap(),
+        stage: "qualified".parse().unwrap(),
+        amount: Some(Money::new(4_800_000, Currency::USD)),
+        close_date: day("2026-03-31"),
+        source: Some(Label::parse("inbound").unwrap()),
+        segment: Some(Label::parse("Mid-Market").unwrap()),
+        competitor: None,
+        next_step: Some(NextStep {
+            text: Note::parse("Discovery call with the COO").unwrap(),
+            owner_id: org.reps[0],
+            due: day("2026-01-12"),
+        }),
+    }
+}
+
+/// Opens a deal through the domain and stores it.
+async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
+    let process = Process::default_enterprise();
+    let stamp = Stamp::now(org.reps[0], at("2026-01-05T09:00:00Z"));
+    let recorded = opportunity::open(
+        OpportunityId::generate(),
+        created(org, name),
+        &process,
+        stamp,
+    )
+    .unwrap();
+    store.record(org.workspace.id, &recorded).await.unwrap();
+    recorded
+}
+
+on_both_backends! {
+    async fn workspaces_are_found_by_slug_and_slugs_are_unique(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        assert_eq!(store.workspace(&acme.workspace.slug).await.unwrap(), acme.workspace);
+        let mut twin = org("acme", 2).workspace;
+        twin.name = Name::parse("Another Acme").unwrap();
+        assert!(matches!(store.create_workspace(&twin).await, Err(StoreError::Conflict(_))));
+        assert_eq!(store.workspaces().await.unwrap(), vec![acme.workspace.clone()]);
+        let missing = "nobody".parse().unwrap();
+        assert!(matches!(store.workspace(&missing).await, Err(StoreError::NotFound { .. })));
+    }
+
+    async fn a_batch_is_written_whole(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let counts = store.counts(acme.workspace.id).await.unwrap();
+        assert_eq!(
+            counts,
+            Counts { teams: 1, users: 3, accounts: 2, ..Counts::default() }
+        );
+        assert_eq!(store.users(acme.workspace.id).await.unwrap(), acme.batch.users);
+        let account = store.account(acme.workspace.id, acme.accounts[1]).await.unwrap();
+        assert_eq!(account, acme.batch.accounts[1]);
+    }
+
+    async fn a_batch_with_one_bad_row_writes_nothing(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let good = Contact {
+            id: ContactId::generate(),
+            account_id: acme.accounts[0],
+            name: Name::parse("Grace Hopper").unwrap(),
+            email: None,
+            title: None,
+            buying_role: None,
+            created_at: at("2026-01-01T00:00:00Z"),
+        };
+        let orphan = Contact {
+            id: ContactId::generate(),
+            account_id: AccountId::generate(),
+            ..good.clone()
+        };
+        let deal = opportunity::open(
+            OpportunityId::generate(),
+            created(&acme, "Globex rollout"),
+            &Process::default_enterprise(),
+            Stamp::now(acme.reps[0], at("2026-01-05T09:00:00Z")),
+        )
+        .unwrap();
+        let batch = Batch { contacts: vec![good, orphan], opportunities: vec![deal], ..Batch::default() };
+        let error = store.write_batch(acme.workspace.id, &batch).await.unwrap_err();
+        assert!(matches!(error, StoreError::Conflict(_)), "{error}");
+        let counts = store.counts(acme.workspace.id).await.unwrap();
+        assert_eq!((counts.contacts, counts.opportunities, counts.opportunity_events), (0, 0, 0));
+    }
+
+    async fn an_opportunity_reads_back_as_written_with_its_events(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let recorded = open_deal(store, &acme, "Globex rollout").await;
+        let id = recorded.state.id;
+        assert_eq!(store.opportunity(acme.workspace.id, id).await.unwrap(), recorded.state);
+        assert_eq!(store.opportunity_events(acme.workspace.id, id).await.unwrap(), recorded.events);
+    }
+
+    async fn updates_need_the_current_version(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let first = open_deal(store, &acme, "Globex rollout").await;
+        let later = |hours| Stamp::now(acme.reps[0], at("2026-01-05T09:00:00Z") + Duration::hours(hours));
+        let push = opportunity::execute(&first.state, Command::ChangeCloseDate(day("2026-04-30")), &process, later(1)).unwrap();
+        store.record(acme.workspace.id, &push).await.unwrap();
+        // A second writer decided on the original state: refused, and nothing is appended.
+        let stale = opportunity::execute(&first.state, Command::ChangeAmount(None), &process, later(2)).unwrap();
+        let error = store.record(acme.workspace.id, &stale).await.unwrap_err();
+        assert!(matches!(error, StoreError::VersionConflict { current: 2 }), "{error}");
+        let events = store.opportunity_events(acme.workspace.id, first.state.id).await.unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].change.kind(), EventKind::CloseDateChanged);
+        let stored = store.opportunity(acme.workspace.id, first.state.id).await.unwrap();
+        assert_eq!(stored, push.state);
+    }
+
+    async fn opening_the_same_opportunity_twice_is_refused(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let recorded = open_deal(store, &acme, "Globex rollout").await;
+        let error = store.record(acme.workspace.id, &recorded).await.unwrap_err();
+        assert!(matches!(error, StoreError::VersionConflict { current: 1 }), "{error}");
+    }
+
+    async fn pages_follow_creation_order_without_gaps(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let mut ids = Vec::new();
+        for i in 0..25 {
+            ids.push(open_deal(store, &acme, &format!("Deal {i}")).await.state.id);
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        let mut sizes = Vec::new();
+        loop {
+            let page = store.opportunities(acme.workspace.id, PageRequest { after, limit: 10 }).await.unwrap();
+            sizes.push(page.items.len());
+            seen.extend(page.items.iter().map(|o| o.id));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(sizes, [10, 10, 5]);
+        assert_eq!(seen, ids, "every deal once, in creation order");
+    }
+
+    async fn workspaces_never_see_each_others_data(store) {
+        let acme = org("acme", 1);
+        let umbrella = org("umbrella", 2);
+        install(store, &acme).await;
+        install(store, &umbrella).await;
+        let deal = open_deal(store, &acme, "Globex rollout").await.state.id;
+        let other = umbrella.workspace.id;
+        assert!(matches!(store.opportunity(other, deal).await, Err(StoreError::NotFound { .. })));
+        assert!(store.opportunity_events(other, deal).await.unwrap().is_empty());
+        let page = store.opportunities(other, PageRequest { after: None, limit: 100 }).await.unwrap();
+        assert!(page.items.is_empty());
+        assert!(matches!(store.user(other, acme.reps[0]).await, Err(StoreError::NotFound { .. })));
+        assert_eq!(store.counts(other).await.unwrap().opportunities, 0);
+    }
+
+    async fn deleting_a_workspace_leaves_others_alone(store) {
+        let acme = org("acme", 1);
+        let umbrella = org("umbrella", 2);
+        install(store, &acme).await;
+        install(store, &umbrella).await;
+        open_deal(store, &acme, "Globex rollout").await;
+        open_deal(store, &umbrella, "Umbrella renewal").await;
+        store.delete_workspace(acme.workspace.id).await.unwrap();
+        assert_eq!(store.counts(acme.workspace.id).await.unwrap(), Counts::default());
+        let kept = store.counts(umbrella.workspace.id).await.unwrap();
+        assert_eq!((kept.users, kept.opportunities, kept.opportunity_events), (3, 1, 1));
+        assert_eq!(store.workspaces().await.unwrap(), vec![umbrella.workspace.clone()]);
+    }
+
+    async fn bad_input_names_field_and_value_and_writes_nothing(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let stamp = Stamp::now(acme.reps[0], at("2026-01-05T09:00:00Z"));
+        let valid = OpportunityDraft {
+            name: Some("Globex rollout".into()),
+            account_id: Some(acme.accounts[0].to_string()),
+            owner_id: Some(acme.reps[0].to_string()),
+            amount: Some("48000".into()),
+            close_date: Some("2026-03-31".into()),
+            ..OpportunityDraft::default()
+        };
+        let cases = [
+            ("stage", "demo_done", OpportunityDraft { stage: Some("demo_done".into()), ..valid.clone() }),
+            ("amount", "-5", OpportunityDraft { amount: Some("-5".into()), ..valid.clone() }),
+            ("amount", "a lot", OpportunityDraft { amount: Some("a lot".into()), ..valid.clone() }),
+            ("currency", "XYZ", OpportunityDraft { currency: Some("XYZ".into()), ..valid.clone() }),
+            ("close_date", "31/03/2026", OpportunityDraft { close_date: Some("31/03/2026".into()), ..valid.clone() }),
+            ("next_step_owner_id", "not-an-id", OpportunityDraft {
+                next_step: Some("Call".into()),
+                next_step_due: Some("2026-01-10".into()),
+                next_step_owner_id: Some("not-an-id".into()),
+                ..valid.clone()
+            }),
+        ];
+        for (field, value, draft) in cases {
+            let error = commands::create_opportunity(store, &acme.workspace, &process, &draft, stamp).await.unwrap_err();
+            let CommandFailed::Refused(opportunity::CommandError::Invalid(errors)) = &error else {
+                panic!("{field}: expected field errors, got {error}");
+            };
+            let found: Vec<_> = errors.iter().map(|e| (e.field(), e.value())).collect();
+            assert_eq!(found, [(field, value)]);
+            assert!(error.to_string().contains(value), "{error}");
+        }
+        // A well-formed id that is not an account of this workspace.
+        let stranger = AccountId::generate();
+        let draft = OpportunityDraft { account_id: Some(stranger.to_string()), ..valid.clone() };
+        let error = commands::create_opportunity(store, &acme.workspace, &process, &draft, stamp).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("account_id: `{stranger}` is not accepted: an account of workspace acme")
+        );
+        assert_eq!(store.counts(acme.workspace.id).await.unwrap().opportunities, 0);
+        // The valid draft goes through.
+        let opp = commands::create_opportunity(store, &acme.workspace, &process, &valid, stamp).await.unwrap();
+        assert_eq!(opp.amount, Some(Money::new(4_800_000, Currency::USD)));
+    }
+
+    async fn commands_run_against_stored_state(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let id = open_deal(store, &acme, "Globex rollout").await.state.id;
+        let stamp = |minutes| Stamp::now(acme.manager, at("2026-02-01T10:00:00Z") + Duration::minutes(minutes));
+        let ws = &acme.workspace;
+        commands::execute(store, ws, &process, id, Some(1), Command::MoveStage {
+            to: "evaluating".parse().unwrap(),
+            reason: Some(Note::parse("Budget approved by the CFO").unwrap()),
+            next_step: None,
+        }, stamp(0)).await.unwrap();
+        // A stale expected version is refused with the current one.
+        let stale = commands::execute(store, ws, &process, id, Some(1), Command::ChangeAmount(None), stamp(1)).await;
+        assert!(matches!(stale, Err(CommandFailed::Store(StoreError::VersionConflict { current: 2 }))));
+        // Handing the deal to someone outside the workspace is refused as a field error.
+        let stranger = UserId::generate();
+        let refused = commands::execute(store, ws, &process, id, None, Command::ChangeOwner(stranger), stamp(2)).await;
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            format!("owner_id: `{stranger}` is not accepted: a user of workspace acme")
+        );
+        let lost = commands::execute(store, ws, &process, id, None, Command::CloseLost {
+            on: day("2026-02-01"),
+            loss_type: LossType::NoDecision,
+            reason: Some(Note::parse("Project shelved after reorganisation").unwrap()),
+            competitor: None,
+        }, stamp(3)).await.unwrap();
+        assert_eq!(lost.version, 3);
+        let report = integrity::check(store, ws.id).await.unwrap();
+        assert!(report.is_consistent(), "{:?}", report.problems);
+        assert_eq!((report.opportunities, report.events), (1, 3));
+    }
+
+    async fn concurrent_writers_lose_no_update(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let id = open_deal(store, &acme, "Globex rollout").await.state.id;
+        const WRITERS: i64 = 8;
+        let tasks = (0..WRITERS).map(|writer| {
+            let process = process.clone();
+            let workspace = acme.workspace.clone();
+            let actor = acme.reps[(writer % 2) as usize];
+            async move {
+                let mut applied = 0;
+                let mut refused = 0;
+                for round in 0..5 {
+                    let current = store.opportunity(workspace.id, id).await.unwrap();
+                    let amount = Money::new(100 * (writer * 10 + round + 1), Currency::USD);
+                    let stamp = Stamp::now(actor, at("2026-03-01T00:00:00Z"));
+                    match commands::execute(store, &workspace, &process, id, Some(current.version), Command::ChangeAmount(Some(amount)), stamp).await {
+                        Ok(_) => applied += 1,
+                        Err(CommandFailed::Store(StoreError::VersionConflict { .. })) => refused += 1,
+                        Err(other) => panic!("writer {writer}: {other}"),
+                    }
+                }
+                (applied, refused)
+            }
+        });
+        let outcomes = futures_util::future::join_all(tasks).await;
+        let applied: u32 = outcomes.iter().map(|(a, _)| a).sum();
+        let refused: u32 = outcomes.iter().map(|(_, r)| r).sum();
+        assert_eq!(applied + refused, (WRITERS * 5) as u32);
+        assert!(applied >= 1);
+        let events = store.opportunity_events(acme.workspace.id, id).await.unwrap();
+        assert_eq!(events.len() as u32, 1 + applied, "one event per applied write");
+        let report = integrity::check(store, acme.workspace.id).await.unwrap();
+        assert!(report.is_consistent(), "{:?}", report.problems);
+    }
+}
