@@ -93,6 +93,9 @@ pub trait Store: Send + Sync {
     /// The kind of database and where it is, for logs and messages (never the password).
     fn describe(&self) -> String;
 
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<()>;
+
     async fn create_workspace(&self, workspace: &Workspace) -> Result<()>;
     async fn workspace(&self, slug: &Slug) -> Result<Workspace>;
     async fn workspaces(&self) -> Result<Vec<Workspace>>;

@@ -28,7 +28,11 @@ impl PgStore {
             .max_connections(POOL_SIZE)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let mut migrator = sqlx::migrate!("migrations/postgres");
+        // No advisory lock: they are not portable to distributed PostgreSQL-compatible
+        // engines. Concurrent first runs are handled by retrying instead.
+        migrator.set_locking(false);
+        crate::retry::migrating(|| migrator.run(&pool)).await?;
         Ok(Self { pool, description })
     }
 

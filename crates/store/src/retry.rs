@@ -32,3 +32,24 @@ where
         }
     }
 }
+
+/// Brings a schema up to date, trying again if another process migrating the same fresh
+/// database at the same moment made an attempt fail: each migration runs in its own
+/// transaction, so the loser's attempt rolled back and the next one finds it applied.
+pub(crate) async fn migrating<F, Fut>(mut migrate: F) -> Result<(), StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), sqlx::migrate::MigrateError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match migrate().await {
+            Err(error) if attempt < ATTEMPTS => {
+                tracing::debug!(attempt, %error, "migration failed; retrying");
+                tokio::time::sleep(FIRST_PAUSE * 20 * attempt).await;
+                attempt += 1;
+            }
+            result => return Ok(result?),
+        }
+    }
+}

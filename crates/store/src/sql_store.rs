@@ -316,6 +316,11 @@ macro_rules! impl_store {
                 self.description.clone()
             }
 
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn create_workspace(&self, workspace: &Workspace) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO workspaces (id, slug, name, corporate_currency, \

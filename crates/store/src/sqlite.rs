@@ -42,7 +42,8 @@ impl SqliteStore {
             .max_connections(POOL_SIZE)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let migrator = sqlx::migrate!("migrations/sqlite");
+        crate::retry::migrating(|| migrator.run(&pool)).await?;
         Ok(Self { pool, description })
     }
 

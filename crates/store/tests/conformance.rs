@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{Duration, NaiveDate};
-use common::{Org, at, install, org};
+use common::{Org, TestStore, at, install, org};
 use pipewise_core::crm::Contact;
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
@@ -320,4 +320,64 @@ on_both_backends! {
         let report = integrity::check(store, acme.workspace.id).await.unwrap();
         assert!(report.is_consistent(), "{:?}", report.problems);
     }
+}
+
+/// A connection that has already read must see what another process commits afterwards.
+async fn reads_see_later_commits_from_elsewhere(test: TestStore) {
+    let store = &*test.store;
+    let acme = org("acme", 1);
+    install(store, &acme).await;
+    let other = test.reopen().await;
+    for round in 1..=3 {
+        // Single-row reads on every pooled connection, then a write through the other handle.
+        let reads = (0..16).map(|_| async {
+            store.workspace(&acme.workspace.slug).await.unwrap();
+            store.user(acme.workspace.id, acme.reps[0]).await.unwrap();
+            store.counts(acme.workspace.id).await.unwrap();
+        });
+        futures_util::future::join_all(reads).await;
+        open_deal(&*other, &acme, &format!("Deal {round}")).await;
+        assert_eq!(
+            store.counts(acme.workspace.id).await.unwrap().opportunities,
+            round
+        );
+    }
+    drop(other);
+    test.remove().await;
+}
+
+#[tokio::test]
+async fn reads_see_later_commits_from_elsewhere_on_sqlite() {
+    reads_see_later_commits_from_elsewhere(TestStore::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn reads_see_later_commits_from_elsewhere_on_postgres() {
+    if let Some(test) = TestStore::postgres().await {
+        reads_see_later_commits_from_elsewhere(test).await;
+    }
+}
+
+/// Several processes may open a fresh database at the same moment (a server and a loader,
+/// say); all of them must come up with the schema in place.
+#[tokio::test]
+async fn a_fresh_sqlite_file_opened_by_many_at_once_is_migrated_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let opens = (0..6).map(|_| pipewise_store::SqliteStore::open(&url));
+    for opened in futures_util::future::join_all(opens).await {
+        opened.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_postgres_database_opened_by_many_at_once_is_migrated_once() {
+    let Some(database) = common::PostgresDatabase::create().await else {
+        return;
+    };
+    let opens = (0..6).map(|_| pipewise_store::PgStore::connect_with(database.options()));
+    for opened in futures_util::future::join_all(opens).await {
+        opened.unwrap();
+    }
+    database.drop().await;
 }

@@ -23,7 +23,8 @@ pub const POSTGRES_URL_VAR: &str = "PIPEWISE_TEST_DATABASE_URL";
 pub struct TestStore {
     pub store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
-    postgres: Option<(PgConnectOptions, String)>,
+    sqlite_url: Option<String>,
+    postgres: Option<PostgresDatabase>,
 }
 
 impl TestStore {
@@ -34,12 +35,56 @@ impl TestStore {
         Self {
             store: Arc::new(store),
             _dir: Some(dir),
+            sqlite_url: Some(url),
             postgres: None,
         }
     }
 
-    /// A fresh PostgreSQL database, or `None` (with a note on stderr) when no server is set.
+    /// A fresh, migrated PostgreSQL database, or `None` (with a note on stderr) when no
+    /// server is set.
     pub async fn postgres() -> Option<Self> {
+        let database = PostgresDatabase::create().await?;
+        let store = PgStore::connect_with(database.options())
+            .await
+            .expect("open PostgreSQL");
+        Some(Self {
+            store: Arc::new(store),
+            _dir: None,
+            sqlite_url: None,
+            postgres: Some(database),
+        })
+    }
+
+    /// A second, independent handle on the same database, as another process would have.
+    pub async fn reopen(&self) -> Arc<dyn Store> {
+        match (&self.sqlite_url, &self.postgres) {
+            (Some(url), _) => Arc::new(SqliteStore::open(url).await.unwrap()),
+            (None, Some(database)) => {
+                Arc::new(PgStore::connect_with(database.options()).await.unwrap())
+            }
+            (None, None) => unreachable!("a test store is SQLite or PostgreSQL"),
+        }
+    }
+
+    /// Drops a PostgreSQL test database (SQLite ones go with their temporary directory).
+    pub async fn remove(self) {
+        drop(self.store);
+        if let Some(database) = self.postgres {
+            database.drop().await;
+        }
+    }
+}
+
+/// An empty PostgreSQL database made for one test.
+pub struct PostgresDatabase {
+    admin: PgConnectOptions,
+    name: String,
+}
+
+impl PostgresDatabase {
+    /// Creates one on the server [`POSTGRES_URL_VAR`] names; `None`, with a note on stderr,
+    /// when it is not set.
+    pub async fn create() -> Option<Self> {
         let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
             eprintln!("skipping PostgreSQL: set {POSTGRES_URL_VAR}=postgres://USER@HOST/DB to run");
             return None;
@@ -53,28 +98,21 @@ impl TestStore {
             .execute(&mut connection)
             .await
             .expect("create test database");
-        let store = PgStore::connect_with(admin.clone().database(&name))
-            .await
-            .expect("open PostgreSQL");
-        Some(Self {
-            store: Arc::new(store),
-            _dir: None,
-            postgres: Some((admin, name)),
-        })
+        Some(Self { admin, name })
     }
 
-    /// Drops a PostgreSQL test database (SQLite ones go with their temporary directory).
-    pub async fn remove(self) {
-        let Self {
-            store, postgres, ..
-        } = self;
-        drop(store);
-        if let Some((admin, name)) = postgres {
-            if let Ok(mut connection) = PgConnection::connect_with(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut connection)
-                    .await;
-            }
+    pub fn options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name)
+    }
+
+    pub async fn drop(self) {
+        if let Ok(mut connection) = PgConnection::connect_with(&self.admin).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut connection)
+            .await;
         }
     }
 }

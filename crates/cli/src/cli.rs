@@ -1,0 +1,100 @@
+//! Command-line flags. Every flag with a default can also be set from the environment.
+
+use std::net::SocketAddr;
+
+use chrono::NaiveDate;
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand};
+use pipewise_core::calendar::parse_date;
+use pipewise_core::text::Slug;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pipewise",
+    version,
+    about = "Self-hosted revenue engine: pipeline, forecast and sales process."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API from a database (an embedded SQLite file by default).
+    Serve(ServeArgs),
+    /// Create a realistic demo workspace in a local database and serve it.
+    Demo(DemoArgs),
+    /// Generate a demo workspace of any size into a database, without serving it.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Database to serve: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "PIPEWISE_DATABASE_URL",
+        default_value = "sqlite://pipewise.db"
+    )]
+    pub database_url: String,
+    /// Address and port to listen on; port 0 picks a free one.
+    #[arg(long, env = "PIPEWISE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Database for the demo; the demo workspace in it is regenerated on every run.
+    #[arg(
+        long,
+        env = "PIPEWISE_DEMO_DATABASE_URL",
+        default_value = "sqlite://pipewise-demo.db"
+    )]
+    pub database_url: String,
+    /// Address and port to listen on; port 0 picks a free one.
+    #[arg(long, env = "PIPEWISE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Database to write to: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "PIPEWISE_DATABASE_URL",
+        default_value = "sqlite://pipewise.db"
+    )]
+    pub database_url: String,
+    /// Slug of the workspace to create.
+    #[arg(long, default_value = "demo", value_parser = Slug::parse)]
+    pub workspace: Slug,
+    /// Delete the workspace first if it already exists.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Largest generated history.
+const MAX_OPPORTUNITIES: i64 = 10_000_000;
+
+/// What to generate. The same seed, size and date always give the same data.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Number of opportunities; reps, teams and accounts grow in proportion.
+    #[arg(
+        long,
+        default_value_t = pipewise_demo::DEFAULT_OPPORTUNITIES,
+        value_parser = clap::value_parser!(u32).range(1..=MAX_OPPORTUNITIES).map(|n| n as usize)
+    )]
+    pub opportunities: usize,
+    /// Seed of the random generator.
+    #[arg(long, default_value_t = pipewise_demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Last day of the generated history, as YYYY-MM-DD [default: today].
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}

@@ -1,0 +1,78 @@
+//! The `pipewise` command: parse flags, then run one subcommand.
+
+mod cli;
+mod load;
+mod serve;
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+/// Log filter when `RUST_LOG` is not set.
+const DEFAULT_LOG: &str = "info,sqlx=warn";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let store = open(&args.database_url).await?;
+            let what = store.describe();
+            serve::serve(store, args.bind, &what).await
+        }
+        Command::Demo(args) => {
+            let store = open(&args.database_url).await?;
+            let slug = "demo".parse().context("demo workspace slug")?;
+            let loaded = load::load(store.clone(), slug, &args.data, true).await?;
+            println!(
+                "Generated workspace `{}`: {} opportunities, {} events in {:.1}s",
+                loaded.slug,
+                loaded.opportunities,
+                loaded.events,
+                loaded.elapsed.as_secs_f64()
+            );
+            serve::serve(store, args.bind, "the demo").await
+        }
+        Command::Generate(args) => {
+            let store = open(&args.database_url).await?;
+            let loaded =
+                load::load(store.clone(), args.workspace, &args.data, args.replace).await?;
+            println!(
+                "Generated workspace `{}` in the {}: {} opportunities, {} events in {:.1}s",
+                loaded.slug,
+                store.describe(),
+                loaded.opportunities,
+                loaded.events,
+                loaded.elapsed.as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn pipewise_store::Store>> {
+    pipewise_store::connect(url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            pipewise_store::redact_password(url)
+        )
+    })
+}

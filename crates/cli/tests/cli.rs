@@ -1,0 +1,346 @@
+//! The `pipewise` binary, run as a user would run it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use pipewise_store::{Store, integrity};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+/// Set to a PostgreSQL URL (a role allowed to create databases) to run these tests there too.
+const POSTGRES_URL_VAR: &str = "PIPEWISE_TEST_DATABASE_URL";
+/// The history ends on a fixed day so runs are reproducible.
+const AS_OF: &str = "2026-11-23";
+
+fn pipewise(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pipewise"));
+    command
+        .args(args)
+        .env_remove("PIPEWISE_DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    pipewise(args).output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("pipewise.db").display())
+}
+
+/// A fresh PostgreSQL database URL, or `None` when no server is configured.
+async fn postgres_url() -> Option<String> {
+    let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
+        eprintln!("skipping PostgreSQL: set {POSTGRES_URL_VAR}=postgres://USER@HOST/DB to run");
+        return None;
+    };
+    let admin: PgConnectOptions = url.parse().unwrap();
+    let name = format!("pipewise_test_{}", uuid::Uuid::now_v7().simple());
+    let mut connection = PgConnection::connect_with(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    Some(format!("{base}/{name}"))
+}
+
+/// `GET path` on a local server; returns the status line and the body.
+fn http_get(address: &str, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
+
+/// Kills the child when dropped, so a failing test leaves no server behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    for (args, expected) in [
+        (vec!["--help"], "Self-hosted revenue engine"),
+        (vec!["serve", "--help"], "Serve the HTTP API"),
+        (vec!["demo", "--help"], "demo workspace"),
+        (vec!["generate", "--help"], "--opportunities"),
+    ] {
+        let output = run(&args);
+        assert!(output.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(expected), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn the_demo_prints_its_url_and_serves_the_generated_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let child = pipewise(&[
+        "demo",
+        "--database-url",
+        &url,
+        "--bind",
+        "127.0.0.1:0",
+        "--opportunities",
+        "300",
+        "--as-of",
+        AS_OF,
+    ])
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut server = Running(child);
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let generated = lines.next().unwrap().unwrap();
+    assert!(
+        generated.starts_with("Generated workspace `demo`: 300 opportunities"),
+        "{generated}"
+    );
+    let serving = lines.next().unwrap().unwrap();
+    let address = serving
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {serving:?}"))
+        .to_owned();
+    assert_eq!(
+        http_get(&address, "/health"),
+        (
+            "HTTP/1.1 200 OK".to_owned(),
+            r#"{"status":"ok"}"#.to_owned()
+        )
+    );
+    let (status, body) = http_get(&address, "/api/v1/workspaces/demo/opportunities?limit=3");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 3);
+}
+
+async fn generate_and_check(url: &str) {
+    let output = run(&[
+        "generate",
+        "--database-url",
+        url,
+        "--opportunities",
+        "700",
+        "--seed",
+        "3",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("700 opportunities"), "{stdout}");
+    let store = pipewise_store::connect(url).await.unwrap();
+    let workspace = store.workspace(&"demo".parse().unwrap()).await.unwrap();
+    let counts = store.counts(workspace.id).await.unwrap();
+    assert_eq!(counts.opportunities, 700);
+    let report = integrity::check(&*store, workspace.id).await.unwrap();
+    assert!(report.is_consistent(), "{:?}", report.problems);
+    assert_eq!(
+        (report.opportunities, report.events),
+        (700, counts.opportunity_events)
+    );
+
+    // Generating again over an existing workspace is refused and changes nothing.
+    let again = run(&[
+        "generate",
+        "--database-url",
+        url,
+        "--opportunities",
+        "50",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("workspace `demo` already exists"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(store.counts(workspace.id).await.unwrap(), counts);
+    // With --replace it is generated anew.
+    let replaced = run(&[
+        "generate",
+        "--database-url",
+        url,
+        "--opportunities",
+        "50",
+        "--as-of",
+        AS_OF,
+        "--replace",
+    ]);
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    let workspace = store.workspace(&"demo".parse().unwrap()).await.unwrap();
+    assert_eq!(store.counts(workspace.id).await.unwrap().opportunities, 50);
+}
+
+#[tokio::test]
+async fn generated_data_is_consistent_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    generate_and_check(&sqlite_url(&dir)).await;
+}
+
+#[tokio::test]
+async fn generated_data_is_consistent_on_postgres() {
+    let Some(url) = postgres_url().await else {
+        return;
+    };
+    generate_and_check(&url).await;
+}
+
+/// Starts a large generation, kills it with SIGKILL once some batches are committed and more
+/// are being written, and checks that what is left is whole: every stored opportunity has its
+/// complete event log and nothing else.
+async fn killed_mid_write_leaves_consistent_data(url: &str) {
+    const DEALS: u64 = 30_000;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let child = pipewise(&[
+        "generate",
+        "--database-url",
+        url,
+        "--opportunities",
+        &DEALS.to_string(),
+        "--as-of",
+        AS_OF,
+    ])
+    .stdout(Stdio::null())
+    .stderr(log.reopen().unwrap())
+    .spawn()
+    .unwrap();
+    let mut generating = Running(child);
+    let store = wait_for_store(url).await;
+    let started = Instant::now();
+    let workspace = loop {
+        if let Ok(workspace) = store.workspace(&"demo".parse().unwrap()).await {
+            if store.counts(workspace.id).await.unwrap().opportunities > 0 {
+                break workspace;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no batch was committed; the generator said: {}",
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    generating.0.kill().unwrap(); // SIGKILL on Unix.
+    generating.0.wait().unwrap();
+    let counts = store.counts(workspace.id).await.unwrap();
+    assert!(counts.opportunities < DEALS, "killed before the end");
+    assert_eq!(
+        counts.opportunities % pipewise_demo::DEALS_PER_BATCH as u64,
+        0,
+        "whole batches only"
+    );
+    let report = integrity::check(&*store, workspace.id).await.unwrap();
+    assert!(report.is_consistent(), "{:?}", report.problems);
+    assert_eq!(report.opportunities, counts.opportunities);
+    assert_eq!(report.events, counts.opportunity_events);
+}
+
+async fn wait_for_store(url: &str) -> std::sync::Arc<dyn Store> {
+    let started = Instant::now();
+    loop {
+        match pipewise_store::connect(url).await {
+            Ok(store) => return store,
+            Err(error) if started.elapsed() < Duration::from_secs(30) => {
+                eprintln!("waiting for the database: {error}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("{error}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sigkill_during_a_bulk_write_leaves_sqlite_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    killed_mid_write_leaves_consistent_data(&sqlite_url(&dir)).await;
+}
+
+#[tokio::test]
+async fn sigkill_during_a_bulk_write_leaves_postgres_consistent() {
+    let Some(url) = postgres_url().await else {
+        return;
+    };
+    killed_mid_write_leaves_consistent_data(&url).await;
+}
+
+#[test]
+fn bad_flags_name_the_flag_and_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    for (args, expected) in [
+        (
+            vec!["generate", "--database-url", &url, "--as-of", "2026-13-01"],
+            "2026-13-01",
+        ),
+        (
+            vec!["generate", "--database-url", &url, "--opportunities", "0"],
+            "--opportunities",
+        ),
+        (
+            vec![
+                "generate",
+                "--database-url",
+                &url,
+                "--opportunities",
+                "many",
+            ],
+            "many",
+        ),
+        (
+            vec![
+                "generate",
+                "--database-url",
+                &url,
+                "--workspace",
+                "Not A Slug",
+            ],
+            "Not A Slug",
+        ),
+        (vec!["serve", "--bind", "localhost"], "--bind"),
+    ] {
+        let output = run(&args);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let output = run(&["generate", "--database-url", "mysql://root@localhost/crm"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("use sqlite://FILE or postgres://"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !dir.path().join("pipewise.db").exists(),
+        "nothing was created"
+    );
+}

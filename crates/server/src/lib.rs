@@ -1,0 +1,39 @@
+//! pipewise's HTTP JSON API: thin handlers that parse the request, call the store or the
+//! domain, and render the result. Rules live in `pipewise-core`; SQL in `pipewise-store`.
+
+mod error;
+mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use pipewise_store::Store;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    routes::router()
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,22 @@
+mod health;
+mod index;
+mod opportunities;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index::index))
+        .route("/health", get(health::health))
+        .route(
+            "/api/v1/workspaces/{workspace}/opportunities",
+            get(opportunities::list),
+        )
+        .route(
+            "/api/v1/workspaces/{workspace}/opportunities/{id}",
+            get(opportunities::show),
+        )
+}

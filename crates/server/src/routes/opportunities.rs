@@ -1,0 +1,130 @@
+//! Read-only opportunity endpoints: a paginated list, and one deal with its event history.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use pipewise_core::ids::OpportunityId;
+use pipewise_core::opportunity::{Opportunity, OpportunityEvent};
+use pipewise_core::org::Workspace;
+use pipewise_core::process::{ForecastCategory, Process};
+use pipewise_core::text::Slug;
+use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_store::PageRequest;
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, AppState};
+
+/// Page size when none is asked for.
+const DEFAULT_LIMIT: u32 = 50;
+/// Largest page a client may ask for.
+const MAX_LIMIT: u32 = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// An opportunity as the API shows it: its stored fields plus its forecast category.
+#[derive(Debug, Serialize)]
+pub(crate) struct OpportunityView {
+    #[serde(flatten)]
+    opportunity: Opportunity,
+    forecast_category: ForecastCategory,
+}
+
+impl OpportunityView {
+    fn new(opportunity: Opportunity, process: &Process) -> Self {
+        Self {
+            forecast_category: opportunity.forecast_category(process),
+            opportunity,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ListResponse {
+    items: Vec<OpportunityView>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ShowResponse {
+    opportunity: OpportunityView,
+    events: Vec<OpportunityEvent>,
+}
+
+async fn workspace(state: &AppState, slug: &str) -> Result<Workspace, ApiError> {
+    let not_found = || ApiError::NotFound {
+        what: "workspace",
+        key: slug.to_owned(),
+    };
+    let slug = Slug::parse(slug).map_err(|_| not_found())?;
+    Ok(state.store.workspace(&slug).await?)
+}
+
+/// `GET /api/v1/workspaces/{workspace}/opportunities?cursor=&limit=`: deals in creation order.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<ListResponse>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        FieldErrors::from(
+            InvalidValue::new(
+                &rejection.body_text(),
+                "only the parameters cursor and limit",
+            )
+            .at("query"),
+        )
+    })?;
+    let mut fields = Fields::default();
+    let after = fields.check_optional("cursor", query.cursor.as_deref(), |s| {
+        s.parse::<OpportunityId>()
+    });
+    let limit = fields
+        .check_optional("limit", query.limit.as_deref(), parse_limit)
+        .unwrap_or(DEFAULT_LIMIT);
+    fields.finish()?;
+    let workspace = workspace(&state, &slug).await?;
+    let page = state
+        .store
+        .opportunities(workspace.id, PageRequest { after, limit })
+        .await?;
+    let process = Process::default_enterprise();
+    Ok(Json(ListResponse {
+        items: page
+            .items
+            .into_iter()
+            .map(|o| OpportunityView::new(o, &process))
+            .collect(),
+        next_cursor: page.next_after.map(|id| id.to_string()),
+    }))
+}
+
+/// `GET /api/v1/workspaces/{workspace}/opportunities/{id}`: one deal and its events.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Json<ShowResponse>, ApiError> {
+    let id: OpportunityId = id
+        .parse()
+        .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
+    let workspace = workspace(&state, &slug).await?;
+    let opportunity = state.store.opportunity(workspace.id, id).await?;
+    let events = state.store.opportunity_events(workspace.id, id).await?;
+    let process = Process::default_enterprise();
+    Ok(Json(ShowResponse {
+        opportunity: OpportunityView::new(opportunity, &process),
+        events,
+    }))
+}
+
+fn parse_limit(text: &str) -> Result<u32, InvalidValue> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| InvalidValue::new(text, format!("a whole number from 1 to {MAX_LIMIT}")))
+}

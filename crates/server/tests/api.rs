@@ -1,0 +1,247 @@
+//! The HTTP API, in process, against a SQLite store holding a small generated demo.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use pipewise_core::ids::OpportunityId;
+use pipewise_demo::{DemoConfig, Generator};
+use pipewise_server::{AppState, router};
+use pipewise_store::{SqliteStore, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const DEALS: usize = 60;
+
+struct TestApp {
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    async fn spawn() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("api.db").display());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+        let mut generator = Generator::new(DemoConfig {
+            seed: 5,
+            opportunities: DEALS,
+            as_of: "2026-11-23".parse().unwrap(),
+            slug: "demo".parse().unwrap(),
+        })
+        .unwrap();
+        store.create_workspace(generator.workspace()).await.unwrap();
+        let workspace = generator.workspace().id;
+        for chunk in generator.by_ref() {
+            store
+                .write_batch(workspace, &chunk.unwrap().batch)
+                .await
+                .unwrap();
+        }
+        Self {
+            state: AppState { store },
+            _dir: dir,
+        }
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let response = router(self.state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            content_type,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn health_reports_ok_when_the_database_answers() {
+    let app = TestApp::spawn().await;
+    let (status, _, body) = app.get("/health").await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
+}
+
+#[tokio::test]
+async fn the_index_links_each_workspace() {
+    let app = TestApp::spawn().await;
+    let (status, _, body) = app.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["workspaces"],
+        json!([{
+            "slug": "demo",
+            "name": "Acme Analytics (demo)",
+            "opportunities": "/api/v1/workspaces/demo/opportunities",
+        }])
+    );
+}
+
+#[tokio::test]
+async fn pages_cover_every_opportunity_once_in_creation_order() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    let mut uri = "/api/v1/workspaces/demo/opportunities?limit=25".to_owned();
+    let mut pages = 0;
+    loop {
+        let (status, _, body) = app.get(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        pages += 1;
+        for item in body["items"].as_array().unwrap() {
+            ids.push(
+                item["id"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<OpportunityId>()
+                    .unwrap(),
+            );
+            let expected_category = match item["status"].as_str().unwrap() {
+                "won" => Some("closed"),
+                "lost" => Some("omitted"),
+                _ => None,
+            };
+            if let Some(category) = expected_category {
+                assert_eq!(item["forecast_category"], category);
+            }
+        }
+        match body["next_cursor"].as_str() {
+            Some(cursor) => {
+                uri = format!("/api/v1/workspaces/demo/opportunities?limit=25&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!((pages, ids.len()), (3, DEALS));
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "ascending ids, none twice");
+}
+
+#[tokio::test]
+async fn one_opportunity_comes_with_its_event_history() {
+    let app = TestApp::spawn().await;
+    let (_, _, list) = app
+        .get("/api/v1/workspaces/demo/opportunities?limit=1")
+        .await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _, body) = app
+        .get(&format!("/api/v1/workspaces/demo/opportunities/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let workspace = app
+        .state
+        .store
+        .workspace(&"demo".parse().unwrap())
+        .await
+        .unwrap();
+    let stored = app
+        .state
+        .store
+        .opportunity_events(workspace.id, id.parse().unwrap())
+        .await
+        .unwrap();
+    let events = body["events"].as_array().unwrap();
+    assert_eq!(events.len(), stored.len());
+    assert_eq!(body["opportunity"]["version"], stored.len());
+    assert_eq!(events[0]["kind"], "created");
+    for (event, seq) in events.iter().zip(1..) {
+        assert_eq!(event["seq"], seq);
+        assert_eq!(event["opportunity_id"], id.as_str());
+    }
+    assert_eq!(serde_json::to_value(&stored).unwrap(), body["events"]);
+}
+
+#[tokio::test]
+async fn unknown_workspaces_and_opportunities_are_404_problems() {
+    let app = TestApp::spawn().await;
+    let (status, content_type, body) = app.get("/api/v1/workspaces/nowhere/opportunities").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::NOT_FOUND, "application/problem+json")
+    );
+    assert_eq!(
+        body,
+        json!({
+            "type": "about:blank",
+            "title": "Not found",
+            "status": 404,
+            "detail": "workspace `nowhere` was not found",
+            "code": "not_found",
+        })
+    );
+    let missing = OpportunityId::generate();
+    let (status, _, body) = app
+        .get(&format!("/api/v1/workspaces/demo/opportunities/{missing}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["detail"],
+        format!("opportunity `{missing}` was not found")
+    );
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_problems_naming_field_and_value() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            "/api/v1/workspaces/demo/opportunities?limit=0",
+            "limit",
+            "0",
+        ),
+        (
+            "/api/v1/workspaces/demo/opportunities?limit=500",
+            "limit",
+            "500",
+        ),
+        (
+            "/api/v1/workspaces/demo/opportunities?limit=ten",
+            "limit",
+            "ten",
+        ),
+        (
+            "/api/v1/workspaces/demo/opportunities?cursor=page-2",
+            "cursor",
+            "page-2",
+        ),
+        ("/api/v1/workspaces/demo/opportunities/42", "id", "42"),
+    ];
+    for (uri, field, value) in cases {
+        let (status, content_type, body) = app.get(uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(body["code"], "invalid_parameters");
+        assert_eq!(body["errors"][0]["field"], field, "{uri}");
+        assert_eq!(body["errors"][0]["value"], value, "{uri}");
+    }
+    let (_, _, body) = app
+        .get("/api/v1/workspaces/demo/opportunities?limit=0")
+        .await;
+    assert_eq!(
+        body,
+        json!({
+            "type": "about:blank",
+            "title": "Invalid parameters",
+            "status": 400,
+            "detail": "limit: `0` is not accepted: a whole number from 1 to 200",
+            "code": "invalid_parameters",
+            "errors": [{ "field": "limit", "value": "0", "expected": "a whole number from 1 to 200" }],
+        })
+    );
+    let (status, _, body) = app
+        .get("/api/v1/workspaces/demo/opportunities?page=2")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "query");
+}
