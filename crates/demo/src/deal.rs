@@ -567,12 +567,22 @@ fn activities(
                 (ActivityKind::Note, 0.05),
             ],
         );
-        let (subject, outcomes): (&str, &[&str]) = match kind {
-            ActivityKind::Email => ("Follow-up e-mail", &["sent", "replied"]),
-            ActivityKind::Call => ("Call", &["connected", "no answer", "left voicemail"]),
-            ActivityKind::Meeting => ("Meeting", &["held", "no-show"]),
-            ActivityKind::Note => ("Internal note", &["logged"]),
+        let (subjects, outcomes): (&[&str], &[&str]) = match kind {
+            ActivityKind::Email => (
+                &["Follow-up", "Proposal sent", "Recap and next steps"],
+                &["sent", "replied"],
+            ),
+            ActivityKind::Call => (
+                &["Discovery call", "Check-in call", "Pricing call"],
+                &["connected", "no answer", "left voicemail"],
+            ),
+            ActivityKind::Meeting => (
+                &["Demo", "Workshop", "Executive briefing"],
+                &["held", "no-show"],
+            ),
+            ActivityKind::Note => (&["Deal review notes"], &["logged"]),
         };
+        let subject = subjects.choose(rng).copied().unwrap_or("Follow-up");
         let contact = engaged.get(i).or_else(|| engaged.choose(rng)).map(|c| c.id);
         activities.push(Activity {
             id: ActivityId::from_parts(millis(occurred_at), rng.random()),
@@ -583,7 +593,7 @@ fn activities(
             contact_id: contact,
             lead_id: None,
             opportunity_id: Some(deal.id),
-            subject: name(&format!("{subject}: {}", deal.name))?,
+            subject: name(subject)?,
             outcome: outcomes.choose(rng).map(|o| label(o)).transpose()?,
         });
     }
@@ -614,7 +624,9 @@ fn inbound_leads(
         created_at: lead_at,
     }];
     for _ in 0..model::EXTRA_LEADS_PER_INBOUND_DEAL {
-        let at = world.history_start + random_within(rng, world.history_end - world.history_start);
+        // From the same campaigns: within a month either side of the converted lead.
+        let at = (lead_at - Duration::days(30) + random_within(rng, Duration::days(60)))
+            .min(world.history_end);
         let (first, last) = names::person(rng);
         let (company, domain) = names::company(rng);
         let status = weighted(

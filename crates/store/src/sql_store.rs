@@ -142,6 +142,14 @@ macro_rules! impl_store {
             .await
         }
 
+        /// Rows of a table in primary-key order: inserting in key order keeps each B-tree's
+        /// working set small (ids are UUIDv7, so this is also roughly time order).
+        fn by_id<T, K: Ord>(rows: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
+            let mut sorted: Vec<&T> = rows.iter().collect();
+            sorted.sort_by_key(|row| key(row));
+            sorted
+        }
+
         async fn insert_batch(tx: &mut Tx, workspace: Uuid, batch: &Batch) -> Result<()> {
             insert_all(tx, "INSERT INTO teams (workspace_id, id, name, created_at) ", 4, &batch.teams, |row, team: &Team| {
                 row.push_bind(workspace)
@@ -163,7 +171,7 @@ macro_rules! impl_store {
             })
             .await?;
             const ACCOUNTS: &str = concat!("INSERT INTO accounts (workspace_id, ", account_columns!(), ") ");
-            insert_all(tx, ACCOUNTS, 11, &batch.accounts, |row, account: &Account| {
+            insert_all(tx, ACCOUNTS, 11, &by_id(&batch.accounts, |a| a.id), |row, account: &&Account| {
                 row.push_bind(workspace)
                     .push_bind(account.id.as_uuid())
                     .push_bind(account.name.as_str())
@@ -181,8 +189,8 @@ macro_rules! impl_store {
                 tx,
                 "INSERT INTO contacts (workspace_id, id, account_id, name, email, title, buying_role, created_at) ",
                 8,
-                &batch.contacts,
-                |row, contact: &Contact| {
+                &by_id(&batch.contacts, |c| c.id),
+                |row, contact: &&Contact| {
                     row.push_bind(workspace)
                         .push_bind(contact.id.as_uuid())
                         .push_bind(contact.account_id.as_uuid())
@@ -206,8 +214,8 @@ macro_rules! impl_store {
                 tx,
                 "INSERT INTO leads (workspace_id, id, name, email, company, source, status, owner_id, account_id, opportunity_id, created_at) ",
                 11,
-                &batch.leads,
-                |row, lead: &Lead| {
+                &by_id(&batch.leads, |l| l.id),
+                |row, lead: &&Lead| {
                     row.push_bind(workspace)
                         .push_bind(lead.id.as_uuid())
                         .push_bind(lead.name.as_str())
@@ -226,8 +234,8 @@ macro_rules! impl_store {
                 tx,
                 "INSERT INTO activities (workspace_id, id, kind, occurred_at, user_id, account_id, contact_id, lead_id, opportunity_id, subject, outcome) ",
                 11,
-                &batch.activities,
-                |row, activity: &Activity| {
+                &by_id(&batch.activities, |a| a.id),
+                |row, activity: &&Activity| {
                     row.push_bind(workspace)
                         .push_bind(activity.id.as_uuid())
                         .push_bind(activity.kind.as_str())
