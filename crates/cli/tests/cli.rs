@@ -37,21 +37,42 @@ fn sqlite_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}", dir.path().join("pipewise.db").display())
 }
 
-/// A fresh PostgreSQL database URL, or `None` when no server is configured.
-async fn postgres_url() -> Option<String> {
-    let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
-        eprintln!("skipping PostgreSQL: set {POSTGRES_URL_VAR}=postgres://USER@HOST/DB to run");
-        return None;
-    };
-    let admin: PgConnectOptions = url.parse().unwrap();
-    let name = format!("pipewise_test_{}", uuid::Uuid::now_v7().simple());
-    let mut connection = PgConnection::connect_with(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+/// A PostgreSQL database made for one test, dropped by [`PostgresDatabase::drop`].
+struct PostgresDatabase {
+    admin: PgConnectOptions,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    /// A fresh database, or `None` when no server is configured.
+    async fn create() -> Option<Self> {
+        let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
+            eprintln!("skipping PostgreSQL: set {POSTGRES_URL_VAR}=postgres://USER@HOST/DB to run");
+            return None;
+        };
+        let admin: PgConnectOptions = url.parse().unwrap();
+        let name = format!("pipewise_test_{}", uuid::Uuid::now_v7().simple());
+        let mut connection = PgConnection::connect_with(&admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        let (base, _) = url.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        Some(Self { admin, name, url })
+    }
+
+    async fn drop(self) {
+        let mut connection = PgConnection::connect_with(&self.admin).await.unwrap();
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
         .execute(&mut connection)
         .await
         .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
+    }
 }
 
 /// `GET path` on a local server; returns the status line and the body.
@@ -205,10 +226,11 @@ async fn generated_data_is_consistent_on_sqlite() {
 
 #[tokio::test]
 async fn generated_data_is_consistent_on_postgres() {
-    let Some(url) = postgres_url().await else {
+    let Some(database) = PostgresDatabase::create().await else {
         return;
     };
-    generate_and_check(&url).await;
+    generate_and_check(&database.url).await;
+    database.drop().await;
 }
 
 /// Starts a large generation, kills it with SIGKILL once some batches are committed and more
@@ -283,10 +305,11 @@ async fn sigkill_during_a_bulk_write_leaves_sqlite_consistent() {
 
 #[tokio::test]
 async fn sigkill_during_a_bulk_write_leaves_postgres_consistent() {
-    let Some(url) = postgres_url().await else {
+    let Some(database) = PostgresDatabase::create().await else {
         return;
     };
-    killed_mid_write_leaves_consistent_data(&url).await;
+    killed_mid_write_leaves_consistent_data(&database.url).await;
+    database.drop().await;
 }
 
 #[test]

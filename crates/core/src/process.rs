@@ -1,9 +1,6 @@
 //! The sales process: ordered stages that are buyer states, grouped into buyer phases that
 //! map to forecast categories, with one stage marking qualified pipeline (the SAL stage).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::text::Name;
@@ -73,38 +70,12 @@ macro_rules! key_type {
         pub struct $name(String);
 
         impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
+            pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+                parse_key(text, $example).map(Self)
             }
         }
 
-        impl FromStr for $name {
-            type Err = InvalidValue;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                parse_key(s, $example).map(Self)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidValue;
-
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                value.parse()
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(key: $name) -> Self {
-                key.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        string_conversions!($name);
     };
 }
 

@@ -1,5 +1,8 @@
+//! Macros for the value types that travel as text.
+//!
 //! `text_enum!`: enums stored and exchanged as fixed lower-case words (`closed_won`), so the
 //! database holds readable TEXT with a CHECK constraint and the API speaks the same words.
+//! `string_conversions!`: the conversions every validated string newtype shares.
 
 /// Declares an enum whose variants map one-to-one to words; generates `as_str`, `ALL`,
 /// `FromStr` (naming every accepted word when a value is refused), `Display` and serde.
@@ -52,6 +55,45 @@ macro_rules! text_enum {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
                 text.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+/// The conversions every validated string type shares; `parse` holds the rules.
+macro_rules! string_conversions {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::validation::InvalidValue;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::validation::InvalidValue;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
             }
         }
     };

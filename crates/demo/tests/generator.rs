@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use pipewise_core::opportunity::{Change, EventKind, LossType, Status, replay};
+use pipewise_core::opportunity::{Change, EventKind, LossType, Recorded, Status, replay};
 use pipewise_core::org::{Hierarchy, Role};
 use pipewise_core::process::Process;
 use pipewise_demo::{Chunk, DemoConfig, Generator, Truth};
@@ -282,51 +282,42 @@ fn outcomes_follow_the_documented_model() {
         "{drawn} vs {expected}"
     );
     // Slipping deals win less: closed deals pushed twice or more vs never pushed.
-    let win_rate = |select: &dyn Fn(usize) -> bool| {
-        let closed: Vec<_> = deals
+    let pushes = |deal: &Recorded| {
+        deal.events
             .iter()
-            .filter(|d| d.state.status != Status::Open)
-            .filter(|d| {
-                select(
-                    d.events
-                        .iter()
-                        .filter(|e| e.change.kind() == EventKind::CloseDateChanged)
-                        .count(),
-                )
-            })
-            .collect();
-        closed
-            .iter()
-            .filter(|d| d.state.status == Status::Won)
-            .count() as f64
-            / closed.len() as f64
+            .filter(|e| e.change.kind() == EventKind::CloseDateChanged)
+            .count()
     };
-    let never = win_rate(&|pushes| pushes == 0);
-    let often = win_rate(&|pushes| pushes >= 2);
+    let never = won_share(&deals, |d| pushes(d) == 0);
+    let often = won_share(&deals, |d| pushes(d) >= 2);
     assert!(
         never > often + 0.05,
         "win rate never pushed {never}, pushed twice {often}"
     );
     // Segments differ in the documented order: SMB wins most often, Enterprise least.
     let by_segment = |segment: &str| {
-        let closed: Vec<_> = deals
-            .iter()
-            .filter(|d| d.state.status != Status::Open)
-            .filter(|d| {
-                d.state
-                    .segment
-                    .as_ref()
-                    .is_some_and(|s| s.as_str() == segment)
-            })
-            .collect();
-        closed
-            .iter()
-            .filter(|d| d.state.status == Status::Won)
-            .count() as f64
-            / closed.len() as f64
+        won_share(&deals, |d| {
+            d.state
+                .segment
+                .as_ref()
+                .is_some_and(|s| s.as_str() == segment)
+        })
     };
     assert!(by_segment("SMB") > by_segment("Mid-Market"));
     assert!(by_segment("Mid-Market") > by_segment("Enterprise"));
+}
+
+/// Share of the closed deals `keep` selects that were won.
+fn won_share(deals: &[&Recorded], keep: impl Fn(&Recorded) -> bool) -> f64 {
+    let closed: Vec<_> = deals
+        .iter()
+        .filter(|d| d.state.status != Status::Open && keep(d))
+        .collect();
+    closed
+        .iter()
+        .filter(|d| d.state.status == Status::Won)
+        .count() as f64
+        / closed.len() as f64
 }
 
 #[test]
