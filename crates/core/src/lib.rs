@@ -9,7 +9,9 @@ mod text_enum;
 
 pub mod calendar;
 pub mod crm;
+pub mod evidence;
 pub mod ids;
+pub mod keys;
 pub mod money;
 pub mod opportunity;
 pub mod org;

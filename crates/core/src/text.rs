@@ -51,14 +51,6 @@ bounded_text!(
     Note, max = 2000, what = "a note"
 );
 
-impl Name {
-    /// For names written in this code base, known to satisfy [`Name::parse`].
-    pub(crate) fn trusted(text: &str) -> Self {
-        debug_assert!(Self::parse(text).is_ok(), "{text:?}");
-        Self(text.to_owned())
-    }
-}
-
 /// An e-mail address; compared and stored in lower case.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -4,17 +4,19 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pipewise_core::crm::{Account, Activity, ActivityKind, Contact, Lead, LeadStatus};
+use pipewise_core::evidence::Evidence;
 use pipewise_core::ids::{ActivityId, LeadId, OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
     self, Command, Created, FieldChange, LossType, NextStep, Opportunity, Recorded, Stamp,
 };
-use pipewise_core::process::{ForecastCategory, Process};
+use pipewise_core::process::{DealContext, ForecastCategory, Process};
 use pipewise_core::text::{Email, Note};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 
+use crate::evidence::{self, Action};
 use crate::model::{self, Segment, Source, log_normal, poisson, weighted};
 use crate::names;
 use crate::world::{World, label, millis, name};
@@ -287,10 +289,9 @@ pub fn simulate(
             Some(c) if competitor_at_start => Some(label(c)?),
             _ => None,
         },
-        next_step: rng
-            .random_bool(model::MOVE_WITH_NEXT_STEP)
-            .then(|| next_step(rng, 0, owner, created_at))
-            .transpose()?,
+        // Qualification needs a dated next step and the buyer's evidence.
+        next_step: Some(next_step(rng, 0, owner, created_at)?),
+        evidence: Box::new(opening_evidence(process, &engaged, rng, created_at)?),
     };
     let opened = opportunity::open(id, created, process, Stamp::now(owner, created_at))
         .map_err(|e| DemoError::rejected(id, e))?;
@@ -298,6 +299,7 @@ pub fn simulate(
     let mut life = Life {
         world,
         process,
+        engaged: &engaged,
         segment,
         state: opened.state,
         events: opened.events,
@@ -346,6 +348,8 @@ pub fn simulate(
 struct Life<'a> {
     world: &'a World,
     process: &'a Process,
+    /// The buyer's people working on the deal.
+    engaged: &'a [&'a Contact],
     segment: Segment,
     state: Opportunity,
     events: Vec<opportunity::OpportunityEvent>,
@@ -355,6 +359,42 @@ struct Life<'a> {
 }
 
 impl Life<'_> {
+    /// Records what the buyer has shown so that a forward move to `to` (or, with `None`,
+    /// closing won) meets its criteria, as a rep does before moving the deal.
+    fn prepare_forward(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        at: DateTime<Utc>,
+        to: Option<usize>,
+    ) -> Result<(), DemoError> {
+        let to = to.map(|i| self.process.stages()[i].key.clone());
+        let required = self
+            .process
+            .forward_requirements(Some(&self.state.stage), to.as_ref());
+        let ctx = DealContext {
+            deal: &self.state,
+            today: at.date_naive(),
+        };
+        let unmet = self.process.unmet(&required, ctx);
+        let owner = self.state.owner_id;
+        for criterion in unmet.iter().filter_map(|u| self.process.criterion(&u.key)) {
+            for step in evidence::meet(self.process, criterion, self.engaged, rng, at)? {
+                let command = match step {
+                    Action::Record(change) => Command::RecordEvidence(change),
+                    Action::SetAmount => Command::ChangeAmount(Some(self.amount)),
+                    Action::SetNextStep => Command::ChangeField(FieldChange::NextStep(Some(
+                        next_step(rng, 0, owner, at)?,
+                    ))),
+                    Action::SetCompetitor => Command::ChangeField(FieldChange::Competitor(Some(
+                        label(self.competitor.unwrap_or("Initrode"))?,
+                    ))),
+                };
+                self.execute(at, owner, command)?;
+            }
+        }
+        Ok(())
+    }
+
     fn execute(
         &mut self,
         at: DateTime<Utc>,
@@ -431,6 +471,10 @@ impl Life<'_> {
                     .random_bool(model::MOVE_WITH_NEXT_STEP)
                     .then(|| next_step(rng, to, owner, at))
                     .transpose()?;
+                let forward = self.process.position(&self.state.stage) < Some(to);
+                if forward {
+                    self.prepare_forward(rng, at, Some(to))?;
+                }
                 let command = Command::MoveStage {
                     to: self.process.stages()[to].key.clone(),
                     reason: reason.map(note).transpose()?,
@@ -497,6 +541,7 @@ impl Life<'_> {
                 if self.state.amount.is_none() {
                     self.execute(at, owner, Command::ChangeAmount(Some(self.amount)))?;
                 }
+                self.prepare_forward(rng, at, None)?;
                 self.execute(
                     at,
                     owner,
@@ -530,6 +575,28 @@ impl Life<'_> {
             _ => Ok(()),
         }
     }
+}
+
+/// The evidence a deal is opened with: what met the SAL stage's entry criteria.
+fn opening_evidence(
+    process: &Process,
+    engaged: &[&Contact],
+    rng: &mut ChaCha8Rng,
+    at: DateTime<Utc>,
+) -> Result<Evidence, DemoError> {
+    let first = &process.stages()[0].key;
+    let mut evidence = Evidence::default();
+    for key in process.forward_requirements(None, Some(first)) {
+        let Some(criterion) = process.criterion(&key) else {
+            continue;
+        };
+        for step in evidence::meet(process, criterion, engaged, rng, at)? {
+            if let Action::Record(change) = step {
+                evidence = evidence.with(&change).map_err(DemoError::Model)?;
+            }
+        }
+    }
+    Ok(evidence)
 }
 
 fn next_step(

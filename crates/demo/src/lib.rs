@@ -6,6 +6,7 @@
 //! function, so histories obey the sales process exactly as user input must.
 
 mod deal;
+mod evidence;
 pub mod model;
 mod names;
 mod world;

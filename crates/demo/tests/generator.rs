@@ -144,6 +144,7 @@ struct Tally {
     incomplete_moves: usize,
     amount_changes: usize,
     events: usize,
+    evidence_events: usize,
     open_with_past_close_date: usize,
 }
 
@@ -152,6 +153,11 @@ fn tally(chunks: &[Chunk]) -> Tally {
     let process = Process::default_enterprise();
     for recorded in chunks.iter().flat_map(|c| &c.batch.opportunities) {
         tally.events += recorded.events.len();
+        tally.evidence_events += recorded
+            .events
+            .iter()
+            .filter(|e| e.change.kind() == EventKind::EvidenceRecorded)
+            .count();
         match (&recorded.state.status, &recorded.state.loss) {
             (Status::Won, _) => tally.won += 1,
             (Status::Lost, Some(loss)) => *tally.lost.entry(loss.loss_type).or_default() += 1,
@@ -223,10 +229,18 @@ fn the_default_history_looks_like_a_real_pipeline() {
         (0.15..0.50).contains(&incomplete),
         "incomplete moves {incomplete}"
     );
-    let per_deal = t.events as f64 / n;
+    // About eight changes to the deal itself, and the evidence recorded before moves: the
+    // enterprise process asks for 22 criteria from qualification to signature, and most
+    // deals are lost on the way.
+    let per_deal = (t.events - t.evidence_events) as f64 / n;
     assert!(
         (5.0..12.0).contains(&per_deal),
         "events per deal {per_deal}"
+    );
+    let evidence_per_deal = t.evidence_events as f64 / n;
+    assert!(
+        (3.0..22.0).contains(&evidence_per_deal),
+        "evidence events per deal {evidence_per_deal}"
     );
     // Stale close dates exist but are the exception among open deals.
     assert!(t.open_with_past_close_date > 0);

@@ -20,6 +20,7 @@ impl Serialize for EventData<'_> {
             Change::ClosedLost(data) => data.serialize(serializer),
             Change::Reopened(data) => data.serialize(serializer),
             Change::FieldChanged(data) => data.serialize(serializer),
+            Change::EvidenceRecorded(data) => data.serialize(serializer),
         }
     }
 }
@@ -38,6 +39,7 @@ pub(crate) fn decode_change(kind: &str, data: &str) -> Result<Change, String> {
         EventKind::ClosedLost => serde_json::from_str(data).map(Change::ClosedLost),
         EventKind::Reopened => serde_json::from_str(data).map(Change::Reopened),
         EventKind::FieldChanged => serde_json::from_str(data).map(Change::FieldChanged),
+        EventKind::EvidenceRecorded => serde_json::from_str(data).map(Change::EvidenceRecorded),
     };
     change.map_err(|e| format!("{kind} event data: {e}"))
 }

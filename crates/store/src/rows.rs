@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use pipewise_core::calendar::FiscalCalendar;
 use pipewise_core::crm::Account;
+use pipewise_core::evidence::Evidence;
 use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
@@ -194,6 +195,7 @@ pub(crate) struct OpportunityRow {
     next_step_due: Option<NaiveDate>,
     loss_type: Option<String>,
     loss_reason: Option<String>,
+    evidence: Json<Evidence>,
     created_at: DbTime,
     updated_at: DbTime,
 }
@@ -243,6 +245,7 @@ impl TryFrom<OpportunityRow> for Opportunity {
             segment: p.optional("segment", row.segment.as_deref(), Label::parse)?,
             competitor: p.optional("competitor", row.competitor.as_deref(), Label::parse)?,
             next_step,
+            evidence: row.evidence.0,
             loss,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,

@@ -15,7 +15,7 @@ macro_rules! opportunity_columns {
         "id, version, name, account_id, owner_id, process, stage, status, amount_minor, \
          currency, close_date, category_override, category_override_reason, source, segment, \
          competitor, next_step, next_step_owner_id, next_step_due, loss_type, loss_reason, \
-         created_at, updated_at"
+         evidence, created_at, updated_at"
     };
 }
 
@@ -122,6 +122,7 @@ macro_rules! impl_store {
                 .push_bind(next.map(|n| n.due))
                 .push_bind(loss.map(|l| l.loss_type.as_str()))
                 .push_bind(loss.and_then(|l| l.reason.as_ref()).map(|r| r.as_str()))
+                .push_bind(Json(&opp.evidence))
                 .push_bind(DbTime(opp.created_at))
                 .push_bind(DbTime(opp.updated_at));
         }
@@ -203,7 +204,7 @@ macro_rules! impl_store {
             )
             .await?;
             const OPPORTUNITIES: &str = concat!("INSERT INTO opportunities (workspace_id, ", opportunity_columns!(), ") ");
-            insert_all(tx, OPPORTUNITIES, 24, &batch.opportunities, |row, recorded: &Recorded| {
+            insert_all(tx, OPPORTUNITIES, 25, &batch.opportunities, |row, recorded: &Recorded| {
                 bind_opportunity(row, workspace, &recorded.state)
             })
             .await?;

@@ -7,12 +7,14 @@ mod common;
 use chrono::{Duration, NaiveDate};
 use common::{Org, TestStore, at, install, org};
 use pipewise_core::crm::Contact;
+use pipewise_core::evidence::{EvidenceChange, ScoreItem};
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
     self, Command, Created, EventKind, LossType, NextStep, OpportunityDraft, Recorded, Stamp,
 };
 use pipewise_core::process::Process;
+use pipewise_core::testing::qualified_evidence;
 use pipewise_core::text::{Label, Name, Note};
 use pipewise_store::commands::{self, CommandFailed};
 use pipewise_store::{Batch, Counts, PageRequest, Store, StoreError, integrity};
@@ -38,6 +40,7 @@ fn created(org: &Org, name: &str) -> Created {
             owner_id: org.reps[0],
             due: day("2026-01-12"),
         }),
+        evidence: Box::new(qualified_evidence()),
     }
 }
 
@@ -212,6 +215,9 @@ on_both_backends! {
             owner_id: Some(acme.reps[0].to_string()),
             amount: Some("48000".into()),
             close_date: Some("2026-03-31".into()),
+            next_step: Some("Discovery call with the COO".into()),
+            next_step_due: Some("2026-01-12".into()),
+            evidence: qualified_evidence(),
             ..OpportunityDraft::default()
         };
         let cases = [
@@ -245,6 +251,15 @@ on_both_backends! {
             format!("account_id: `{stranger}` is not accepted: an account of workspace acme")
         );
         assert_eq!(store.counts(acme.workspace.id).await.unwrap().opportunities, 0);
+        // A draft whose buyer has shown nothing cannot enter the SAL stage.
+        let unqualified = OpportunityDraft { evidence: Default::default(), ..valid.clone() };
+        let error = commands::create_opportunity(store, &acme.workspace, &process, &unqualified, stamp).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "opening a deal in stage `qualified` needs: Fit and access to power confirmed \
+             (fit_and_access); The buyer states a need we address (stated_need)"
+        );
+        assert_eq!(store.counts(acme.workspace.id).await.unwrap().opportunities, 0);
         // The valid draft goes through.
         let opp = commands::create_opportunity(store, &acme.workspace, &process, &valid, stamp).await.unwrap();
         assert_eq!(opp.amount, Some(Money::new(4_800_000, Currency::USD)));
@@ -257,11 +272,20 @@ on_both_backends! {
         let id = open_deal(store, &acme, "Globex rollout").await.state.id;
         let stamp = |minutes| Stamp::now(acme.manager, at("2026-02-01T10:00:00Z") + Duration::minutes(minutes));
         let ws = &acme.workspace;
-        commands::execute(store, ws, &process, id, Some(1), Command::MoveStage {
+        // A forward move whose criteria do not hold is refused and writes nothing.
+        let refused = commands::execute(store, ws, &process, id, Some(1), Command::MoveStage {
             to: "evaluating".parse().unwrap(),
             reason: Some(Note::parse("Budget approved by the CFO").unwrap()),
             next_step: None,
-        }, stamp(0)).await.unwrap();
+        }, stamp(0)).await;
+        assert!(matches!(
+            refused,
+            Err(CommandFailed::Refused(opportunity::CommandError::CriteriaUnmet { .. }))
+        ));
+        assert_eq!(store.opportunity_events(ws.id, id).await.unwrap().len(), 1);
+        commands::execute(store, ws, &process, id, Some(1), Command::RecordEvidence(
+            EvidenceChange::Scored { item: ScoreItem::MeddiccIdentifyPain, value: 2 },
+        ), stamp(0)).await.unwrap();
         // A stale expected version is refused with the current one.
         let stale = commands::execute(store, ws, &process, id, Some(1), Command::ChangeAmount(None), stamp(1)).await;
         assert!(matches!(stale, Err(CommandFailed::Store(StoreError::VersionConflict { current: 2 }))));

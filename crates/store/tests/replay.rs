@@ -9,10 +9,10 @@ use chrono::Duration;
 use common::{TestStore, at, install, org};
 use futures_util::TryStreamExt;
 use pipewise_core::ids::OpportunityId;
-use pipewise_core::opportunity::{self, Created, Stamp, replay};
+use pipewise_core::opportunity::{self, Created, NextStep, Stamp, replay};
 use pipewise_core::process::Process;
-use pipewise_core::testing::any_command;
-use pipewise_core::text::Name;
+use pipewise_core::testing::{any_command, any_deal_work, qualified_evidence};
+use pipewise_core::text::{Name, Note};
 use pipewise_store::commands::{self, CommandFailed};
 use pipewise_store::{Store, integrity};
 use proptest::prelude::*;
@@ -25,8 +25,12 @@ fn check_replay_on(runtime: &tokio::runtime::Runtime, test: TestStore, cases: u3
     runtime.block_on(install(store, &acme));
     let process = Process::default_enterprise();
     let people = vec![acme.manager, acme.reps[0], acme.reps[1]];
-    let strategy =
-        proptest::collection::vec(any_command(&process, people, acme.accounts.to_vec()), 0..30);
+    // Evidence and moves through the process, and any other command.
+    let strategy = (
+        proptest::collection::vec(any_deal_work(&process, people.clone()), 0..20),
+        proptest::collection::vec(any_command(&process, people, acme.accounts.to_vec()), 0..10),
+    )
+        .prop_map(|(work, other)| work.into_iter().flatten().chain(other).collect::<Vec<_>>());
     let mut runner = TestRunner::new(Config {
         cases,
         ..Config::default()
@@ -47,7 +51,12 @@ fn check_replay_on(runtime: &tokio::runtime::Runtime, test: TestStore, cases: u3
                         source: None,
                         segment: None,
                         competitor: None,
-                        next_step: None,
+                        next_step: Some(NextStep {
+                            text: Note::parse("Discovery with the COO").unwrap(),
+                            owner_id: acme.reps[0],
+                            due: "2026-01-09".parse().unwrap(),
+                        }),
+                        evidence: Box::new(qualified_evidence()),
                     },
                     &process,
                     Stamp::now(acme.reps[0], at("2026-01-01T00:00:00Z")),

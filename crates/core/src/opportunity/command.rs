@@ -8,9 +8,10 @@ use super::event::{
     FieldChange, OpportunityEvent, OwnerChanged, Reopened, StageChanged,
 };
 use super::{CategoryOverride, LossType, NextStep, Opportunity, ReplayError, Status, apply};
+use crate::evidence::EvidenceChange;
 use crate::ids::{OpportunityId, UserId};
 use crate::money::Money;
-use crate::process::{ForecastCategory, Process, StageKey};
+use crate::process::{DealContext, ForecastCategory, Process, StageKey, Unmet};
 use crate::text::{Label, Note};
 use crate::validation::FieldErrors;
 
@@ -66,6 +67,9 @@ pub enum Command {
         reason: Note,
     },
     ChangeField(FieldChange),
+    /// Records a gate decision, a score, a milestone, a stakeholder, a success criterion or
+    /// a checklist tick.
+    RecordEvidence(EvidenceChange),
 }
 
 /// Why a command was refused. Messages say what to do instead.
@@ -83,6 +87,15 @@ pub enum CommandError {
     BackwardWithoutReason { from: StageKey, to: StageKey },
     #[error("closing lost to competition needs the competitor's name")]
     CompetitorRequired,
+    /// A forward move, a new deal or a win whose criteria do not all hold; lists every one.
+    #[error("{}", unmet_message(.target, .unmet))]
+    CriteriaUnmet {
+        /// The stage the deal would enter, or `closed won`.
+        target: String,
+        unmet: Vec<Unmet>,
+    },
+    #[error("{0}")]
+    EvidenceRefused(String),
     #[error("overriding the forecast category needs a reason")]
     OverrideWithoutReason,
     #[error("`{0}` cannot be set by hand; use pipeline, best_case, commit or omitted")]
@@ -98,6 +111,11 @@ pub enum CommandError {
         effective_at: DateTime<Utc>,
         latest: DateTime<Utc>,
     },
+}
+
+fn unmet_message(target: &str, unmet: &[Unmet]) -> String {
+    let list: Vec<String> = unmet.iter().map(ToString::to_string).collect();
+    format!("{target} needs: {}", list.join("; "))
 }
 
 /// The events a command caused and the state they produce.
@@ -118,8 +136,13 @@ pub fn open(
     process
         .parse_stage(created.stage.as_str())
         .map_err(|e| FieldErrors::from(e.at("stage")))?;
+    let target = created.stage.clone();
     let event = event(id, 1, process, stamp, Change::Created(created));
     let state = apply(None, &event)?;
+    let required = process.forward_requirements(None, Some(&target));
+    require_criteria(process, &required, &state, stamp, || {
+        format!("opening a deal in stage `{target}`")
+    })?;
     Ok(Recorded {
         state,
         events: vec![event],
@@ -145,12 +168,62 @@ pub fn execute(
             events: Vec::new(),
         });
     };
+    let forward = forward_target(current, &change, process);
     let event = event(current.id, current.version + 1, process, stamp, change);
     let state = apply(Some(current.clone()), &event)?;
+    if let Some(to) = forward {
+        let required = process.forward_requirements(Some(&current.stage), to.as_ref());
+        require_criteria(process, &required, &state, stamp, || match &to {
+            Some(stage) => format!("moving from `{}` to `{stage}`", current.stage),
+            None => format!("closing won from `{}`", current.stage),
+        })?;
+    }
     Ok(Recorded {
         state,
         events: vec![event],
     })
+}
+
+/// Where a change takes the deal forward: `Some(Some(stage))` for a forward move,
+/// `Some(None)` for closing won; `None` for anything else.
+fn forward_target(
+    current: &Opportunity,
+    change: &Change,
+    process: &Process,
+) -> Option<Option<StageKey>> {
+    match change {
+        Change::StageChanged(moved)
+            if process.position(&moved.to) > process.position(&current.stage) =>
+        {
+            Some(Some(moved.to.clone()))
+        }
+        Change::ClosedWon(_) => Some(None),
+        _ => None,
+    }
+}
+
+/// Refuses unless every criterion in `required` holds for the deal as it would be after
+/// the change (a next step given with a move counts).
+fn require_criteria(
+    process: &Process,
+    required: &[crate::process::CriterionKey],
+    state: &Opportunity,
+    stamp: Stamp,
+    target: impl FnOnce() -> String,
+) -> Result<(), CommandError> {
+    let ctx = DealContext {
+        deal: state,
+        today: stamp.effective_at.date_naive(),
+    };
+    let unmet = process.unmet(required, ctx);
+    if unmet.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::CriteriaUnmet {
+            target: target(),
+            unmet,
+        })
+    }
 }
 
 fn decide(
@@ -277,6 +350,27 @@ fn decide(
             })
         }
         Command::ChangeField(change) => Change::FieldChanged(change),
+        Command::RecordEvidence(change) => {
+            require_open()?;
+            if let EvidenceChange::Checked { item, .. } = &change {
+                if !process.checklist().iter().any(|i| &i.key == item) {
+                    let items: Vec<&str> =
+                        process.checklist().iter().map(|i| i.key.as_str()).collect();
+                    return Err(CommandError::EvidenceRefused(format!(
+                        "`{item}` is not a checklist item of the {} process: {}",
+                        process.name,
+                        items.join(", ")
+                    )));
+                }
+            }
+            if let Some(problem) = current.evidence.refuse(&change) {
+                return Err(CommandError::EvidenceRefused(problem));
+            }
+            if current.evidence.already_has(&change) {
+                return Ok(None);
+            }
+            Change::EvidenceRecorded(change)
+        }
     };
     Ok(Some(change))
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::NextStep;
 use super::event::Created;
 use crate::calendar::parse_date;
+use crate::evidence::Evidence;
 use crate::ids::{AccountId, UserId};
 use crate::money::{Currency, Money};
 use crate::process::Process;
@@ -32,6 +33,9 @@ pub struct OpportunityDraft {
     /// Defaults to the opportunity's owner.
     pub next_step_owner_id: Option<String>,
     pub next_step_due: Option<String>,
+    /// What the buyer has already shown; the stage's entry criteria are checked against it.
+    #[serde(default)]
+    pub evidence: Evidence,
 }
 
 impl OpportunityDraft {
@@ -77,6 +81,7 @@ impl OpportunityDraft {
                 segment,
                 competitor,
                 next_step,
+                evidence: Box::new(self.evidence.clone()),
             })
         })
     }

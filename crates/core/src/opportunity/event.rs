@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{CategoryOverride, LossType, NextStep};
+use crate::evidence::{Evidence, EvidenceChange};
 use crate::ids::{AccountId, OpportunityId, UserId};
 use crate::money::Money;
 use crate::process::{ForecastCategory, ProcessKey, ProcessVersion, StageKey};
@@ -38,6 +39,7 @@ pub enum Change {
     ClosedLost(ClosedLost),
     Reopened(Reopened),
     FieldChanged(FieldChange),
+    EvidenceRecorded(EvidenceChange),
 }
 
 text_enum! {
@@ -53,6 +55,7 @@ text_enum! {
         ClosedLost = "closed_lost",
         Reopened = "reopened",
         FieldChanged = "field_changed",
+        EvidenceRecorded = "evidence_recorded",
     }
 }
 
@@ -69,6 +72,7 @@ impl Change {
             Change::ClosedLost(_) => EventKind::ClosedLost,
             Change::Reopened(_) => EventKind::Reopened,
             Change::FieldChanged(_) => EventKind::FieldChanged,
+            Change::EvidenceRecorded(_) => EventKind::EvidenceRecorded,
         }
     }
 }
@@ -87,6 +91,9 @@ pub struct Created {
     pub segment: Option<Label>,
     pub competitor: Option<Label>,
     pub next_step: Option<NextStep>,
+    /// What the buyer had already shown when the deal was opened (gate decisions, scores…).
+    #[serde(default, skip_serializing_if = "Evidence::is_empty")]
+    pub evidence: Box<Evidence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,6 +24,7 @@ pub use replay::{ReplayError, apply, replay};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::Evidence;
 use crate::ids::{AccountId, OpportunityId, UserId};
 use crate::money::Money;
 use crate::process::{ForecastCategory, Process, ProcessKey, StageKey};
@@ -97,6 +98,9 @@ pub struct Opportunity {
     pub segment: Option<Label>,
     pub competitor: Option<Label>,
     pub next_step: Option<NextStep>,
+    /// Gate decisions, scorecards, mutual action plan, stakeholders, success criteria and
+    /// checklist: what stage criteria are checked against.
+    pub evidence: Evidence,
     pub loss: Option<Loss>,
     pub created_at: DateTime<Utc>,
     /// Effective time of the latest event.

@@ -44,6 +44,7 @@ pub fn apply(
                 segment: created.segment.clone(),
                 competitor: created.competitor.clone(),
                 next_step: created.next_step.clone(),
+                evidence: (*created.evidence).clone(),
                 loss: None,
                 created_at: event.effective_at,
                 updated_at: event.effective_at,
@@ -153,6 +154,10 @@ pub fn apply(
                 Competitor(competitor) => opp.competitor = competitor.clone(),
                 NextStep(next_step) => opp.next_step = next_step.clone(),
             }
+        }
+        Change::EvidenceRecorded(change) => {
+            must_be(&opp, Status::Open)?;
+            opp.evidence.apply(change);
         }
     }
     opp.version = event.seq;

@@ -1,10 +1,15 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
 
-use crate::testing::any_command;
+use crate::testing::{any_command, any_deal_work, qualified_evidence};
 
 use super::*;
-use crate::ids::{AccountId, OpportunityId, UserId};
+use crate::crm::BuyingRole;
+use crate::evidence::{
+    Engagement, EvidenceChange, Gate, GateDecision, Milestone, MilestoneStatus, ScoreItem, Side,
+    Stakeholder, SuccessCriterionDraft,
+};
+use crate::ids::{AccountId, ContactId, OpportunityId, UserId};
 use crate::money::{Currency, Money};
 use crate::process::{ForecastCategory, Process, StageKey};
 use crate::text::{Label, Name, Note};
@@ -49,7 +54,12 @@ fn created() -> Created {
         source: Some(Label::parse("inbound").unwrap()),
         segment: Some(Label::parse("Mid-Market").unwrap()),
         competitor: None,
-        next_step: None,
+        next_step: Some(NextStep {
+            text: note("Discovery call with the CFO"),
+            owner_id: rep(),
+            due: day("2026-01-12"),
+        }),
+        evidence: Box::new(qualified_evidence()),
     }
 }
 
@@ -78,6 +88,119 @@ fn move_to(to: &str, reason: Option<&str>) -> Command {
             owner_id: rep(),
             due: day("2026-01-20"),
         }),
+    }
+}
+
+fn record(change: EvidenceChange) -> Command {
+    Command::RecordEvidence(change)
+}
+
+fn pass(gate: Gate) -> Command {
+    record(EvidenceChange::GateDecided {
+        gate,
+        decision: GateDecision::Pass {
+            next_step: note("Agreed agenda for the next meeting"),
+        },
+    })
+}
+
+fn score(item: ScoreItem, value: u8) -> Command {
+    record(EvidenceChange::Scored { item, value })
+}
+
+fn tick(item: &str) -> Command {
+    record(EvidenceChange::Checked {
+        item: item.parse().unwrap(),
+        done: true,
+    })
+}
+
+fn stakeholder(n: u8, role: BuyingRole, engagement: Engagement) -> Command {
+    record(EvidenceChange::StakeholderSet(Stakeholder {
+        contact_id: ContactId::from_parts(1, [n; 10]),
+        role,
+        engagement,
+    }))
+}
+
+fn milestone(key: &str, side: Side) -> Command {
+    record(EvidenceChange::MilestoneSet(Milestone {
+        key: key.parse().unwrap(),
+        title: note("Security review of the data flows"),
+        side,
+        owner: Name::parse("Priya Shah").unwrap(),
+        due: day("2026-02-15"),
+        status: MilestoneStatus::Planned,
+    }))
+}
+
+/// The evidence that meets the exit criteria of `stage` in the shipped enterprise process
+/// (and so the entry criteria of the next stage), read off `processes/enterprise.toml`.
+fn evidence_to_leave(stage: &str) -> Vec<Command> {
+    match stage {
+        "qualified" => vec![
+            score(ScoreItem::MeddiccIdentifyPain, 2),
+            score(ScoreItem::BantTiming, 1),
+        ],
+        "business_case" => vec![
+            pass(Gate::ProblemImpact),
+            record(EvidenceChange::SuccessCriterionSet(
+                SuccessCriterionDraft {
+                    key: Some("close_hours".into()),
+                    metric: Some("hours to close the books".into()),
+                    baseline: Some("60 hours".into()),
+                    target: Some("20 hours".into()),
+                    by: Some("2026-12-31".into()),
+                    measurement: Some("Controller's close checklist".into()),
+                }
+                .validate()
+                .unwrap(),
+            )),
+        ],
+        "evaluating" => vec![
+            stakeholder(1, BuyingRole::Signer, Engagement::Aware),
+            stakeholder(2, BuyingRole::DecisionMaker, Engagement::Engaged),
+            stakeholder(3, BuyingRole::EconomicBuyer, Engagement::Engaged),
+            pass(Gate::DecisionProcess),
+            tick("shortlist_confirmed"),
+        ],
+        "shortlisted" => vec![
+            milestone("security_review", Side::Buyer),
+            milestone("pilot_report", Side::Seller),
+            tick("vendor_of_choice"),
+        ],
+        "negotiating" => vec![
+            tick("pricing_reviewed"),
+            pass(Gate::CommercialFit),
+            tick("contract_in_redlines"),
+        ],
+        "redlining" => vec![
+            score(ScoreItem::ProcurementClarity, 2),
+            tick("signature_date_set"),
+            tick("contract_signed"),
+        ],
+        _ => panic!("no evidence written for {stage}"),
+    }
+}
+
+/// Evidence to leave every stage from `first` through `last`, in order.
+fn evidence_through(first: &str, last: &str) -> Vec<Command> {
+    let process = Process::default_enterprise();
+    let keys: Vec<&str> = process.stages().iter().map(|s| s.key.as_str()).collect();
+    let from = keys.iter().position(|k| *k == first).unwrap();
+    let to = keys.iter().position(|k| *k == last).unwrap();
+    keys[from..=to]
+        .iter()
+        .flat_map(|k| evidence_to_leave(k))
+        .collect()
+}
+
+fn unmet_keys(error: CommandError) -> Vec<String> {
+    match error {
+        CommandError::CriteriaUnmet { unmet, .. } => {
+            unmet.into_iter().map(|u| u.key.to_string()).collect()
+        }
+        other => panic!("expected unmet criteria, got {other:?}"),
     }
 }
 
@@ -119,14 +242,22 @@ fn opening_in_an_unknown_stage_names_the_stage() {
 
 #[test]
 fn forward_moves_and_skips_are_recorded_with_reason_and_next_step() {
-    let (state, events) = run(vec![
-        move_to("business_case", Some("Impact quantified at $1.2M a year")),
-        // Skipping evaluating and shortlisted.
-        move_to("negotiating", None),
-    ])
-    .unwrap();
+    let mut commands = evidence_to_leave("qualified");
+    commands.push(move_to(
+        "business_case",
+        Some("Impact quantified at $1.2M a year"),
+    ));
+    // Skipping evaluating and shortlisted, whose criteria hold.
+    commands.extend(evidence_through("business_case", "shortlisted"));
+    commands.push(move_to("negotiating", None));
+    let (state, events) = run(commands).unwrap();
     assert_eq!(state.stage, stage("negotiating"));
-    assert_eq!(state.version, 3);
+    // Created, 2 scores, the move, 2 + 5 + 3 pieces of evidence, the skip.
+    assert_eq!(state.version, 15);
+    let events: Vec<_> = events
+        .into_iter()
+        .filter(|e| e.change.kind() != EventKind::EvidenceRecorded)
+        .collect();
     let process = Process::default_enterprise();
     assert_eq!(state.forecast_category(&process), ForecastCategory::Commit);
     let Change::StageChanged(first) = &events[1].change else {
@@ -152,10 +283,9 @@ fn forward_moves_and_skips_are_recorded_with_reason_and_next_step() {
 
 #[test]
 fn backward_moves_need_a_reason() {
-    let refused = run(vec![
-        move_to("evaluating", Some("Funded")),
-        move_to("qualified", None),
-    ]);
+    let mut to_evaluating = evidence_through("qualified", "business_case");
+    to_evaluating.push(move_to("evaluating", Some("Funded")));
+    let refused = run([to_evaluating.clone(), vec![move_to("qualified", None)]].concat());
     assert_eq!(
         refused.unwrap_err(),
         CommandError::BackwardWithoutReason {
@@ -163,10 +293,22 @@ fn backward_moves_need_a_reason() {
             to: stage("qualified")
         }
     );
-    let (state, _) = run(vec![
-        move_to("evaluating", Some("Funded")),
-        move_to("qualified", Some("Budget frozen until Q3")),
-    ])
+    // Backward moves are allowed even when the evidence has since weakened.
+    let weakened = record(EvidenceChange::GateDecided {
+        gate: Gate::ProblemImpact,
+        decision: GateDecision::Pause {
+            reason: note("Budget frozen until Q3"),
+            reentry_trigger: note("Q3 budget cycle opens"),
+        },
+    });
+    let (state, _) = run([
+        to_evaluating,
+        vec![
+            weakened,
+            move_to("qualified", Some("Budget frozen until Q3")),
+        ],
+    ]
+    .concat())
     .unwrap();
     assert_eq!(state.stage, stage("qualified"));
 }
@@ -225,12 +367,18 @@ fn closed_deals_refuse_changes_until_reopened() {
     let won = Command::CloseWon {
         on: day("2026-03-20"),
     };
+    let all = evidence_through("qualified", "redlining");
     assert_eq!(
-        run(vec![won.clone(), Command::ChangeAmount(usd(1))]).unwrap_err(),
+        run([
+            all.clone(),
+            vec![won.clone(), Command::ChangeAmount(usd(1))]
+        ]
+        .concat())
+        .unwrap_err(),
         CommandError::NotOpen(Status::Won)
     );
     assert_eq!(
-        run(vec![won.clone(), won.clone()]).unwrap_err(),
+        run([all, vec![won.clone(), won.clone()]].concat()).unwrap_err(),
         CommandError::NotOpen(Status::Won)
     );
     let reopen = Command::Reopen {
@@ -238,7 +386,11 @@ fn closed_deals_refuse_changes_until_reopened() {
         close_date: day("2026-06-30"),
         reason: note("Signature was on the wrong entity"),
     };
-    let (state, events) = run(vec![move_to("redlining", None), won, reopen.clone()]).unwrap();
+    let mut commands = evidence_through("qualified", "negotiating");
+    commands.extend([move_to("redlining", None)]);
+    commands.extend(evidence_to_leave("redlining"));
+    commands.extend([won.clone(), reopen.clone()]);
+    let (state, events) = run(commands).unwrap();
     assert_eq!(state.status, Status::Open);
     assert_eq!(state.stage, stage("redlining"), "reopens where it closed");
     assert_eq!(state.close_date, day("2026-06-30"));
@@ -263,7 +415,8 @@ fn category_overrides_need_a_reason_and_are_cleared_by_closing() {
     );
     let (state, _) = run(vec![set(ForecastCategory::Commit, Some("CFO signed off"))]).unwrap();
     assert_eq!(state.forecast_category(&process), ForecastCategory::Commit);
-    let (state, _) = run(vec![
+    let mut commands = evidence_through("qualified", "redlining");
+    commands.extend([
         set(
             ForecastCategory::Omitted,
             Some("Duplicate of a partner deal"),
@@ -271,8 +424,8 @@ fn category_overrides_need_a_reason_and_are_cleared_by_closing() {
         Command::CloseWon {
             on: day("2026-03-01"),
         },
-    ])
-    .unwrap();
+    ]);
+    let (state, _) = run(commands).unwrap();
     assert_eq!(state.category_override, None);
     assert_eq!(state.forecast_category(&process), ForecastCategory::Closed);
 }
@@ -335,7 +488,7 @@ fn changes_cannot_be_dated_before_the_latest_one() {
 fn replay_refuses_damaged_logs() {
     let (_, events) = run(vec![
         Command::ChangeCloseDate(day("2026-04-30")),
-        move_to("evaluating", None),
+        Command::ChangeAmount(usd(50_000)),
     ])
     .unwrap();
     // A gap in the sequence.
@@ -485,6 +638,7 @@ proptest! {
             }
         }
         prop_assert_eq!(replay(&events).unwrap(), Some(state.clone()));
+        prop_assert!(events.iter().all(|e| e.process_version == process.version));
         prop_assert_eq!(state.version as usize, events.len());
         // Closed deals always sit in Closed or Omitted; open ones never do unless overridden.
         let category = state.forecast_category(&process);
@@ -492,6 +646,213 @@ proptest! {
             Status::Won => prop_assert_eq!(category, ForecastCategory::Closed),
             Status::Lost => prop_assert_eq!(category, ForecastCategory::Omitted),
             Status::Open => prop_assert!(category != ForecastCategory::Closed),
+        }
+    }
+}
+
+mod enforced_moves {
+    use super::*;
+
+    #[test]
+    fn a_refused_forward_move_lists_every_unmet_criterion_by_name() {
+        let error = run(vec![move_to("business_case", Some("Discovery done"))]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "moving from `qualified` to `business_case` needs: A real pain is identified \
+             (real_pain); A path to a funded project within 12 months (funded_path)"
+        );
+        // One of the two recorded: only the other is listed.
+        let error = run(vec![
+            score(ScoreItem::MeddiccIdentifyPain, 2),
+            move_to("business_case", None),
+        ])
+        .unwrap_err();
+        assert_eq!(unmet_keys(error), ["funded_path"]);
+    }
+
+    #[test]
+    fn a_skip_needs_the_criteria_of_every_skipped_stage() {
+        let mut commands = evidence_to_leave("qualified");
+        commands.push(move_to("shortlisted", Some("Buyer ran a fast RFP")));
+        let error = run(commands).unwrap_err();
+        // business_case exit (amount is set), then evaluating's exit, whose `all` criterion
+        // is listed as its unmet parts; `shortlisted` is both evaluating's exit and the
+        // target's entry and is listed once.
+        assert_eq!(
+            unmet_keys(error),
+            [
+                "impact_quantified",
+                "success_criterion",
+                "signer_mapped",
+                "decision_maker_mapped",
+                "decision_process_known",
+                "economic_buyer_engaged",
+                "shortlisted",
+            ]
+        );
+    }
+
+    #[test]
+    fn closing_won_needs_the_criteria_of_every_remaining_stage() {
+        let mut commands = evidence_through("qualified", "negotiating");
+        commands.push(Command::CloseWon {
+            on: day("2026-03-01"),
+        });
+        let error = run(commands).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "closing won from `qualified` needs: Procurement steps known (procurement_known); \
+             Signature date set (signature_date); Contract signed (signed)"
+        );
+    }
+
+    #[test]
+    fn a_dated_next_step_given_with_the_move_counts() {
+        let process = Process::default_enterprise();
+        let mut without = created();
+        without.next_step = None;
+        let error = open(
+            OpportunityId::generate(),
+            without,
+            &process,
+            Stamp::now(rep(), t0()),
+        )
+        .unwrap_err();
+        assert_eq!(unmet_keys(error), ["dated_next_step"]);
+    }
+
+    #[test]
+    fn prospect_b_with_only_a_brochure_download_cannot_enter_qualification() {
+        // A consultant downloaded a brochure: no fit confirmed, no need stated, no next step.
+        let process = Process::default_enterprise();
+        let brochure = Created {
+            evidence: Box::default(),
+            next_step: None,
+            ..created()
+        };
+        let error = open(
+            OpportunityId::generate(),
+            brochure,
+            &process,
+            Stamp::now(rep(), t0()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            unmet_keys(error),
+            ["fit_and_access", "stated_need", "dated_next_step"]
+        );
+    }
+
+    #[test]
+    fn opening_in_a_later_stage_needs_the_criteria_of_the_stages_before_it() {
+        let process = Process::default_enterprise();
+        let later = Created {
+            stage: stage("business_case"),
+            ..created()
+        };
+        let error = open(
+            OpportunityId::generate(),
+            later,
+            &process,
+            Stamp::now(rep(), t0()),
+        )
+        .unwrap_err();
+        assert_eq!(unmet_keys(error), ["real_pain", "funded_path"]);
+    }
+
+    #[test]
+    fn evidence_is_checked_and_unchanged_evidence_records_nothing() {
+        let error = run(vec![score(ScoreItem::ReadinessUrgency, 3)]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "readiness.urgency: `3` is not accepted: a score from 0 to 2 for readiness.urgency"
+        );
+        let error = run(vec![tick("demo_given")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("`demo_given` is not a checklist item of the Enterprise process: ")
+        );
+        let error = run(vec![record(EvidenceChange::MilestoneRemoved {
+            key: "pilot".parse().unwrap(),
+        })])
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the mutual action plan has no milestone `pilot`"
+        );
+        // The test deal already has the Fit and Access gate passed with this next step.
+        let (state, events) = run(vec![record(EvidenceChange::GateDecided {
+            gate: Gate::FitAccess,
+            decision: GateDecision::Pass {
+                next_step: note("Discovery with the operations owner"),
+            },
+        })])
+        .unwrap();
+        assert_eq!((state.version, events.len()), (1, 1));
+    }
+
+    #[test]
+    fn a_failed_gate_blocks_the_move_it_guards() {
+        let mut commands = evidence_through("qualified", "business_case");
+        commands.push(record(EvidenceChange::GateDecided {
+            gate: Gate::ProblemImpact,
+            decision: GateDecision::Fail {
+                remedy: note("Problem workshop with the worksheet"),
+            },
+        }));
+        commands.push(move_to("evaluating", Some("Funded")));
+        assert_eq!(
+            unmet_keys(run(commands).unwrap_err()),
+            ["impact_quantified"]
+        );
+    }
+
+    #[test]
+    fn evidence_replays_into_the_state() {
+        let (state, events) = run(evidence_through("qualified", "shortlisted")).unwrap();
+        assert_eq!(replay(&events).unwrap(), Some(state.clone()));
+        assert!(state.evidence.plan.is_agreed());
+        assert_eq!(state.evidence.stakeholders.people(), 3);
+        assert!(state.evidence.passed(Gate::DecisionProcess));
+        let json = serde_json::to_value(&events[1]).unwrap();
+        assert_eq!(json["kind"], "evidence_recorded");
+        assert_eq!(json["data"]["evidence"], "scored");
+        assert_eq!(json["data"]["item"], "meddicc.identify_pain");
+    }
+}
+
+proptest! {
+    #[test]
+    fn no_forward_move_leaves_a_deal_where_its_criteria_do_not_hold(
+        work in proptest::collection::vec(
+            any_deal_work(&Process::default_enterprise(), vec![rep(), manager()]),
+            0..80,
+        )
+    ) {
+        let process = Process::default_enterprise();
+        let first = open(OpportunityId::generate(), created(), &process, Stamp::now(rep(), t0())).unwrap();
+        let mut state = first.state;
+        for (i, command) in work.into_iter().flatten().enumerate() {
+            let at = t0() + Duration::minutes(i as i64);
+            let before = state.clone();
+            let Ok(recorded) = execute(&state, command, &process, Stamp::now(manager(), at)) else {
+                continue;
+            };
+            state = recorded.state;
+            let moved_forward = recorded.events.iter().any(|e| matches!(
+                &e.change,
+                Change::StageChanged(m) if process.position(&m.to) > process.position(&m.from)
+            ));
+            let won = recorded.events.iter().any(|e| e.change.kind() == EventKind::ClosedWon);
+            if moved_forward || won {
+                let to = (!won).then(|| state.stage.clone());
+                let required = process.forward_requirements(Some(&before.stage), to.as_ref());
+                let ctx = crate::process::DealContext { deal: &state, today: at.date_naive() };
+                prop_assert_eq!(process.unmet(&required, ctx), vec![]);
+                let entry = &process.stage(&state.stage).unwrap().entry;
+                prop_assert_eq!(process.unmet(entry, ctx), vec![]);
+            }
         }
     }
 }

@@ -89,6 +89,9 @@ CREATE TABLE opportunities (
     next_step_due DATE,
     loss_type TEXT CHECK (loss_type IN ('competition', 'no_decision', 'disqualified', 'duplicate')),
     loss_reason TEXT,
+    -- Gate decisions, scorecards, mutual action plan, stakeholders, success criteria and
+    -- checklist, as JSON: read and written whole with the deal, never queried by SQL.
+    evidence JSONB NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (workspace_id, id),
@@ -110,7 +113,7 @@ CREATE TABLE opportunity_events (
     seq BIGINT NOT NULL CHECK (seq >= 1),
     kind TEXT NOT NULL CHECK (kind IN ('created', 'stage_changed', 'amount_changed',
         'close_date_changed', 'category_overridden', 'owner_changed', 'closed_won',
-        'closed_lost', 'reopened', 'field_changed')),
+        'closed_lost', 'reopened', 'field_changed', 'evidence_recorded')),
     actor_id UUID NOT NULL,
     effective_at TIMESTAMPTZ NOT NULL,
     recorded_at TIMESTAMPTZ NOT NULL,
