@@ -1,6 +1,7 @@
 //! Command-line flags. Every flag with a default can also be set from the environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::builder::TypedValueParser;
@@ -27,6 +28,58 @@ pub enum Command {
     Demo(DemoArgs),
     /// Generate a demo workspace of any size into a database, without serving it.
     Generate(GenerateArgs),
+    /// Check, apply and inspect sales process definitions (TOML files).
+    #[command(subcommand)]
+    Process(ProcessCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProcessCommand {
+    /// Check process files without a database; print every problem with file, line and key.
+    Check {
+        /// Process files, one process each.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Make these files the workspace's processes, as a new version (all of them, or nothing).
+    Apply {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// E-mail of the admin making the change; recorded with the version.
+        #[arg(long)]
+        by: String,
+        /// Process files: the complete set, one process each.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the workspace's process files, as in force or at an earlier version.
+    Show {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// Version to show [default: the one in force].
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// List every version of the workspace's processes: who changed what, when.
+    History {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+    },
+}
+
+/// Which workspace in which database.
+#[derive(Debug, Args)]
+pub struct WorkspaceArgs {
+    /// Database: sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "PIPEWISE_DATABASE_URL",
+        default_value = "sqlite://pipewise.db"
+    )]
+    pub database_url: String,
+    /// Slug of the workspace.
+    #[arg(long, default_value = "demo", value_parser = Slug::parse)]
+    pub workspace: Slug,
 }
 
 #[derive(Debug, Args)]

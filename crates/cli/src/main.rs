@@ -2,6 +2,7 @@
 
 mod cli;
 mod load;
+mod process;
 mod serve;
 
 use anyhow::Context;
@@ -65,6 +66,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Process(command) => process::run(command).await,
     }
 }
 

@@ -106,6 +106,14 @@ fn every_command_has_help() {
         (vec!["serve", "--help"], "Serve the HTTP API"),
         (vec!["demo", "--help"], "demo workspace"),
         (vec!["generate", "--help"], "--opportunities"),
+        (vec!["process", "--help"], "Check, apply and inspect"),
+        (
+            vec!["process", "check", "--help"],
+            "every problem with file, line and key",
+        ),
+        (vec!["process", "apply", "--help"], "--by"),
+        (vec!["process", "show", "--help"], "--version"),
+        (vec!["process", "history", "--help"], "who changed what"),
     ] {
         let output = run(&args);
         assert!(output.status.success(), "{args:?}");
@@ -366,4 +374,116 @@ fn bad_flags_name_the_flag_and_the_value() {
         !dir.path().join("pipewise.db").exists(),
         "nothing was created"
     );
+}
+
+#[tokio::test]
+async fn process_files_are_checked_applied_and_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/processes");
+    let enterprise = std::fs::read_to_string(shipped.join("enterprise.toml")).unwrap();
+    let smb = shipped.join("smb.toml");
+    let smb = smb.to_str().unwrap();
+
+    let check = run(&[
+        "process",
+        "check",
+        shipped.join("enterprise.toml").to_str().unwrap(),
+        smb,
+    ]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("ok: smb (SMB): 3 stages"));
+
+    // Two SAL stages: refused with the file, line and key.
+    let two_sal = dir.path().join("enterprise.toml");
+    std::fs::write(
+        &two_sal,
+        enterprise.replacen(
+            "phase = \"conversations\"\nexit",
+            "phase = \"conversations\"\nsal = true\nexit",
+            1,
+        ),
+    )
+    .unwrap();
+    let line = std::fs::read_to_string(&two_sal)
+        .unwrap()
+        .lines()
+        .position(|l| l == "sal = true")
+        .unwrap();
+    let second = std::fs::read_to_string(&two_sal)
+        .unwrap()
+        .lines()
+        .skip(line + 1)
+        .position(|l| l == "sal = true")
+        .unwrap()
+        + line
+        + 2;
+    let refused = run(&["process", "check", two_sal.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        stderr(&refused).trim(),
+        format!(
+            "error: enterprise.toml:{second}:7: stages[1].sal: another stage is already the SAL stage; a process has exactly one"
+        )
+    );
+
+    // Applying to a workspace records a version; a bad set changes nothing.
+    let url = sqlite_url(&dir);
+    let generate = run(&[
+        "generate",
+        "--database-url",
+        &url,
+        "--opportunities",
+        "50",
+        "--as-of",
+        "2026-11-23",
+    ]);
+    assert!(generate.status.success(), "{}", stderr(&generate));
+    let store = pipewise_store::connect(&url).await.unwrap();
+    let workspace = store.workspace(&"demo".parse().unwrap()).await.unwrap();
+    let users = store.users(workspace.id).await.unwrap();
+    let admin = users
+        .iter()
+        .find(|u| u.role == pipewise_core::org::Role::Admin)
+        .unwrap();
+    let admin = admin.email.to_string();
+    let refused = run(&[
+        "process",
+        "apply",
+        "--database-url",
+        &url,
+        "--by",
+        &admin,
+        two_sal.to_str().unwrap(),
+        smb,
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let slower = dir.path().join("slow.toml");
+    std::fs::write(
+        &slower,
+        enterprise.replace("typical_days = 14", "typical_days = 20"),
+    )
+    .unwrap();
+    let applied = run(&[
+        "process",
+        "apply",
+        "--database-url",
+        &url,
+        "--by",
+        &admin,
+        slower.to_str().unwrap(),
+        smb,
+    ]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert_eq!(
+        String::from_utf8_lossy(&applied.stdout),
+        "Version 2 is in force. Changes:\n  - enterprise: stage `qualified` changed: typical days\n  - enterprise: stage `redlining` changed: typical days\n"
+    );
+    let history = run(&["process", "history", "--database-url", &url]);
+    let history = String::from_utf8_lossy(&history.stdout).into_owned();
+    assert!(
+        history.contains("version 2  ") && history.contains(&admin),
+        "{history}"
+    );
+    let shown = run(&["process", "show", "--database-url", &url, "--version", "1"]);
+    assert!(String::from_utf8_lossy(&shown.stdout).starts_with("# enterprise.toml (version 1)"));
 }

@@ -11,6 +11,7 @@ mod error;
 mod event_codec;
 pub mod integrity;
 mod postgres;
+pub mod processes;
 mod retry;
 mod rows;
 mod sql_store;
@@ -24,6 +25,7 @@ use pipewise_core::crm::{Account, Activity, Contact, Lead, Target};
 use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
+use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
 use pipewise_core::text::Slug;
 
 pub use error::StoreError;
@@ -132,6 +134,28 @@ pub trait Store: Send + Sync {
     fn event_log(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<OpportunityEvent>>;
 
     async fn counts(&self, workspace: WorkspaceId) -> Result<Counts>;
+
+    /// Records a new version of the workspace's process definitions with its files, in one
+    /// transaction. Refused with [`StoreError::VersionConflict`] if that version exists.
+    async fn record_process_version(
+        &self,
+        workspace: WorkspaceId,
+        revision: &ProcessRevision,
+        files: &[ProcessFile],
+    ) -> Result<()>;
+    /// Every version of the workspace's process definitions, oldest first.
+    async fn process_history(&self, workspace: WorkspaceId) -> Result<Vec<ProcessRevision>>;
+    /// The process files of `version`, or of the latest version when `None`.
+    async fn process_files(
+        &self,
+        workspace: WorkspaceId,
+        version: Option<ProcessVersion>,
+    ) -> Result<(ProcessVersion, Vec<ProcessFile>)>;
+    /// How many open opportunities sit in each process and stage.
+    async fn open_deals_by_stage(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(ProcessKey, StageKey, u64)>>;
 }
 
 /// Opens the database a URL names and brings its schema up to date:

@@ -9,7 +9,7 @@ use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
 use pipewise_core::org::{User, Workspace};
-use pipewise_core::process::ProcessVersion;
+use pipewise_core::process::{ProcessRevision, ProcessVersion};
 use pipewise_core::text::{Email, Label, Name, Note, Slug, WebDomain};
 use pipewise_core::validation::InvalidValue;
 use serde_json::value::RawValue;
@@ -281,6 +281,28 @@ impl TryFrom<EventRow> for OpportunityEvent {
             recorded_at: row.recorded_at.0,
             process_version: ProcessVersion(p.count("process_version", row.process_version)?),
             change: decode_change(&row.kind, row.data.0.get()).map_err(|e| p.corrupt("data", e))?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ProcessVersionRow {
+    version: i64,
+    changed_by: Option<Uuid>,
+    changed_at: DbTime,
+    changes: Json<Vec<String>>,
+}
+
+impl TryFrom<ProcessVersionRow> for ProcessRevision {
+    type Error = StoreError;
+
+    fn try_from(row: ProcessVersionRow) -> Result<Self, StoreError> {
+        let p = Parser::new("process_versions", row.version);
+        Ok(ProcessRevision {
+            version: ProcessVersion(p.count("version", row.version)?),
+            changed_by: row.changed_by.map(UserId::from_uuid),
+            changed_at: row.changed_at.0,
+            changes: row.changes.0,
         })
     }
 }

@@ -38,7 +38,9 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 9] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 11] = [
+    "process_files",
+    "process_versions",
     "activities",
     "leads",
     "opportunity_events",
@@ -58,6 +60,9 @@ macro_rules! impl_store {
         use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
+        use pipewise_core::process::{
+            ProcessFile, ProcessKey, ProcessRevision, ProcessSet, ProcessVersion, StageKey,
+        };
         use pipewise_core::text::Slug;
         use sqlx::query_builder::Separated;
         use sqlx::types::Json;
@@ -67,7 +72,9 @@ macro_rules! impl_store {
         use crate::db_time::DbTime;
         use crate::event_codec::EventData;
         use crate::retry::retrying;
-        use crate::rows::{AccountRow, EventRow, OpportunityRow, UserRow, WorkspaceRow};
+        use crate::rows::{
+            AccountRow, EventRow, OpportunityRow, ProcessVersionRow, UserRow, WorkspaceRow,
+        };
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, event_columns,
             opportunity_columns, user_columns,
@@ -319,6 +326,52 @@ macro_rules! impl_store {
             insert_events(tx, workspace, &events).await
         }
 
+        async fn insert_process_version(
+            tx: &mut Tx,
+            workspace: Uuid,
+            revision: &ProcessRevision,
+            files: &[ProcessFile],
+        ) -> Result<()> {
+            let version = i64::from(revision.version.0);
+            let inserted = sqlx::query(
+                "INSERT INTO process_versions (workspace_id, version, changed_by, changed_at, changes) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, version) DO NOTHING",
+            )
+            .bind(workspace)
+            .bind(version)
+            .bind(revision.changed_by.map(|u| u.as_uuid()))
+            .bind(DbTime(revision.changed_at))
+            .bind(Json(&revision.changes))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                let current: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(version) FROM process_versions WHERE workspace_id = $1",
+                )
+                .bind(workspace)
+                .fetch_one(&mut **tx)
+                .await?;
+                return Err(StoreError::VersionConflict {
+                    current: u32::try_from(current.unwrap_or(0)).unwrap_or(u32::MAX),
+                });
+            }
+            for (position, file) in files.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO process_files (workspace_id, version, position, name, definition) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(workspace)
+                .bind(version)
+                .bind(i64::try_from(position).unwrap_or(i64::MAX))
+                .bind(file.name.as_str())
+                .bind(file.text.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         #[async_trait]
         impl Store for $store {
             fn describe(&self) -> String {
@@ -331,19 +384,33 @@ macro_rules! impl_store {
             }
 
             async fn create_workspace(&self, workspace: &Workspace) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO workspaces (id, slug, name, corporate_currency, \
-                     fiscal_year_start_month, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(workspace.id.as_uuid())
-                .bind(workspace.slug.as_str())
-                .bind(workspace.name.as_str())
-                .bind(workspace.corporate_currency.code())
-                .bind(i64::from(workspace.fiscal_calendar.start_month()))
-                .bind(DbTime(workspace.created_at))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                // A workspace starts with the shipped processes as version 1.
+                let shipped = ProcessSet::shipped();
+                let first = ProcessRevision {
+                    version: shipped.version(),
+                    changed_by: None,
+                    changed_at: workspace.created_at,
+                    changes: vec!["shipped processes installed".to_owned()],
+                };
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO workspaces (id, slug, name, corporate_currency, \
+                         fiscal_year_start_month, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(workspace.id.as_uuid())
+                    .bind(workspace.slug.as_str())
+                    .bind(workspace.name.as_str())
+                    .bind(workspace.corporate_currency.code())
+                    .bind(i64::from(workspace.fiscal_calendar.start_month()))
+                    .bind(DbTime(workspace.created_at))
+                    .execute(&mut *tx)
+                    .await?;
+                    insert_process_version(&mut tx, workspace.id.as_uuid(), &first, shipped.files()).await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
             }
 
             async fn workspace(&self, slug: &Slug) -> Result<Workspace> {
@@ -489,6 +556,93 @@ macro_rules! impl_store {
                     Ok(())
                 })
                 .await
+            }
+
+            async fn record_process_version(
+                &self,
+                workspace: WorkspaceId,
+                revision: &ProcessRevision,
+                files: &[ProcessFile],
+            ) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    insert_process_version(&mut tx, workspace.as_uuid(), revision, files).await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn process_history(&self, workspace: WorkspaceId) -> Result<Vec<ProcessRevision>> {
+                sqlx::query_as::<_, ProcessVersionRow>(
+                    "SELECT version, changed_by, changed_at, changes FROM process_versions \
+                     WHERE workspace_id = $1 ORDER BY version",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn process_files(
+                &self,
+                workspace: WorkspaceId,
+                version: Option<ProcessVersion>,
+            ) -> Result<(ProcessVersion, Vec<ProcessFile>)> {
+                let id = workspace.as_uuid();
+                let version: i64 = match version {
+                    Some(v) => i64::from(v.0),
+                    None => sqlx::query_scalar::<_, Option<i64>>(
+                        "SELECT MAX(version) FROM process_versions WHERE workspace_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .ok_or_else(|| StoreError::not_found("process version of workspace", workspace))?,
+                };
+                let files: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT name, definition FROM process_files \
+                     WHERE workspace_id = $1 AND version = $2 ORDER BY position",
+                )
+                .bind(id)
+                .bind(version)
+                .fetch_all(&self.pool)
+                .await?;
+                if files.is_empty() {
+                    return Err(StoreError::not_found("process version", version));
+                }
+                let version = ProcessVersion(u32::try_from(version).unwrap_or(u32::MAX));
+                let files = files.into_iter().map(|(name, text)| ProcessFile { name, text }).collect();
+                Ok((version, files))
+            }
+
+            async fn open_deals_by_stage(
+                &self,
+                workspace: WorkspaceId,
+            ) -> Result<Vec<(ProcessKey, StageKey, u64)>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT process, stage, COUNT(*) FROM opportunities \
+                     WHERE workspace_id = $1 AND status = 'open' GROUP BY process, stage",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(process, stage, count)| {
+                        let corrupt = |detail: String| StoreError::Corrupt {
+                            table: "opportunities",
+                            key: format!("{process}/{stage}"),
+                            detail,
+                        };
+                        Ok((
+                            process.parse().map_err(|e| corrupt(format!("process: {e}")))?,
+                            stage.parse().map_err(|e| corrupt(format!("stage: {e}")))?,
+                            u64::try_from(count).unwrap_or(0),
+                        ))
+                    })
+                    .collect()
             }
 
             fn all_opportunities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Opportunity>> {

@@ -13,11 +13,13 @@ use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
     self, Command, Created, EventKind, LossType, NextStep, OpportunityDraft, Recorded, Stamp,
 };
-use pipewise_core::process::Process;
+use pipewise_core::process::{
+    Process, ProcessFile, ProcessRevision, ProcessSet, ProcessVersion, shipped_files,
+};
 use pipewise_core::testing::qualified_evidence;
 use pipewise_core::text::{Label, Name, Note};
 use pipewise_store::commands::{self, CommandFailed};
-use pipewise_store::{Batch, Counts, PageRequest, Store, StoreError, integrity};
+use pipewise_store::{Batch, Counts, PageRequest, Store, StoreError, integrity, processes};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -60,6 +62,67 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn process_versions_record_who_changed_what_and_keep_the_running_one_on_errors(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = &acme.workspace;
+        // A new workspace runs the shipped processes as version 1.
+        let running = processes::current(store, ws).await.unwrap();
+        assert_eq!(running, ProcessSet::shipped());
+        let history = store.process_history(ws.id).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!((history[0].version, history[0].changed_by), (ProcessVersion(1), None));
+
+        let files = |enterprise: String| vec![
+            ProcessFile { name: "enterprise.toml".into(), text: enterprise },
+            ProcessFile { name: "smb.toml".into(), text: shipped_files()[1].text.clone() },
+        ];
+        let shipped = shipped_files()[0].text.clone();
+        let when = at("2026-02-01T09:00:00Z");
+        // The same files change nothing.
+        let same = processes::apply(store, ws, files(shipped.clone()), acme.manager, when).await.unwrap();
+        assert_eq!(same, processes::Applied::Unchanged(ProcessVersion(1)));
+
+        // Evaluating typically takes 45 days instead of 30.
+        let slower = shipped.replacen("typical_days = 30\n\n[[stages]]\nkey = \"shortlisted\"", "typical_days = 45\n\n[[stages]]\nkey = \"shortlisted\"", 1);
+        assert_ne!(slower, shipped);
+        let applied = processes::apply(store, ws, files(slower.clone()), acme.manager, when).await.unwrap();
+        let processes::Applied::NewVersion(revision) = applied else { panic!("expected a new version") };
+        assert_eq!(revision.version, ProcessVersion(2));
+        assert_eq!(revision.changes, ["enterprise: stage `evaluating` changed: typical days"]);
+        let running = processes::current(store, ws).await.unwrap();
+        assert_eq!(running.version(), ProcessVersion(2));
+        let evaluating = "evaluating".parse().unwrap();
+        let enterprise = running.get(&"enterprise".parse().unwrap()).unwrap();
+        assert_eq!(enterprise.stage(&evaluating).unwrap().typical_days, 45);
+        // The earlier version is kept for reading history made under it.
+        let first = processes::at_version(store, ws, ProcessVersion(1)).await.unwrap();
+        assert_eq!(first.default_process().stage(&evaluating).unwrap().typical_days, 30);
+
+        // A broken file is refused with its location; version 2 stays in force.
+        let broken = slower.replace("phase = \"funded_projects\"", "phase = \"funded\"");
+        let refused = processes::apply(store, ws, files(broken), acme.manager, when).await.unwrap_err();
+        assert!(refused.to_string().starts_with("enterprise.toml:"), "{refused}");
+        assert!(refused.to_string().contains("stages[2].phase: `funded` is not accepted"), "{refused}");
+        assert_eq!(processes::current(store, ws).await.unwrap().version(), ProcessVersion(2));
+
+        // Removing the stage an open deal is in would strand it.
+        open_deal(store, &acme, "Globex rollout").await;
+        let smb_only = vec![ProcessFile { name: "smb.toml".into(), text: shipped_files()[1].text.clone() }];
+        let refused = processes::apply(store, ws, smb_only, acme.manager, when).await.unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "process `enterprise` is removed but 1 open deal is in it; move or close them first"
+        );
+        assert_eq!(store.process_history(ws.id).await.unwrap().len(), 2);
+
+        // Two writers cannot both record version 3.
+        let third = ProcessRevision { version: ProcessVersion(3), changed_by: Some(acme.manager), changed_at: when, changes: vec!["x".into()] };
+        store.record_process_version(ws.id, &third, &files(slower.clone())).await.unwrap();
+        let again = store.record_process_version(ws.id, &third, &files(slower)).await;
+        assert!(matches!(again, Err(StoreError::VersionConflict { current: 3 })), "{again:?}");
+    }
+
     async fn workspaces_are_found_by_slug_and_slugs_are_unique(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;

@@ -118,6 +118,12 @@ impl ProcessSet {
         self.processes.iter().find(|p| &p.key == key)
     }
 
+    /// The process a deal follows: its own, or the default one if its process has since been
+    /// removed (only closed deals can be in that case, whose category needs no stage).
+    pub fn process_of(&self, key: &ProcessKey) -> &Process {
+        self.get(key).unwrap_or_else(|| self.default_process())
+    }
+
     /// The process new deals use unless told otherwise: the first file's.
     pub fn default_process(&self) -> &Process {
         // `parse` refuses an empty set, so there is always a first process.

@@ -6,10 +6,10 @@ use axum::extract::{Path, Query, State};
 use pipewise_core::ids::OpportunityId;
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent};
 use pipewise_core::org::Workspace;
-use pipewise_core::process::{ForecastCategory, Process};
+use pipewise_core::process::{ForecastCategory, ProcessSet};
 use pipewise_core::text::Slug;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
-use pipewise_store::PageRequest;
+use pipewise_store::{PageRequest, processes};
 use serde::{Deserialize, Serialize};
 
 use crate::{ApiError, AppState};
@@ -35,7 +35,8 @@ pub(crate) struct OpportunityView {
 }
 
 impl OpportunityView {
-    fn new(opportunity: Opportunity, process: &Process) -> Self {
+    fn new(opportunity: Opportunity, processes: &ProcessSet) -> Self {
+        let process = processes.process_of(&opportunity.process);
         Self {
             forecast_category: opportunity.forecast_category(process),
             opportunity,
@@ -93,12 +94,12 @@ pub(crate) async fn list(
         .store
         .opportunities(workspace.id, PageRequest { after, limit })
         .await?;
-    let process = Process::default_enterprise();
+    let process_set = processes::current(&*state.store, &workspace).await?;
     Ok(Json(ListResponse {
         items: page
             .items
             .into_iter()
-            .map(|o| OpportunityView::new(o, &process))
+            .map(|o| OpportunityView::new(o, &process_set))
             .collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
     }))
@@ -115,9 +116,9 @@ pub(crate) async fn show(
     let workspace = workspace(&state, &slug).await?;
     let opportunity = state.store.opportunity(workspace.id, id).await?;
     let events = state.store.opportunity_events(workspace.id, id).await?;
-    let process = Process::default_enterprise();
+    let process_set = processes::current(&*state.store, &workspace).await?;
     Ok(Json(ShowResponse {
-        opportunity: OpportunityView::new(opportunity, &process),
+        opportunity: OpportunityView::new(opportunity, &process_set),
         events,
     }))
 }
