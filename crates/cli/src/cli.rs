@@ -31,6 +31,34 @@ pub enum Command {
     /// Check, apply and inspect sales process definitions (TOML files).
     #[command(subcommand)]
     Process(ProcessCommand),
+    /// Report hygiene findings and scores per deal, owner and team.
+    Hygiene(HygieneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HygieneArgs {
+    #[command(flatten)]
+    pub target: WorkspaceArgs,
+    /// The day the rules take as today, as YYYY-MM-DD [default: today].
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Rule settings laid over the shipped ones (a hygiene.toml).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// table: summary, owners, teams and the first findings; json: everything; csv: one row
+    /// per finding.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Findings listed in the table format.
+    #[arg(long, default_value_t = 25)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The `pipewise` command: parse flags, then run one subcommand.
 
 mod cli;
+mod hygiene;
 mod load;
 mod process;
 mod serve;
@@ -12,7 +13,7 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{Cli, Command};
 
 /// Log filter when `RUST_LOG` is not set.
-const DEFAULT_LOG: &str = "info,sqlx=warn";
+const DEFAULT_LOG: &str = "info,sqlx=error";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -67,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Process(command) => process::run(command).await,
+        Command::Hygiene(args) => hygiene::run(args).await,
     }
 }
 

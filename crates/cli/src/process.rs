@@ -113,7 +113,7 @@ fn read(paths: &[PathBuf]) -> anyhow::Result<Vec<ProcessFile>> {
         .collect()
 }
 
-async fn open(
+pub async fn open(
     target: &WorkspaceArgs,
 ) -> anyhow::Result<(
     std::sync::Arc<dyn pipewise_store::Store>,

@@ -487,3 +487,71 @@ async fn process_files_are_checked_applied_and_versioned() {
     let shown = run(&["process", "show", "--database-url", &url, "--version", "1"]);
     assert!(String::from_utf8_lossy(&shown.stdout).starts_with("# enterprise.toml (version 1)"));
 }
+
+#[test]
+fn the_demo_has_realistic_hygiene_findings_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let generate = run(&[
+        "generate",
+        "--database-url",
+        &url,
+        "--opportunities",
+        "2000",
+        "--as-of",
+        "2026-11-23",
+    ]);
+    assert!(generate.status.success(), "{}", stderr(&generate));
+    let hygiene = |format: &str| {
+        let output = run(&[
+            "hygiene",
+            "--database-url",
+            &url,
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            format,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let report: serde_json::Value = serde_json::from_str(&hygiene("json")).unwrap();
+    let open = report["records"].as_array().unwrap();
+    let flagged = open
+        .iter()
+        .filter(|r| r["findings"].as_u64().unwrap() > 0)
+        .count();
+    let share = flagged as f64 / open.len() as f64;
+    // Not zero, not everything.
+    assert!(open.len() > 50, "open deals: {}", open.len());
+    assert!(
+        (0.2..0.9).contains(&share),
+        "share of open deals with findings: {share}"
+    );
+    let findings = report["findings"].as_array().unwrap();
+    let mut rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    assert!(rules.len() >= 8, "rules that found something: {rules:?}");
+    for rule in &rules {
+        let n = findings.iter().filter(|f| f["rule"] == *rule).count();
+        assert!(n < open.len(), "{rule} flags {n} records");
+    }
+    // CSV: a header and one row per finding.
+    let csv = hygiene("csv");
+    assert!(csv.starts_with("rule,severity,record_kind,record_id,record,owner,detail,fix\n"));
+    let rows = csv::Reader::from_reader(csv.as_bytes()).records().count();
+    assert_eq!(rows, findings.len());
+    // The table opens with the summary line.
+    let table = hygiene("table");
+    assert!(
+        table.starts_with(&format!(
+            "Hygiene of workspace demo as of 2026-11-23: {} open deals, {flagged} with findings;",
+            open.len()
+        )),
+        "{table}"
+    );
+}

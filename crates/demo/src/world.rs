@@ -224,6 +224,9 @@ impl World {
 
     fn build_accounts(&mut self, rng: &mut ChaCha8Rng, scale: f64) -> Result<(), DemoError> {
         let count = (3000.0 * scale).round() as usize;
+        // Companies that happen to share a generated name get distinct domains, so the only
+        // duplicate domains are the deliberate twins below.
+        let mut domains_used: HashMap<String, u32> = HashMap::new();
         for _ in 0..count {
             let segment = weighted(rng, &Segment::ALL.map(|s| (s, s.account_share())));
             let region = weighted(rng, &REGIONS);
@@ -234,14 +237,23 @@ impl World {
                 n if rng.random_bool(0.01) => self.accounts.get(rng.random_range(0..n)),
                 _ => None,
             };
-            let (company, domain) =
-                match twin.and_then(|t| Some((&t.account.name, t.account.domain.as_ref()?))) {
-                    Some((twin_name, twin_domain)) => (
-                        format!("{twin_name} Inc"),
-                        format!("https://www.{twin_domain}/"),
-                    ),
-                    None => names::company(rng),
-                };
+            let (company, domain) = match twin
+                .and_then(|t| Some((&t.account.name, t.account.domain.as_ref()?)))
+            {
+                Some((twin_name, twin_domain)) => (
+                    format!("{twin_name} Inc"),
+                    format!("https://www.{twin_domain}/"),
+                ),
+                None => {
+                    let (company, domain) = names::company(rng);
+                    let uses = domains_used.entry(domain.clone()).or_insert(0);
+                    *uses += 1;
+                    match domain.split_once('.') {
+                        Some((name, tld)) if *uses > 1 => (company, format!("{name}{uses}.{tld}")),
+                        _ => (company, domain),
+                    }
+                }
+            };
             let team = self.team_for(segment, region, rng);
             let owner = team.and_then(|t| t.reps.choose(rng).copied());
             let tier = match segment {

@@ -2,7 +2,8 @@
 //! store the outcome. Every surface that changes a deal goes through here, so the rules in
 //! `pipewise_core::opportunity` are applied the same way everywhere.
 
-use pipewise_core::ids::{AccountId, OpportunityId, UserId};
+use pipewise_core::evidence::EvidenceChange;
+use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
 use pipewise_core::opportunity::{
     self, Command, CommandError, FieldChange, Opportunity, OpportunityDraft, Stamp,
 };
@@ -46,6 +47,11 @@ pub async fn create_opportunity(
     references.user("owner_id", created.owner_id).await?;
     if let Some(next) = &created.next_step {
         references.user("next_step_owner_id", next.owner_id).await?;
+    }
+    for stakeholder in created.evidence.stakeholders.stakeholders() {
+        references
+            .contact("evidence.stakeholders", stakeholder.contact_id)
+            .await?;
     }
     references.finish()?;
     let recorded = opportunity::open(OpportunityId::generate(), created, process, stamp)?;
@@ -107,6 +113,11 @@ async fn check_references(
         Command::ChangeField(FieldChange::Account(account)) => {
             references.account("account_id", *account).await?;
         }
+        Command::RecordEvidence(EvidenceChange::StakeholderSet(stakeholder)) => {
+            references
+                .contact("contact_id", stakeholder.contact_id)
+                .await?;
+        }
         _ => {}
     }
     references.finish()
@@ -144,6 +155,18 @@ impl<'a> References<'a> {
         match self.store.account(self.workspace.id, id).await {
             Err(StoreError::NotFound { .. }) => {
                 let expected = format!("an account of workspace {}", self.workspace.slug);
+                self.missing
+                    .push(InvalidValue::new(&id.to_string(), expected).at(field));
+                Ok(())
+            }
+            other => other.map(drop),
+        }
+    }
+
+    async fn contact(&mut self, field: &str, id: ContactId) -> Result<(), StoreError> {
+        match self.store.contact(self.workspace.id, id).await {
+            Err(StoreError::NotFound { .. }) => {
+                let expected = format!("a contact of workspace {}", self.workspace.slug);
                 self.missing
                     .push(InvalidValue::new(&id.to_string(), expected).at(field));
                 Ok(())

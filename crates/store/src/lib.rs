@@ -9,6 +9,7 @@ pub mod commands;
 mod db_time;
 mod error;
 mod event_codec;
+pub mod hygiene;
 pub mod integrity;
 mod postgres;
 pub mod processes;
@@ -20,9 +21,10 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use pipewise_core::crm::{Account, Activity, Contact, Lead, Target};
-use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
+use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
@@ -110,6 +112,17 @@ pub trait Store: Send + Sync {
     async fn users(&self, workspace: WorkspaceId) -> Result<Vec<User>>;
     async fn user(&self, workspace: WorkspaceId, id: UserId) -> Result<User>;
     async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account>;
+    async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact>;
+    async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>>;
+    /// Every account of a workspace, in id order, streamed.
+    fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>>;
+    /// Every contact of a workspace, in id order, streamed.
+    fn all_contacts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Contact>>;
+    /// When each opportunity last had a call, e-mail or meeting (notes do not count).
+    async fn last_activity_by_opportunity(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(OpportunityId, DateTime<Utc>)>>;
 
     async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity>;
     async fn opportunities(

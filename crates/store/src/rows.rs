@@ -3,12 +3,12 @@
 
 use chrono::NaiveDate;
 use pipewise_core::calendar::FiscalCalendar;
-use pipewise_core::crm::Account;
+use pipewise_core::crm::{Account, Contact};
 use pipewise_core::evidence::Evidence;
-use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
+use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
-use pipewise_core::org::{User, Workspace};
+use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessRevision, ProcessVersion};
 use pipewise_core::text::{Email, Label, Name, Note, Slug, WebDomain};
 use pipewise_core::validation::InvalidValue;
@@ -303,6 +303,54 @@ impl TryFrom<ProcessVersionRow> for ProcessRevision {
             changed_by: row.changed_by.map(UserId::from_uuid),
             changed_at: row.changed_at.0,
             changes: row.changes.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TeamRow {
+    id: Uuid,
+    name: String,
+    created_at: DbTime,
+}
+
+impl TryFrom<TeamRow> for Team {
+    type Error = StoreError;
+
+    fn try_from(row: TeamRow) -> Result<Self, StoreError> {
+        let p = Parser::new("teams", row.id);
+        Ok(Team {
+            id: row.id.into(),
+            name: p.value("name", Name::parse(&row.name))?,
+            created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ContactRow {
+    id: Uuid,
+    account_id: Uuid,
+    name: String,
+    email: Option<String>,
+    title: Option<String>,
+    buying_role: Option<String>,
+    created_at: DbTime,
+}
+
+impl TryFrom<ContactRow> for Contact {
+    type Error = StoreError;
+
+    fn try_from(row: ContactRow) -> Result<Self, StoreError> {
+        let p = Parser::new("contacts", row.id);
+        Ok(Contact {
+            id: ContactId::from_uuid(row.id),
+            account_id: AccountId::from_uuid(row.account_id),
+            name: p.value("name", Name::parse(&row.name))?,
+            email: p.optional("email", row.email.as_deref(), Email::parse)?,
+            title: p.optional("title", row.title.as_deref(), Label::parse)?,
+            buying_role: p.optional("buying_role", row.buying_role.as_deref(), str::parse)?,
+            created_at: row.created_at.0,
         })
     }
 }

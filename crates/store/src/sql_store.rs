@@ -31,6 +31,12 @@ macro_rules! user_columns {
     };
 }
 
+macro_rules! contact_columns {
+    () => {
+        "id, account_id, name, email, title, buying_role, created_at"
+    };
+}
+
 macro_rules! account_columns {
     () => {
         "id, name, domain, industry, employee_band, region, segment, tier, owner_id, created_at"
@@ -57,7 +63,7 @@ macro_rules! impl_store {
         use async_trait::async_trait;
         use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
         use pipewise_core::crm::{Account, Activity, Contact, Lead, Target, TargetOwner};
-        use pipewise_core::ids::{AccountId, OpportunityId, UserId, WorkspaceId};
+        use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
         use pipewise_core::process::{
@@ -73,10 +79,11 @@ macro_rules! impl_store {
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
-            AccountRow, EventRow, OpportunityRow, ProcessVersionRow, UserRow, WorkspaceRow,
+            AccountRow, ContactRow, EventRow, OpportunityRow, ProcessVersionRow, TeamRow, UserRow,
+            WorkspaceRow,
         };
         use crate::sql_store::{
-            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, event_columns,
+            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, contact_columns, event_columns,
             opportunity_columns, user_columns,
         };
         use crate::{Batch, Counts, Page, PageRequest, Result, Store, StoreError};
@@ -498,6 +505,67 @@ macro_rules! impl_store {
                 .try_into()
             }
 
+            async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact> {
+                sqlx::query_as::<_, ContactRow>(concat!(
+                    "SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 AND id = $2"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::not_found("contact", id))?
+                .try_into()
+            }
+
+            async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>> {
+                sqlx::query_as::<_, TeamRow>(
+                    "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 ORDER BY name",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>> {
+                sqlx::query_as::<_, AccountRow>(concat!(
+                    "SELECT ", account_columns!(), " FROM accounts WHERE workspace_id = $1 ORDER BY id"
+                ))
+                .bind(workspace.as_uuid())
+                .fetch(&self.pool)
+                .map_err(StoreError::from)
+                .and_then(|row| async move { Account::try_from(row) })
+                .boxed()
+            }
+
+            fn all_contacts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Contact>> {
+                sqlx::query_as::<_, ContactRow>(concat!(
+                    "SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 ORDER BY id"
+                ))
+                .bind(workspace.as_uuid())
+                .fetch(&self.pool)
+                .map_err(StoreError::from)
+                .and_then(|row| async move { Contact::try_from(row) })
+                .boxed()
+            }
+
+            async fn last_activity_by_opportunity(
+                &self,
+                workspace: WorkspaceId,
+            ) -> Result<Vec<(OpportunityId, chrono::DateTime<chrono::Utc>)>> {
+                let rows: Vec<(Uuid, DbTime)> = sqlx::query_as(
+                    "SELECT opportunity_id, MAX(occurred_at) FROM activities \
+                     WHERE workspace_id = $1 AND opportunity_id IS NOT NULL AND kind <> 'note' \
+                     GROUP BY opportunity_id",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id, at)| (OpportunityId::from_uuid(id), at.0)).collect())
+            }
+
             async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity> {
                 sqlx::query_as::<_, OpportunityRow>(concat!(
                     "SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = $1 AND id = $2"
@@ -695,4 +763,6 @@ macro_rules! impl_store {
     };
 }
 
-pub(crate) use {account_columns, event_columns, impl_store, opportunity_columns, user_columns};
+pub(crate) use {
+    account_columns, contact_columns, event_columns, impl_store, opportunity_columns, user_columns,
+};

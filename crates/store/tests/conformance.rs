@@ -6,9 +6,10 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::{Org, TestStore, at, install, org};
-use pipewise_core::crm::Contact;
-use pipewise_core::evidence::{EvidenceChange, ScoreItem};
-use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
+use pipewise_core::crm::{Activity, ActivityKind, BuyingRole, Contact};
+use pipewise_core::evidence::{Engagement, EvidenceChange, ScoreItem, Stakeholder};
+use pipewise_core::hygiene::{HygieneRules, RuleId};
+use pipewise_core::ids::{AccountId, ActivityId, ContactId, OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
     self, Command, Created, EventKind, LossType, NextStep, OpportunityDraft, Recorded, Stamp,
@@ -17,7 +18,7 @@ use pipewise_core::process::{
     Process, ProcessFile, ProcessRevision, ProcessSet, ProcessVersion, shipped_files,
 };
 use pipewise_core::testing::qualified_evidence;
-use pipewise_core::text::{Label, Name, Note};
+use pipewise_core::text::{Email, Label, Name, Note};
 use pipewise_store::commands::{self, CommandFailed};
 use pipewise_store::{Batch, Counts, PageRequest, Store, StoreError, integrity, processes};
 
@@ -62,6 +63,67 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn hygiene_reads_deals_activities_accounts_and_contacts(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = &acme.workspace;
+        let deal = open_deal(store, &acme, "Globex rollout").await.state;
+        let contact = |n: u8, email: &str| Contact {
+            id: ContactId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
+            account_id: acme.accounts[0],
+            name: Name::parse(&format!("Dana {n}")).unwrap(),
+            email: Some(Email::parse(email).unwrap()),
+            title: None,
+            buying_role: None,
+            created_at: at("2025-06-01T00:00:00Z"),
+        };
+        let activity = |n: u8, kind, when: &str| Activity {
+            id: ActivityId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
+            kind,
+            occurred_at: at(when),
+            user_id: acme.reps[0],
+            account_id: Some(acme.accounts[0]),
+            contact_id: None,
+            lead_id: None,
+            opportunity_id: Some(deal.id),
+            subject: Name::parse("Discovery").unwrap(),
+            outcome: None,
+        };
+        let batch = Batch {
+            contacts: vec![contact(1, "dana@globex.example"), contact(2, "DANA@globex.example")],
+            activities: vec![
+                activity(1, ActivityKind::Call, "2026-01-20T15:00:00Z"),
+                // Notes are not meaningful activity.
+                activity(2, ActivityKind::Note, "2026-02-01T15:00:00Z"),
+            ],
+            ..Batch::default()
+        };
+        store.write_batch(ws.id, &batch).await.unwrap();
+        assert_eq!(store.contact(ws.id, batch.contacts[0].id).await.unwrap(), batch.contacts[0]);
+        assert!(matches!(store.contact(ws.id, ContactId::generate()).await, Err(StoreError::NotFound { .. })));
+        assert_eq!(store.teams(ws.id).await.unwrap().len(), 1);
+        assert_eq!(
+            store.last_activity_by_opportunity(ws.id).await.unwrap(),
+            [(deal.id, at("2026-01-20T15:00:00Z"))]
+        );
+
+        let report = pipewise_store::hygiene::report(store, ws, day("2026-02-10"), &HygieneRules::shipped()).await.unwrap();
+        let found: Vec<(RuleId, &str)> = report.findings.iter().map(|f| (f.rule, f.detail.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (RuleId::NextStepOverdue, "\"Discovery call with the COO\" was due 2026-01-12"),
+                (RuleId::NoRecentActivity, "last call, e-mail or meeting 2026-01-20 (21 days ago)"),
+                // Opened 5 January in `qualified`, typically 14 days.
+                (RuleId::StalledInStage, "36 days in Qualified; typical duration is 14 days"),
+                (RuleId::DuplicateContact, "dana@globex.example belongs to 2 contacts"),
+                (RuleId::DuplicateContact, "dana@globex.example belongs to 2 contacts"),
+            ]
+        );
+        assert_eq!(report.teams[0].name, "EMEA Mid-Market");
+        assert_eq!(report.owners[0].open_deals, 1);
+    }
+
     async fn process_versions_record_who_changed_what_and_keep_the_running_one_on_errors(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;
@@ -349,6 +411,19 @@ on_both_backends! {
         commands::execute(store, ws, &process, id, Some(1), Command::RecordEvidence(
             EvidenceChange::Scored { item: ScoreItem::MeddiccIdentifyPain, value: 2 },
         ), stamp(0)).await.unwrap();
+        // A stakeholder must be a contact of the workspace.
+        let stranger = ContactId::generate();
+        let refused = commands::execute(store, ws, &process, id, None, Command::RecordEvidence(
+            EvidenceChange::StakeholderSet(Stakeholder {
+                contact_id: stranger,
+                role: BuyingRole::Champion,
+                engagement: Engagement::Engaged,
+            }),
+        ), stamp(0)).await;
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            format!("contact_id: `{stranger}` is not accepted: a contact of workspace acme")
+        );
         // A stale expected version is refused with the current one.
         let stale = commands::execute(store, ws, &process, id, Some(1), Command::ChangeAmount(None), stamp(1)).await;
         assert!(matches!(stale, Err(CommandFailed::Store(StoreError::VersionConflict { current: 2 }))));
