@@ -26,6 +26,14 @@ async fn main() -> std::process::ExitCode {
         .init();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // A reader such as `head` that stops early is not an error.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE

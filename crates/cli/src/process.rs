@@ -16,11 +16,12 @@ pub async fn run(command: ProcessCommand) -> anyhow::Result<()> {
             let set = ProcessSet::parse(ProcessVersion(1), read(&files)?)
                 .map_err(|errors| anyhow::anyhow!("{errors}"))?;
             for process in set.processes() {
+                let stages = process.stages().len();
                 println!(
-                    "ok: {} ({}): {} stages, {} criteria, SAL stage `{}`",
+                    "ok: {} ({}): {stages} stage{}, {} criteria, SAL stage `{}`",
                     process.key,
                     process.name,
-                    process.stages().len(),
+                    if stages == 1 { "" } else { "s" },
                     process.criteria().count(),
                     process.sal_stage().key
                 );

@@ -309,3 +309,10 @@ pub fn any_command(
         1 => field.prop_map(Command::ChangeField),
     ]
 }
+
+/// The first TOML block of a documentation page.
+pub fn toml_example(page: &str) -> &str {
+    let start = page.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + page[start..].find("```").unwrap();
+    &page[start..end]
+}

@@ -54,3 +54,62 @@ impl GateDecision {
         matches!(self, GateDecision::Pass { .. })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(text: &str) -> Note {
+        Note::parse(text).unwrap()
+    }
+
+    #[test]
+    fn there_are_six_gates_in_the_order_a_deal_meets_them() {
+        let labels: Vec<&str> = Gate::ALL.iter().map(|g| g.label()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Fit and access",
+                "Problem clarity and impact",
+                "Decision process and stakeholders",
+                "Timing and priority",
+                "Commercial fit and constraints",
+                "Mutual next-step agreement",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_outcome_carries_its_plan_and_only_a_pass_passes() {
+        let pass = GateDecision::Pass {
+            next_step: note("Proposal with a timeline"),
+        };
+        let fail = GateDecision::Fail {
+            remedy: note("Problem workshop with the worksheet"),
+        };
+        let pause = GateDecision::Pause {
+            reason: note("Current system is stable, no compliance deadline"),
+            reentry_trigger: note("Renewal of their current contract in March"),
+        };
+        assert_eq!(
+            [pass.passed(), fail.passed(), pause.passed()],
+            [true, false, false]
+        );
+        assert_eq!(
+            serde_json::to_value(&pause).unwrap(),
+            serde_json::json!({
+                "outcome": "pause",
+                "reason": "Current system is stable, no compliance deadline",
+                "reentry_trigger": "Renewal of their current contract in March",
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(&fail).unwrap(),
+            serde_json::json!({"outcome": "fail", "remedy": "Problem workshop with the worksheet"})
+        );
+        // A pause without its re-entry trigger is not a decision.
+        let half: Result<GateDecision, _> =
+            serde_json::from_value(serde_json::json!({"outcome": "pause", "reason": "Busy"}));
+        assert!(half.is_err());
+    }
+}

@@ -524,3 +524,12 @@ fn overdue_next_steps_and_missing_amounts_are_found() {
         [AmountMissing, RequiredFieldsMissing]
     );
 }
+
+#[test]
+fn the_documented_hygiene_settings_are_valid() {
+    let page = include_str!("../../../../docs/hygiene.md");
+    let rules = HygieneRules::parse("hygiene.toml", crate::testing::toml_example(page)).unwrap();
+    assert_eq!(rules.get(RuleId::NoRecentActivity).days, Some(21));
+    assert!(!rules.get(RuleId::RepeatedPushes).enabled);
+    assert_eq!(rules.get(RuleId::SingleThreaded).severity, Severity::Error);
+}

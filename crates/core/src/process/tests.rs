@@ -382,3 +382,16 @@ mod sets {
         );
     }
 }
+
+#[test]
+fn the_documented_example_process_is_valid() {
+    let page = include_str!("../../../../docs/process.md");
+    let process = parse_process(
+        "inside.toml",
+        crate::testing::toml_example(page),
+        ProcessVersion(1),
+    )
+    .unwrap();
+    assert_eq!(process.stages().len(), 1);
+    assert_eq!(process.criteria().count(), 11);
+}
