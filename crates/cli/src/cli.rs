@@ -98,7 +98,7 @@ pub enum ProcessCommand {
 /// Which workspace in which database.
 #[derive(Debug, Args)]
 pub struct WorkspaceArgs {
-    /// Database: sqlite://FILE or postgres://USER@HOST/DB.
+    /// Database: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
     #[arg(
         long,
         env = "PIPEWISE_DATABASE_URL",
@@ -142,16 +142,9 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Database to write to: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        env = "PIPEWISE_DATABASE_URL",
-        default_value = "sqlite://pipewise.db"
-    )]
-    pub database_url: String,
-    /// Slug of the workspace to create.
-    #[arg(long, default_value = "demo", value_parser = Slug::parse)]
-    pub workspace: Slug,
+    /// The database to write to (created if missing) and the workspace to create.
+    #[command(flatten)]
+    pub target: WorkspaceArgs,
     /// Delete the workspace first if it already exists.
     #[arg(long)]
     pub replace: bool,

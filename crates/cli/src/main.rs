@@ -62,9 +62,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::serve(store, args.bind, "the demo").await
         }
         Command::Generate(args) => {
-            let store = open(&args.database_url).await?;
-            let loaded =
-                load::load(store.clone(), args.workspace, &args.data, args.replace).await?;
+            let store = open(&args.target.database_url).await?;
+            let loaded = load::load(
+                store.clone(),
+                args.target.workspace,
+                &args.data,
+                args.replace,
+            )
+            .await?;
             println!(
                 "Generated workspace `{}` in the {}: {} opportunities, {} events in {:.1}s",
                 loaded.slug,

@@ -140,38 +140,35 @@ impl<'a> References<'a> {
     }
 
     async fn user(&mut self, field: &str, id: UserId) -> Result<(), StoreError> {
-        match self.store.user(self.workspace.id, id).await {
-            Err(StoreError::NotFound { .. }) => {
-                let expected = format!("a user of workspace {}", self.workspace.slug);
-                self.missing
-                    .push(InvalidValue::new(&id.to_string(), expected).at(field));
-                Ok(())
-            }
-            other => other.map(drop),
-        }
+        let found = self.store.user(self.workspace.id, id).await.map(drop);
+        self.note(field, &id.to_string(), "a user", found)
     }
 
     async fn account(&mut self, field: &str, id: AccountId) -> Result<(), StoreError> {
-        match self.store.account(self.workspace.id, id).await {
-            Err(StoreError::NotFound { .. }) => {
-                let expected = format!("an account of workspace {}", self.workspace.slug);
-                self.missing
-                    .push(InvalidValue::new(&id.to_string(), expected).at(field));
-                Ok(())
-            }
-            other => other.map(drop),
-        }
+        let found = self.store.account(self.workspace.id, id).await.map(drop);
+        self.note(field, &id.to_string(), "an account", found)
     }
 
     async fn contact(&mut self, field: &str, id: ContactId) -> Result<(), StoreError> {
-        match self.store.contact(self.workspace.id, id).await {
+        let found = self.store.contact(self.workspace.id, id).await.map(drop);
+        self.note(field, &id.to_string(), "a contact", found)
+    }
+
+    /// Records `id` at `field` as missing if the lookup found nothing; passes other errors on.
+    fn note(
+        &mut self,
+        field: &str,
+        id: &str,
+        what: &str,
+        found: Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match found {
             Err(StoreError::NotFound { .. }) => {
-                let expected = format!("a contact of workspace {}", self.workspace.slug);
-                self.missing
-                    .push(InvalidValue::new(&id.to_string(), expected).at(field));
+                let expected = format!("{what} of workspace {}", self.workspace.slug);
+                self.missing.push(InvalidValue::new(id, expected).at(field));
                 Ok(())
             }
-            other => other.map(drop),
+            other => other,
         }
     }
 

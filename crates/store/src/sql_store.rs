@@ -333,6 +333,42 @@ macro_rules! impl_store {
             insert_events(tx, workspace, &events).await
         }
 
+        /// The row a query finds by workspace (`$1`) and id (`$2`), if any.
+        async fn fetch_by_id<R>(
+            pool: &sqlx::Pool<$db>,
+            sql: &'static str,
+            workspace: WorkspaceId,
+            id: Uuid,
+        ) -> Result<Option<R>>
+        where
+            R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+        {
+            Ok(sqlx::query_as::<_, R>(sql)
+                .bind(workspace.as_uuid())
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+        }
+
+        /// Streams the rows of a query whose only parameter (`$1`) is the workspace, each
+        /// converted to its domain type.
+        fn stream_rows<'a, R, T>(
+            pool: &'a sqlx::Pool<$db>,
+            sql: &'static str,
+            workspace: WorkspaceId,
+        ) -> BoxStream<'a, Result<T>>
+        where
+            R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin + 'a,
+            T: TryFrom<R, Error = StoreError> + Send + 'a,
+        {
+            sqlx::query_as::<_, R>(sql)
+                .bind(workspace.as_uuid())
+                .fetch(pool)
+                .map_err(StoreError::from)
+                .and_then(|row| async move { T::try_from(row) })
+                .boxed()
+        }
+
         async fn insert_process_version(
             tx: &mut Tx,
             workspace: Uuid,
@@ -482,39 +518,18 @@ macro_rules! impl_store {
             }
 
             async fn user(&self, workspace: WorkspaceId, id: UserId) -> Result<User> {
-                sqlx::query_as::<_, UserRow>(concat!(
-                    "SELECT ", user_columns!(), " FROM users WHERE workspace_id = $1 AND id = $2"
-                ))
-                .bind(workspace.as_uuid())
-                .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| StoreError::not_found("user", id))?
-                .try_into()
+                let row = fetch_by_id::<UserRow>(&self.pool, concat!("SELECT ", user_columns!(), " FROM users WHERE workspace_id = $1 AND id = $2"), workspace, id.as_uuid()).await?;
+                row.ok_or_else(|| StoreError::not_found("user", id))?.try_into()
             }
 
             async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account> {
-                sqlx::query_as::<_, AccountRow>(concat!(
-                    "SELECT ", account_columns!(), " FROM accounts WHERE workspace_id = $1 AND id = $2"
-                ))
-                .bind(workspace.as_uuid())
-                .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| StoreError::not_found("account", id))?
-                .try_into()
+                let row = fetch_by_id::<AccountRow>(&self.pool, concat!("SELECT ", account_columns!(), " FROM accounts WHERE workspace_id = $1 AND id = $2"), workspace, id.as_uuid()).await?;
+                row.ok_or_else(|| StoreError::not_found("account", id))?.try_into()
             }
 
             async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact> {
-                sqlx::query_as::<_, ContactRow>(concat!(
-                    "SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 AND id = $2"
-                ))
-                .bind(workspace.as_uuid())
-                .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| StoreError::not_found("contact", id))?
-                .try_into()
+                let row = fetch_by_id::<ContactRow>(&self.pool, concat!("SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 AND id = $2"), workspace, id.as_uuid()).await?;
+                row.ok_or_else(|| StoreError::not_found("contact", id))?.try_into()
             }
 
             async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>> {
@@ -530,25 +545,11 @@ macro_rules! impl_store {
             }
 
             fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>> {
-                sqlx::query_as::<_, AccountRow>(concat!(
-                    "SELECT ", account_columns!(), " FROM accounts WHERE workspace_id = $1 ORDER BY id"
-                ))
-                .bind(workspace.as_uuid())
-                .fetch(&self.pool)
-                .map_err(StoreError::from)
-                .and_then(|row| async move { Account::try_from(row) })
-                .boxed()
+                stream_rows::<AccountRow, Account>(&self.pool, concat!("SELECT ", account_columns!(), " FROM accounts WHERE workspace_id = $1 ORDER BY id"), workspace)
             }
 
             fn all_contacts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Contact>> {
-                sqlx::query_as::<_, ContactRow>(concat!(
-                    "SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 ORDER BY id"
-                ))
-                .bind(workspace.as_uuid())
-                .fetch(&self.pool)
-                .map_err(StoreError::from)
-                .and_then(|row| async move { Contact::try_from(row) })
-                .boxed()
+                stream_rows::<ContactRow, Contact>(&self.pool, concat!("SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 ORDER BY id"), workspace)
             }
 
             async fn last_activity_by_opportunity(
@@ -567,15 +568,9 @@ macro_rules! impl_store {
             }
 
             async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity> {
-                sqlx::query_as::<_, OpportunityRow>(concat!(
-                    "SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = $1 AND id = $2"
-                ))
-                .bind(workspace.as_uuid())
-                .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| StoreError::not_found("opportunity", id))?
-                .try_into()
+                let sql = concat!("SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = $1 AND id = $2");
+                let row = fetch_by_id::<OpportunityRow>(&self.pool, sql, workspace, id.as_uuid()).await?;
+                row.ok_or_else(|| StoreError::not_found("opportunity", id))?.try_into()
             }
 
             async fn opportunities(&self, workspace: WorkspaceId, page: PageRequest) -> Result<Page<Opportunity>> {
@@ -714,27 +709,11 @@ macro_rules! impl_store {
             }
 
             fn all_opportunities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Opportunity>> {
-                sqlx::query_as::<_, OpportunityRow>(concat!(
-                    "SELECT ", opportunity_columns!(), " FROM opportunities \
-                     WHERE workspace_id = $1 ORDER BY id"
-                ))
-                .bind(workspace.as_uuid())
-                .fetch(&self.pool)
-                .map_err(StoreError::from)
-                .and_then(|row| async move { Opportunity::try_from(row) })
-                .boxed()
+                stream_rows::<OpportunityRow, Opportunity>(&self.pool, concat!("SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = $1 ORDER BY id"), workspace)
             }
 
             fn event_log(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<OpportunityEvent>> {
-                sqlx::query_as::<_, EventRow>(concat!(
-                    "SELECT ", event_columns!(), " FROM opportunity_events \
-                     WHERE workspace_id = $1 ORDER BY opportunity_id, seq"
-                ))
-                .bind(workspace.as_uuid())
-                .fetch(&self.pool)
-                .map_err(StoreError::from)
-                .and_then(|row| async move { OpportunityEvent::try_from(row) })
-                .boxed()
+                stream_rows::<EventRow, OpportunityEvent>(&self.pool, concat!("SELECT ", event_columns!(), " FROM opportunity_events WHERE workspace_id = $1 ORDER BY opportunity_id, seq"), workspace)
             }
 
             async fn counts(&self, workspace: WorkspaceId) -> Result<Counts> {
