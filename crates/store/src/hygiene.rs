@@ -22,7 +22,8 @@ pub async fn report(
     let teams = store.teams(workspace.id).await?;
     let opportunities: Vec<_> = store.all_opportunities(workspace.id).try_collect().await?;
     let mut history = StageHistory::new(as_of, &workspace.fiscal_calendar);
-    let mut events = store.event_log(workspace.id);
+    // Stage visits and pushes need no evidence events.
+    let mut events = store.event_log_without_evidence(workspace.id);
     while let Some(event) = events.try_next().await? {
         history.observe(&event);
     }

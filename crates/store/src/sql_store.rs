@@ -716,6 +716,14 @@ macro_rules! impl_store {
                 stream_rows::<EventRow, OpportunityEvent>(&self.pool, concat!("SELECT ", event_columns!(), " FROM opportunity_events WHERE workspace_id = $1 ORDER BY opportunity_id, seq"), workspace)
             }
 
+            fn event_log_without_evidence(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<OpportunityEvent>> {
+                let sql = concat!(
+                    "SELECT ", event_columns!(), " FROM opportunity_events \
+                     WHERE workspace_id = $1 AND kind <> 'evidence_recorded' ORDER BY opportunity_id, seq"
+                );
+                stream_rows::<EventRow, OpportunityEvent>(&self.pool, sql, workspace)
+            }
+
             async fn counts(&self, workspace: WorkspaceId) -> Result<Counts> {
                 let count = |table: &'static str| async move {
                     let n: i64 = sqlx::query_scalar(&format!(

@@ -86,15 +86,20 @@ pub fn inspect(inspection: &Inspection<'_>) -> Report {
         deal_findings(inspection, process, deal, &mut findings);
     }
     duplicate_findings(inspection, &mut findings);
+    let mut per_deal: HashMap<&str, usize> = HashMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.record_kind == RecordKind::Opportunity)
+    {
+        *per_deal.entry(f.record_id.as_str()).or_default() += 1;
+    }
     let records: Vec<RecordScore> = open
         .map(|deal| {
             let process = inspection.processes.process_of(&deal.process);
-            let found = findings
-                .iter()
-                .filter(|f| {
-                    f.record_kind == RecordKind::Opportunity && f.record_id == deal.id.to_string()
-                })
-                .count();
+            let found = per_deal
+                .get(deal.id.to_string().as_str())
+                .copied()
+                .unwrap_or(0);
             scores::score(inspection, process, deal, found)
         })
         .collect();

@@ -1,5 +1,8 @@
 //! The sales process: ordered stages that are buyer states, grouped into buyer phases that
 //! map to forecast categories, with one stage marking qualified pipeline (the SAL stage).
+//! Stages name the criteria a deal must meet to enter and leave them (`criteria`).
+//! Processes are written in TOML (`definition`) and versioned as a set per workspace
+//! (`set`); the shipped files are in `crates/core/processes/`.
 
 mod criteria;
 mod definition;
