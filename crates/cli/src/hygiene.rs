@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use chrono::Utc;
-use pipewise_core::hygiene::{GroupScore, HygieneRules, Report, Severity};
+use pipewise_core::hygiene::{GroupScore, HygieneRules, RecordScore, Report, Severity};
 use pipewise_store::hygiene;
 
 use crate::cli::{HygieneArgs, ReportFormat};
@@ -94,13 +94,13 @@ fn write_table(
     limit: usize,
 ) -> anyhow::Result<()> {
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
-    let flagged = report.records.iter().filter(|r| r.findings > 0).count();
+    let flagged = report.deals.iter().filter(|r| r.findings > 0).count();
     writeln!(
         out,
         "Hygiene of workspace {workspace} as of {}: {} open deals, {flagged} with findings; \
          {} errors, {} warnings, {} info",
         report.as_of,
-        report.records.len(),
+        report.deals.len(),
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info),
@@ -125,6 +125,22 @@ fn write_table(
     }
     group_table(out, "OWNER", &report.owners)?;
     group_table(out, "TEAM", &report.teams)?;
+    writeln!(out)?;
+    for (what, records) in [
+        ("Accounts", &report.accounts),
+        ("Contacts", &report.contacts),
+    ] {
+        let n = records.len().max(1) as f64;
+        let mean = |f: fn(&RecordScore) -> f64| records.iter().map(f).sum::<f64>() / n;
+        writeln!(
+            out,
+            "{what}: {}, completeness {:.1}%, consistency {:.1}%, {} with findings",
+            records.len(),
+            mean(|r| r.completeness),
+            mean(|r| r.consistency),
+            records.iter().filter(|r| r.findings > 0).count()
+        )?;
+    }
     let mut shown: Vec<_> = report.findings.iter().collect();
     shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
     writeln!(

@@ -516,7 +516,7 @@ fn the_demo_has_realistic_hygiene_findings_in_every_format() {
         String::from_utf8(output.stdout).unwrap()
     };
     let report: serde_json::Value = serde_json::from_str(&hygiene("json")).unwrap();
-    let open = report["records"].as_array().unwrap();
+    let open = report["deals"].as_array().unwrap();
     let flagged = open
         .iter()
         .filter(|r| r["findings"].as_u64().unwrap() > 0)

@@ -1,5 +1,7 @@
 //! The CRM records around opportunities: accounts, contacts, leads, activities and targets.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -145,4 +147,13 @@ pub struct Target {
     pub owner: TargetOwner,
     pub period: Period,
     pub amount: Money,
+}
+
+/// When each record last had a call, e-mail or meeting. Notes do not count: they record
+/// what the seller thought, not contact with the buyer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastActivity {
+    pub opportunities: HashMap<OpportunityId, DateTime<Utc>>,
+    pub accounts: HashMap<AccountId, DateTime<Utc>>,
+    pub contacts: HashMap<ContactId, DateTime<Utc>>,
 }

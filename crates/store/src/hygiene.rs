@@ -1,8 +1,6 @@
 //! Gathers what the hygiene rules read from a workspace and runs them
 //! ([`pipewise_core::hygiene::inspect`]).
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use pipewise_core::hygiene::{HygieneRules, Inspection, Report, StageHistory, inspect};
@@ -29,11 +27,7 @@ pub async fn report(
     }
     drop(events);
     let history = history.finish();
-    let last_activity: HashMap<_, _> = store
-        .last_activity_by_opportunity(workspace.id)
-        .await?
-        .into_iter()
-        .collect();
+    let last_activity = store.last_activity(workspace.id).await?;
     let accounts: Vec<_> = store.all_accounts(workspace.id).try_collect().await?;
     let contacts: Vec<_> = store.all_contacts(workspace.id).try_collect().await?;
     Ok(inspect(&Inspection {

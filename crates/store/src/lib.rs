@@ -21,9 +21,8 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
-use pipewise_core::crm::{Account, Activity, Contact, Lead, Target};
+use pipewise_core::crm::{Account, Activity, Contact, LastActivity, Lead, Target};
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
@@ -118,11 +117,8 @@ pub trait Store: Send + Sync {
     fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>>;
     /// Every contact of a workspace, in id order, streamed.
     fn all_contacts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Contact>>;
-    /// When each opportunity last had a call, e-mail or meeting (notes do not count).
-    async fn last_activity_by_opportunity(
-        &self,
-        workspace: WorkspaceId,
-    ) -> Result<Vec<(OpportunityId, DateTime<Utc>)>>;
+    /// When each opportunity, account and contact last had a call, e-mail or meeting.
+    async fn last_activity(&self, workspace: WorkspaceId) -> Result<LastActivity>;
 
     async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity>;
     async fn opportunities(

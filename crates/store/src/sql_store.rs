@@ -62,7 +62,7 @@ macro_rules! impl_store {
     ($store:ty, $db:ty) => {
         use async_trait::async_trait;
         use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-        use pipewise_core::crm::{Account, Activity, Contact, Lead, Target, TargetOwner};
+        use pipewise_core::crm::{Account, Activity, Contact, LastActivity, Lead, Target, TargetOwner};
         use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
@@ -552,19 +552,25 @@ macro_rules! impl_store {
                 stream_rows::<ContactRow, Contact>(&self.pool, concat!("SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 ORDER BY id"), workspace)
             }
 
-            async fn last_activity_by_opportunity(
-                &self,
-                workspace: WorkspaceId,
-            ) -> Result<Vec<(OpportunityId, chrono::DateTime<chrono::Utc>)>> {
-                let rows: Vec<(Uuid, DbTime)> = sqlx::query_as(
-                    "SELECT opportunity_id, MAX(occurred_at) FROM activities \
-                     WHERE workspace_id = $1 AND opportunity_id IS NOT NULL AND kind <> 'note' \
-                     GROUP BY opportunity_id",
-                )
-                .bind(workspace.as_uuid())
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(|(id, at)| (OpportunityId::from_uuid(id), at.0)).collect())
+            async fn last_activity(&self, workspace: WorkspaceId) -> Result<LastActivity> {
+                // One query per kind of record; the column name is fixed, never user input.
+                let latest = |column: &'static str| async move {
+                    let sql = format!(
+                        "SELECT {column}, MAX(occurred_at) FROM activities \
+                         WHERE workspace_id = $1 AND {column} IS NOT NULL AND kind <> 'note' \
+                         GROUP BY {column}"
+                    );
+                    let rows: Vec<(Uuid, DbTime)> = sqlx::query_as(&sql)
+                        .bind(workspace.as_uuid())
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok::<_, StoreError>(rows.into_iter().map(|(id, at)| (id, at.0)))
+                };
+                Ok(LastActivity {
+                    opportunities: latest("opportunity_id").await?.map(|(id, at)| (OpportunityId::from_uuid(id), at)).collect(),
+                    accounts: latest("account_id").await?.map(|(id, at)| (AccountId::from_uuid(id), at)).collect(),
+                    contacts: latest("contact_id").await?.map(|(id, at)| (ContactId::from_uuid(id), at)).collect(),
+                })
             }
 
             async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity> {

@@ -102,10 +102,10 @@ on_both_backends! {
         assert_eq!(store.contact(ws.id, batch.contacts[0].id).await.unwrap(), batch.contacts[0]);
         assert!(matches!(store.contact(ws.id, ContactId::generate()).await, Err(StoreError::NotFound { .. })));
         assert_eq!(store.teams(ws.id).await.unwrap().len(), 1);
-        assert_eq!(
-            store.last_activity_by_opportunity(ws.id).await.unwrap(),
-            [(deal.id, at("2026-01-20T15:00:00Z"))]
-        );
+        let last = store.last_activity(ws.id).await.unwrap();
+        assert_eq!(last.opportunities, [(deal.id, at("2026-01-20T15:00:00Z"))].into());
+        assert_eq!(last.accounts, [(acme.accounts[0], at("2026-01-20T15:00:00Z"))].into());
+        assert!(last.contacts.is_empty(), "the activities name no contact");
 
         let report = pipewise_store::hygiene::report(store, ws, day("2026-02-10"), &HygieneRules::shipped()).await.unwrap();
         let found: Vec<(RuleId, &str)> = report.findings.iter().map(|f| (f.rule, f.detail.as_str())).collect();

@@ -17,12 +17,12 @@ pub use scores::{GroupScore, RecordScore};
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::crm::{Account, BuyingRole, Contact};
+use crate::crm::{Account, BuyingRole, Contact, LastActivity};
 use crate::evidence::Engagement;
-use crate::ids::{OpportunityId, UserId};
+use crate::ids::UserId;
 use crate::opportunity::{Opportunity, Status};
 use crate::org::{Team, User};
 use crate::process::{DealField, ForecastCategory, Process, ProcessSet};
@@ -56,8 +56,7 @@ pub struct Inspection<'a> {
     pub rules: &'a HygieneRules,
     pub history: &'a StageHistory,
     pub opportunities: &'a [Opportunity],
-    /// Latest call, e-mail or meeting per deal (notes do not count).
-    pub last_activity: &'a HashMap<OpportunityId, DateTime<Utc>>,
+    pub last_activity: &'a LastActivity,
     pub accounts: &'a [Account],
     pub contacts: &'a [Contact],
     pub users: &'a [User],
@@ -69,7 +68,9 @@ pub struct Report {
     pub as_of: NaiveDate,
     pub findings: Vec<Finding>,
     /// One per open deal.
-    pub records: Vec<RecordScore>,
+    pub deals: Vec<RecordScore>,
+    pub accounts: Vec<RecordScore>,
+    pub contacts: Vec<RecordScore>,
     pub owners: Vec<GroupScore>,
     pub teams: Vec<GroupScore>,
 }
@@ -86,28 +87,70 @@ pub fn inspect(inspection: &Inspection<'_>) -> Report {
         deal_findings(inspection, process, deal, &mut findings);
     }
     duplicate_findings(inspection, &mut findings);
-    let mut per_deal: HashMap<&str, usize> = HashMap::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.record_kind == RecordKind::Opportunity)
-    {
-        *per_deal.entry(f.record_id.as_str()).or_default() += 1;
+    let mut per_record: HashMap<(RecordKind, &str), usize> = HashMap::new();
+    for f in &findings {
+        *per_record
+            .entry((f.record_kind, f.record_id.as_str()))
+            .or_default() += 1;
     }
-    let records: Vec<RecordScore> = open
+    let found = |kind, id: String| per_record.get(&(kind, id.as_str())).copied().unwrap_or(0);
+    let deals: Vec<RecordScore> = open
         .map(|deal| {
             let process = inspection.processes.process_of(&deal.process);
-            let found = per_deal
-                .get(deal.id.to_string().as_str())
-                .copied()
-                .unwrap_or(0);
-            scores::score(inspection, process, deal, found)
+            let found = found(RecordKind::Opportunity, deal.id.to_string());
+            scores::deal(inspection, process, deal, found)
         })
         .collect();
-    let (owners, teams) = scores::roll_up(inspection, &records, &findings);
+    let domains = count_by(
+        inspection
+            .accounts
+            .iter()
+            .filter_map(|a| a.domain.as_ref())
+            .map(|d| d.as_str()),
+    );
+    let emails = count_by(
+        inspection
+            .contacts
+            .iter()
+            .filter_map(|c| c.email.as_ref())
+            .map(|e| e.as_str()),
+    );
+    let shared = |counts: &HashMap<&str, usize>, key: Option<&str>| {
+        key.map(|k| counts.get(k).copied().unwrap_or(0) > 1)
+    };
+    let accounts = inspection
+        .accounts
+        .iter()
+        .map(|a| {
+            let shared = shared(&domains, a.domain.as_ref().map(|d| d.as_str()));
+            scores::account(
+                inspection,
+                a,
+                shared,
+                found(RecordKind::Account, a.id.to_string()),
+            )
+        })
+        .collect();
+    let contacts = inspection
+        .contacts
+        .iter()
+        .map(|c| {
+            let shared = shared(&emails, c.email.as_ref().map(|e| e.as_str()));
+            scores::contact(
+                inspection,
+                c,
+                shared,
+                found(RecordKind::Contact, c.id.to_string()),
+            )
+        })
+        .collect();
+    let (owners, teams) = scores::roll_up(inspection, &deals, &findings);
     Report {
         as_of: inspection.as_of,
         findings,
-        records,
+        deals,
+        accounts,
+        contacts,
         owners,
         teams,
     }
@@ -160,12 +203,13 @@ fn deal_findings(
     let quiet_days = rules.get(RuleId::NoRecentActivity).days.unwrap_or(14);
     let last = inspection
         .last_activity
+        .opportunities
         .get(&deal.id)
         .copied()
         .unwrap_or(deal.created_at);
     let silent = (today - last.date_naive()).num_days();
     if silent > i64::from(quiet_days) {
-        let detail = match inspection.last_activity.get(&deal.id) {
+        let detail = match inspection.last_activity.opportunities.get(&deal.id) {
             Some(at) => format!(
                 "last call, e-mail or meeting {} ({silent} days ago)",
                 at.date_naive()
@@ -259,6 +303,14 @@ fn deal_findings(
             format!("stage `{}` requires: {}", deal.stage, names.join(", ")),
         );
     }
+}
+
+fn count_by<'a>(keys: impl Iterator<Item = &'a str>) -> HashMap<&'a str, usize> {
+    let mut counts = HashMap::new();
+    for key in keys {
+        *counts.entry(key).or_default() += 1;
+    }
+    counts
 }
 
 /// How far a category is towards closing; Omitted ranks lowest.

@@ -1,13 +1,17 @@
-//! Hygiene scores: per open deal, completeness (share of the fields it should have that it
-//! has), consistency (share of applicable checks it passes) and recency (days since its last
-//! meaningful update); per owner and team, their averages and the findings against them.
+//! Hygiene scores: per open deal, account and contact, completeness (share of the fields it
+//! should have that it has), consistency (share of the applicable checks it passes) and
+//! recency (days since its last meaningful update); per owner and team, their deals'
+//! averages and the findings against them.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Finding, Inspection, Severity, rank};
-use crate::ids::{OpportunityId, UserId};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Finding, Inspection, RecordKind, Severity, rank};
+use crate::crm::{Account, Contact};
+use crate::ids::UserId;
 use crate::opportunity::Opportunity;
 use crate::process::{DealContext, DealField, Process};
 
@@ -21,15 +25,21 @@ const MINIMUM_FIELDS: [DealField; 4] = [
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordScore {
-    pub opportunity_id: OpportunityId,
+    pub record_kind: RecordKind,
+    pub record_id: String,
     pub name: String,
-    pub owner_id: UserId,
-    /// Percent of the minimum fields and the fields its stage requires that are filled.
+    pub owner_id: Option<UserId>,
+    /// Percent of the fields it should have that are filled. Deals: amount, next step,
+    /// source, segment and the fields their stage (or an earlier one) requires. Accounts:
+    /// domain, industry, employee band, region, segment, tier, owner. Contacts: e-mail,
+    /// title, buying role.
     pub completeness: f64,
-    /// Percent of applicable consistency checks passed: close date not past, next step not
+    /// Percent of applicable checks passed. Deals: close date not past, next step not
     /// overdue, forecast override not above the stage, the stage's entry criteria still hold.
+    /// Accounts and contacts: domain or e-mail not shared with another record.
     pub consistency: f64,
-    /// Days since the latest change or call, e-mail or meeting.
+    /// Days since the latest call, e-mail or meeting, or the latest change to a deal; for
+    /// accounts and contacts never contacted, since they were created.
     pub recency_days: i64,
     pub findings: usize,
 }
@@ -51,7 +61,7 @@ pub struct GroupScore {
     pub infos: usize,
 }
 
-pub(super) fn score(
+pub(super) fn deal(
     inspection: &Inspection<'_>,
     process: &Process,
     deal: &Opportunity,
@@ -83,17 +93,86 @@ pub(super) fn score(
     }
     let consistency = percent(checks.iter().filter(|ok| **ok).count(), checks.len());
 
-    let last_activity = inspection.last_activity.get(&deal.id).copied();
+    let last_activity = inspection
+        .last_activity
+        .opportunities
+        .get(&deal.id)
+        .copied();
     let last = last_activity.map_or(deal.updated_at, |a| a.max(deal.updated_at));
     RecordScore {
-        opportunity_id: deal.id,
+        record_kind: RecordKind::Opportunity,
+        record_id: deal.id.to_string(),
         name: deal.name.to_string(),
-        owner_id: deal.owner_id,
+        owner_id: Some(deal.owner_id),
         completeness,
         consistency,
-        recency_days: (today - last.date_naive()).num_days().max(0),
+        recency_days: days_since(today, last),
         findings,
     }
+}
+
+/// `shared` tells whether the account's domain is another account's too (`None` without one).
+pub(super) fn account(
+    inspection: &Inspection<'_>,
+    account: &Account,
+    shared: Option<bool>,
+    findings: usize,
+) -> RecordScore {
+    let filled = [
+        account.domain.is_some(),
+        account.industry.is_some(),
+        account.employee_band.is_some(),
+        account.region.is_some(),
+        account.segment.is_some(),
+        account.tier.is_some(),
+        account.owner_id.is_some(),
+    ];
+    let last = inspection.last_activity.accounts.get(&account.id).copied();
+    RecordScore {
+        record_kind: RecordKind::Account,
+        record_id: account.id.to_string(),
+        name: account.name.to_string(),
+        owner_id: account.owner_id,
+        completeness: percent(filled.iter().filter(|f| **f).count(), filled.len()),
+        consistency: percent(
+            usize::from(shared == Some(false)),
+            usize::from(shared.is_some()),
+        ),
+        recency_days: days_since(inspection.as_of, last.unwrap_or(account.created_at)),
+        findings,
+    }
+}
+
+/// `shared` tells whether the contact's e-mail is another contact's too (`None` without one).
+pub(super) fn contact(
+    inspection: &Inspection<'_>,
+    contact: &Contact,
+    shared: Option<bool>,
+    findings: usize,
+) -> RecordScore {
+    let filled = [
+        contact.email.is_some(),
+        contact.title.is_some(),
+        contact.buying_role.is_some(),
+    ];
+    let last = inspection.last_activity.contacts.get(&contact.id).copied();
+    RecordScore {
+        record_kind: RecordKind::Contact,
+        record_id: contact.id.to_string(),
+        name: contact.name.to_string(),
+        owner_id: None,
+        completeness: percent(filled.iter().filter(|f| **f).count(), filled.len()),
+        consistency: percent(
+            usize::from(shared == Some(false)),
+            usize::from(shared.is_some()),
+        ),
+        recency_days: days_since(inspection.as_of, last.unwrap_or(contact.created_at)),
+        findings,
+    }
+}
+
+fn days_since(today: NaiveDate, at: DateTime<Utc>) -> i64 {
+    (today - at.date_naive()).num_days().max(0)
 }
 
 /// Per owner and per team (an owner's team), in name order.
@@ -119,13 +198,14 @@ pub(super) fn roll_up(
             .find(|t| t.id == id)
             .map_or_else(|| id.to_string(), |t| t.name.to_string())
     };
-    for record in records {
+    // Deals always have an owner.
+    for (owner, record) in records.iter().filter_map(|r| Some((r.owner_id?, r))) {
         owners
-            .entry(record.owner_id.to_string())
-            .or_insert_with(|| (user_name(record.owner_id), Vec::new(), Vec::new()))
+            .entry(owner.to_string())
+            .or_insert_with(|| (user_name(owner), Vec::new(), Vec::new()))
             .1
             .push(record);
-        if let Some(team) = team_of(record.owner_id) {
+        if let Some(team) = team_of(owner) {
             teams
                 .entry(team.to_string())
                 .or_insert_with(|| (team_name(team), Vec::new(), Vec::new()))

@@ -2,15 +2,13 @@
 //! by hand. The as-of day is 2026-03-10, in fiscal Q1 (February to April) of a year starting
 //! in February.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::*;
 use crate::calendar::FiscalCalendar;
-use crate::crm::Account;
+use crate::crm::{Account, LastActivity};
 use crate::evidence::{EvidenceChange, Gate, GateDecision, ScoreItem, SuccessCriterionDraft};
-use crate::ids::{AccountId, ContactId, TeamId, UserId};
+use crate::ids::{AccountId, ContactId, OpportunityId, TeamId, UserId};
 use crate::money::{Currency, Money};
 use crate::opportunity::{
     Command, Created, FieldChange, NextStep, OpportunityEvent, Stamp, execute, open,
@@ -225,11 +223,15 @@ fn report_for(deals: &[Deal], rules: &HygieneRules) -> Report {
     }
     let history = history.finish();
     let opportunities: Vec<Opportunity> = deals.iter().map(|d| d.state.clone()).collect();
-    let last_activity: HashMap<OpportunityId, DateTime<Utc>> = [
-        (OpportunityId::from_parts(1, [1; 10]), at("2026-03-08")),
-        (OpportunityId::from_parts(1, [3; 10]), at("2026-03-09")),
-    ]
-    .into();
+    let last_activity = LastActivity {
+        opportunities: [
+            (OpportunityId::from_parts(1, [1; 10]), at("2026-03-08")),
+            (OpportunityId::from_parts(1, [3; 10]), at("2026-03-09")),
+        ]
+        .into(),
+        accounts: [(AccountId::from_parts(2, [3; 10]), at("2026-03-01"))].into(),
+        contacts: [(ContactId::from_parts(2, [3; 10]), at("2026-03-02"))].into(),
+    };
     let accounts = vec![
         account(1, "Globex", "globex.com"),
         account(2, "Globex Corp", "https://www.Globex.com/"),
@@ -272,7 +274,7 @@ fn rules_found(report: &Report, record: &str) -> Vec<RuleId> {
 fn a_clean_deal_has_no_findings_and_full_scores() {
     let report = report_for(&[clean()], &HygieneRules::shipped());
     assert_eq!(rules_found(&report, "Deal 1"), []);
-    let score = &report.records[0];
+    let score = &report.deals[0];
     assert_eq!((score.completeness, score.consistency), (100.0, 100.0));
     // Last touched by the call on 8 March.
     assert_eq!(score.recency_days, 2);
@@ -363,7 +365,7 @@ fn scores_are_rolled_up_per_owner_and_team() {
         &[clean(), messy(), single_threaded()],
         &HygieneRules::shipped(),
     );
-    let messy = report.records.iter().find(|r| r.name == "Deal 2").unwrap();
+    let messy = report.deals.iter().find(|r| r.name == "Deal 2").unwrap();
     // Amount and next step missing of amount, next step, source, segment.
     assert_eq!(messy.completeness, 50.0);
     // Close date past, override above the stage, and `qualified`'s entry criterion of a
@@ -371,7 +373,7 @@ fn scores_are_rolled_up_per_owner_and_team() {
     assert_eq!(messy.consistency, 0.0);
     // Last change: the override on 20 February.
     assert_eq!(messy.recency_days, 18);
-    let single = report.records.iter().find(|r| r.name == "Deal 3").unwrap();
+    let single = report.deals.iter().find(|r| r.name == "Deal 3").unwrap();
     // Competitor missing of amount, next step, source, segment, competitor.
     assert_eq!((single.completeness, single.consistency), (80.0, 100.0));
     assert_eq!(single.recency_days, 1);
@@ -532,4 +534,29 @@ fn the_documented_hygiene_settings_are_valid() {
     assert_eq!(rules.get(RuleId::NoRecentActivity).days, Some(21));
     assert!(!rules.get(RuleId::RepeatedPushes).enabled);
     assert_eq!(rules.get(RuleId::SingleThreaded).severity, Severity::Error);
+}
+
+#[test]
+fn accounts_and_contacts_are_scored_too() {
+    let report = report_for(&[], &HygieneRules::shipped());
+    let account = |name: &str| report.accounts.iter().find(|a| a.name == name).unwrap();
+    // Domain only of domain, industry, employee band, region, segment, tier, owner: 1 of 7.
+    // Globex shares its domain with Globex Corp; Initech does not. Initech had a meeting on
+    // 1 March; Globex was never contacted and was created on 1 January 2025.
+    let globex = account("Globex");
+    assert_eq!((globex.completeness, globex.consistency), (14.3, 0.0));
+    assert_eq!((globex.recency_days, globex.findings), (433, 1));
+    let initech = account("Initech");
+    assert_eq!((initech.consistency, initech.recency_days), (100.0, 9));
+    let contact = |name: &str| report.contacts.iter().find(|c| c.name == name).unwrap();
+    // E-mail only of e-mail, title, buying role.
+    assert_eq!(contact("Contact 1").completeness, 33.3);
+    assert_eq!(contact("Contact 1").consistency, 0.0);
+    assert_eq!(
+        (
+            contact("Contact 3").consistency,
+            contact("Contact 3").recency_days
+        ),
+        (100.0, 8)
+    );
 }
