@@ -1,0 +1,8 @@
+//! Pipeline analytics: a columnar, in-memory projection of the opportunity event log that is
+//! built once from the store and then updated event by event, and the numbers read from it.
+//!
+//! Pure: the caller streams events in ([`Projection::apply`]); nothing here reads a database.
+
+mod projection;
+
+pub use projection::{CategoryTotals, DealState, Pipeline, Projection, ProjectionError};

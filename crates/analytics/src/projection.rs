@@ -1,0 +1,439 @@
+//! The projection: every deal's history as a chain of *spans*, each the deal's state from one
+//! event until the next, stored column by column so scans over millions of deals touch only
+//! the columns they need.
+//!
+//! A new event appends one span and links it to its deal's previous one, so an update costs
+//! the same whatever the size of the history. Events that change nothing a pipeline number
+//! reads (evidence, descriptive fields) only advance the deal's sequence number.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use pipewise_core::ids::{OpportunityId, UserId};
+use pipewise_core::money::{Currency, Money};
+use pipewise_core::opportunity::{Change, OpportunityEvent, Status};
+use pipewise_core::process::{ForecastCategory, ProcessKey, ProcessSet, StageKey};
+
+/// No span: the end of a chain.
+const END: u32 = u32::MAX;
+/// No amount, or no category override.
+const NONE_U16: u16 = u16::MAX;
+const NONE_U8: u8 = u8::MAX;
+
+/// An event the projection cannot take: out of order, for an unknown deal, or naming a stage
+/// no process in force has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {seq} of opportunity {opportunity_id}: {problem}")]
+pub struct ProjectionError {
+    pub opportunity_id: OpportunityId,
+    pub seq: u32,
+    pub problem: String,
+}
+
+/// A deal's state at a moment, as the projection holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealState {
+    pub opportunity_id: OpportunityId,
+    pub process: ProcessKey,
+    pub stage: StageKey,
+    pub status: Status,
+    pub category: ForecastCategory,
+    pub amount: Option<Money>,
+    pub close_date: NaiveDate,
+    pub owner_id: UserId,
+}
+
+/// Open deals of one forecast category: how many, and their amounts per currency in minor
+/// units (conversion to the corporate currency comes with the exchange-rate table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CategoryTotals {
+    pub count: u64,
+    pub amounts: BTreeMap<Currency, i64>,
+}
+
+/// The open pipeline at a moment, by forecast category.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pipeline {
+    pub categories: BTreeMap<ForecastCategory, CategoryTotals>,
+}
+
+/// Stable small numbers for values that repeat across millions of rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Interner<T: Eq + Hash + Clone> {
+    values: Vec<T>,
+    codes: HashMap<T, u32>,
+}
+
+impl<T: Eq + Hash + Clone> Default for Interner<T> {
+    fn default() -> Self {
+        Self {
+            values: Vec::new(),
+            codes: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Eq + Hash + Clone> Interner<T> {
+    fn code(&mut self, value: &T) -> u32 {
+        if let Some(code) = self.codes.get(value) {
+            return *code;
+        }
+        let code = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        self.values.push(value.clone());
+        self.codes.insert(value.clone(), code);
+        code
+    }
+
+    /// The value of a code this interner handed out.
+    fn value(&self, code: u32) -> &T {
+        &self.values[code as usize]
+    }
+}
+
+/// What the projection needs to know of a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StageInfo {
+    process: ProcessKey,
+    stage: StageKey,
+    category: ForecastCategory,
+}
+
+/// One row per deal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Deals {
+    id: Vec<OpportunityId>,
+    first: Vec<u32>,
+    last: Vec<u32>,
+    /// The `seq` of the latest event applied.
+    seq: Vec<u32>,
+}
+
+/// One row per span, in the order events arrived.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Spans {
+    /// Effective time of the event that started the span, in microseconds since 1970.
+    from: Vec<i64>,
+    next: Vec<u32>,
+    stage: Vec<u16>,
+    status: Vec<Status>,
+    category: Vec<ForecastCategory>,
+    /// The hand-set category, or `NONE_U8`.
+    overridden: Vec<u8>,
+    amount: Vec<i64>,
+    /// Interned currency of `amount`, or `NONE_U16` for no amount.
+    currency: Vec<u16>,
+    /// Days since 1 January of year 1.
+    close_date: Vec<i32>,
+    owner: Vec<u32>,
+}
+
+/// The values of one span while it is being built.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    from: i64,
+    stage: u16,
+    status: Status,
+    overridden: u8,
+    amount: i64,
+    currency: u16,
+    close_date: i32,
+    owner: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Projection {
+    stages: Vec<StageInfo>,
+    stage_codes: HashMap<(ProcessKey, StageKey), u16>,
+    deals: Deals,
+    spans: Spans,
+    index: HashMap<OpportunityId, u32>,
+    currencies: Interner<Currency>,
+    people: Interner<UserId>,
+}
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+fn category_code(category: ForecastCategory) -> u8 {
+    ForecastCategory::ALL
+        .iter()
+        .position(|c| *c == category)
+        .and_then(|p| u8::try_from(p).ok())
+        .unwrap_or(NONE_U8)
+}
+
+impl Projection {
+    /// An empty projection for deals following `processes`.
+    pub fn new(processes: &ProcessSet) -> Self {
+        let mut stages = Vec::new();
+        let mut stage_codes = HashMap::new();
+        for process in processes.processes() {
+            for stage in process.stages() {
+                let code = u16::try_from(stages.len()).unwrap_or(NONE_U16);
+                stage_codes.insert((process.key.clone(), stage.key.clone()), code);
+                stages.push(StageInfo {
+                    process: process.key.clone(),
+                    stage: stage.key.clone(),
+                    category: process.category_of_phase(stage.phase),
+                });
+            }
+        }
+        Self {
+            stages,
+            stage_codes,
+            deals: Deals::default(),
+            spans: Spans::default(),
+            index: HashMap::new(),
+            currencies: Interner::default(),
+            people: Interner::default(),
+        }
+    }
+
+    /// Builds the projection from a log: each deal's events together or interleaved, each
+    /// deal's in `seq` order.
+    pub fn build<'a>(
+        processes: &ProcessSet,
+        events: impl IntoIterator<Item = &'a OpportunityEvent>,
+    ) -> Result<Self, ProjectionError> {
+        let mut projection = Self::new(processes);
+        for event in events {
+            projection.apply(event)?;
+        }
+        Ok(projection)
+    }
+
+    /// Number of deals.
+    pub fn len(&self) -> usize {
+        self.deals.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.deals.id.is_empty()
+    }
+
+    /// Takes in the next event of a deal.
+    pub fn apply(&mut self, event: &OpportunityEvent) -> Result<(), ProjectionError> {
+        let fail = |problem: String| ProjectionError {
+            opportunity_id: event.opportunity_id,
+            seq: event.seq,
+            problem,
+        };
+        let at = micros(event.effective_at);
+        if let Change::Created(created) = &event.change {
+            if self.index.contains_key(&event.opportunity_id) || event.seq != 1 {
+                return Err(fail("a deal is created once, by its first event".into()));
+            }
+            let stage = self
+                .stage_code(&created.process, &created.stage)
+                .map_err(fail)?;
+            let (amount, currency) = self.money(created.amount);
+            let row = Row {
+                from: at,
+                stage,
+                status: Status::Open,
+                overridden: NONE_U8,
+                amount,
+                currency,
+                close_date: created.close_date.num_days_from_ce(),
+                owner: self.people.code(&created.owner_id),
+            };
+            let deal = u32::try_from(self.deals.id.len()).unwrap_or(END);
+            let span = self.push_span(row);
+            self.index.insert(event.opportunity_id, deal);
+            self.deals.id.push(event.opportunity_id);
+            self.deals.first.push(span);
+            self.deals.last.push(span);
+            self.deals.seq.push(1);
+            return Ok(());
+        }
+        let Some(&deal) = self.index.get(&event.opportunity_id) else {
+            return Err(fail("no created event came before it".into()));
+        };
+        let d = deal as usize;
+        if event.seq != self.deals.seq[d] + 1 {
+            return Err(fail(format!(
+                "expected event {} next",
+                self.deals.seq[d] + 1
+            )));
+        }
+        let last = self.deals.last[d] as usize;
+        if at < self.spans.from[last] {
+            return Err(fail(
+                "takes effect before the deal's previous change".into(),
+            ));
+        }
+        let mut row = self.row(last);
+        row.from = at;
+        let process = self.stages[row.stage as usize].process.clone();
+        match &event.change {
+            Change::StageChanged(moved) => {
+                row.stage = self.stage_code(&process, &moved.to).map_err(fail)?;
+            }
+            Change::AmountChanged(changed) => (row.amount, row.currency) = self.money(changed.to),
+            Change::CloseDateChanged(changed) => row.close_date = changed.to.num_days_from_ce(),
+            Change::CategoryOverridden(changed) => {
+                row.overridden = changed
+                    .to
+                    .as_ref()
+                    .map_or(NONE_U8, |o| category_code(o.category));
+            }
+            Change::OwnerChanged(changed) => row.owner = self.people.code(&changed.to),
+            Change::ClosedWon(won) => {
+                row.status = Status::Won;
+                row.close_date = won.on.num_days_from_ce();
+                row.overridden = NONE_U8;
+            }
+            Change::ClosedLost(lost) => {
+                row.status = Status::Lost;
+                row.close_date = lost.on.num_days_from_ce();
+                row.overridden = NONE_U8;
+            }
+            Change::Reopened(reopened) => {
+                row.status = Status::Open;
+                row.stage = self.stage_code(&process, &reopened.stage).map_err(fail)?;
+                row.close_date = reopened.close_date.num_days_from_ce();
+            }
+            Change::Created(_) | Change::FieldChanged(_) | Change::EvidenceRecorded(_) => {
+                self.deals.seq[d] = event.seq;
+                return Ok(());
+            }
+        }
+        let span = self.push_span(row);
+        self.spans.next[last] = span;
+        self.deals.last[d] = span;
+        self.deals.seq[d] = event.seq;
+        Ok(())
+    }
+
+    /// Every deal's state at `at`: after the events that took effect at or before it. Deals
+    /// created later are absent.
+    pub fn states_at(&self, at: DateTime<Utc>) -> impl Iterator<Item = DealState> + '_ {
+        let at = micros(at);
+        (0..self.deals.id.len())
+            .filter_map(move |d| self.span_at(d, at).map(|span| self.state(d, span)))
+    }
+
+    /// One deal's state at `at`, if it existed then.
+    pub fn state_at(&self, id: OpportunityId, at: DateTime<Utc>) -> Option<DealState> {
+        let d = *self.index.get(&id)? as usize;
+        self.span_at(d, micros(at)).map(|span| self.state(d, span))
+    }
+
+    /// The open pipeline at `at`, by forecast category.
+    pub fn pipeline_at(&self, at: DateTime<Utc>) -> Pipeline {
+        let at = micros(at);
+        let mut pipeline = Pipeline::default();
+        for d in 0..self.deals.id.len() {
+            let Some(span) = self.span_at(d, at) else {
+                continue;
+            };
+            if self.spans.status[span] != Status::Open {
+                continue;
+            }
+            let totals = pipeline
+                .categories
+                .entry(self.spans.category[span])
+                .or_default();
+            totals.count += 1;
+            if let Some(currency) = self.currency(span) {
+                *totals.amounts.entry(currency).or_default() += self.spans.amount[span];
+            }
+        }
+        pipeline
+    }
+
+    fn span_at(&self, deal: usize, at: i64) -> Option<usize> {
+        let mut span = self.deals.first[deal];
+        if self.spans.from[span as usize] > at {
+            return None;
+        }
+        loop {
+            let next = self.spans.next[span as usize];
+            if next == END || self.spans.from[next as usize] > at {
+                return Some(span as usize);
+            }
+            span = next;
+        }
+    }
+
+    fn state(&self, deal: usize, span: usize) -> DealState {
+        let info = &self.stages[self.spans.stage[span] as usize];
+        DealState {
+            opportunity_id: self.deals.id[deal],
+            process: info.process.clone(),
+            stage: info.stage.clone(),
+            status: self.spans.status[span],
+            category: self.spans.category[span],
+            amount: self
+                .currency(span)
+                .map(|currency| Money::new(self.spans.amount[span], currency)),
+            close_date: NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span])
+                .unwrap_or_default(),
+            owner_id: *self.people.value(self.spans.owner[span]),
+        }
+    }
+
+    fn currency(&self, span: usize) -> Option<Currency> {
+        match self.spans.currency[span] {
+            NONE_U16 => None,
+            code => Some(*self.currencies.value(u32::from(code))),
+        }
+    }
+
+    fn stage_code(&self, process: &ProcessKey, stage: &StageKey) -> Result<u16, String> {
+        self.stage_codes
+            .get(&(process.clone(), stage.clone()))
+            .copied()
+            .ok_or_else(|| format!("stage `{stage}` is not in process `{process}`"))
+    }
+
+    fn money(&mut self, money: Option<Money>) -> (i64, u16) {
+        match money {
+            Some(m) => {
+                let code = self.currencies.code(&m.currency);
+                (m.minor, u16::try_from(code).unwrap_or(NONE_U16))
+            }
+            None => (0, NONE_U16),
+        }
+    }
+
+    fn row(&self, span: usize) -> Row {
+        let s = &self.spans;
+        Row {
+            from: s.from[span],
+            stage: s.stage[span],
+            status: s.status[span],
+            overridden: s.overridden[span],
+            amount: s.amount[span],
+            currency: s.currency[span],
+            close_date: s.close_date[span],
+            owner: s.owner[span],
+        }
+    }
+
+    fn push_span(&mut self, row: Row) -> u32 {
+        let category = match row.status {
+            Status::Won => ForecastCategory::Closed,
+            Status::Lost => ForecastCategory::Omitted,
+            Status::Open => match ForecastCategory::ALL.get(row.overridden as usize) {
+                Some(category) => *category,
+                None => self.stages[row.stage as usize].category,
+            },
+        };
+        let s = &mut self.spans;
+        let span = u32::try_from(s.from.len()).unwrap_or(END);
+        s.from.push(row.from);
+        s.next.push(END);
+        s.stage.push(row.stage);
+        s.status.push(row.status);
+        s.category.push(category);
+        s.overridden.push(row.overridden);
+        s.amount.push(row.amount);
+        s.currency.push(row.currency);
+        s.close_date.push(row.close_date);
+        s.owner.push(row.owner);
+        span
+    }
+}

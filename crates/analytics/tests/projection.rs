@@ -1,0 +1,279 @@
+//! The projection against hand-worked histories and against replaying the log with the
+//! domain's own `replay`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use pipewise_analytics::{CategoryTotals, DealState, Projection};
+use pipewise_core::ids::{AccountId, OpportunityId, UserId};
+use pipewise_core::money::{Currency, Money};
+use pipewise_core::opportunity::{
+    Command, Created, LossType, NextStep, OpportunityEvent, Stamp, execute, open, replay,
+};
+use pipewise_core::process::{ForecastCategory, Process, ProcessSet};
+use pipewise_core::testing::{any_deal_work, evidence_meeting, qualified_evidence};
+use pipewise_core::text::{Name, Note};
+use proptest::prelude::*;
+
+fn at(s: &str) -> DateTime<Utc> {
+    format!("{s}T12:00:00Z").parse().unwrap()
+}
+
+fn rep() -> UserId {
+    UserId::from_parts(1, [1; 10])
+}
+
+fn created(amount: Option<Money>) -> Created {
+    Created {
+        name: Name::parse("Globex rollout").unwrap(),
+        account_id: AccountId::from_parts(1, [2; 10]),
+        owner_id: rep(),
+        process: "enterprise".parse().unwrap(),
+        stage: "qualified".parse().unwrap(),
+        amount,
+        close_date: "2026-03-31".parse().unwrap(),
+        source: None,
+        segment: None,
+        competitor: None,
+        next_step: Some(NextStep {
+            text: Note::parse("Discovery").unwrap(),
+            owner_id: rep(),
+            due: "2026-01-20".parse().unwrap(),
+        }),
+        evidence: Box::new(qualified_evidence()),
+    }
+}
+
+/// A deal's events from opening on `day` and running `commands` a day apart.
+fn history(
+    n: u8,
+    day: &str,
+    amount: Option<Money>,
+    commands: Vec<Command>,
+) -> Vec<OpportunityEvent> {
+    let process = Process::default_enterprise();
+    let id = OpportunityId::from_parts(1, [n; 10]);
+    let opened = open(id, created(amount), &process, Stamp::now(rep(), at(day))).unwrap();
+    let mut state = opened.state;
+    let mut events = opened.events;
+    for (i, command) in commands.into_iter().enumerate() {
+        let when = at(day) + Duration::days(i as i64 + 1);
+        let recorded = execute(&state, command, &process, Stamp::now(rep(), when)).unwrap();
+        state = recorded.state;
+        events.extend(recorded.events);
+    }
+    events
+}
+
+fn usd(dollars: i64) -> Option<Money> {
+    Some(Money::new(dollars * 100, Currency::USD))
+}
+
+/// Evidence meeting every criterion from `qualified` up to entering `evaluating`.
+fn evidence_to_evaluating() -> Vec<Command> {
+    let process = Process::default_enterprise();
+    process
+        .forward_requirements(
+            Some(&"qualified".parse().unwrap()),
+            Some(&"evaluating".parse().unwrap()),
+        )
+        .iter()
+        .flat_map(|key| evidence_meeting(&process, key))
+        .map(Command::RecordEvidence)
+        .collect()
+}
+
+fn totals(count: u64, currency: Currency, minor: i64) -> CategoryTotals {
+    CategoryTotals {
+        count,
+        amounts: BTreeMap::from([(currency, minor)]),
+    }
+}
+
+#[test]
+fn the_pipeline_at_any_moment_follows_the_events() {
+    // Deal 1 opens 1 January at $10,000 in `qualified` (Pipeline), reaches `evaluating` (Best
+    // Case), is raised to $12,000 and is won. Deal 2 opens 3 January at €5,000, is forecast as
+    // Commit by hand the next day and is lost to no decision the day after.
+    let mut one = evidence_to_evaluating();
+    let evidence = one.len() as i64;
+    one.push(Command::MoveStage {
+        to: "evaluating".parse().unwrap(),
+        reason: Some(Note::parse("Budget approved").unwrap()),
+        next_step: None,
+    });
+    one.push(Command::ChangeAmount(usd(12_000)));
+    let deal_one = history(1, "2026-01-01", usd(10_000), one);
+    let deal_two = history(
+        2,
+        "2026-01-03",
+        Some(Money::new(500_000, Currency::EUR)),
+        vec![
+            Command::OverrideCategory {
+                to: Some(ForecastCategory::Commit),
+                reason: Some(Note::parse("CFO said yes").unwrap()),
+            },
+            Command::CloseLost {
+                on: "2026-01-05".parse().unwrap(),
+                loss_type: LossType::NoDecision,
+                reason: None,
+                competitor: None,
+            },
+        ],
+    );
+    let processes = ProcessSet::shipped();
+    let projection = Projection::build(&processes, deal_one.iter().chain(&deal_two)).unwrap();
+    assert_eq!(projection.len(), 2);
+    use ForecastCategory::*;
+    let pipeline = |day: &str| projection.pipeline_at(at(day)).categories;
+    assert!(pipeline("2025-12-31").is_empty());
+    assert_eq!(
+        pipeline("2026-01-02"),
+        BTreeMap::from([(Pipeline, totals(1, Currency::USD, 1_000_000))])
+    );
+    assert_eq!(
+        pipeline("2026-01-04"),
+        BTreeMap::from([
+            (Pipeline, totals(1, Currency::USD, 1_000_000)),
+            (Commit, totals(1, Currency::EUR, 500_000)),
+        ])
+    );
+    // Deal two lost on the 5th; deal one moved on day `evidence + 1` after 1 January.
+    let moved = at("2026-01-01") + Duration::days(evidence + 1);
+    assert_eq!(
+        projection.pipeline_at(moved).categories,
+        BTreeMap::from([(BestCase, totals(1, Currency::USD, 1_000_000))])
+    );
+    let raised = moved + Duration::days(1);
+    assert_eq!(
+        projection.pipeline_at(raised).categories,
+        BTreeMap::from([(BestCase, totals(1, Currency::USD, 1_200_000))])
+    );
+    let lost = projection
+        .state_at(OpportunityId::from_parts(1, [2; 10]), at("2026-01-06"))
+        .unwrap();
+    assert_eq!(
+        (lost.category, lost.amount),
+        (Omitted, Some(Money::new(500_000, Currency::EUR)))
+    );
+    assert_eq!(
+        projection.state_at(OpportunityId::from_parts(1, [2; 10]), at("2026-01-02")),
+        None
+    );
+}
+
+#[test]
+fn events_out_of_order_or_for_unknown_deals_are_refused() {
+    let events = history(
+        1,
+        "2026-01-01",
+        usd(1),
+        vec![Command::ChangeAmount(usd(2)), Command::ChangeAmount(usd(3))],
+    );
+    let processes = ProcessSet::shipped();
+    let error = Projection::build(&processes, [&events[0], &events[2]]).unwrap_err();
+    assert_eq!(
+        (error.seq, error.problem.as_str()),
+        (3, "expected event 2 next")
+    );
+    let error = Projection::build(&processes, [&events[1]]).unwrap_err();
+    assert_eq!(error.problem, "no created event came before it");
+}
+
+/// What `replay` says the deal looked like, in the projection's terms.
+fn replayed(events: &[OpportunityEvent], until: DateTime<Utc>) -> Option<DealState> {
+    let process = Process::default_enterprise();
+    let before: Vec<&OpportunityEvent> =
+        events.iter().filter(|e| e.effective_at <= until).collect();
+    replay(before).unwrap().map(|o| DealState {
+        opportunity_id: o.id,
+        category: o.forecast_category(&process),
+        process: o.process,
+        stage: o.stage,
+        status: o.status,
+        amount: o.amount,
+        close_date: o.close_date,
+        owner_id: o.owner_id,
+    })
+}
+
+/// Deals worked by random commands, each command an hour after the previous one.
+fn random_histories(work: Vec<Vec<Vec<Command>>>) -> Vec<Vec<OpportunityEvent>> {
+    let process = Process::default_enterprise();
+    work.into_iter()
+        .enumerate()
+        .map(|(n, commands)| {
+            let id = OpportunityId::from_parts(1, [n as u8 + 1; 10]);
+            let start = at("2026-01-01") + Duration::hours(n as i64);
+            let opened = open(id, created(usd(5_000)), &process, Stamp::now(rep(), start)).unwrap();
+            let mut state = opened.state;
+            let mut events = opened.events;
+            for (i, command) in commands.into_iter().flatten().enumerate() {
+                let when = start + Duration::hours(i as i64 + 1);
+                if let Ok(recorded) = execute(&state, command, &process, Stamp::now(rep(), when)) {
+                    state = recorded.state;
+                    events.extend(recorded.events);
+                }
+            }
+            events
+        })
+        .collect()
+}
+
+fn deal_work() -> impl Strategy<Value = Vec<Vec<Vec<Command>>>> {
+    let work = any_deal_work(
+        &Process::default_enterprise(),
+        vec![rep(), UserId::from_parts(2, [2; 10])],
+    );
+    proptest::collection::vec(proptest::collection::vec(work, 0..40), 1..6)
+}
+
+proptest! {
+    #[test]
+    fn the_state_at_any_moment_equals_replaying_the_events_until_then(
+        work in deal_work(),
+        probes in proptest::collection::vec(0i64..200, 1..12),
+    ) {
+        let histories = random_histories(work);
+        let processes = ProcessSet::shipped();
+        let projection = Projection::build(&processes, histories.iter().flatten()).unwrap();
+        for hours in probes {
+            let t = at("2026-01-01") + Duration::hours(hours);
+            for events in &histories {
+                let id = events[0].opportunity_id;
+                prop_assert_eq!(projection.state_at(id, t), replayed(events, t));
+            }
+            let live = projection.states_at(t).count();
+            prop_assert_eq!(live, histories.iter().filter(|e| e[0].effective_at <= t).count());
+        }
+    }
+
+    #[test]
+    fn updating_event_by_event_equals_rebuilding(work in deal_work(), split in 0usize..400) {
+        let histories = random_histories(work);
+        // Interleave deals: all first events, then all second events, and so on.
+        let longest = histories.iter().map(Vec::len).max().unwrap_or(0);
+        let log: Vec<&OpportunityEvent> = (0..longest)
+            .flat_map(|i| histories.iter().filter_map(move |h| h.get(i)))
+            .collect();
+        let processes = ProcessSet::shipped();
+        let split = split.min(log.len());
+        let mut incremental = Projection::build(&processes, log[..split].iter().copied()).unwrap();
+        for event in &log[split..] {
+            incremental.apply(event).unwrap();
+        }
+        let rebuilt = Projection::build(&processes, histories.iter().flatten()).unwrap();
+        for hours in (0..240).step_by(7) {
+            let t = at("2026-01-01") + Duration::hours(hours);
+            prop_assert_eq!(incremental.pipeline_at(t), rebuilt.pipeline_at(t));
+            let a: Vec<_> = incremental.states_at(t).collect();
+            let mut b: Vec<_> = rebuilt.states_at(t).collect();
+            let mut a = a;
+            a.sort_by_key(|s| s.opportunity_id);
+            b.sort_by_key(|s| s.opportunity_id);
+            prop_assert_eq!(a, b);
+        }
+    }
+}
