@@ -5,4 +5,7 @@
 
 mod projection;
 
-pub use projection::{CategoryTotals, DealState, Pipeline, Projection, ProjectionError};
+pub use projection::{
+    CategoryTotals, DealState, Outcomes, Pipeline, Projection, ProjectionError, Ratio, Tally,
+    required_coverage,
+};

@@ -6,13 +6,17 @@
 //! the same whatever the size of the history. Events that change nothing a pipeline number
 //! reads (evidence, descriptive fields) only advance the deal's sequence number.
 
+mod outcomes;
+
+pub use outcomes::{Outcomes, Ratio, Tally, required_coverage};
+
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
-use pipewise_core::opportunity::{Change, OpportunityEvent, Status};
+use pipewise_core::opportunity::{Change, LossType, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessKey, ProcessSet, StageKey};
 
 /// No span: the end of a chain.
@@ -97,6 +101,8 @@ struct StageInfo {
     process: ProcessKey,
     stage: StageKey,
     category: ForecastCategory,
+    /// At or after the process's SAL stage.
+    qualified: bool,
 }
 
 /// One row per deal.
@@ -107,6 +113,8 @@ struct Deals {
     last: Vec<u32>,
     /// The `seq` of the latest event applied.
     seq: Vec<u32>,
+    /// When the deal first reached its process's SAL stage, if it has.
+    qualified_at: Vec<Option<i64>>,
 }
 
 /// One row per span, in the order events arrived.
@@ -126,6 +134,8 @@ struct Spans {
     /// Days since 1 January of year 1.
     close_date: Vec<i32>,
     owner: Vec<u32>,
+    /// How a lost deal was lost.
+    loss: Vec<Option<LossType>>,
 }
 
 /// The values of one span while it is being built.
@@ -139,6 +149,7 @@ struct Row {
     currency: u16,
     close_date: i32,
     owner: u32,
+    loss: Option<LossType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +188,7 @@ impl Projection {
                     process: process.key.clone(),
                     stage: stage.key.clone(),
                     category: process.category_of_phase(stage.phase),
+                    qualified: process.is_qualified(&stage.key),
                 });
             }
         }
@@ -238,6 +250,7 @@ impl Projection {
                 currency,
                 close_date: created.close_date.num_days_from_ce(),
                 owner: self.people.code(&created.owner_id),
+                loss: None,
             };
             let deal = u32::try_from(self.deals.id.len()).unwrap_or(END);
             let span = self.push_span(row);
@@ -246,6 +259,8 @@ impl Projection {
             self.deals.first.push(span);
             self.deals.last.push(span);
             self.deals.seq.push(1);
+            self.deals.qualified_at.push(None);
+            self.note_qualified(deal as usize, row);
             return Ok(());
         }
         let Some(&deal) = self.index.get(&event.opportunity_id) else {
@@ -289,9 +304,11 @@ impl Projection {
                 row.status = Status::Lost;
                 row.close_date = lost.on.num_days_from_ce();
                 row.overridden = NONE_U8;
+                row.loss = Some(lost.loss_type);
             }
             Change::Reopened(reopened) => {
                 row.status = Status::Open;
+                row.loss = None;
                 row.stage = self.stage_code(&process, &reopened.stage).map_err(fail)?;
                 row.close_date = reopened.close_date.num_days_from_ce();
             }
@@ -304,7 +321,14 @@ impl Projection {
         self.spans.next[last] = span;
         self.deals.last[d] = span;
         self.deals.seq[d] = event.seq;
+        self.note_qualified(d, row);
         Ok(())
+    }
+
+    fn note_qualified(&mut self, deal: usize, row: Row) {
+        if self.deals.qualified_at[deal].is_none() && self.stages[row.stage as usize].qualified {
+            self.deals.qualified_at[deal] = Some(row.from);
+        }
     }
 
     /// Every deal's state at `at`: after the events that took effect at or before it. Deals
@@ -410,6 +434,7 @@ impl Projection {
             currency: s.currency[span],
             close_date: s.close_date[span],
             owner: s.owner[span],
+            loss: s.loss[span],
         }
     }
 
@@ -434,6 +459,7 @@ impl Projection {
         s.currency.push(row.currency);
         s.close_date.push(row.close_date);
         s.owner.push(row.owner);
+        s.loss.push(row.loss);
         span
     }
 }

@@ -3,73 +3,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
 
+mod common;
+
+use common::{at, created, history, rep, usd};
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use pipewise_analytics::{CategoryTotals, DealState, Projection};
-use pipewise_core::ids::{AccountId, OpportunityId, UserId};
+use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
-    Command, Created, LossType, NextStep, OpportunityEvent, Stamp, execute, open, replay,
+    Command, LossType, OpportunityEvent, Stamp, execute, open, replay,
 };
 use pipewise_core::process::{ForecastCategory, Process, ProcessSet};
-use pipewise_core::testing::{any_deal_work, evidence_meeting, qualified_evidence};
-use pipewise_core::text::{Name, Note};
+use pipewise_core::testing::{any_deal_work, evidence_meeting};
+use pipewise_core::text::Note;
 use proptest::prelude::*;
-
-fn at(s: &str) -> DateTime<Utc> {
-    format!("{s}T12:00:00Z").parse().unwrap()
-}
-
-fn rep() -> UserId {
-    UserId::from_parts(1, [1; 10])
-}
-
-fn created(amount: Option<Money>) -> Created {
-    Created {
-        name: Name::parse("Globex rollout").unwrap(),
-        account_id: AccountId::from_parts(1, [2; 10]),
-        owner_id: rep(),
-        process: "enterprise".parse().unwrap(),
-        stage: "qualified".parse().unwrap(),
-        amount,
-        close_date: "2026-03-31".parse().unwrap(),
-        source: None,
-        segment: None,
-        competitor: None,
-        next_step: Some(NextStep {
-            text: Note::parse("Discovery").unwrap(),
-            owner_id: rep(),
-            due: "2026-01-20".parse().unwrap(),
-        }),
-        evidence: Box::new(qualified_evidence()),
-    }
-}
-
-/// A deal's events from opening on `day` and running `commands` a day apart.
-fn history(
-    n: u8,
-    day: &str,
-    amount: Option<Money>,
-    commands: Vec<Command>,
-) -> Vec<OpportunityEvent> {
-    let process = Process::default_enterprise();
-    let id = OpportunityId::from_parts(1, [n; 10]);
-    let opened = open(id, created(amount), &process, Stamp::now(rep(), at(day))).unwrap();
-    let mut state = opened.state;
-    let mut events = opened.events;
-    for (i, command) in commands.into_iter().enumerate() {
-        let when = at(day) + Duration::days(i as i64 + 1);
-        let recorded = execute(&state, command, &process, Stamp::now(rep(), when)).unwrap();
-        state = recorded.state;
-        events.extend(recorded.events);
-    }
-    events
-}
-
-fn usd(dollars: i64) -> Option<Money> {
-    Some(Money::new(dollars * 100, Currency::USD))
-}
 
 /// Evidence meeting every criterion from `qualified` up to entering `evaluating`.
 fn evidence_to_evaluating() -> Vec<Command> {

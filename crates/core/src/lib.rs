@@ -10,6 +10,7 @@ mod text_enum;
 pub mod calendar;
 pub mod crm;
 pub mod evidence;
+pub mod exchange;
 pub mod hygiene;
 pub mod ids;
 pub mod keys;

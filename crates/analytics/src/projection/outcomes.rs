@@ -1,0 +1,192 @@
+//! How a period's qualified deals ended: won, lost to competition or to no decision,
+//! excluded (disqualified, duplicate), or slipped; and the close, win and slippage-adjusted
+//! close rates of DESIGN §4, each by count and by amount with numerator and denominator.
+
+use chrono::{NaiveDate, NaiveTime};
+use pipewise_core::calendar::DateRange;
+use pipewise_core::exchange::{ExchangeRates, MissingRate};
+use pipewise_core::money::Money;
+use pipewise_core::opportunity::{LossType, Status};
+
+use super::{Projection, micros};
+
+/// Deals counted and their amount in corporate minor units (a deal without an amount adds 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u64,
+    pub amount: i64,
+}
+
+impl std::ops::Add for Tally {
+    type Output = Tally;
+
+    fn add(self, other: Tally) -> Tally {
+        Tally {
+            count: self.count + other.count,
+            amount: self.amount + other.amount,
+        }
+    }
+}
+
+/// A rate with what it is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    pub numerator: Tally,
+    pub denominator: Tally,
+}
+
+impl Ratio {
+    /// Numerator over denominator by count; `None` when nothing is in the denominator.
+    pub fn by_count(&self) -> Option<f64> {
+        (self.denominator.count > 0)
+            .then(|| self.numerator.count as f64 / self.denominator.count as f64)
+    }
+
+    /// Numerator over denominator by amount; `None` when the denominator's amount is zero.
+    pub fn by_amount(&self) -> Option<f64> {
+        (self.denominator.amount != 0)
+            .then(|| self.numerator.amount as f64 / self.denominator.amount as f64)
+    }
+}
+
+/// The pipeline needed per unit of target at `rate`: 25% needs 4×.
+pub fn required_coverage(rate: f64) -> Option<f64> {
+    (rate > 0.0).then(|| 1.0 / rate)
+}
+
+/// How a period's qualified deals ended. A closed deal counts once, by its latest outcome, in
+/// the period holding its close date; reopened deals that are open again count nowhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    pub won: Tally,
+    pub lost_to_competition: Tally,
+    pub lost_to_no_decision: Tally,
+    /// Disqualified and duplicate deals: reported, never in a rate.
+    pub excluded: Tally,
+    /// Open at the end of the period although their expected close date lay inside it at
+    /// some moment during it.
+    pub slipped: Tally,
+}
+
+impl Outcomes {
+    /// Won / (won + lost to competition + lost to no decision).
+    pub fn close_rate(&self) -> Ratio {
+        Ratio {
+            numerator: self.won,
+            denominator: self.won + self.lost_to_competition + self.lost_to_no_decision,
+        }
+    }
+
+    /// Won / (won + lost to competition).
+    pub fn win_rate(&self) -> Ratio {
+        Ratio {
+            numerator: self.won,
+            denominator: self.won + self.lost_to_competition,
+        }
+    }
+
+    /// Won / (won + lost to competition + lost to no decision + slipped).
+    pub fn slippage_adjusted_close_rate(&self) -> Ratio {
+        Ratio {
+            numerator: self.won,
+            denominator: self.close_rate().denominator + self.slipped,
+        }
+    }
+}
+
+impl Projection {
+    /// The outcomes of qualified deals in `period`, amounts converted on the close date (for
+    /// slipped deals, on the period's last day).
+    pub fn outcomes(
+        &self,
+        period: DateRange,
+        rates: &ExchangeRates,
+    ) -> Result<Outcomes, MissingRate> {
+        let start = micros(period.start.and_time(NaiveTime::MIN).and_utc());
+        let end = micros(period.end.and_time(NaiveTime::MIN).and_utc());
+        let in_period = |days: i32| {
+            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
+        };
+        let mut outcomes = Outcomes::default();
+        for d in 0..self.deals.id.len() {
+            let Some(qualified_at) = self.deals.qualified_at[d] else {
+                continue;
+            };
+            let last = self.deals.last[d] as usize;
+            let status = self.spans.status[last];
+            if status != Status::Open && in_period(self.spans.close_date[last]) {
+                let tally = self.tally(last, rates)?;
+                let bucket = match (status, self.spans.loss[last]) {
+                    (Status::Won, _) => &mut outcomes.won,
+                    (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
+                    (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
+                    _ => &mut outcomes.excluded,
+                };
+                *bucket = *bucket + tally;
+                continue;
+            }
+            if qualified_at >= end {
+                continue;
+            }
+            let Some(at_end) = self.span_at(d, end - 1) else {
+                continue;
+            };
+            if self.spans.status[at_end] == Status::Open
+                && self.was_due_in(d, start, end, &in_period)
+            {
+                outcomes.slipped =
+                    outcomes.slipped + self.tally_on(at_end, period.last_day(), rates)?;
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Whether some span of the deal that was open during [start, end) expected to close
+    /// within the period.
+    fn was_due_in(
+        &self,
+        deal: usize,
+        start: i64,
+        end: i64,
+        in_period: &impl Fn(i32) -> bool,
+    ) -> bool {
+        let mut span = self.deals.first[deal];
+        while span != super::END {
+            let s = span as usize;
+            let next = self.spans.next[s];
+            let until = if next == super::END {
+                i64::MAX
+            } else {
+                self.spans.from[next as usize]
+            };
+            let overlaps = self.spans.from[s] < end && until > start;
+            if overlaps
+                && self.spans.status[s] == Status::Open
+                && in_period(self.spans.close_date[s])
+            {
+                return true;
+            }
+            span = next;
+        }
+        false
+    }
+
+    fn tally(&self, span: usize, rates: &ExchangeRates) -> Result<Tally, MissingRate> {
+        let on =
+            NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span]).unwrap_or_default();
+        self.tally_on(span, on, rates)
+    }
+
+    fn tally_on(
+        &self,
+        span: usize,
+        on: NaiveDate,
+        rates: &ExchangeRates,
+    ) -> Result<Tally, MissingRate> {
+        let amount = match self.currency(span) {
+            Some(currency) => rates.convert(Money::new(self.spans.amount[span], currency), on)?,
+            None => 0,
+        };
+        Ok(Tally { count: 1, amount })
+    }
+}

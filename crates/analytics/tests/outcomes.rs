@@ -1,0 +1,199 @@
+//! Close, win and slippage-adjusted close rates on a hand-worked quarter.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+mod common;
+
+use common::{dated_history, eur, usd};
+use pipewise_analytics::{Projection, Tally, required_coverage};
+use pipewise_core::calendar::DateRange;
+use pipewise_core::exchange::{ExchangeRates, Rate};
+use pipewise_core::money::Currency;
+use pipewise_core::opportunity::{Command, LossType, OpportunityEvent};
+use pipewise_core::process::{Process, ProcessSet};
+use pipewise_core::testing::evidence_meeting;
+use pipewise_core::text::{Label, Note};
+
+/// Fiscal Q1 2026 of a year starting in February.
+fn quarter() -> DateRange {
+    DateRange::new("2026-02-01".parse().unwrap(), "2026-05-01".parse().unwrap())
+}
+
+fn rates() -> ExchangeRates {
+    let mut rates = ExchangeRates::new(Currency::USD);
+    rates.set(
+        Currency::EUR,
+        "2026-01-01".parse().unwrap(),
+        Rate::parse("1.25").unwrap(),
+    );
+    rates
+}
+
+/// Evidence for every criterion from `qualified` to a win, recorded on `day`.
+fn ready_to_win(day: &'static str) -> Vec<(&'static str, Command)> {
+    let process = Process::default_enterprise();
+    process
+        .forward_requirements(Some(&"qualified".parse().unwrap()), None)
+        .iter()
+        .flat_map(|key| evidence_meeting(&process, key))
+        .map(|change| (day, Command::RecordEvidence(change)))
+        .collect()
+}
+
+fn lose(on: &str, loss_type: LossType) -> Command {
+    Command::CloseLost {
+        on: on.parse().unwrap(),
+        loss_type,
+        reason: Some(Note::parse("Budget went elsewhere").unwrap()),
+        competitor: (loss_type == LossType::Competition).then(|| Label::parse("Initech").unwrap()),
+    }
+}
+
+fn push(to: &str) -> Command {
+    Command::ChangeCloseDate(to.parse().unwrap())
+}
+
+/// Every deal opened 5 January at the SAL stage.
+fn quarter_of_deals(with_second_slip: bool) -> Vec<Vec<OpportunityEvent>> {
+    let mut won = ready_to_win("2026-03-09");
+    won.push((
+        "2026-03-10",
+        Command::CloseWon {
+            on: "2026-03-10".parse().unwrap(),
+        },
+    ));
+    let mut won_before = ready_to_win("2026-01-19");
+    won_before.push((
+        "2026-01-20",
+        Command::CloseWon {
+            on: "2026-01-20".parse().unwrap(),
+        },
+    ));
+    let mut deals = vec![
+        // Won $30,000 in the quarter.
+        dated_history(1, "2026-01-05", usd(30_000), "2026-03-31", won),
+        // Lost €16,000 ($20,000 at 1.25) to competition.
+        dated_history(
+            2,
+            "2026-01-05",
+            eur(16_000),
+            "2026-03-31",
+            vec![("2026-03-12", lose("2026-03-12", LossType::Competition))],
+        ),
+        // Lost $10,000 to no decision.
+        dated_history(
+            3,
+            "2026-01-05",
+            usd(10_000),
+            "2026-04-30",
+            vec![("2026-04-02", lose("2026-04-02", LossType::NoDecision))],
+        ),
+        // Due 15 April, pushed to June on 20 April, open at the end: slipped, $40,000.
+        dated_history(
+            4,
+            "2026-01-05",
+            usd(40_000),
+            "2026-04-15",
+            vec![("2026-04-20", push("2026-06-30"))],
+        ),
+        // Disqualified: reported, not in any rate.
+        dated_history(
+            5,
+            "2026-01-05",
+            usd(5_000),
+            "2026-04-30",
+            vec![("2026-03-01", lose("2026-03-01", LossType::Disqualified))],
+        ),
+        // Won in the quarter before.
+        dated_history(7, "2026-01-05", usd(99_000), "2026-01-31", won_before),
+        // Never due in the quarter.
+        dated_history(8, "2026-01-05", usd(70_000), "2026-08-31", vec![]),
+    ];
+    if with_second_slip {
+        // Due 31 March, pushed to 25 April (still inside), then to July: slipped once, $15,000.
+        deals.push(dated_history(
+            6,
+            "2026-01-05",
+            usd(15_000),
+            "2026-03-31",
+            vec![
+                ("2026-04-02", push("2026-04-25")),
+                ("2026-04-26", push("2026-07-31")),
+            ],
+        ));
+    }
+    deals
+}
+
+#[test]
+fn a_quarter_with_one_slipped_deal_has_a_quarter_slippage_adjusted_close_rate() {
+    let deals = quarter_of_deals(false);
+    let projection = Projection::build(&ProcessSet::shipped(), deals.iter().flatten()).unwrap();
+    let outcomes = projection.outcomes(quarter(), &rates()).unwrap();
+    let tally = |count, dollars: i64| Tally {
+        count,
+        amount: dollars * 100,
+    };
+    assert_eq!(outcomes.won, tally(1, 30_000));
+    assert_eq!(outcomes.lost_to_competition, tally(1, 20_000));
+    assert_eq!(outcomes.lost_to_no_decision, tally(1, 10_000));
+    assert_eq!(outcomes.excluded, tally(1, 5_000));
+    assert_eq!(outcomes.slipped, tally(1, 40_000));
+
+    let close = outcomes.close_rate();
+    assert_eq!(
+        (close.numerator, close.denominator),
+        (tally(1, 30_000), tally(3, 60_000))
+    );
+    assert_eq!(
+        (close.by_count(), close.by_amount()),
+        (Some(1.0 / 3.0), Some(0.5))
+    );
+    let win = outcomes.win_rate();
+    assert_eq!((win.by_count(), win.by_amount()), (Some(0.5), Some(0.6)));
+    // 1 won of 1 + 1 + 1 + 1 slipped: 25%, which needs 4× coverage.
+    let adjusted = outcomes.slippage_adjusted_close_rate();
+    assert_eq!(adjusted.by_count(), Some(0.25));
+    assert_eq!(adjusted.by_amount(), Some(30.0 / 100.0));
+    assert_eq!(required_coverage(adjusted.by_count().unwrap()), Some(4.0));
+}
+
+#[test]
+fn a_deal_that_slips_twice_counts_once() {
+    let deals = quarter_of_deals(true);
+    let projection = Projection::build(&ProcessSet::shipped(), deals.iter().flatten()).unwrap();
+    let outcomes = projection.outcomes(quarter(), &rates()).unwrap();
+    assert_eq!(
+        outcomes.slipped,
+        Tally {
+            count: 2,
+            amount: 5_500_000
+        }
+    );
+    assert_eq!(
+        outcomes.slippage_adjusted_close_rate().by_count(),
+        Some(0.2)
+    );
+}
+
+#[test]
+fn amounts_in_a_currency_without_a_rate_are_refused() {
+    let deals = quarter_of_deals(false);
+    let projection = Projection::build(&ProcessSet::shipped(), deals.iter().flatten()).unwrap();
+    let error = projection
+        .outcomes(quarter(), &ExchangeRates::new(Currency::USD))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "no EUR to USD exchange rate on or before 2026-03-12"
+    );
+}
+
+#[test]
+fn empty_periods_have_no_rate() {
+    let projection = Projection::build(&ProcessSet::shipped(), []).unwrap();
+    let outcomes = projection.outcomes(quarter(), &rates()).unwrap();
+    assert_eq!(outcomes.close_rate().by_count(), None);
+    assert_eq!(outcomes.win_rate().by_amount(), None);
+    assert_eq!(required_coverage(0.0), None);
+}
