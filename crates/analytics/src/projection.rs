@@ -18,6 +18,7 @@ use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{Change, LossType, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessKey, ProcessSet, StageKey};
+use serde::Serialize;
 
 /// No span: the end of a chain.
 const END: u32 = u32::MAX;
@@ -50,14 +51,14 @@ pub struct DealState {
 
 /// Open deals of one forecast category: how many, and their amounts per currency in minor
 /// units (conversion to the corporate currency comes with the exchange-rate table).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CategoryTotals {
     pub count: u64,
     pub amounts: BTreeMap<Currency, i64>,
 }
 
 /// The open pipeline at a moment, by forecast category.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Pipeline {
     pub categories: BTreeMap<ForecastCategory, CategoryTotals>,
 }
@@ -176,20 +177,31 @@ fn category_code(category: ForecastCategory) -> u8 {
 }
 
 impl Projection {
-    /// An empty projection for deals following `processes`.
-    pub fn new(processes: &ProcessSet) -> Self {
-        let mut stages = Vec::new();
+    /// An empty projection for deals following the processes of `versions`, oldest first.
+    /// A stage that later versions still have takes its latest definition; a stage since
+    /// removed keeps its last one, so deals that were in it stay readable.
+    pub fn new<'a>(versions: impl IntoIterator<Item = &'a ProcessSet>) -> Self {
+        let mut stages: Vec<StageInfo> = Vec::new();
         let mut stage_codes = HashMap::new();
-        for process in processes.processes() {
-            for stage in process.stages() {
-                let code = u16::try_from(stages.len()).unwrap_or(NONE_U16);
-                stage_codes.insert((process.key.clone(), stage.key.clone()), code);
-                stages.push(StageInfo {
-                    process: process.key.clone(),
-                    stage: stage.key.clone(),
-                    category: process.category_of_phase(stage.phase),
-                    qualified: process.is_qualified(&stage.key),
-                });
+        for set in versions {
+            for process in set.processes() {
+                for stage in process.stages() {
+                    let info = StageInfo {
+                        process: process.key.clone(),
+                        stage: stage.key.clone(),
+                        category: process.category_of_phase(stage.phase),
+                        qualified: process.is_qualified(&stage.key),
+                    };
+                    let key = (process.key.clone(), stage.key.clone());
+                    match stage_codes.get(&key) {
+                        Some(&code) => stages[code as usize] = info,
+                        None => {
+                            stage_codes
+                                .insert(key, u16::try_from(stages.len()).unwrap_or(NONE_U16));
+                            stages.push(info);
+                        }
+                    }
+                }
             }
         }
         Self {
@@ -204,12 +216,12 @@ impl Projection {
     }
 
     /// Builds the projection from a log: each deal's events together or interleaved, each
-    /// deal's in `seq` order.
+    /// deal's in `seq` order. Events no number reads (evidence) may be left out.
     pub fn build<'a>(
-        processes: &ProcessSet,
+        versions: impl IntoIterator<Item = &'a ProcessSet>,
         events: impl IntoIterator<Item = &'a OpportunityEvent>,
     ) -> Result<Self, ProjectionError> {
-        let mut projection = Self::new(processes);
+        let mut projection = Self::new(versions);
         for event in events {
             projection.apply(event)?;
         }
@@ -267,11 +279,9 @@ impl Projection {
             return Err(fail("no created event came before it".into()));
         };
         let d = deal as usize;
-        if event.seq != self.deals.seq[d] + 1 {
-            return Err(fail(format!(
-                "expected event {} next",
-                self.deals.seq[d] + 1
-            )));
+        // Later than the latest applied; gaps are events a reader left out (evidence).
+        if event.seq <= self.deals.seq[d] {
+            return Err(fail(format!("comes after event {}", self.deals.seq[d])));
         }
         let last = self.deals.last[d] as usize;
         if at < self.spans.from[last] {

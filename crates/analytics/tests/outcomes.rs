@@ -4,6 +4,7 @@
 
 mod common;
 
+use chrono::{DateTime, Utc};
 use common::{dated_history, eur, usd};
 use pipewise_analytics::{Projection, Tally, required_coverage};
 use pipewise_core::calendar::DateRange;
@@ -17,6 +18,11 @@ use pipewise_core::text::{Label, Note};
 /// Fiscal Q1 2026 of a year starting in February.
 fn quarter() -> DateRange {
     DateRange::new("2026-02-01".parse().unwrap(), "2026-05-01".parse().unwrap())
+}
+
+/// A moment after the quarter.
+fn after() -> DateTime<Utc> {
+    "2026-06-01T00:00:00Z".parse().unwrap()
 }
 
 fn rates() -> ExchangeRates {
@@ -128,8 +134,8 @@ fn quarter_of_deals(with_second_slip: bool) -> Vec<Vec<OpportunityEvent>> {
 #[test]
 fn a_quarter_with_one_slipped_deal_has_a_quarter_slippage_adjusted_close_rate() {
     let deals = quarter_of_deals(false);
-    let projection = Projection::build(&ProcessSet::shipped(), deals.iter().flatten()).unwrap();
-    let outcomes = projection.outcomes(quarter(), &rates()).unwrap();
+    let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
+    let outcomes = projection.outcomes(quarter(), after(), &rates()).unwrap();
     let tally = |count, dollars: i64| Tally {
         count,
         amount: dollars * 100,
@@ -161,8 +167,8 @@ fn a_quarter_with_one_slipped_deal_has_a_quarter_slippage_adjusted_close_rate() 
 #[test]
 fn a_deal_that_slips_twice_counts_once() {
     let deals = quarter_of_deals(true);
-    let projection = Projection::build(&ProcessSet::shipped(), deals.iter().flatten()).unwrap();
-    let outcomes = projection.outcomes(quarter(), &rates()).unwrap();
+    let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
+    let outcomes = projection.outcomes(quarter(), after(), &rates()).unwrap();
     assert_eq!(
         outcomes.slipped,
         Tally {
@@ -179,9 +185,9 @@ fn a_deal_that_slips_twice_counts_once() {
 #[test]
 fn amounts_in_a_currency_without_a_rate_are_refused() {
     let deals = quarter_of_deals(false);
-    let projection = Projection::build(&ProcessSet::shipped(), deals.iter().flatten()).unwrap();
+    let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
     let error = projection
-        .outcomes(quarter(), &ExchangeRates::new(Currency::USD))
+        .outcomes(quarter(), after(), &ExchangeRates::new(Currency::USD))
         .unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -191,9 +197,62 @@ fn amounts_in_a_currency_without_a_rate_are_refused() {
 
 #[test]
 fn empty_periods_have_no_rate() {
-    let projection = Projection::build(&ProcessSet::shipped(), []).unwrap();
-    let outcomes = projection.outcomes(quarter(), &rates()).unwrap();
+    let projection = Projection::build([&ProcessSet::shipped()], []).unwrap();
+    let outcomes = projection.outcomes(quarter(), after(), &rates()).unwrap();
     assert_eq!(outcomes.close_rate().by_count(), None);
     assert_eq!(outcomes.win_rate().by_amount(), None);
     assert_eq!(required_coverage(0.0), None);
+}
+
+#[test]
+fn a_running_quarter_counts_only_deals_already_pushed_out_as_slipped() {
+    let deals = quarter_of_deals(true);
+    let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
+    // On 21 April deal 4 has been pushed to June, but deal 6 is still due on 25 April.
+    let outcomes = projection
+        .outcomes(quarter(), "2026-04-21T00:00:00Z".parse().unwrap(), &rates())
+        .unwrap();
+    assert_eq!(
+        outcomes.slipped,
+        Tally {
+            count: 1,
+            amount: 4_000_000
+        }
+    );
+    assert_eq!(outcomes.close_rate().denominator.count, 3);
+    // On 1 March nothing had closed in the quarter yet but the disqualification.
+    let early = projection
+        .outcomes(quarter(), "2026-03-01T18:00:00Z".parse().unwrap(), &rates())
+        .unwrap();
+    assert_eq!(early.close_rate().denominator.count, 0);
+    assert_eq!(early.excluded.count, 1);
+}
+
+#[test]
+fn a_deal_reopened_after_the_quarter_still_counts_as_won_in_it() {
+    let mut commands = ready_to_win("2026-03-09");
+    commands.push((
+        "2026-03-10",
+        Command::CloseWon {
+            on: "2026-03-10".parse().unwrap(),
+        },
+    ));
+    commands.push((
+        "2026-05-10",
+        Command::Reopen {
+            stage: None,
+            close_date: "2026-06-30".parse().unwrap(),
+            reason: Note::parse("Signed by the wrong entity").unwrap(),
+        },
+    ));
+    let deal = dated_history(9, "2026-01-05", usd(8_000), "2026-03-31", commands);
+    let projection = Projection::build([&ProcessSet::shipped()], &deal).unwrap();
+    let outcomes = projection.outcomes(quarter(), after(), &rates()).unwrap();
+    assert_eq!(
+        outcomes.won,
+        Tally {
+            count: 1,
+            amount: 800_000
+        }
+    );
 }

@@ -74,7 +74,7 @@ fn the_pipeline_at_any_moment_follows_the_events() {
         ],
     );
     let processes = ProcessSet::shipped();
-    let projection = Projection::build(&processes, deal_one.iter().chain(&deal_two)).unwrap();
+    let projection = Projection::build([&processes], deal_one.iter().chain(&deal_two)).unwrap();
     assert_eq!(projection.len(), 2);
     use ForecastCategory::*;
     let pipeline = |day: &str| projection.pipeline_at(at(day)).categories;
@@ -123,12 +123,12 @@ fn events_out_of_order_or_for_unknown_deals_are_refused() {
         vec![Command::ChangeAmount(usd(2)), Command::ChangeAmount(usd(3))],
     );
     let processes = ProcessSet::shipped();
-    let error = Projection::build(&processes, [&events[0], &events[2]]).unwrap_err();
+    let error = Projection::build([&processes], [&events[0], &events[2], &events[1]]).unwrap_err();
     assert_eq!(
         (error.seq, error.problem.as_str()),
-        (3, "expected event 2 next")
+        (2, "comes after event 3")
     );
-    let error = Projection::build(&processes, [&events[1]]).unwrap_err();
+    let error = Projection::build([&processes], [&events[1]]).unwrap_err();
     assert_eq!(error.problem, "no created event came before it");
 }
 
@@ -188,7 +188,7 @@ proptest! {
     ) {
         let histories = random_histories(work);
         let processes = ProcessSet::shipped();
-        let projection = Projection::build(&processes, histories.iter().flatten()).unwrap();
+        let projection = Projection::build([&processes], histories.iter().flatten()).unwrap();
         for hours in probes {
             let t = at("2026-01-01") + Duration::hours(hours);
             for events in &histories {
@@ -210,11 +210,11 @@ proptest! {
             .collect();
         let processes = ProcessSet::shipped();
         let split = split.min(log.len());
-        let mut incremental = Projection::build(&processes, log[..split].iter().copied()).unwrap();
+        let mut incremental = Projection::build([&processes], log[..split].iter().copied()).unwrap();
         for event in &log[split..] {
             incremental.apply(event).unwrap();
         }
-        let rebuilt = Projection::build(&processes, histories.iter().flatten()).unwrap();
+        let rebuilt = Projection::build([&processes], histories.iter().flatten()).unwrap();
         for hours in (0..240).step_by(7) {
             let t = at("2026-01-01") + Duration::hours(hours);
             prop_assert_eq!(incremental.pipeline_at(t), rebuilt.pipeline_at(t));
@@ -226,4 +226,32 @@ proptest! {
             prop_assert_eq!(a, b);
         }
     }
+}
+
+#[test]
+fn deals_in_a_process_a_later_version_removed_stay_readable() {
+    use pipewise_core::process::{ProcessFile, ProcessVersion, shipped_files};
+    let smb_only = ProcessSet::parse(
+        ProcessVersion(2),
+        vec![ProcessFile {
+            name: "smb.toml".into(),
+            text: shipped_files()[1].text.clone(),
+        }],
+    )
+    .unwrap();
+    let events = history(1, "2026-01-01", usd(7_000), vec![]);
+    let projection = Projection::build([&ProcessSet::shipped(), &smb_only], &events).unwrap();
+    let state = projection
+        .state_at(events[0].opportunity_id, at("2026-01-02"))
+        .unwrap();
+    assert_eq!(
+        (state.stage.as_str(), state.category),
+        ("qualified", ForecastCategory::Pipeline)
+    );
+    // Without the version that defined it, the deal's stage is unknown.
+    let error = Projection::build([&smb_only], &events).unwrap_err();
+    assert_eq!(
+        error.problem,
+        "stage `qualified` is not in process `enterprise`"
+    );
 }

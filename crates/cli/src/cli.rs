@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
-use pipewise_core::calendar::parse_date;
+use pipewise_core::calendar::{Period, parse_date};
 use pipewise_core::text::Slug;
 
 #[derive(Debug, Parser)]
@@ -33,6 +33,34 @@ pub enum Command {
     Process(ProcessCommand),
     /// Report hygiene findings and scores per deal, owner and team.
     Hygiene(HygieneArgs),
+    /// Pipeline reports computed from the event log.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// outcomes: won, lost and slipped deals of a period with close, win and
+    /// slippage-adjusted close rates; pipeline: open deals by forecast category at a moment.
+    #[arg(value_enum)]
+    pub name: ReportName,
+    #[command(flatten)]
+    pub target: WorkspaceArgs,
+    /// Fiscal period for outcomes, such as 2026-Q3, FY2026 or 2026-07 [default: the quarter
+    /// containing --as-of].
+    #[arg(long, value_parser = str::parse::<Period>)]
+    pub period: Option<Period>,
+    /// For pipeline: the day whose end the pipeline is taken at; for outcomes: the day that
+    /// picks the default quarter [default: today].
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportName {
+    Outcomes,
+    Pipeline,
 }
 
 #[derive(Debug, Args)]

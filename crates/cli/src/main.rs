@@ -4,6 +4,7 @@ mod cli;
 mod hygiene;
 mod load;
 mod process;
+mod report;
 mod serve;
 
 use anyhow::Context;
@@ -82,6 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Process(command) => process::run(command).await,
         Command::Hygiene(args) => hygiene::run(args).await,
+        Command::Report(args) => report::run(args).await,
     }
 }
 

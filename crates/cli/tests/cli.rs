@@ -114,6 +114,8 @@ fn every_command_has_help() {
         (vec!["process", "apply", "--help"], "--by"),
         (vec!["process", "show", "--help"], "--version"),
         (vec!["process", "history", "--help"], "who changed what"),
+        (vec!["hygiene", "--help"], "--rules"),
+        (vec!["report", "--help"], "slippage-adjusted close rates"),
     ] {
         let output = run(&args);
         assert!(output.status.success(), "{args:?}");
@@ -554,4 +556,76 @@ fn the_demo_has_realistic_hygiene_findings_in_every_format() {
         )),
         "{table}"
     );
+}
+
+#[test]
+fn reports_agree_with_themselves_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let generate = run(&[
+        "generate",
+        "--database-url",
+        &url,
+        "--opportunities",
+        "1500",
+        "--as-of",
+        "2026-11-23",
+    ]);
+    assert!(generate.status.success(), "{}", stderr(&generate));
+    let report = |name: &str, format: &str| {
+        let output = run(&[
+            "report",
+            name,
+            "--database-url",
+            &url,
+            "--period",
+            "2026-Q3",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            format,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&report("outcomes", "json")).unwrap();
+    let count = |k: &str| json["outcomes"][k]["count"].as_u64().unwrap();
+    let (won, comp, nd) = (
+        count("won"),
+        count("lost_to_competition"),
+        count("lost_to_no_decision"),
+    );
+    assert!(won > 0 && comp > 0 && nd > 0, "{json}");
+    let close = &json["rates"]["close_rate"];
+    assert_eq!(
+        close["denominator"]["count"].as_u64().unwrap(),
+        won + comp + nd
+    );
+    let by_count = close["by_count"].as_f64().unwrap();
+    assert!((by_count - won as f64 / (won + comp + nd) as f64).abs() < 1e-12);
+    let adjusted = &json["rates"]["slippage_adjusted_close_rate"];
+    assert_eq!(
+        adjusted["denominator"]["count"].as_u64().unwrap(),
+        won + comp + nd + count("slipped")
+    );
+    // The CSV carries the same counts.
+    let csv = report("outcomes", "csv");
+    assert!(csv.contains(&format!("\nwon,{won},")), "{csv}");
+    assert!(
+        csv.contains(&format!("\nclose_rate,{won}/{},", won + comp + nd)),
+        "{csv}"
+    );
+    let table = report("outcomes", "table");
+    assert!(
+        table.starts_with("Outcomes of qualified deals closed in 2026-Q3"),
+        "{table}"
+    );
+    // The open pipeline on the last day of the history has deals in every open category.
+    let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
+    for category in ["pipeline", "best_case", "commit"] {
+        assert!(
+            pipeline["categories"][category]["count"].as_u64().unwrap() > 0,
+            "{pipeline}"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 //! and the current state can never disagree. Every method takes the workspace id and every
 //! query filters on it.
 
+pub mod analytics;
 pub mod commands;
 mod db_time;
 mod error;

@@ -15,7 +15,8 @@ use pipewise_core::opportunity::{
     self, Command, Created, EventKind, LossType, NextStep, OpportunityDraft, Recorded, Stamp,
 };
 use pipewise_core::process::{
-    Process, ProcessFile, ProcessRevision, ProcessSet, ProcessVersion, shipped_files,
+    ForecastCategory, Process, ProcessFile, ProcessRevision, ProcessSet, ProcessVersion,
+    shipped_files,
 };
 use pipewise_core::testing::qualified_evidence;
 use pipewise_core::text::{Email, Label, Name, Note};
@@ -63,6 +64,36 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn the_analytics_projection_loads_the_stored_log(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = &acme.workspace;
+        let first = open_deal(store, &acme, "Globex rollout").await.state;
+        let second = open_deal(store, &acme, "Initech pilot").await.state;
+        let process = Process::default_enterprise();
+        let stamp = Stamp::now(acme.manager, at("2026-02-01T10:00:00Z"));
+        commands::execute(store, ws, &process, second.id, None, Command::RecordEvidence(
+            EvidenceChange::Scored { item: ScoreItem::MeddiccIdentifyPain, value: 2 },
+        ), stamp).await.unwrap();
+        commands::execute(store, ws, &process, second.id, None, Command::CloseLost {
+            on: day("2026-02-01"),
+            loss_type: LossType::NoDecision,
+            reason: None,
+            competitor: None,
+        }, stamp).await.unwrap();
+        let projection = pipewise_store::analytics::projection(store, ws).await.unwrap();
+        assert_eq!(projection.len(), 2);
+        let now = at("2026-03-01T00:00:00Z");
+        // Both deals opened on 5 January at $48,000 in `qualified` (Pipeline); the second was
+        // lost on 1 February, the evidence event before it notwithstanding.
+        let open = projection.state_at(first.id, now).unwrap();
+        assert_eq!((open.category, open.amount), (ForecastCategory::Pipeline, first.amount));
+        let lost = projection.state_at(second.id, now).unwrap();
+        assert_eq!(lost.category, ForecastCategory::Omitted);
+        let pipeline = projection.pipeline_at(now);
+        assert_eq!(pipeline.categories[&ForecastCategory::Pipeline].count, 1);
+    }
+
     async fn hygiene_reads_deals_activities_accounts_and_contacts(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;

@@ -2,16 +2,17 @@
 //! excluded (disqualified, duplicate), or slipped; and the close, win and slippage-adjusted
 //! close rates of DESIGN §4, each by count and by amount with numerator and denominator.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::exchange::{ExchangeRates, MissingRate};
 use pipewise_core::money::Money;
 use pipewise_core::opportunity::{LossType, Status};
+use serde::Serialize;
 
 use super::{Projection, micros};
 
 /// Deals counted and their amount in corporate minor units (a deal without an amount adds 0).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub count: u64,
     pub amount: i64,
@@ -29,7 +30,7 @@ impl std::ops::Add for Tally {
 }
 
 /// A rate with what it is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Ratio {
     pub numerator: Tally,
     pub denominator: Tally,
@@ -54,9 +55,10 @@ pub fn required_coverage(rate: f64) -> Option<f64> {
     (rate > 0.0).then(|| 1.0 / rate)
 }
 
-/// How a period's qualified deals ended. A closed deal counts once, by its latest outcome, in
-/// the period holding its close date; reopened deals that are open again count nowhere.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How a period's qualified deals ended, as they stood at the end of the period (or at the
+/// as-of moment, for a period not over yet). A closed deal counts in the period holding its
+/// close date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Outcomes {
     pub won: Tally,
     pub lost_to_competition: Tally,
@@ -64,7 +66,8 @@ pub struct Outcomes {
     /// Disqualified and duplicate deals: reported, never in a rate.
     pub excluded: Tally,
     /// Open at the end of the period although their expected close date lay inside it at
-    /// some moment during it.
+    /// some moment during it. While the period runs: open deals whose close date lay inside
+    /// it and has since been moved out.
     pub slipped: Tally,
 }
 
@@ -95,47 +98,48 @@ impl Outcomes {
 }
 
 impl Projection {
-    /// The outcomes of qualified deals in `period`, amounts converted on the close date (for
-    /// slipped deals, on the period's last day).
+    /// The outcomes of qualified deals in `period` as known at `as_of`, amounts converted on
+    /// the close date (for slipped deals, on the period's last day).
     pub fn outcomes(
         &self,
         period: DateRange,
+        as_of: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Outcomes, MissingRate> {
         let start = micros(period.start.and_time(NaiveTime::MIN).and_utc());
         let end = micros(period.end.and_time(NaiveTime::MIN).and_utc());
+        let over = micros(as_of) >= end;
+        // The last moment whose state counts.
+        let cutoff = if over { end - 1 } else { micros(as_of) };
         let in_period = |days: i32| {
             NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
         };
         let mut outcomes = Outcomes::default();
         for d in 0..self.deals.id.len() {
-            let Some(qualified_at) = self.deals.qualified_at[d] else {
-                continue;
-            };
-            let last = self.deals.last[d] as usize;
-            let status = self.spans.status[last];
-            if status != Status::Open && in_period(self.spans.close_date[last]) {
-                let tally = self.tally(last, rates)?;
-                let bucket = match (status, self.spans.loss[last]) {
-                    (Status::Won, _) => &mut outcomes.won,
-                    (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
-                    (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
-                    _ => &mut outcomes.excluded,
-                };
-                *bucket = *bucket + tally;
+            if self.deals.qualified_at[d].is_none_or(|at| at > cutoff) {
                 continue;
             }
-            if qualified_at >= end {
-                continue;
-            }
-            let Some(at_end) = self.span_at(d, end - 1) else {
+            let Some(span) = self.span_at(d, cutoff) else {
                 continue;
             };
-            if self.spans.status[at_end] == Status::Open
-                && self.was_due_in(d, start, end, &in_period)
-            {
+            let status = self.spans.status[span];
+            if status != Status::Open {
+                if in_period(self.spans.close_date[span]) {
+                    let tally = self.tally(span, rates)?;
+                    let bucket = match (status, self.spans.loss[span]) {
+                        (Status::Won, _) => &mut outcomes.won,
+                        (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
+                        (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
+                        _ => &mut outcomes.excluded,
+                    };
+                    *bucket = *bucket + tally;
+                }
+                continue;
+            }
+            let still_due = in_period(self.spans.close_date[span]);
+            if (over || !still_due) && self.was_due_in(d, start, cutoff + 1, &in_period) {
                 outcomes.slipped =
-                    outcomes.slipped + self.tally_on(at_end, period.last_day(), rates)?;
+                    outcomes.slipped + self.tally_on(span, period.last_day(), rates)?;
             }
         }
         Ok(outcomes)

@@ -1,0 +1,232 @@
+//! `pipewise report`: pipeline numbers from the analytics projection, as a table, JSON or CSV.
+
+use std::io::Write;
+
+use chrono::{NaiveTime, Utc};
+use pipewise_analytics::{Outcomes, Pipeline, Ratio, Tally, required_coverage};
+use pipewise_core::exchange::ExchangeRates;
+use pipewise_core::money::{Currency, Money};
+use pipewise_core::process::ForecastCategory;
+use serde_json::json;
+
+use crate::cli::{ReportArgs, ReportFormat, ReportName};
+
+pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let (store, workspace) = crate::process::open(&args.target).await?;
+    let now = Utc::now();
+    let as_of = args.as_of.unwrap_or_else(|| now.date_naive());
+    // The end of the as-of day, or now when that is today.
+    let end_of_day = (as_of + chrono::Duration::days(1))
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+        - chrono::Duration::microseconds(1);
+    let moment = end_of_day.min(now);
+    let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
+    let currency = workspace.corporate_currency;
+    let mut out = std::io::stdout().lock();
+    match args.name {
+        ReportName::Outcomes => {
+            let calendar = workspace.fiscal_calendar;
+            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
+            let range = calendar.range(period);
+            // Exchange rates arrive with their own table; until then amounts in other
+            // currencies are refused with the currency and day named.
+            let outcomes = projection.outcomes(range, moment, &ExchangeRates::new(currency))?;
+            let title = format!(
+                "Outcomes of qualified deals closed in {period} ({} to {}), amounts in {currency}",
+                range.start,
+                range.last_day()
+            );
+            write_outcomes(&mut out, args.format, &title, &outcomes, currency)?;
+        }
+        ReportName::Pipeline => {
+            let pipeline = projection.pipeline_at(moment);
+            write_pipeline(&mut out, args.format, as_of, &pipeline)?;
+        }
+    }
+    Ok(())
+}
+
+fn rates(outcomes: &Outcomes) -> [(&'static str, Ratio); 3] {
+    [
+        ("close_rate", outcomes.close_rate()),
+        ("win_rate", outcomes.win_rate()),
+        (
+            "slippage_adjusted_close_rate",
+            outcomes.slippage_adjusted_close_rate(),
+        ),
+    ]
+}
+
+fn write_outcomes(
+    out: &mut impl Write,
+    format: ReportFormat,
+    title: &str,
+    outcomes: &Outcomes,
+    currency: Currency,
+) -> anyhow::Result<()> {
+    let rows: [(&str, Tally); 5] = [
+        ("won", outcomes.won),
+        ("lost_to_competition", outcomes.lost_to_competition),
+        ("lost_to_no_decision", outcomes.lost_to_no_decision),
+        ("excluded", outcomes.excluded),
+        ("slipped", outcomes.slipped),
+    ];
+    let coverage = outcomes
+        .slippage_adjusted_close_rate()
+        .by_count()
+        .and_then(required_coverage);
+    match format {
+        ReportFormat::Json => {
+            let rates: serde_json::Map<String, serde_json::Value> = rates(outcomes)
+                .into_iter()
+                .map(|(name, r)| {
+                    let value = json!({
+                        "numerator": r.numerator,
+                        "denominator": r.denominator,
+                        "by_count": r.by_count(),
+                        "by_amount": r.by_amount(),
+                    });
+                    (name.to_owned(), value)
+                })
+                .collect();
+            let report = json!({
+                "title": title,
+                "currency": currency.code(),
+                "outcomes": outcomes,
+                "rates": rates,
+                "required_coverage_by_count": coverage,
+            });
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(["metric", "count", "amount_minor", "by_count", "by_amount"])?;
+            for (name, tally) in rows {
+                csv.write_record([
+                    name,
+                    &tally.count.to_string(),
+                    &tally.amount.to_string(),
+                    "",
+                    "",
+                ])?;
+            }
+            for (name, r) in rates(outcomes) {
+                let rate = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_default();
+                csv.write_record([
+                    name,
+                    &format!("{}/{}", r.numerator.count, r.denominator.count),
+                    &format!("{}/{}", r.numerator.amount, r.denominator.amount),
+                    &rate(r.by_count()),
+                    &rate(r.by_amount()),
+                ])?;
+            }
+            csv.flush()?;
+        }
+        ReportFormat::Table => {
+            writeln!(out, "{title}\n")?;
+            writeln!(out, "{:<28} {:>7} {:>20}", "OUTCOME", "DEALS", "AMOUNT")?;
+            for (name, tally) in rows {
+                let amount = Money::new(tally.amount, currency);
+                writeln!(
+                    out,
+                    "{:<28} {:>7} {:>20}",
+                    name.replace('_', " "),
+                    tally.count,
+                    amount.to_string()
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{:<30} {:>24} {:>10}",
+                "RATE", "BY COUNT", "BY AMOUNT"
+            )?;
+            for (name, r) in rates(outcomes) {
+                let percent =
+                    |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0));
+                writeln!(
+                    out,
+                    "{:<30} {:>14} ({:>3}/{:<3}) {:>10}",
+                    name.replace('_', " "),
+                    percent(r.by_count()),
+                    r.numerator.count,
+                    r.denominator.count,
+                    percent(r.by_amount())
+                )?;
+            }
+            if let Some(coverage) = coverage {
+                writeln!(
+                    out,
+                    "\nRequired pipeline coverage at the slippage-adjusted close rate: {coverage:.1}×"
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_pipeline(
+    out: &mut impl Write,
+    format: ReportFormat,
+    as_of: chrono::NaiveDate,
+    pipeline: &Pipeline,
+) -> anyhow::Result<()> {
+    let order = [
+        ForecastCategory::Commit,
+        ForecastCategory::BestCase,
+        ForecastCategory::Pipeline,
+        ForecastCategory::Omitted,
+    ];
+    let rows: Vec<(ForecastCategory, u64, Vec<Money>)> = order
+        .iter()
+        .filter_map(|c| pipeline.categories.get(c).map(|t| (*c, t)))
+        .map(|(c, t)| {
+            (
+                c,
+                t.count,
+                t.amounts
+                    .iter()
+                    .map(|(cur, minor)| Money::new(*minor, *cur))
+                    .collect(),
+            )
+        })
+        .collect();
+    match format {
+        ReportFormat::Json => {
+            let report = json!({ "as_of": as_of, "categories": pipeline.categories });
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(["category", "deals", "currency", "amount_minor"])?;
+            for (category, count, amounts) in &rows {
+                for money in amounts {
+                    csv.write_record([
+                        category.as_str(),
+                        &count.to_string(),
+                        money.currency.code(),
+                        &money.minor.to_string(),
+                    ])?;
+                }
+            }
+            csv.flush()?;
+        }
+        ReportFormat::Table => {
+            writeln!(out, "Open pipeline at the end of {as_of}\n")?;
+            writeln!(out, "{:<12} {:>7}  AMOUNT", "CATEGORY", "DEALS")?;
+            for (category, count, amounts) in &rows {
+                let amounts: Vec<String> = amounts.iter().map(ToString::to_string).collect();
+                writeln!(
+                    out,
+                    "{:<12} {:>7}  {}",
+                    category.as_str(),
+                    count,
+                    amounts.join(" + ")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
