@@ -6,6 +6,6 @@
 mod projection;
 
 pub use projection::{
-    CategoryTotals, DealState, Outcomes, Pipeline, Projection, ProjectionError, Ratio, Tally,
-    required_coverage,
+    CategoryTotals, DealState, Dimension, NO_VALUE, Outcomes, Pipeline, Projection,
+    ProjectionError, Ratio, SliceContext, Tally, required_coverage,
 };

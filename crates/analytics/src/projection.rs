@@ -8,16 +8,39 @@
 
 mod outcomes;
 
-pub use outcomes::{Outcomes, Ratio, Tally, required_coverage};
+pub use outcomes::{NO_VALUE, Outcomes, Ratio, Tally, required_coverage};
+
+/// What a metric can be broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    /// The deal's owner at the moment that counts.
+    Owner,
+    /// The owner's team.
+    Team,
+    Segment,
+    Source,
+    Competitor,
+    /// The region of the deal's account.
+    Region,
+}
+
+/// What slicing needs from outside the log: names of people, their teams, accounts' regions.
+#[derive(Debug, Clone, Default)]
+pub struct SliceContext {
+    pub user_names: HashMap<UserId, String>,
+    pub teams: HashMap<UserId, String>,
+    pub regions: HashMap<AccountId, String>,
+}
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use pipewise_core::ids::{OpportunityId, UserId};
+use pipewise_core::ids::{AccountId, OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
-use pipewise_core::opportunity::{Change, LossType, OpportunityEvent, Status};
+use pipewise_core::opportunity::{Change, FieldChange, LossType, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessKey, ProcessSet, StageKey};
+use pipewise_core::text::Label;
 use serde::Serialize;
 
 /// No span: the end of a chain.
@@ -116,6 +139,11 @@ struct Deals {
     seq: Vec<u32>,
     /// When the deal first reached its process's SAL stage, if it has.
     qualified_at: Vec<Option<i64>>,
+    /// The deal's latest account, segment, source and competitor (interned; `NONE` for none).
+    account: Vec<u32>,
+    segment: Vec<u32>,
+    source: Vec<u32>,
+    competitor: Vec<u32>,
 }
 
 /// One row per span, in the order events arrived.
@@ -162,7 +190,12 @@ pub struct Projection {
     index: HashMap<OpportunityId, u32>,
     currencies: Interner<Currency>,
     people: Interner<UserId>,
+    accounts: Interner<AccountId>,
+    labels: Interner<Label>,
 }
+
+/// No value for an interned attribute.
+const NONE: u32 = u32::MAX;
 
 fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
@@ -212,6 +245,8 @@ impl Projection {
             index: HashMap::new(),
             currencies: Interner::default(),
             people: Interner::default(),
+            accounts: Interner::default(),
+            labels: Interner::default(),
         }
     }
 
@@ -272,6 +307,14 @@ impl Projection {
             self.deals.last.push(span);
             self.deals.seq.push(1);
             self.deals.qualified_at.push(None);
+            let account = self.accounts.code(&created.account_id);
+            let segment = self.label(created.segment.as_ref());
+            let source = self.label(created.source.as_ref());
+            let competitor = self.label(created.competitor.as_ref());
+            self.deals.account.push(account);
+            self.deals.segment.push(segment);
+            self.deals.source.push(source);
+            self.deals.competitor.push(competitor);
             self.note_qualified(deal as usize, row);
             return Ok(());
         }
@@ -311,6 +354,9 @@ impl Projection {
                 row.overridden = NONE_U8;
             }
             Change::ClosedLost(lost) => {
+                if lost.competitor.is_some() {
+                    self.deals.competitor[d] = self.label(lost.competitor.as_ref());
+                }
                 row.status = Status::Lost;
                 row.close_date = lost.on.num_days_from_ce();
                 row.overridden = NONE_U8;
@@ -322,7 +368,26 @@ impl Projection {
                 row.stage = self.stage_code(&process, &reopened.stage).map_err(fail)?;
                 row.close_date = reopened.close_date.num_days_from_ce();
             }
-            Change::Created(_) | Change::FieldChanged(_) | Change::EvidenceRecorded(_) => {
+            Change::FieldChanged(field) => {
+                match field {
+                    FieldChange::Account(account) => {
+                        self.deals.account[d] = self.accounts.code(account)
+                    }
+                    FieldChange::Segment(segment) => {
+                        self.deals.segment[d] = self.label(segment.as_ref())
+                    }
+                    FieldChange::Source(source) => {
+                        self.deals.source[d] = self.label(source.as_ref())
+                    }
+                    FieldChange::Competitor(competitor) => {
+                        self.deals.competitor[d] = self.label(competitor.as_ref())
+                    }
+                    FieldChange::Name(_) | FieldChange::NextStep(_) => {}
+                }
+                self.deals.seq[d] = event.seq;
+                return Ok(());
+            }
+            Change::Created(_) | Change::EvidenceRecorded(_) => {
                 self.deals.seq[d] = event.seq;
                 return Ok(());
             }
@@ -421,6 +486,44 @@ impl Projection {
             .get(&(process.clone(), stage.clone()))
             .copied()
             .ok_or_else(|| format!("stage `{stage}` is not in process `{process}`"))
+    }
+
+    fn label(&mut self, label: Option<&Label>) -> u32 {
+        label.map_or(NONE, |l| self.labels.code(l))
+    }
+
+    /// The value a deal (in `span`) has for `dimension`; `None` when it has none.
+    pub(crate) fn slice_of(
+        &self,
+        deal: usize,
+        span: usize,
+        dimension: Dimension,
+        context: &SliceContext,
+    ) -> Option<String> {
+        let label = |code: u32| (code != NONE).then(|| self.labels.value(code).to_string());
+        match dimension {
+            Dimension::Owner => {
+                let owner = self.people.value(self.spans.owner[span]);
+                Some(
+                    context
+                        .user_names
+                        .get(owner)
+                        .cloned()
+                        .unwrap_or_else(|| owner.to_string()),
+                )
+            }
+            Dimension::Team => {
+                let owner = self.people.value(self.spans.owner[span]);
+                context.teams.get(owner).cloned()
+            }
+            Dimension::Segment => label(self.deals.segment[deal]),
+            Dimension::Source => label(self.deals.source[deal]),
+            Dimension::Competitor => label(self.deals.competitor[deal]),
+            Dimension::Region => context
+                .regions
+                .get(self.accounts.value(self.deals.account[deal]))
+                .cloned(),
+        }
     }
 
     fn money(&mut self, money: Option<Money>) -> (i64, u16) {

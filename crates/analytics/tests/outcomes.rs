@@ -256,3 +256,77 @@ fn a_deal_reopened_after_the_quarter_still_counts_as_won_in_it() {
         }
     );
 }
+
+#[test]
+fn outcomes_break_down_by_segment_and_owner() {
+    use pipewise_analytics::{Dimension, NO_VALUE, SliceContext};
+    use pipewise_core::opportunity::FieldChange;
+    let segment =
+        |name: &str| Command::ChangeField(FieldChange::Segment(Some(Label::parse(name).unwrap())));
+    let mut won = ready_to_win("2026-03-09");
+    won.insert(0, ("2026-01-06", segment("Enterprise")));
+    won.push((
+        "2026-03-10",
+        Command::CloseWon {
+            on: "2026-03-10".parse().unwrap(),
+        },
+    ));
+    let deals = [
+        dated_history(1, "2026-01-05", usd(30_000), "2026-03-31", won),
+        dated_history(
+            2,
+            "2026-01-05",
+            eur(16_000),
+            "2026-03-31",
+            vec![
+                ("2026-01-06", segment("Enterprise")),
+                ("2026-03-12", lose("2026-03-12", LossType::Competition)),
+            ],
+        ),
+        dated_history(
+            3,
+            "2026-01-05",
+            usd(10_000),
+            "2026-04-30",
+            vec![
+                ("2026-01-06", segment("SMB")),
+                ("2026-04-02", lose("2026-04-02", LossType::NoDecision)),
+            ],
+        ),
+        dated_history(
+            4,
+            "2026-01-05",
+            usd(40_000),
+            "2026-04-15",
+            vec![("2026-04-20", push("2026-06-30"))],
+        ),
+    ];
+    let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
+    let context = SliceContext::default();
+    let by_segment = projection
+        .outcomes_by(quarter(), after(), &rates(), Dimension::Segment, &context)
+        .unwrap();
+    let keys: Vec<&str> = by_segment.keys().map(String::as_str).collect();
+    assert_eq!(keys, [NO_VALUE, "Enterprise", "SMB"]);
+    let enterprise = by_segment["Enterprise"];
+    assert_eq!(
+        (enterprise.won.count, enterprise.lost_to_competition.amount),
+        (1, 2_000_000)
+    );
+    assert_eq!(enterprise.win_rate().by_count(), Some(0.5));
+    assert_eq!(by_segment["SMB"].lost_to_no_decision.count, 1);
+    assert_eq!(by_segment[NO_VALUE].slipped.count, 1);
+    // Every deal has one owner; named from the context.
+    let named = SliceContext {
+        user_names: [(common::rep(), "Ana Silva".to_owned())].into(),
+        ..SliceContext::default()
+    };
+    let by_owner = projection
+        .outcomes_by(quarter(), after(), &rates(), Dimension::Owner, &named)
+        .unwrap();
+    assert_eq!(by_owner.keys().collect::<Vec<_>>(), ["Ana Silva"]);
+    assert_eq!(
+        by_owner["Ana Silva"],
+        projection.outcomes(quarter(), after(), &rates()).unwrap()
+    );
+}

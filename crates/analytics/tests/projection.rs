@@ -255,3 +255,37 @@ fn deals_in_a_process_a_later_version_removed_stay_readable() {
         "stage `qualified` is not in process `enterprise`"
     );
 }
+
+proptest! {
+    #[test]
+    fn slices_add_up_to_the_whole_and_rates_lie_between_zero_and_one(work in deal_work(), hours in 0i64..300) {
+        use pipewise_analytics::{Dimension, Outcomes, SliceContext};
+        use pipewise_core::calendar::DateRange;
+        use pipewise_core::exchange::ExchangeRates;
+        use pipewise_core::money::Currency;
+        let histories = random_histories(work);
+        let projection = Projection::build([&ProcessSet::shipped()], histories.iter().flatten()).unwrap();
+        let period = DateRange::new("2026-01-01".parse().unwrap(), "2027-01-01".parse().unwrap());
+        let as_of = at("2026-01-01") + Duration::days(hours);
+        let mut rates = ExchangeRates::new(Currency::USD);
+        rates.set(Currency::EUR, "2025-01-01".parse().unwrap(), pipewise_core::exchange::Rate::parse("1.1").unwrap());
+        let whole = projection.outcomes(period, as_of, &rates).unwrap();
+        for dimension in [Dimension::Owner, Dimension::Team, Dimension::Segment, Dimension::Source, Dimension::Competitor, Dimension::Region] {
+            let slices = projection.outcomes_by(period, as_of, &rates, dimension, &SliceContext::default()).unwrap();
+            let mut sum = Outcomes::default();
+            for o in slices.values() {
+                sum.won = sum.won + o.won;
+                sum.lost_to_competition = sum.lost_to_competition + o.lost_to_competition;
+                sum.lost_to_no_decision = sum.lost_to_no_decision + o.lost_to_no_decision;
+                sum.excluded = sum.excluded + o.excluded;
+                sum.slipped = sum.slipped + o.slipped;
+            }
+            prop_assert_eq!(sum, whole);
+        }
+        for ratio in [whole.close_rate(), whole.win_rate(), whole.slippage_adjusted_close_rate()] {
+            for rate in [ratio.by_count(), ratio.by_amount()].into_iter().flatten() {
+                prop_assert!((0.0..=1.0).contains(&rate), "{rate}");
+            }
+        }
+    }
+}

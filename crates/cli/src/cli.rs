@@ -53,8 +53,21 @@ pub struct ReportArgs {
     /// picks the default quarter [default: today].
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// For outcomes: one row per owner, team, segment, source, competitor or region.
+    #[arg(long, value_enum)]
+    pub by: Option<SliceBy>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SliceBy {
+    Owner,
+    Team,
+    Segment,
+    Source,
+    Competitor,
+    Region,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,15 +1,16 @@
 //! `pipewise report`: pipeline numbers from the analytics projection, as a table, JSON or CSV.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use chrono::{NaiveTime, Utc};
-use pipewise_analytics::{Outcomes, Pipeline, Ratio, Tally, required_coverage};
+use pipewise_analytics::{Dimension, Outcomes, Pipeline, Ratio, Tally, required_coverage};
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::process::ForecastCategory;
 use serde_json::json;
 
-use crate::cli::{ReportArgs, ReportFormat, ReportName};
+use crate::cli::{ReportArgs, ReportFormat, ReportName, SliceBy};
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let (store, workspace) = crate::process::open(&args.target).await?;
@@ -31,13 +32,25 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             let range = calendar.range(period);
             // Exchange rates arrive with their own table; until then amounts in other
             // currencies are refused with the currency and day named.
-            let outcomes = projection.outcomes(range, moment, &ExchangeRates::new(currency))?;
+            let rates = ExchangeRates::new(currency);
             let title = format!(
                 "Outcomes of qualified deals closed in {period} ({} to {}), amounts in {currency}",
                 range.start,
                 range.last_day()
             );
-            write_outcomes(&mut out, args.format, &title, &outcomes, currency)?;
+            match args.by {
+                None => {
+                    let outcomes = projection.outcomes(range, moment, &rates)?;
+                    write_outcomes(&mut out, args.format, &title, &outcomes, currency)?;
+                }
+                Some(by) => {
+                    let context =
+                        pipewise_store::analytics::slice_context(&*store, &workspace).await?;
+                    let slices =
+                        projection.outcomes_by(range, moment, &rates, dimension(by), &context)?;
+                    write_sliced_outcomes(&mut out, args.format, &title, &slices)?;
+                }
+            }
         }
         ReportName::Pipeline => {
             let pipeline = projection.pipeline_at(moment);
@@ -45,6 +58,118 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn dimension(by: SliceBy) -> Dimension {
+    match by {
+        SliceBy::Owner => Dimension::Owner,
+        SliceBy::Team => Dimension::Team,
+        SliceBy::Segment => Dimension::Segment,
+        SliceBy::Source => Dimension::Source,
+        SliceBy::Competitor => Dimension::Competitor,
+        SliceBy::Region => Dimension::Region,
+    }
+}
+
+/// One row per slice: outcome counts and the three rates by count and by amount.
+fn write_sliced_outcomes(
+    out: &mut impl Write,
+    format: ReportFormat,
+    title: &str,
+    slices: &BTreeMap<String, Outcomes>,
+) -> anyhow::Result<()> {
+    match format {
+        ReportFormat::Json => {
+            let rows: serde_json::Map<String, serde_json::Value> = slices
+                .iter()
+                .map(|(slice, outcomes)| (slice.clone(), outcomes_json(outcomes)))
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &json!({ "title": title, "slices": rows }))?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record([
+                "slice",
+                "won",
+                "lost_to_competition",
+                "lost_to_no_decision",
+                "excluded",
+                "slipped",
+                "close_rate",
+                "win_rate",
+                "slippage_adjusted_close_rate",
+            ])?;
+            for (slice, o) in slices {
+                let rate = |r: Ratio| r.by_count().map(|v| format!("{v:.6}")).unwrap_or_default();
+                csv.write_record([
+                    slice.as_str(),
+                    &o.won.count.to_string(),
+                    &o.lost_to_competition.count.to_string(),
+                    &o.lost_to_no_decision.count.to_string(),
+                    &o.excluded.count.to_string(),
+                    &o.slipped.count.to_string(),
+                    &rate(o.close_rate()),
+                    &rate(o.win_rate()),
+                    &rate(o.slippage_adjusted_close_rate()),
+                ])?;
+            }
+            csv.flush()?;
+        }
+        ReportFormat::Table => {
+            writeln!(
+                out,
+                "{title}
+"
+            )?;
+            writeln!(
+                out,
+                "{:<26} {:>5} {:>5} {:>5} {:>7}  {:>14} {:>14} {:>14}",
+                "SLICE", "WON", "COMP", "ND", "SLIPPED", "CLOSE RATE", "WIN RATE", "ADJUSTED"
+            )?;
+            let percent = |r: Ratio| {
+                let show =
+                    |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{:.0}%", v * 100.0));
+                format!("{} / {}", show(r.by_count()), show(r.by_amount()))
+            };
+            for (slice, o) in slices {
+                writeln!(
+                    out,
+                    "{:<26} {:>5} {:>5} {:>5} {:>7}  {:>14} {:>14} {:>14}",
+                    slice,
+                    o.won.count,
+                    o.lost_to_competition.count,
+                    o.lost_to_no_decision.count,
+                    o.slipped.count,
+                    percent(o.close_rate()),
+                    percent(o.win_rate()),
+                    percent(o.slippage_adjusted_close_rate())
+                )?;
+            }
+            writeln!(
+                out,
+                "
+Rates by count / by amount."
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn outcomes_json(outcomes: &Outcomes) -> serde_json::Value {
+    let rates: serde_json::Map<String, serde_json::Value> = rates(outcomes)
+        .into_iter()
+        .map(|(name, r)| {
+            let value = json!({
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+                "by_count": r.by_count(),
+                "by_amount": r.by_amount(),
+            });
+            (name.to_owned(), value)
+        })
+        .collect();
+    json!({ "outcomes": outcomes, "rates": rates })
 }
 
 fn rates(outcomes: &Outcomes) -> [(&'static str, Ratio); 3] {
@@ -78,25 +203,10 @@ fn write_outcomes(
         .and_then(required_coverage);
     match format {
         ReportFormat::Json => {
-            let rates: serde_json::Map<String, serde_json::Value> = rates(outcomes)
-                .into_iter()
-                .map(|(name, r)| {
-                    let value = json!({
-                        "numerator": r.numerator,
-                        "denominator": r.denominator,
-                        "by_count": r.by_count(),
-                        "by_amount": r.by_amount(),
-                    });
-                    (name.to_owned(), value)
-                })
-                .collect();
-            let report = json!({
-                "title": title,
-                "currency": currency.code(),
-                "outcomes": outcomes,
-                "rates": rates,
-                "required_coverage_by_count": coverage,
-            });
+            let mut report = outcomes_json(outcomes);
+            report["title"] = json!(title);
+            report["currency"] = json!(currency.code());
+            report["required_coverage_by_count"] = json!(coverage);
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
         }

@@ -620,6 +620,29 @@ fn reports_agree_with_themselves_in_every_format() {
         table.starts_with("Outcomes of qualified deals closed in 2026-Q3"),
         "{table}"
     );
+    // By team: the demo's four teams, adding up to the whole.
+    let output = run(&[
+        "report",
+        "outcomes",
+        "--database-url",
+        &url,
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        "2026-11-23",
+        "--by",
+        "team",
+        "--format",
+        "json",
+    ]);
+    let by_team: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let slices = by_team["slices"].as_object().unwrap();
+    assert_eq!(slices.len(), 4, "{by_team}");
+    let won_by_team: u64 = slices
+        .values()
+        .map(|s| s["outcomes"]["won"]["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(won_by_team, won);
     // The open pipeline on the last day of the history has deals in every open category.
     let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
     for category in ["pipeline", "best_case", "commit"] {

@@ -9,7 +9,9 @@ use pipewise_core::money::Money;
 use pipewise_core::opportunity::{LossType, Status};
 use serde::Serialize;
 
-use super::{Projection, micros};
+use std::collections::BTreeMap;
+
+use super::{Dimension, Projection, SliceContext, micros};
 
 /// Deals counted and their amount in corporate minor units (a deal without an amount adds 0).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -49,6 +51,9 @@ impl Ratio {
             .then(|| self.numerator.amount as f64 / self.denominator.amount as f64)
     }
 }
+
+/// The slice of deals without a value for the dimension (no segment, no team…).
+pub const NO_VALUE: &str = "(none)";
 
 /// The pipeline needed per unit of target at `rate`: 25% needs 4×.
 pub fn required_coverage(rate: f64) -> Option<f64> {
@@ -106,6 +111,33 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Outcomes, MissingRate> {
+        let mut by_nothing = self.grouped_outcomes(period, as_of, rates, |_, _| ())?;
+        Ok(by_nothing.remove(&()).unwrap_or_default())
+    }
+
+    /// [`Projection::outcomes`] broken down by `dimension`; deals without a value for it are
+    /// under [`NO_VALUE`]. The slices add up to the whole.
+    pub fn outcomes_by(
+        &self,
+        period: DateRange,
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        dimension: Dimension,
+        context: &SliceContext,
+    ) -> Result<BTreeMap<String, Outcomes>, MissingRate> {
+        self.grouped_outcomes(period, as_of, rates, |deal, span| {
+            self.slice_of(deal, span, dimension, context)
+                .unwrap_or_else(|| NO_VALUE.to_owned())
+        })
+    }
+
+    fn grouped_outcomes<K: Ord>(
+        &self,
+        period: DateRange,
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        key: impl Fn(usize, usize) -> K,
+    ) -> Result<BTreeMap<K, Outcomes>, MissingRate> {
         let start = micros(period.start.and_time(NaiveTime::MIN).and_utc());
         let end = micros(period.end.and_time(NaiveTime::MIN).and_utc());
         let over = micros(as_of) >= end;
@@ -114,7 +146,7 @@ impl Projection {
         let in_period = |days: i32| {
             NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
         };
-        let mut outcomes = Outcomes::default();
+        let mut groups: BTreeMap<K, Outcomes> = BTreeMap::new();
         for d in 0..self.deals.id.len() {
             if self.deals.qualified_at[d].is_none_or(|at| at > cutoff) {
                 continue;
@@ -126,6 +158,7 @@ impl Projection {
             if status != Status::Open {
                 if in_period(self.spans.close_date[span]) {
                     let tally = self.tally(span, rates)?;
+                    let outcomes = groups.entry(key(d, span)).or_default();
                     let bucket = match (status, self.spans.loss[span]) {
                         (Status::Won, _) => &mut outcomes.won,
                         (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
@@ -138,11 +171,12 @@ impl Projection {
             }
             let still_due = in_period(self.spans.close_date[span]);
             if (over || !still_due) && self.was_due_in(d, start, cutoff + 1, &in_period) {
-                outcomes.slipped =
-                    outcomes.slipped + self.tally_on(span, period.last_day(), rates)?;
+                let tally = self.tally_on(span, period.last_day(), rates)?;
+                let outcomes = groups.entry(key(d, span)).or_default();
+                outcomes.slipped = outcomes.slipped + tally;
             }
         }
-        Ok(outcomes)
+        Ok(groups)
     }
 
     /// Whether some span of the deal that was open during [start, end) expected to close
