@@ -6,6 +6,6 @@
 mod projection;
 
 pub use projection::{
-    CategoryTotals, DealState, Dimension, NO_VALUE, Outcomes, Pipeline, Projection,
-    ProjectionError, Ratio, SliceContext, Tally, required_coverage,
+    CategoryTotals, Conversion, DealState, Dimension, NO_VALUE, Outcomes, Pipeline, Projection,
+    ProjectionError, Ratio, SliceContext, StageTime, Tally, required_coverage,
 };

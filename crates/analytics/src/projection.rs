@@ -7,8 +7,10 @@
 //! reads (evidence, descriptive fields) only advance the deal's sequence number.
 
 mod outcomes;
+mod stages;
 
 pub use outcomes::{NO_VALUE, Outcomes, Ratio, Tally, required_coverage};
+pub use stages::{Conversion, StageTime};
 
 /// What a metric can be broken down by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,6 +129,8 @@ struct StageInfo {
     category: ForecastCategory,
     /// At or after the process's SAL stage.
     qualified: bool,
+    /// Position in its process, from 0.
+    position: usize,
 }
 
 /// One row per deal.
@@ -224,6 +228,7 @@ impl Projection {
                         stage: stage.key.clone(),
                         category: process.category_of_phase(stage.phase),
                         qualified: process.is_qualified(&stage.key),
+                        position: process.position(&stage.key).unwrap_or(0),
                     };
                     let key = (process.key.clone(), stage.key.clone());
                     match stage_codes.get(&key) {

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use pipewise_core::calendar::{Period, parse_date};
+use pipewise_core::process::ProcessKey;
 use pipewise_core::text::Slug;
 
 #[derive(Debug, Parser)]
@@ -40,7 +41,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// outcomes: won, lost and slipped deals of a period with close, win and
-    /// slippage-adjusted close rates; pipeline: open deals by forecast category at a moment.
+    /// slippage-adjusted close rates; pipeline: open deals by forecast category at a moment;
+    /// conversion: stage-to-stage conversion of deals that entered a stage in the period;
+    /// time-in-stage: median and P75 days per stage, and deals past the P75 now.
     #[arg(value_enum)]
     pub name: ReportName,
     #[command(flatten)]
@@ -53,6 +56,9 @@ pub struct ReportArgs {
     /// picks the default quarter [default: today].
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// For conversion and time-in-stage: the process [default: the workspace's first].
+    #[arg(long, value_parser = ProcessKey::parse)]
+    pub process: Option<ProcessKey>,
     /// For outcomes: one row per owner, team, segment, source, competitor or region.
     #[arg(long, value_enum)]
     pub by: Option<SliceBy>,
@@ -74,6 +80,8 @@ pub enum SliceBy {
 pub enum ReportName {
     Outcomes,
     Pipeline,
+    Conversion,
+    TimeInStage,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use chrono::{NaiveTime, Utc};
-use pipewise_analytics::{Dimension, Outcomes, Pipeline, Ratio, Tally, required_coverage};
+use pipewise_analytics::{
+    Conversion, Dimension, Outcomes, Pipeline, Ratio, StageTime, Tally, required_coverage,
+};
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::process::ForecastCategory;
@@ -55,6 +57,189 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         ReportName::Pipeline => {
             let pipeline = projection.pipeline_at(moment);
             write_pipeline(&mut out, args.format, as_of, &pipeline)?;
+        }
+        ReportName::Conversion | ReportName::TimeInStage => {
+            let calendar = workspace.fiscal_calendar;
+            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
+            let window = calendar.range(period);
+            let processes = pipewise_store::processes::current(&*store, &workspace).await?;
+            let process = match &args.process {
+                Some(key) => processes.get(key).ok_or_else(|| {
+                    let known: Vec<&str> = processes
+                        .processes()
+                        .iter()
+                        .map(|p| p.key.as_str())
+                        .collect();
+                    anyhow::anyhow!(
+                        "--process: `{key}` is not a process of this workspace: {}",
+                        known.join(", ")
+                    )
+                })?,
+                None => processes.default_process(),
+            };
+            if args.name == ReportName::Conversion {
+                let rows = projection.conversions(process, window, moment);
+                let title = format!(
+                    "Conversion of {} deals that entered each stage in {period}",
+                    process.name
+                );
+                write_conversions(&mut out, args.format, &title, &rows)?;
+            } else {
+                let rows = projection.time_in_stage(process, window, moment);
+                let title = format!(
+                    "Time in stage, {} process: visits that ended in {period}; open deals at the end of {as_of}",
+                    process.name
+                );
+                write_stage_times(&mut out, args.format, &title, &rows)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_conversions(
+    out: &mut impl Write,
+    format: ReportFormat,
+    title: &str,
+    rows: &[Conversion],
+) -> anyhow::Result<()> {
+    match format {
+        ReportFormat::Json => {
+            let rows: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|c| {
+                    let mut row = json!(c);
+                    row["rate"] = json!(c.rate());
+                    row
+                })
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({ "title": title, "conversions": rows }),
+            )?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record([
+                "from",
+                "to",
+                "documented",
+                "entered",
+                "reached",
+                "still_open",
+                "rate",
+            ])?;
+            for c in rows {
+                let rate = c.rate().map(|v| format!("{v:.6}")).unwrap_or_default();
+                csv.write_record([
+                    c.from.as_str(),
+                    c.to.as_str(),
+                    if c.documented { "true" } else { "false" },
+                    &c.entered.to_string(),
+                    &c.reached.to_string(),
+                    &c.still_open.to_string(),
+                    &rate,
+                ])?;
+            }
+            csv.flush()?;
+        }
+        ReportFormat::Table => {
+            writeln!(
+                out,
+                "{title}
+"
+            )?;
+            writeln!(
+                out,
+                "{:<36} {:>8} {:>8} {:>10} {:>7}",
+                "TRANSITION", "ENTERED", "REACHED", "STILL OPEN", "RATE"
+            )?;
+            // The documented (next-stage) transitions first, then every other one.
+            let documented = rows.iter().filter(|c| c.documented).count();
+            let ordered = rows
+                .iter()
+                .filter(|c| c.documented)
+                .chain(rows.iter().filter(|c| !c.documented));
+            for (i, c) in ordered.enumerate() {
+                if i == documented {
+                    writeln!(out, "all other transitions:")?;
+                }
+                let rate = c
+                    .rate()
+                    .map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0));
+                writeln!(
+                    out,
+                    "{:<36} {:>8} {:>8} {:>10} {:>7}",
+                    format!("{} → {}", c.from, c.to),
+                    c.entered,
+                    c.reached,
+                    c.still_open,
+                    rate
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_stage_times(
+    out: &mut impl Write,
+    format: ReportFormat,
+    title: &str,
+    rows: &[StageTime],
+) -> anyhow::Result<()> {
+    let days = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json!({ "title": title, "stages": rows }))?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record([
+                "stage",
+                "completed",
+                "median_days",
+                "p75_days",
+                "open",
+                "aging",
+            ])?;
+            for t in rows {
+                csv.write_record([
+                    t.stage.as_str(),
+                    &t.completed.to_string(),
+                    &days(t.median_days),
+                    &days(t.p75_days),
+                    &t.open.to_string(),
+                    &t.aging.to_string(),
+                ])?;
+            }
+            csv.flush()?;
+        }
+        ReportFormat::Table => {
+            writeln!(
+                out,
+                "{title}
+"
+            )?;
+            writeln!(
+                out,
+                "{:<20} {:>9} {:>12} {:>9} {:>6} {:>10}",
+                "STAGE", "COMPLETED", "MEDIAN DAYS", "P75 DAYS", "OPEN", "PAST P75"
+            )?;
+            for t in rows {
+                writeln!(
+                    out,
+                    "{:<20} {:>9} {:>12} {:>9} {:>6} {:>10}",
+                    t.stage.as_str(),
+                    t.completed,
+                    days(t.median_days),
+                    days(t.p75_days),
+                    t.open,
+                    t.aging
+                )?;
+            }
         }
     }
     Ok(())

@@ -643,6 +643,28 @@ fn reports_agree_with_themselves_in_every_format() {
         .map(|s| s["outcomes"]["won"]["count"].as_u64().unwrap())
         .sum();
     assert_eq!(won_by_team, won);
+    // Conversion: every pair of the six enterprise stages, five of them documented; each
+    // stage's deals reach the next at most as often as they entered it.
+    let conversion: serde_json::Value =
+        serde_json::from_str(&report("conversion", "json")).unwrap();
+    let rows = conversion["conversions"].as_array().unwrap();
+    assert_eq!(rows.len(), 15);
+    assert_eq!(rows.iter().filter(|r| r["documented"] == true).count(), 5);
+    for row in rows {
+        assert!(
+            row["reached"].as_u64().unwrap() <= row["entered"].as_u64().unwrap(),
+            "{row}"
+        );
+    }
+    let times: serde_json::Value = serde_json::from_str(&report("time-in-stage", "json")).unwrap();
+    for stage in times["stages"].as_array().unwrap() {
+        let (median, p75) = (
+            stage["median_days"].as_f64().unwrap(),
+            stage["p75_days"].as_f64().unwrap(),
+        );
+        assert!(0.0 < median && median <= p75, "{stage}");
+        assert!(stage["aging"].as_u64().unwrap() <= stage["open"].as_u64().unwrap());
+    }
     // The open pipeline on the last day of the history has deals in every open category.
     let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
     for category in ["pipeline", "best_case", "commit"] {

@@ -1,0 +1,223 @@
+//! Stage metrics of DESIGN §4 from stage *visits* (a deal's stay in one stage, from entering
+//! it until it moves or closes): time in stage with its median and P75 and the aging flag, and
+//! stage-to-stage conversion.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use pipewise_core::calendar::DateRange;
+use pipewise_core::opportunity::Status;
+use pipewise_core::process::{Process, StageKey};
+use serde::Serialize;
+
+use super::{END, Projection, micros};
+
+const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+
+/// One stay of a deal in a stage.
+#[derive(Debug, Clone, Copy)]
+struct Visit {
+    stage: u16,
+    from: i64,
+    /// When the deal left the stage (moved or closed); `None` while it is there.
+    until: Option<i64>,
+}
+
+/// Time in one stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageTime {
+    pub stage: StageKey,
+    /// Visits that ended in the window.
+    pub completed: usize,
+    /// Median and 75th percentile (nearest rank) of completed visits, in days.
+    pub median_days: Option<f64>,
+    pub p75_days: Option<f64>,
+    /// Deals in the stage at the as-of moment.
+    pub open: usize,
+    /// Of those, how many have been there longer than the P75: the aging flag.
+    pub aging: usize,
+}
+
+/// Of the deals that entered `from` in the window, how many later reached `to` (a later
+/// stage or a win counts), how many are still open without having reached it, and the rest
+/// lost on the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conversion {
+    pub from: StageKey,
+    pub to: StageKey,
+    /// From a stage to the next one: the headline transitions.
+    pub documented: bool,
+    pub entered: u64,
+    pub reached: u64,
+    pub still_open: u64,
+}
+
+impl Conversion {
+    pub fn rate(&self) -> Option<f64> {
+        (self.entered > 0).then(|| self.reached as f64 / self.entered as f64)
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], percent: usize) -> Option<f64> {
+    let rank = (sorted.len() * percent).div_ceil(100);
+    sorted.get(rank.checked_sub(1)?).copied()
+}
+
+fn start_of(day: chrono::NaiveDate) -> i64 {
+    micros(day.and_time(NaiveTime::MIN).and_utc())
+}
+
+impl Projection {
+    fn visits(&self, deal: usize, until: i64) -> Vec<Visit> {
+        let mut visits: Vec<Visit> = Vec::new();
+        let mut span = self.deals.first[deal];
+        while span != END {
+            let s = span as usize;
+            let at = self.spans.from[s];
+            if at > until {
+                break;
+            }
+            let open = self.spans.status[s] == Status::Open;
+            let stage = self.spans.stage[s];
+            let current = visits.last_mut().filter(|v| v.until.is_none());
+            match current {
+                Some(v) if open && v.stage == stage => {}
+                Some(v) => {
+                    v.until = Some(at);
+                    if open {
+                        visits.push(Visit {
+                            stage,
+                            from: at,
+                            until: None,
+                        });
+                    }
+                }
+                None if open => visits.push(Visit {
+                    stage,
+                    from: at,
+                    until: None,
+                }),
+                None => {}
+            }
+            span = self.spans.next[s];
+        }
+        visits
+    }
+
+    /// Time in each stage of `process`: completed visits that ended in `window`, and the
+    /// deals in each stage at `as_of` with the aging flag against that stage's P75.
+    pub fn time_in_stage(
+        &self,
+        process: &Process,
+        window: DateRange,
+        as_of: DateTime<Utc>,
+    ) -> Vec<StageTime> {
+        let (start, end) = (start_of(window.start), start_of(window.end));
+        let now = micros(as_of);
+        let stages: Vec<Option<u16>> = process
+            .stages()
+            .iter()
+            .map(|s| {
+                self.stage_codes
+                    .get(&(process.key.clone(), s.key.clone()))
+                    .copied()
+            })
+            .collect();
+        let mut durations: Vec<Vec<f64>> = vec![Vec::new(); stages.len()];
+        let mut open_ages: Vec<Vec<f64>> = vec![Vec::new(); stages.len()];
+        let position = |code: u16| stages.iter().position(|s| *s == Some(code));
+        for d in 0..self.deals.id.len() {
+            for visit in self.visits(d, now) {
+                let Some(p) = position(visit.stage) else {
+                    continue;
+                };
+                match visit.until {
+                    Some(left) if left >= start && left < end => {
+                        durations[p].push((left - visit.from) as f64 / MICROS_PER_DAY);
+                    }
+                    None => open_ages[p].push((now - visit.from) as f64 / MICROS_PER_DAY),
+                    Some(_) => {}
+                }
+            }
+        }
+        process
+            .stages()
+            .iter()
+            .enumerate()
+            .map(|(p, stage)| {
+                let mut done = std::mem::take(&mut durations[p]);
+                done.sort_by(f64::total_cmp);
+                let p75 = percentile(&done, 75);
+                StageTime {
+                    stage: stage.key.clone(),
+                    completed: done.len(),
+                    median_days: percentile(&done, 50),
+                    p75_days: p75,
+                    open: open_ages[p].len(),
+                    aging: p75.map_or(0, |limit| {
+                        open_ages[p].iter().filter(|age| **age > limit).count()
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// Conversion from every stage of `process` to every later one, for deals that entered
+    /// the earlier stage during `window`, as known at `as_of`. The documented transitions are
+    /// those to the next stage.
+    pub fn conversions(
+        &self,
+        process: &Process,
+        window: DateRange,
+        as_of: DateTime<Utc>,
+    ) -> Vec<Conversion> {
+        let (start, end) = (start_of(window.start), start_of(window.end));
+        let now = micros(as_of);
+        let n = process.stages().len();
+        let mut entered = vec![0u64; n];
+        let mut reached = vec![vec![0u64; n]; n];
+        let mut still_open = vec![vec![0u64; n]; n];
+        for d in 0..self.deals.id.len() {
+            let visits = self.visits(d, now);
+            let in_process = |code: u16| {
+                let info = &self.stages[code as usize];
+                (info.process == process.key).then_some(info.position)
+            };
+            let last = self.deals.last[d] as usize;
+            let state = self.span_at(d, now).unwrap_or(last);
+            let won = self.spans.status[state] == Status::Won;
+            let open = self.spans.status[state] == Status::Open;
+            for i in 0..n {
+                let Some(first_entry) = visits.iter().position(|v| {
+                    in_process(v.stage) == Some(i) && v.from >= start && v.from < end
+                }) else {
+                    continue;
+                };
+                entered[i] += 1;
+                let furthest_after = visits[first_entry..]
+                    .iter()
+                    .filter_map(|v| in_process(v.stage))
+                    .max()
+                    .unwrap_or(i);
+                for j in i + 1..n {
+                    if won || furthest_after >= j {
+                        reached[i][j] += 1;
+                    } else if open {
+                        still_open[i][j] += 1;
+                    }
+                }
+            }
+        }
+        let key = |p: usize| process.stages()[p].key.clone();
+        (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+            .map(|(i, j)| Conversion {
+                from: key(i),
+                to: key(j),
+                documented: j == i + 1,
+                entered: entered[i],
+                reached: reached[i][j],
+                still_open: still_open[i][j],
+            })
+            .collect()
+    }
+}
