@@ -7,5 +7,5 @@ mod projection;
 
 pub use projection::{
     CategoryTotals, Conversion, DealState, Dimension, NO_VALUE, Outcomes, Pipeline, Projection,
-    ProjectionError, Ratio, SliceContext, StageTime, Tally, required_coverage,
+    ProjectionError, Ratio, SliceContext, StageTime, Tally, Waterfall, required_coverage,
 };

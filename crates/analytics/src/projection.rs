@@ -8,9 +8,11 @@
 
 mod outcomes;
 mod stages;
+mod waterfall;
 
 pub use outcomes::{NO_VALUE, Outcomes, Ratio, Tally, required_coverage};
 pub use stages::{Conversion, StageTime};
+pub use waterfall::Waterfall;
 
 /// What a metric can be broken down by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

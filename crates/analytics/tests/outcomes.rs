@@ -5,14 +5,13 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{dated_history, eur, usd};
+use common::{dated_history, eur, ready_to_win, usd};
 use pipewise_analytics::{Projection, Tally, required_coverage};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::exchange::{ExchangeRates, Rate};
 use pipewise_core::money::Currency;
 use pipewise_core::opportunity::{Command, LossType, OpportunityEvent};
-use pipewise_core::process::{Process, ProcessSet};
-use pipewise_core::testing::evidence_meeting;
+use pipewise_core::process::ProcessSet;
 use pipewise_core::text::{Label, Note};
 
 /// Fiscal Q1 2026 of a year starting in February.
@@ -33,17 +32,6 @@ fn rates() -> ExchangeRates {
         Rate::parse("1.25").unwrap(),
     );
     rates
-}
-
-/// Evidence for every criterion from `qualified` to a win, recorded on `day`.
-fn ready_to_win(day: &'static str) -> Vec<(&'static str, Command)> {
-    let process = Process::default_enterprise();
-    process
-        .forward_requirements(Some(&"qualified".parse().unwrap()), None)
-        .iter()
-        .flat_map(|key| evidence_meeting(&process, key))
-        .map(|change| (day, Command::RecordEvidence(change)))
-        .collect()
 }
 
 fn lose(on: &str, loss_type: LossType) -> Command {

@@ -5,19 +5,17 @@
 
 mod common;
 
-use common::{at, created, history, rep, usd};
+use common::{at, deal_work, history, random_histories, usd};
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use pipewise_analytics::{CategoryTotals, DealState, Projection};
-use pipewise_core::ids::{OpportunityId, UserId};
+use pipewise_core::ids::OpportunityId;
 use pipewise_core::money::{Currency, Money};
-use pipewise_core::opportunity::{
-    Command, LossType, OpportunityEvent, Stamp, execute, open, replay,
-};
+use pipewise_core::opportunity::{Command, LossType, OpportunityEvent, replay};
 use pipewise_core::process::{ForecastCategory, Process, ProcessSet};
-use pipewise_core::testing::{any_deal_work, evidence_meeting};
+use pipewise_core::testing::evidence_meeting;
 use pipewise_core::text::Note;
 use proptest::prelude::*;
 
@@ -147,37 +145,6 @@ fn replayed(events: &[OpportunityEvent], until: DateTime<Utc>) -> Option<DealSta
         close_date: o.close_date,
         owner_id: o.owner_id,
     })
-}
-
-/// Deals worked by random commands, each command an hour after the previous one.
-fn random_histories(work: Vec<Vec<Vec<Command>>>) -> Vec<Vec<OpportunityEvent>> {
-    let process = Process::default_enterprise();
-    work.into_iter()
-        .enumerate()
-        .map(|(n, commands)| {
-            let id = OpportunityId::from_parts(1, [n as u8 + 1; 10]);
-            let start = at("2026-01-01") + Duration::hours(n as i64);
-            let opened = open(id, created(usd(5_000)), &process, Stamp::now(rep(), start)).unwrap();
-            let mut state = opened.state;
-            let mut events = opened.events;
-            for (i, command) in commands.into_iter().flatten().enumerate() {
-                let when = start + Duration::hours(i as i64 + 1);
-                if let Ok(recorded) = execute(&state, command, &process, Stamp::now(rep(), when)) {
-                    state = recorded.state;
-                    events.extend(recorded.events);
-                }
-            }
-            events
-        })
-        .collect()
-}
-
-fn deal_work() -> impl Strategy<Value = Vec<Vec<Vec<Command>>>> {
-    let work = any_deal_work(
-        &Process::default_enterprise(),
-        vec![rep(), UserId::from_parts(2, [2; 10])],
-    );
-    proptest::collection::vec(proptest::collection::vec(work, 0..40), 1..6)
 }
 
 proptest! {

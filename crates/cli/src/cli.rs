@@ -43,7 +43,8 @@ pub struct ReportArgs {
     /// outcomes: won, lost and slipped deals of a period with close, win and
     /// slippage-adjusted close rates; pipeline: open deals by forecast category at a moment;
     /// conversion: stage-to-stage conversion of deals that entered a stage in the period;
-    /// time-in-stage: median and P75 days per stage, and deals past the P75 now.
+    /// time-in-stage: median and P75 days per stage, and deals past the P75 now; waterfall:
+    /// how the open pipeline due in the period changed from --since to --as-of.
     #[arg(value_enum)]
     pub name: ReportName,
     #[command(flatten)]
@@ -56,6 +57,10 @@ pub struct ReportArgs {
     /// picks the default quarter [default: today].
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// For waterfall: the day whose end the waterfall starts from [default: the day before
+    /// the period starts].
+    #[arg(long, value_parser = parse_date)]
+    pub since: Option<NaiveDate>,
     /// For conversion and time-in-stage: the process [default: the workspace's first].
     #[arg(long, value_parser = ProcessKey::parse)]
     pub process: Option<ProcessKey>,
@@ -82,6 +87,7 @@ pub enum ReportName {
     Pipeline,
     Conversion,
     TimeInStage,
+    Waterfall,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use chrono::{NaiveTime, Utc};
 use pipewise_analytics::{
-    Conversion, Dimension, Outcomes, Pipeline, Ratio, StageTime, Tally, required_coverage,
+    Conversion, Dimension, Outcomes, Pipeline, Ratio, StageTime, Tally, Waterfall,
+    required_coverage,
 };
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::money::{Currency, Money};
@@ -19,11 +20,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let now = Utc::now();
     let as_of = args.as_of.unwrap_or_else(|| now.date_naive());
     // The end of the as-of day, or now when that is today.
-    let end_of_day = (as_of + chrono::Duration::days(1))
-        .and_time(NaiveTime::MIN)
-        .and_utc()
-        - chrono::Duration::microseconds(1);
-    let moment = end_of_day.min(now);
+    let moment = end_of(as_of).min(now);
     let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
     let currency = workspace.corporate_currency;
     let mut out = std::io::stdout().lock();
@@ -58,6 +55,26 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             let pipeline = projection.pipeline_at(moment);
             write_pipeline(&mut out, args.format, as_of, &pipeline)?;
         }
+        ReportName::Waterfall => {
+            let calendar = workspace.fiscal_calendar;
+            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
+            let range = calendar.range(period);
+            let since = args
+                .since
+                .unwrap_or(range.start - chrono::Duration::days(1));
+            let from = end_of(since);
+            if from > moment {
+                anyhow::bail!("--since: {since} is after --as-of {as_of}");
+            }
+            let waterfall =
+                projection.waterfall(range, from, moment, &ExchangeRates::new(currency))?;
+            let title = format!(
+                "Open pipeline due in {period} ({} to {}), from the end of {since} to the end of {as_of}, amounts in {currency}",
+                range.start,
+                range.last_day()
+            );
+            write_waterfall(&mut out, args.format, &title, &waterfall, currency)?;
+        }
         ReportName::Conversion | ReportName::TimeInStage => {
             let calendar = workspace.fiscal_calendar;
             let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
@@ -91,6 +108,70 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                     process.name
                 );
                 write_stage_times(&mut out, args.format, &title, &rows)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last microsecond of `day`.
+fn end_of(day: chrono::NaiveDate) -> chrono::DateTime<Utc> {
+    (day + chrono::Duration::days(1))
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+        - chrono::Duration::microseconds(1)
+}
+
+fn write_waterfall(
+    out: &mut impl Write,
+    format: ReportFormat,
+    title: &str,
+    w: &Waterfall,
+    currency: Currency,
+) -> anyhow::Result<()> {
+    let lines: [(&str, &str, Tally); 9] = [
+        ("start", "", w.start),
+        ("created", "+", w.created),
+        ("pulled_in", "+", w.pulled_in),
+        ("reopened", "+", w.reopened),
+        ("pushed_out", "−", w.pushed_out),
+        ("amount_changes", "±", w.amount_changes),
+        ("won", "−", w.won),
+        ("lost", "−", w.lost),
+        ("end", "=", w.end),
+    ];
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({ "title": title, "currency": currency.code(), "waterfall": w }),
+            )?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(["line", "count", "amount_minor"])?;
+            for (name, _, t) in lines {
+                csv.write_record([name, &t.count.to_string(), &t.amount.to_string()])?;
+            }
+            csv.flush()?;
+        }
+        ReportFormat::Table => {
+            writeln!(
+                out,
+                "{title}
+"
+            )?;
+            writeln!(out, "{:<18} {:>7} {:>22}", "LINE", "DEALS", "AMOUNT")?;
+            for (name, sign, t) in lines {
+                let label = format!("{sign} {}", name.replace('_', " "));
+                writeln!(
+                    out,
+                    "{:<18} {:>7} {:>22}",
+                    label.trim(),
+                    t.count,
+                    Money::new(t.amount, currency).to_string()
+                )?;
             }
         }
     }

@@ -665,6 +665,18 @@ fn reports_agree_with_themselves_in_every_format() {
         assert!(0.0 < median && median <= p75, "{stage}");
         assert!(stage["aging"].as_u64().unwrap() <= stage["open"].as_u64().unwrap());
     }
+    // The waterfall of the quarter reconciles to the cent.
+    let w: serde_json::Value = serde_json::from_str(&report("waterfall", "json")).unwrap();
+    let line = |k: &str| w["waterfall"][k]["amount"].as_i64().unwrap();
+    assert_eq!(
+        line("start") + line("created") + line("pulled_in") + line("reopened") - line("pushed_out")
+            + line("amount_changes")
+            - line("won")
+            - line("lost"),
+        line("end"),
+        "{w}"
+    );
+    assert!(line("won") > 0 && line("lost") > 0, "{w}");
     // The open pipeline on the last day of the history has deals in every open category.
     let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
     for category in ["pipeline", "best_case", "commit"] {

@@ -9,8 +9,9 @@ use pipewise_core::opportunity::{
     Command, Created, NextStep, OpportunityEvent, Stamp, execute, open,
 };
 use pipewise_core::process::Process;
-use pipewise_core::testing::qualified_evidence;
+use pipewise_core::testing::{any_deal_work, evidence_meeting, qualified_evidence};
 use pipewise_core::text::{Name, Note};
+use proptest::prelude::*;
 
 pub fn at(s: &str) -> DateTime<Utc> {
     format!("{s}T12:00:00Z").parse().unwrap()
@@ -93,4 +94,46 @@ pub fn dated_history(
 
 pub fn eur(euros: i64) -> Option<Money> {
     Some(Money::new(euros * 100, Currency::EUR))
+}
+
+/// Evidence for every criterion from `qualified` to a win, recorded on `day`.
+pub fn ready_to_win(day: &'static str) -> Vec<(&'static str, Command)> {
+    let process = Process::default_enterprise();
+    process
+        .forward_requirements(Some(&"qualified".parse().unwrap()), None)
+        .iter()
+        .flat_map(|key| evidence_meeting(&process, key))
+        .map(|change| (day, Command::RecordEvidence(change)))
+        .collect()
+}
+
+/// Deals worked by random commands, each command an hour after the previous one.
+pub fn random_histories(work: Vec<Vec<Vec<Command>>>) -> Vec<Vec<OpportunityEvent>> {
+    let process = Process::default_enterprise();
+    work.into_iter()
+        .enumerate()
+        .map(|(n, commands)| {
+            let id = OpportunityId::from_parts(1, [n as u8 + 1; 10]);
+            let start = at("2026-01-01") + Duration::hours(n as i64);
+            let opened = open(id, created(usd(5_000)), &process, Stamp::now(rep(), start)).unwrap();
+            let mut state = opened.state;
+            let mut events = opened.events;
+            for (i, command) in commands.into_iter().flatten().enumerate() {
+                let when = start + Duration::hours(i as i64 + 1);
+                if let Ok(recorded) = execute(&state, command, &process, Stamp::now(rep(), when)) {
+                    state = recorded.state;
+                    events.extend(recorded.events);
+                }
+            }
+            events
+        })
+        .collect()
+}
+
+pub fn deal_work() -> impl Strategy<Value = Vec<Vec<Vec<Command>>>> {
+    let work = any_deal_work(
+        &Process::default_enterprise(),
+        vec![rep(), UserId::from_parts(2, [2; 10])],
+    );
+    proptest::collection::vec(proptest::collection::vec(work, 0..40), 1..6)
 }

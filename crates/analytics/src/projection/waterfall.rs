@@ -1,0 +1,161 @@
+//! The pipeline waterfall of DESIGN §4: how the open pipeline with close dates in a period
+//! changed between two moments, line by line, reconciling exactly.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pipewise_core::calendar::DateRange;
+use pipewise_core::exchange::{ExchangeRates, MissingRate};
+use pipewise_core::money::Money;
+use pipewise_core::opportunity::Status;
+use serde::Serialize;
+
+use super::{END, Projection, Tally, micros};
+
+/// Open pipeline in a period at `from`, the changes until `to`, and the pipeline at `to`:
+/// `start + created + pulled_in + reopened − pushed_out ± amount_changes − won − lost = end`,
+/// by count and to the cent (amounts converted at one rate, that of `to`'s day).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Waterfall {
+    pub start: Tally,
+    /// New deals due in the period.
+    pub created: Tally,
+    /// Open deals whose close date moved into the period.
+    pub pulled_in: Tally,
+    /// Closed deals reopened with a close date in the period.
+    pub reopened: Tally,
+    /// Deals whose close date moved out of the period (amount leaving, so positive here).
+    pub pushed_out: Tally,
+    /// Net change of the amounts of deals that stayed in (count 0).
+    pub amount_changes: Tally,
+    pub won: Tally,
+    pub lost: Tally,
+    pub end: Tally,
+}
+
+impl Waterfall {
+    /// `start` plus the lines, which always equals `end`.
+    pub fn reconciled(&self) -> Tally {
+        let add = |a: Tally, b: Tally| Tally {
+            count: a.count + b.count,
+            amount: a.amount + b.amount,
+        };
+        let inflow = add(
+            add(
+                add(add(self.start, self.created), self.pulled_in),
+                self.reopened,
+            ),
+            self.amount_changes,
+        );
+        let outflow = add(add(self.pushed_out, self.won), self.lost);
+        Tally {
+            count: inflow.count - outflow.count,
+            amount: inflow.amount - outflow.amount,
+        }
+    }
+}
+
+/// A deal's standing at one moment: in the period's open pipeline or not, and its amount.
+#[derive(Clone, Copy)]
+struct Standing {
+    exists: bool,
+    open: bool,
+    due_in: bool,
+    status: Status,
+    amount: i64,
+}
+
+impl Standing {
+    fn counted(&self) -> bool {
+        self.exists && self.open && self.due_in
+    }
+}
+
+impl Projection {
+    /// The waterfall of the open pipeline with close dates in `period` from `from` to `to`.
+    pub fn waterfall(
+        &self,
+        period: DateRange,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        rates: &ExchangeRates,
+    ) -> Result<Waterfall, MissingRate> {
+        let (t0, t1) = (micros(from), micros(to));
+        let on = to.date_naive();
+        let mut w = Waterfall::default();
+        for d in 0..self.deals.id.len() {
+            let mut before = match self.span_at(d, t0) {
+                Some(span) => self.standing(span, period, on, rates)?,
+                None => Standing {
+                    exists: false,
+                    open: false,
+                    due_in: false,
+                    status: Status::Open,
+                    amount: 0,
+                },
+            };
+            if before.counted() {
+                w.start = add(w.start, 1, before.amount);
+            }
+            // Every change after `from` up to `to`.
+            let mut span = match self.span_at(d, t0) {
+                Some(s) => self.spans.next[s],
+                None => self.deals.first[d],
+            };
+            while span != END && self.spans.from[span as usize] <= t1 {
+                let after = self.standing(span as usize, period, on, rates)?;
+                classify(&mut w, before, after);
+                before = after;
+                span = self.spans.next[span as usize];
+            }
+            if before.counted() {
+                w.end = add(w.end, 1, before.amount);
+            }
+        }
+        Ok(w)
+    }
+
+    fn standing(
+        &self,
+        span: usize,
+        period: DateRange,
+        on: NaiveDate,
+        rates: &ExchangeRates,
+    ) -> Result<Standing, MissingRate> {
+        let amount = match self.currency(span) {
+            Some(currency) => rates.convert(Money::new(self.spans.amount[span], currency), on)?,
+            None => 0,
+        };
+        let due = NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span])
+            .is_some_and(|d| period.contains(d));
+        let status = self.spans.status[span];
+        Ok(Standing {
+            exists: true,
+            open: status == Status::Open,
+            due_in: due,
+            status,
+            amount,
+        })
+    }
+}
+
+fn add(t: Tally, count: u64, amount: i64) -> Tally {
+    Tally {
+        count: t.count + count,
+        amount: t.amount + amount,
+    }
+}
+
+/// Books one change of a deal on the waterfall's lines.
+fn classify(w: &mut Waterfall, before: Standing, after: Standing) {
+    match (before.counted(), after.counted()) {
+        (false, true) if !before.exists => w.created = add(w.created, 1, after.amount),
+        (false, true) if before.open => w.pulled_in = add(w.pulled_in, 1, after.amount),
+        (false, true) => w.reopened = add(w.reopened, 1, after.amount),
+        (true, false) => match after.status {
+            Status::Won => w.won = add(w.won, 1, before.amount),
+            Status::Lost => w.lost = add(w.lost, 1, before.amount),
+            Status::Open => w.pushed_out = add(w.pushed_out, 1, before.amount),
+        },
+        (true, true) => w.amount_changes = add(w.amount_changes, 0, after.amount - before.amount),
+        (false, false) => {}
+    }
+}
