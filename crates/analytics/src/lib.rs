@@ -7,5 +7,6 @@ mod projection;
 
 pub use projection::{
     CategoryTotals, Conversion, DealState, Dimension, NO_VALUE, Outcomes, Pipeline, Projection,
-    ProjectionError, Ratio, SliceContext, StageTime, Tally, Waterfall, required_coverage,
+    ProjectionError, Ratio, SalesCycle, SliceContext, StageTime, Tally, Velocity, Waterfall,
+    required_coverage,
 };

@@ -8,10 +8,12 @@
 
 mod outcomes;
 mod stages;
+mod velocity;
 mod waterfall;
 
 pub use outcomes::{NO_VALUE, Outcomes, Ratio, Tally, required_coverage};
 pub use stages::{Conversion, StageTime};
+pub use velocity::{SalesCycle, Velocity};
 pub use waterfall::Waterfall;
 
 /// What a metric can be broken down by.

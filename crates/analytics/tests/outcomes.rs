@@ -318,3 +318,34 @@ fn outcomes_break_down_by_segment_and_owner() {
         projection.outcomes(quarter(), after(), &rates()).unwrap()
     );
 }
+
+#[test]
+fn cycle_velocity_and_qualified_pipeline_created() {
+    let deals = quarter_of_deals(false);
+    let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
+    // One win in the quarter: qualified 5 January, closed 10 March, 64 days.
+    let cycle = projection.sales_cycle(quarter(), after());
+    assert_eq!(
+        (cycle.won, cycle.median_days, cycle.mean_days),
+        (1, Some(64.0), Some(64.0))
+    );
+    // Open on 1 June: deal 4 (pushed to June) and deal 8 (due in August). Win rate 1 of 2,
+    // average win $30,000, 64 days: 2 × 0.5 × $30,000 / 64 = $468.75 a day.
+    let velocity = projection.velocity(quarter(), after(), &rates()).unwrap();
+    assert_eq!(velocity.qualified_open, 2);
+    assert_eq!(velocity.per_day, Some(46_875.0));
+    // All seven deals reached the SAL stage on 5 January, none in the quarter:
+    // $30,000 + €16,000 at 1.25 + $10,000 + $40,000 + $5,000 + $99,000 + $70,000.
+    let january = DateRange::new("2026-01-01".parse().unwrap(), "2026-02-01".parse().unwrap());
+    assert_eq!(
+        projection.qualified_created(january, &rates()).unwrap(),
+        Tally {
+            count: 7,
+            amount: 27_400_000
+        }
+    );
+    assert_eq!(
+        projection.qualified_created(quarter(), &rates()).unwrap(),
+        Tally::default()
+    );
+}

@@ -44,7 +44,9 @@ pub struct ReportArgs {
     /// slippage-adjusted close rates; pipeline: open deals by forecast category at a moment;
     /// conversion: stage-to-stage conversion of deals that entered a stage in the period;
     /// time-in-stage: median and P75 days per stage, and deals past the P75 now; waterfall:
-    /// how the open pipeline due in the period changed from --since to --as-of.
+    /// how the open pipeline due in the period changed from --since to --as-of; velocity:
+    /// qualified pipeline created, sales cycle and velocity; loss-mix: losses to competition
+    /// and to no decision, by competitor.
     #[arg(value_enum)]
     pub name: ReportName,
     #[command(flatten)]
@@ -88,6 +90,8 @@ pub enum ReportName {
     Conversion,
     TimeInStage,
     Waterfall,
+    Velocity,
+    LossMix,
 }
 
 #[derive(Debug, Args)]

@@ -75,6 +75,118 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             );
             write_waterfall(&mut out, args.format, &title, &waterfall, currency)?;
         }
+        ReportName::Velocity => {
+            let calendar = workspace.fiscal_calendar;
+            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
+            let range = calendar.range(period);
+            let rates = ExchangeRates::new(currency);
+            let created = projection.qualified_created(range, &rates)?;
+            let cycle = projection.sales_cycle(range, moment);
+            let velocity = projection.velocity(range, moment, &rates)?;
+            let report = json!({
+                "period": period.to_string(),
+                "currency": currency.code(),
+                "qualified_pipeline_created": created,
+                "sales_cycle": cycle,
+                "velocity": velocity,
+            });
+            match args.format {
+                ReportFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+                ReportFormat::Csv => {
+                    let mut csv = csv::Writer::from_writer(&mut out);
+                    csv.write_record(["metric", "value"])?;
+                    let num = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_default();
+                    for (metric, value) in [
+                        ("qualified_created_count", created.count.to_string()),
+                        ("qualified_created_amount_minor", created.amount.to_string()),
+                        ("won", cycle.won.to_string()),
+                        ("cycle_median_days", num(cycle.median_days)),
+                        ("cycle_mean_days", num(cycle.mean_days)),
+                        ("qualified_open", velocity.qualified_open.to_string()),
+                        ("win_rate", num(velocity.win_rate)),
+                        ("average_won_minor", num(velocity.average_won)),
+                        ("velocity_minor_per_day", num(velocity.per_day)),
+                    ] {
+                        csv.write_record([metric, &value])?;
+                    }
+                    csv.flush()?;
+                }
+                ReportFormat::Table => {
+                    let money = |minor: f64| Money::new(minor.round() as i64, currency).to_string();
+                    let days =
+                        |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{v:.1} days"));
+                    writeln!(
+                        out,
+                        "Velocity, {period} ({} to {})
+",
+                        range.start,
+                        range.last_day()
+                    )?;
+                    writeln!(
+                        out,
+                        "Qualified pipeline created   {} deals, {}",
+                        created.count,
+                        Money::new(created.amount, currency)
+                    )?;
+                    writeln!(
+                        out,
+                        "Sales cycle (SAL to close)   {} wins, median {}, mean {}",
+                        cycle.won,
+                        days(cycle.median_days),
+                        days(cycle.mean_days)
+                    )?;
+                    writeln!(
+                        out,
+                        "Open qualified deals now     {}",
+                        velocity.qualified_open
+                    )?;
+                    writeln!(
+                        out,
+                        "Win rate                     {}",
+                        velocity
+                            .win_rate
+                            .map_or("—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+                    )?;
+                    writeln!(
+                        out,
+                        "Average win                  {}",
+                        velocity.average_won.map_or("—".to_owned(), money)
+                    )?;
+                    writeln!(
+                        out,
+                        "Velocity                     {}",
+                        velocity
+                            .per_day
+                            .map_or("—".to_owned(), |v| format!("{} a day", money(v)))
+                    )?;
+                }
+            }
+        }
+        ReportName::LossMix => {
+            let calendar = workspace.fiscal_calendar;
+            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
+            let range = calendar.range(period);
+            let rates = ExchangeRates::new(currency);
+            let outcomes = projection.outcomes(range, moment, &rates)?;
+            let by_competitor = projection.outcomes_by(
+                range,
+                moment,
+                &rates,
+                Dimension::Competitor,
+                &Default::default(),
+            )?;
+            write_loss_mix(
+                &mut out,
+                args.format,
+                &period.to_string(),
+                &outcomes,
+                &by_competitor,
+                currency,
+            )?;
+        }
         ReportName::Conversion | ReportName::TimeInStage => {
             let calendar = workspace.fiscal_calendar;
             let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
@@ -169,6 +281,99 @@ fn write_waterfall(
                     out,
                     "{:<18} {:>7} {:>22}",
                     label.trim(),
+                    t.count,
+                    Money::new(t.amount, currency).to_string()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Losses split between competition and no decision, and losses to competition by competitor.
+fn write_loss_mix(
+    out: &mut impl Write,
+    format: ReportFormat,
+    period: &str,
+    outcomes: &Outcomes,
+    by_competitor: &BTreeMap<String, Outcomes>,
+    currency: Currency,
+) -> anyhow::Result<()> {
+    let lost = outcomes.lost_to_competition + outcomes.lost_to_no_decision;
+    let share = |part: Tally| Ratio {
+        numerator: part,
+        denominator: lost,
+    };
+    let competitors: Vec<(&String, Tally)> = by_competitor
+        .iter()
+        .map(|(name, o)| (name, o.lost_to_competition))
+        .filter(|(_, t)| t.count > 0)
+        .collect();
+    match format {
+        ReportFormat::Json => {
+            let rows: serde_json::Map<String, serde_json::Value> = competitors
+                .iter()
+                .map(|(name, t)| ((*name).clone(), json!(t)))
+                .collect();
+            let report = json!({
+                "period": period,
+                "currency": currency.code(),
+                "lost": lost,
+                "competition": { "lost": outcomes.lost_to_competition, "share_by_count": share(outcomes.lost_to_competition).by_count(), "share_by_amount": share(outcomes.lost_to_competition).by_amount() },
+                "no_decision": { "lost": outcomes.lost_to_no_decision, "share_by_count": share(outcomes.lost_to_no_decision).by_count(), "share_by_amount": share(outcomes.lost_to_no_decision).by_amount() },
+                "by_competitor": rows,
+            });
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(["loss", "competitor", "count", "amount_minor"])?;
+            csv.write_record([
+                "no_decision",
+                "",
+                &outcomes.lost_to_no_decision.count.to_string(),
+                &outcomes.lost_to_no_decision.amount.to_string(),
+            ])?;
+            for (name, t) in &competitors {
+                csv.write_record([
+                    "competition",
+                    name.as_str(),
+                    &t.count.to_string(),
+                    &t.amount.to_string(),
+                ])?;
+            }
+            csv.flush()?;
+        }
+        ReportFormat::Table => {
+            let percent = |r: Ratio| {
+                r.by_count()
+                    .map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0))
+            };
+            writeln!(
+                out,
+                "Losses of qualified deals closed in {period}: {} deals, {}
+",
+                lost.count,
+                Money::new(lost.amount, currency)
+            )?;
+            writeln!(
+                out,
+                "to no decision   {:>5} ({})  → discovery and business value",
+                outcomes.lost_to_no_decision.count,
+                percent(share(outcomes.lost_to_no_decision))
+            )?;
+            writeln!(
+                out,
+                "to competition   {:>5} ({})  → differentiation and validation",
+                outcomes.lost_to_competition.count,
+                percent(share(outcomes.lost_to_competition))
+            )?;
+            for (name, t) in &competitors {
+                writeln!(
+                    out,
+                    "  {:<24} {:>5} {:>20}",
+                    name,
                     t.count,
                     Money::new(t.amount, currency).to_string()
                 )?;

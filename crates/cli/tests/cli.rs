@@ -677,6 +677,22 @@ fn reports_agree_with_themselves_in_every_format() {
         "{w}"
     );
     assert!(line("won") > 0 && line("lost") > 0, "{w}");
+    // Losses to competition add up across competitors; velocity has its inputs.
+    let mix: serde_json::Value = serde_json::from_str(&report("loss-mix", "json")).unwrap();
+    let by_competitor: u64 = mix["by_competitor"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|t| t["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_competitor, comp);
+    assert_eq!(mix["lost"]["count"].as_u64().unwrap(), comp + nd);
+    let velocity: serde_json::Value = serde_json::from_str(&report("velocity", "json")).unwrap();
+    assert_eq!(velocity["sales_cycle"]["won"].as_u64().unwrap(), won);
+    assert!(
+        velocity["velocity"]["per_day"].as_f64().unwrap() > 0.0,
+        "{velocity}"
+    );
     // The open pipeline on the last day of the history has deals in every open category.
     let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
     for category in ["pipeline", "best_case", "commit"] {

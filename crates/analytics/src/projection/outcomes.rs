@@ -215,7 +215,7 @@ impl Projection {
         self.tally_on(span, on, rates)
     }
 
-    fn tally_on(
+    pub(super) fn tally_on(
         &self,
         span: usize,
         on: NaiveDate,
