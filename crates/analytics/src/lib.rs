@@ -3,10 +3,12 @@
 //!
 //! Pure: the caller streams events in ([`Projection::apply`]); nothing here reads a database.
 
+mod plan;
 mod projection;
 
+pub use plan::{TargetStack, pipeline_for_coverage, target_stack};
 pub use projection::{
-    CategoryTotals, Conversion, DealState, Dimension, NO_VALUE, Outcomes, Pipeline, Projection,
-    ProjectionError, Ratio, SalesCycle, SliceContext, StageTime, Tally, Velocity, Waterfall,
-    required_coverage,
+    CategoryTotals, Conversion, Coverage, CoverageMode, DealState, Dimension, NO_VALUE, Outcomes,
+    Pipeline, Projection, ProjectionError, Ratio, SalesCycle, SliceContext, StageTime, Tally,
+    Velocity, Waterfall, required_coverage,
 };

@@ -6,11 +6,13 @@
 //! the same whatever the size of the history. Events that change nothing a pipeline number
 //! reads (evidence, descriptive fields) only advance the deal's sequence number.
 
+mod coverage;
 mod outcomes;
 mod stages;
 mod velocity;
 mod waterfall;
 
+pub use coverage::{Coverage, CoverageMode};
 pub use outcomes::{NO_VALUE, Outcomes, Ratio, Tally, required_coverage};
 pub use stages::{Conversion, StageTime};
 pub use velocity::{SalesCycle, Velocity};

@@ -349,3 +349,45 @@ fn cycle_velocity_and_qualified_pipeline_created() {
         Tally::default()
     );
 }
+
+#[test]
+fn coverage_counts_won_and_late_categories_against_the_target() {
+    use pipewise_analytics::CoverageMode;
+    let deals = quarter_of_deals(false);
+    let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
+    let as_of: DateTime<Utc> = "2026-03-15T00:00:00Z".parse().unwrap();
+    // On 15 March: deal 1 won ($30,000); deals 3 and 4 open in `qualified` (Pipeline) due in
+    // the quarter ($10,000 + $40,000); nothing in Best Case or Commit. Target $100,000.
+    let target = 10_000_000;
+    let enterprise = projection
+        .coverage(
+            quarter(),
+            as_of,
+            target,
+            CoverageMode::Enterprise,
+            Some(0.25),
+            &rates(),
+        )
+        .unwrap();
+    assert_eq!(
+        enterprise.won,
+        Tally {
+            count: 1,
+            amount: 3_000_000
+        }
+    );
+    assert_eq!(
+        enterprise.pipeline,
+        Tally {
+            count: 2,
+            amount: 5_000_000
+        }
+    );
+    assert_eq!(enterprise.ratio, Some(0.3));
+    // ($100,000 − $30,000) / 25% = $280,000.
+    assert_eq!(enterprise.required_pipeline, Some(28_000_000));
+    let smb = projection
+        .coverage(quarter(), as_of, target, CoverageMode::Smb, None, &rates())
+        .unwrap();
+    assert_eq!((smb.ratio, smb.required_pipeline), (Some(0.8), None));
+}

@@ -46,7 +46,8 @@ pub struct ReportArgs {
     /// time-in-stage: median and P75 days per stage, and deals past the P75 now; waterfall:
     /// how the open pipeline due in the period changed from --since to --as-of; velocity:
     /// qualified pipeline created, sales cycle and velocity; loss-mix: losses to competition
-    /// and to no decision, by competitor.
+    /// and to no decision, by competitor; coverage: the period's target against won and
+    /// late-stage pipeline, the pipeline still required and the deals it takes.
     #[arg(value_enum)]
     pub name: ReportName,
     #[command(flatten)]
@@ -66,11 +67,20 @@ pub struct ReportArgs {
     /// For conversion and time-in-stage: the process [default: the workspace's first].
     #[arg(long, value_parser = ProcessKey::parse)]
     pub process: Option<ProcessKey>,
+    /// For coverage: enterprise counts Best Case and Commit; smb counts Pipeline too.
+    #[arg(long, value_enum, default_value_t = CoverageArg::Enterprise)]
+    pub mode: CoverageArg,
     /// For outcomes: one row per owner, team, segment, source, competitor or region.
     #[arg(long, value_enum)]
     pub by: Option<SliceBy>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CoverageArg {
+    Enterprise,
+    Smb,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,6 +102,7 @@ pub enum ReportName {
     Waterfall,
     Velocity,
     LossMix,
+    Coverage,
 }
 
 #[derive(Debug, Args)]

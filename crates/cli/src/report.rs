@@ -3,17 +3,19 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use chrono::{NaiveTime, Utc};
+use chrono::{Datelike, NaiveTime, Utc};
 use pipewise_analytics::{
-    Conversion, Dimension, Outcomes, Pipeline, Ratio, StageTime, Tally, Waterfall,
-    required_coverage,
+    Conversion, CoverageMode, Dimension, Outcomes, Pipeline, Ratio, StageTime, Tally, Waterfall,
+    pipeline_for_coverage, required_coverage, target_stack,
 };
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::process::ForecastCategory;
 use serde_json::json;
 
-use crate::cli::{ReportArgs, ReportFormat, ReportName, SliceBy};
+use pipewise_core::crm::TargetOwner;
+
+use crate::cli::{CoverageArg, ReportArgs, ReportFormat, ReportName, SliceBy};
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let (store, workspace) = crate::process::open(&args.target).await?;
@@ -186,6 +188,184 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 &by_competitor,
                 currency,
             )?;
+        }
+        ReportName::Coverage => {
+            let calendar = workspace.fiscal_calendar;
+            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
+            let range = calendar.range(period);
+            let rates = ExchangeRates::new(currency);
+            // The company target: workspace-level targets of the period, or of the months or
+            // quarters inside it.
+            let target: i64 = store
+                .targets(workspace.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.owner == TargetOwner::Workspace)
+                .filter(|t| {
+                    let r = calendar.range(t.period);
+                    r.start >= range.start && r.end <= range.end
+                })
+                .map(|t| rates.convert(t.amount, range.start))
+                .sum::<Result<i64, _>>()?;
+            if target == 0 {
+                anyhow::bail!("--period: the workspace has no company target for {period}");
+            }
+            // Rates of the year before the period.
+            let history = chrono::NaiveDate::from_ymd_opt(
+                range.start.year() - 1,
+                range.start.month(),
+                range.start.day(),
+            )
+            .map(|start| pipewise_core::calendar::DateRange::new(start, range.start))
+            .ok_or_else(|| anyhow::anyhow!("--period: {period} has no year before it"))?;
+            let past = projection.outcomes(history, moment, &rates)?;
+            let close_rate = past.close_rate();
+            let mode = match args.mode {
+                CoverageArg::Enterprise => CoverageMode::Enterprise,
+                CoverageArg::Smb => CoverageMode::Smb,
+            };
+            let coverage =
+                projection.coverage(range, moment, target, mode, close_rate.by_amount(), &rates)?;
+            let average_win = (past.won.count > 0).then(|| past.won.amount / past.won.count as i64);
+            let stack = match (average_win, close_rate.by_count()) {
+                (Some(average), Some(rate)) => {
+                    target_stack((target - coverage.won.amount).max(0), average, &[rate])
+                }
+                _ => None,
+            };
+            let report = json!({
+                "period": period.to_string(),
+                "currency": currency.code(),
+                "coverage": coverage,
+                "trailing_year": { "from": history.start, "to": history.last_day(), "close_rate_by_amount": close_rate.by_amount(), "close_rate_by_count": close_rate.by_count(), "average_win": average_win },
+                "target_stack": stack,
+            });
+            match args.format {
+                ReportFormat::Table => {
+                    let money = |minor: i64| Money::new(minor, currency).to_string();
+                    writeln!(
+                        out,
+                        "Coverage of the {period} target ({} to {}), {} mode, at the end of {as_of}
+",
+                        range.start,
+                        range.last_day(),
+                        if mode == CoverageMode::Smb {
+                            "SMB"
+                        } else {
+                            "enterprise"
+                        }
+                    )?;
+                    writeln!(out, "Target                  {:>22}", money(target))?;
+                    writeln!(
+                        out,
+                        "Won                     {:>22}  ({} deals)",
+                        money(coverage.won.amount),
+                        coverage.won.count
+                    )?;
+                    writeln!(
+                        out,
+                        "Commit                  {:>22}  ({} deals)",
+                        money(coverage.commit.amount),
+                        coverage.commit.count
+                    )?;
+                    writeln!(
+                        out,
+                        "Best Case               {:>22}  ({} deals)",
+                        money(coverage.best_case.amount),
+                        coverage.best_case.count
+                    )?;
+                    writeln!(
+                        out,
+                        "Pipeline                {:>22}  ({} deals){}",
+                        money(coverage.pipeline.amount),
+                        coverage.pipeline.count,
+                        if mode == CoverageMode::Smb {
+                            ""
+                        } else {
+                            ", not counted"
+                        }
+                    )?;
+                    writeln!(
+                        out,
+                        "Coverage                {:>22}  (goal 3.0×)",
+                        coverage
+                            .ratio
+                            .map_or("—".to_owned(), |r| format!("{r:.2}×"))
+                    )?;
+                    writeln!(
+                        out,
+                        "Pipeline for 3×         {:>22}",
+                        money(pipeline_for_coverage(target, 3.0))
+                    )?;
+                    if let Some(required) = coverage.required_pipeline {
+                        writeln!(
+                            out,
+                            "Required pipeline       {:>22}  (gap / close rate {:.1}% by amount over {} to {})",
+                            money(required),
+                            close_rate.by_amount().unwrap_or(0.0) * 100.0,
+                            history.start,
+                            history.last_day()
+                        )?;
+                    }
+                    if let Some(stack) = &stack {
+                        writeln!(
+                            out,
+                            "Wins still needed       {:>22}  at an average win of {}",
+                            stack.wins,
+                            money(average_win.unwrap_or(0))
+                        )?;
+                        writeln!(
+                            out,
+                            "Qualified deals needed  {:>22}  at a close rate of {:.1}% by count",
+                            stack.entries[0],
+                            stack.chained_conversion * 100.0
+                        )?;
+                    }
+                }
+                ReportFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+                ReportFormat::Csv => {
+                    let mut csv = csv::Writer::from_writer(&mut out);
+                    csv.write_record(["metric", "count", "amount_minor"])?;
+                    let none = String::new();
+                    for (metric, count, amount) in [
+                        ("target", none.clone(), target.to_string()),
+                        (
+                            "won",
+                            coverage.won.count.to_string(),
+                            coverage.won.amount.to_string(),
+                        ),
+                        (
+                            "commit",
+                            coverage.commit.count.to_string(),
+                            coverage.commit.amount.to_string(),
+                        ),
+                        (
+                            "best_case",
+                            coverage.best_case.count.to_string(),
+                            coverage.best_case.amount.to_string(),
+                        ),
+                        (
+                            "pipeline",
+                            coverage.pipeline.count.to_string(),
+                            coverage.pipeline.amount.to_string(),
+                        ),
+                        (
+                            "required_pipeline",
+                            none.clone(),
+                            coverage
+                                .required_pipeline
+                                .map(|r| r.to_string())
+                                .unwrap_or_default(),
+                        ),
+                    ] {
+                        csv.write_record([metric, &count, &amount])?;
+                    }
+                    csv.flush()?;
+                }
+            }
         }
         ReportName::Conversion | ReportName::TimeInStage => {
             let calendar = workspace.fiscal_calendar;

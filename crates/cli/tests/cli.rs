@@ -693,6 +693,29 @@ fn reports_agree_with_themselves_in_every_format() {
         velocity["velocity"]["per_day"].as_f64().unwrap() > 0.0,
         "{velocity}"
     );
+    // Coverage of the quarter after the history's: (won + Commit + Best Case) / target.
+    let output = run(&[
+        "report",
+        "coverage",
+        "--database-url",
+        &url,
+        "--period",
+        "2027-Q4",
+        "--as-of",
+        "2026-11-23",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let coverage: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let c = &coverage["coverage"];
+    let amount = |k: &str| c[k]["amount"].as_i64().unwrap() as f64;
+    let expected = (amount("won") + amount("commit") + amount("best_case"))
+        / c["target"].as_i64().unwrap() as f64;
+    assert!(
+        (c["ratio"].as_f64().unwrap() - expected).abs() < 1e-12,
+        "{coverage}"
+    );
     // The open pipeline on the last day of the history has deals in every open category.
     let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
     for category in ["pipeline", "best_case", "commit"] {

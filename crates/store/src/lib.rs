@@ -114,6 +114,8 @@ pub trait Store: Send + Sync {
     async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account>;
     async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact>;
     async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>>;
+    /// Every quota and plan number of the workspace.
+    async fn targets(&self, workspace: WorkspaceId) -> Result<Vec<Target>>;
     /// Every account of a workspace, in id order, streamed.
     fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>>;
     /// Every contact of a workspace, in id order, streamed.

@@ -3,9 +3,9 @@
 
 use chrono::NaiveDate;
 use pipewise_core::calendar::FiscalCalendar;
-use pipewise_core::crm::{Account, Contact};
+use pipewise_core::crm::{Account, Contact, Target, TargetOwner};
 use pipewise_core::evidence::Evidence;
-use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
+use pipewise_core::ids::{AccountId, ContactId, OpportunityId, TargetId, UserId, WorkspaceId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
 use pipewise_core::org::{Team, User, Workspace};
@@ -351,6 +351,39 @@ impl TryFrom<ContactRow> for Contact {
             title: p.optional("title", row.title.as_deref(), Label::parse)?,
             buying_role: p.optional("buying_role", row.buying_role.as_deref(), str::parse)?,
             created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TargetRow {
+    id: Uuid,
+    owner_kind: String,
+    user_id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    period: String,
+    amount_minor: i64,
+    currency: String,
+}
+
+impl TryFrom<TargetRow> for Target {
+    type Error = StoreError;
+
+    fn try_from(row: TargetRow) -> Result<Self, StoreError> {
+        let p = Parser::new("targets", row.id);
+        let owner = match (row.owner_kind.as_str(), row.user_id, row.team_id) {
+            ("user", Some(user), None) => TargetOwner::User(UserId::from_uuid(user)),
+            ("team", None, Some(team)) => TargetOwner::Team(team.into()),
+            ("workspace", None, None) => TargetOwner::Workspace,
+            _ => return Err(p.corrupt("owner_kind", "owner kind and owner ids disagree")),
+        };
+        Ok(Target {
+            id: TargetId::from_uuid(row.id),
+            owner,
+            period: p.value("period", row.period.parse())?,
+            amount: p
+                .money(Some(row.amount_minor), Some(&row.currency))?
+                .ok_or_else(|| p.corrupt("amount_minor", "a target needs an amount"))?,
         })
     }
 }

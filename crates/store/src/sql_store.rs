@@ -79,8 +79,8 @@ macro_rules! impl_store {
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
-            AccountRow, ContactRow, EventRow, OpportunityRow, ProcessVersionRow, TeamRow, UserRow,
-            WorkspaceRow,
+            AccountRow, ContactRow, EventRow, OpportunityRow, ProcessVersionRow, TargetRow, TeamRow,
+            UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, contact_columns, event_columns,
@@ -535,6 +535,19 @@ macro_rules! impl_store {
             async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>> {
                 sqlx::query_as::<_, TeamRow>(
                     "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 ORDER BY name",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn targets(&self, workspace: WorkspaceId) -> Result<Vec<Target>> {
+                sqlx::query_as::<_, TargetRow>(
+                    "SELECT id, owner_kind, user_id, team_id, period, amount_minor, currency \
+                     FROM targets WHERE workspace_id = $1 ORDER BY id",
                 )
                 .bind(workspace.as_uuid())
                 .fetch_all(&self.pool)

@@ -6,10 +6,10 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::{Org, TestStore, at, install, org};
-use pipewise_core::crm::{Activity, ActivityKind, BuyingRole, Contact};
+use pipewise_core::crm::{Activity, ActivityKind, BuyingRole, Contact, Target, TargetOwner};
 use pipewise_core::evidence::{Engagement, EvidenceChange, ScoreItem, Stakeholder};
 use pipewise_core::hygiene::{HygieneRules, RuleId};
-use pipewise_core::ids::{AccountId, ActivityId, ContactId, OpportunityId, UserId};
+use pipewise_core::ids::{AccountId, ActivityId, ContactId, OpportunityId, TargetId, UserId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
     self, Command, Created, EventKind, LossType, NextStep, OpportunityDraft, Recorded, Stamp,
@@ -64,6 +64,29 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn targets_are_read_back(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let quota = |n: u8, owner, period: &str, dollars: i64| Target {
+            id: TargetId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
+            owner,
+            period: period.parse().unwrap(),
+            amount: Money::new(dollars * 100, Currency::USD),
+        };
+        let batch = Batch {
+            targets: vec![
+                quota(1, TargetOwner::Workspace, "2026-Q3", 500_000),
+                quota(2, TargetOwner::User(acme.reps[0]), "2026-Q3", 120_000),
+                quota(3, TargetOwner::Team(acme.team), "FY2026", 900_000),
+            ],
+            ..Batch::default()
+        };
+        store.write_batch(acme.workspace.id, &batch).await.unwrap();
+        let mut read = store.targets(acme.workspace.id).await.unwrap();
+        read.sort_by_key(|t| t.id);
+        assert_eq!(read, batch.targets);
+    }
+
     async fn the_analytics_projection_loads_the_stored_log(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;
