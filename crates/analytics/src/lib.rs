@@ -3,9 +3,11 @@
 //!
 //! Pure: the caller streams events in ([`Projection::apply`]); nothing here reads a database.
 
+mod diagnosis;
 mod plan;
 mod projection;
 
+pub use diagnosis::{Diagnosis, FunnelPart, Health, Problem, StepBenchmark, diagnose};
 pub use plan::{TargetStack, pipeline_for_coverage, target_stack};
 pub use projection::{
     CategoryTotals, Conversion, Coverage, CoverageMode, DealState, Dimension, NO_VALUE, Outcomes,

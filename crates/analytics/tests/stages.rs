@@ -162,18 +162,7 @@ fn the_seed_funnel_converts_at_18_40_62_5_and_40_percent() {
     let conversions = projection.conversions(set.default_process(), january(), at("2026-12-01"));
     let documented: Vec<(String, u64, u64, Option<f64>)> = conversions
         .iter()
-        .filter(|c| {
-            c.to.as_str()
-                .trim_start_matches('s')
-                .parse::<u32>()
-                .unwrap()
-                == c.from
-                    .as_str()
-                    .trim_start_matches('s')
-                    .parse::<u32>()
-                    .unwrap()
-                    + 1
-        })
+        .filter(|c| c.documented)
         .map(|c| {
             (
                 format!("{}→{}", c.from, c.to),
@@ -236,10 +225,51 @@ fn skipped_stages_count_as_reached_and_open_deals_are_reported_alongside() {
         events
     };
     let waiting = deal(2, start, &[], None);
-    let projection = Projection::build([&set], skipper.iter().chain(&waiting)).unwrap();
+    // A third is won straight from s1: it counts as reaching every later stage.
+    let winner = {
+        let rep = UserId::from_parts(1, [1; 10]);
+        let mut events = deal(3, start, &[], None);
+        let state = pipewise_core::opportunity::replay(&events)
+            .unwrap()
+            .unwrap();
+        let on = (start + Duration::days(5)).date_naive();
+        let when = start + Duration::days(5);
+        let recorded = execute(
+            &state,
+            Command::CloseWon { on },
+            process,
+            Stamp::now(rep, when),
+        )
+        .unwrap();
+        events.extend(recorded.events);
+        events
+    };
+    let log = skipper.iter().chain(&waiting).chain(&winner);
+    let projection = Projection::build([&set], log).unwrap();
     let conversions = projection.conversions(process, january(), at("2026-03-01"));
-    let s1_s2 = &conversions[0];
-    assert_eq!((s1_s2.entered, s1_s2.reached, s1_s2.still_open), (2, 1, 1));
+    let row = |to: &str| {
+        conversions
+            .iter()
+            .find(|c| c.from.as_str() == "s1" && c.to == to)
+            .unwrap()
+    };
+    assert_eq!(
+        (row("s2").entered, row("s2").reached, row("s2").still_open),
+        (3, 2, 1)
+    );
+    assert_eq!(
+        (
+            row("won").reached,
+            row("won").still_open,
+            row("won").documented
+        ),
+        (1, 2, false)
+    );
+    let last = conversions
+        .iter()
+        .find(|c| c.from.as_str() == "s5" && c.to == "won")
+        .unwrap();
+    assert!(last.documented);
 }
 
 #[test]

@@ -47,7 +47,8 @@ pub struct ReportArgs {
     /// how the open pipeline due in the period changed from --since to --as-of; velocity:
     /// qualified pipeline created, sales cycle and velocity; loss-mix: losses to competition
     /// and to no decision, by competitor; coverage: the period's target against won and
-    /// late-stage pipeline, the pipeline still required and the deals it takes.
+    /// late-stage pipeline, the pipeline still required and the deals it takes; diagnosis:
+    /// pipeline, conversion or capacity problem, and the funnel step that leaks most.
     #[arg(value_enum)]
     pub name: ReportName,
     #[command(flatten)]
@@ -103,6 +104,7 @@ pub enum ReportName {
     Velocity,
     LossMix,
     Coverage,
+    Diagnosis,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,9 @@ use std::io::Write;
 
 use chrono::{Datelike, NaiveTime, Utc};
 use pipewise_analytics::{
-    Conversion, CoverageMode, Dimension, Outcomes, Pipeline, Ratio, StageTime, Tally, Waterfall,
-    pipeline_for_coverage, required_coverage, target_stack,
+    Conversion, CoverageMode, Dimension, FunnelPart, Health, Outcomes, Pipeline, Problem, Ratio,
+    StageTime, StepBenchmark, Tally, Waterfall, diagnose, pipeline_for_coverage, required_coverage,
+    target_stack,
 };
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::money::{Currency, Money};
@@ -211,13 +212,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 anyhow::bail!("--period: the workspace has no company target for {period}");
             }
             // Rates of the year before the period.
-            let history = chrono::NaiveDate::from_ymd_opt(
-                range.start.year() - 1,
-                range.start.month(),
-                range.start.day(),
-            )
-            .map(|start| pipewise_core::calendar::DateRange::new(start, range.start))
-            .ok_or_else(|| anyhow::anyhow!("--period: {period} has no year before it"))?;
+            let history = year_before(range)?;
             let past = projection.outcomes(history, moment, &rates)?;
             let close_rate = past.close_rate();
             let mode = match args.mode {
@@ -367,6 +362,149 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        ReportName::Diagnosis => {
+            let calendar = workspace.fiscal_calendar;
+            // The period judged: the last complete quarter unless given.
+            let current = calendar.range(calendar.quarter_of(as_of));
+            let period = args
+                .period
+                .unwrap_or_else(|| calendar.quarter_of(current.start - chrono::Duration::days(1)));
+            let range = calendar.range(period);
+            let baseline = year_before(range)?;
+            let rates = ExchangeRates::new(currency);
+            let processes = pipewise_store::processes::current(&*store, &workspace).await?;
+            let process = processes.default_process();
+            let outcomes = projection.outcomes(range, moment, &rates)?;
+            let lost = outcomes.lost_to_competition.count + outcomes.lost_to_no_decision.count;
+            let targets = store.targets(workspace.id).await?;
+            let target_of = |r: pipewise_core::calendar::DateRange| -> anyhow::Result<i64> {
+                targets
+                    .iter()
+                    .filter(|t| t.owner == TargetOwner::Workspace)
+                    .filter(|t| {
+                        let tr = calendar.range(t.period);
+                        tr.start >= r.start && tr.end <= r.end
+                    })
+                    .map(|t| Ok(rates.convert(t.amount, r.start)?))
+                    .sum()
+            };
+            let close_rate = outcomes.close_rate().by_amount();
+            let coverage = projection.coverage(
+                current,
+                moment,
+                target_of(current)?,
+                CoverageMode::Enterprise,
+                close_rate,
+                &rates,
+            )?;
+            let health = Health {
+                coverage: coverage.ratio,
+                close_rate: outcomes.close_rate().by_count(),
+                win_rate: outcomes.win_rate().by_count(),
+                no_decision_share: (lost > 0)
+                    .then(|| outcomes.lost_to_no_decision.count as f64 / lost as f64),
+                bookings_short: outcomes.won.amount < target_of(range)?,
+            };
+            let actual = projection.conversions(process, range, moment);
+            let history = projection.conversions(process, baseline, moment);
+            let times = projection.time_in_stage(process, range, moment);
+            let documented: Vec<&Conversion> = actual.iter().filter(|c| c.documented).collect();
+            let steps: Vec<StepBenchmark> = documented
+                .iter()
+                .enumerate()
+                .map(|(i, c)| StepBenchmark {
+                    from: c.from.to_string(),
+                    to: c.to.clone(),
+                    baseline: history
+                        .iter()
+                        .find(|h| h.from == c.from && h.to == c.to)
+                        .and_then(Conversion::rate),
+                    actual: c.rate(),
+                    target: None,
+                    guardrail: times
+                        .iter()
+                        .find(|t| t.stage == c.from)
+                        .and_then(|t| t.p75_days.map(|p| (format!("P75 days in {}", t.stage), p))),
+                    part: FunnelPart::of(i, documented.len()),
+                })
+                .collect();
+            let diagnosis = diagnose(&health, &steps);
+            match args.format {
+                ReportFormat::Table => {
+                    let percent = |x: Option<f64>| {
+                        x.map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0))
+                    };
+                    writeln!(out, "Diagnosis of {period} ({} to {}) against {} to {}; coverage of the quarter in progress
+", range.start, range.last_day(), baseline.start, baseline.last_day())?;
+                    let problems: Vec<&str> = diagnosis
+                        .problems
+                        .iter()
+                        .map(|p| match p {
+                            Problem::Pipeline => "pipeline problem",
+                            Problem::Conversion => "conversion problem",
+                            Problem::Capacity => "capacity problem",
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "{}",
+                        if problems.is_empty() {
+                            "No problem found".to_owned()
+                        } else {
+                            format!("A {}", problems.join(" and a "))
+                        }
+                    )?;
+                    for reason in &diagnosis.reasons {
+                        writeln!(out, "  - {reason}")?;
+                    }
+                    writeln!(
+                        out,
+                        "
+{:<36} {:>9} {:>9} {:>10}  GUARDRAIL",
+                        "FUNNEL STEP", "BASELINE", "ACTUAL", "SHORTFALL"
+                    )?;
+                    for s in &steps {
+                        let guardrail = s
+                            .guardrail
+                            .as_ref()
+                            .map_or(String::new(), |(name, v)| format!("{name}: {v:.1}"));
+                        writeln!(
+                            out,
+                            "{:<36} {:>9} {:>9} {:>10}  {guardrail}",
+                            format!("{} → {}", s.from, s.to),
+                            percent(s.baseline),
+                            percent(s.actual),
+                            percent(s.shortfall())
+                        )?;
+                    }
+                    if let (Some(leak), Some(focus)) = (&diagnosis.leaking_step, &diagnosis.focus) {
+                        writeln!(
+                            out,
+                            "
+Leaking most: {} → {}. Focus on {focus}.",
+                            leak.from, leak.to
+                        )?;
+                    }
+                }
+                ReportFormat::Json | ReportFormat::Csv => {
+                    let report = json!({
+                        "period": period.to_string(),
+                        "baseline": { "from": baseline.start, "to": baseline.last_day() },
+                        "health": {
+                            "coverage": health.coverage,
+                            "close_rate": health.close_rate,
+                            "win_rate": health.win_rate,
+                            "no_decision_share": health.no_decision_share,
+                            "bookings_short": health.bookings_short,
+                        },
+                        "steps": steps,
+                        "diagnosis": diagnosis,
+                    });
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+            }
+        }
         ReportName::Conversion | ReportName::TimeInStage => {
             let calendar = workspace.fiscal_calendar;
             let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
@@ -404,6 +542,19 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The year before `range`: the baseline its numbers are judged against.
+fn year_before(
+    range: pipewise_core::calendar::DateRange,
+) -> anyhow::Result<pipewise_core::calendar::DateRange> {
+    chrono::NaiveDate::from_ymd_opt(
+        range.start.year() - 1,
+        range.start.month(),
+        range.start.day(),
+    )
+    .map(|start| pipewise_core::calendar::DateRange::new(start, range.start))
+    .ok_or_else(|| anyhow::anyhow!("--period: the year before {} is out of range", range.start))
 }
 
 /// The last microsecond of `day`.

@@ -648,8 +648,9 @@ fn reports_agree_with_themselves_in_every_format() {
     let conversion: serde_json::Value =
         serde_json::from_str(&report("conversion", "json")).unwrap();
     let rows = conversion["conversions"].as_array().unwrap();
-    assert_eq!(rows.len(), 15);
-    assert_eq!(rows.iter().filter(|r| r["documented"] == true).count(), 5);
+    // 15 pairs of stages and 6 steps into a win; 5 next-stage steps and the last into a win.
+    assert_eq!(rows.len(), 21);
+    assert_eq!(rows.iter().filter(|r| r["documented"] == true).count(), 6);
     for row in rows {
         assert!(
             row["reached"].as_u64().unwrap() <= row["entered"].as_u64().unwrap(),
@@ -716,6 +717,26 @@ fn reports_agree_with_themselves_in_every_format() {
         (c["ratio"].as_f64().unwrap() - expected).abs() < 1e-12,
         "{coverage}"
     );
+    // Diagnosis judges the six documented steps; a leaking step, if any, is one of them.
+    let output = run(&[
+        "report",
+        "diagnosis",
+        "--database-url",
+        &url,
+        "--as-of",
+        "2026-11-23",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let diagnosis: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let steps = diagnosis["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 6);
+    let leak = &diagnosis["diagnosis"]["leaking_step"];
+    if !leak.is_null() {
+        assert!(steps.contains(leak), "{diagnosis}");
+        assert!(diagnosis["diagnosis"]["focus"].is_string());
+    }
     // The open pipeline on the last day of the history has deals in every open category.
     let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
     for category in ["pipeline", "best_case", "commit"] {

@@ -37,12 +37,13 @@ pub struct StageTime {
 }
 
 /// Of the deals that entered `from` in the window, how many later reached `to` (a later
-/// stage or a win counts), how many are still open without having reached it, and the rest
-/// lost on the way.
+/// stage or a win counts; `to` is `won` for the step into a win), how many are still open
+/// without having reached it, and the rest lost on the way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conversion {
     pub from: StageKey,
-    pub to: StageKey,
+    /// A later stage, or `won`.
+    pub to: String,
     /// From a stage to the next one: the headline transitions.
     pub documented: bool,
     pub entered: u64,
@@ -161,9 +162,9 @@ impl Projection {
             .collect()
     }
 
-    /// Conversion from every stage of `process` to every later one, for deals that entered
-    /// the earlier stage during `window`, as known at `as_of`. The documented transitions are
-    /// those to the next stage.
+    /// Conversion from every stage of `process` to every later one and to a win, for deals
+    /// that entered the earlier stage during `window`, as known at `as_of`. The documented
+    /// transitions are those to the next stage, and from the last stage to a win.
     pub fn conversions(
         &self,
         process: &Process,
@@ -174,8 +175,9 @@ impl Projection {
         let now = micros(as_of);
         let n = process.stages().len();
         let mut entered = vec![0u64; n];
-        let mut reached = vec![vec![0u64; n]; n];
-        let mut still_open = vec![vec![0u64; n]; n];
+        // Column `n` is the win.
+        let mut reached = vec![vec![0u64; n + 1]; n];
+        let mut still_open = vec![vec![0u64; n + 1]; n];
         for d in 0..self.deals.id.len() {
             let visits = self.visits(d, now);
             let in_process = |code: u16| {
@@ -198,8 +200,8 @@ impl Projection {
                     .filter_map(|v| in_process(v.stage))
                     .max()
                     .unwrap_or(i);
-                for j in i + 1..n {
-                    if won || furthest_after >= j {
+                for j in i + 1..=n {
+                    if won || (j < n && furthest_after >= j) {
                         reached[i][j] += 1;
                     } else if open {
                         still_open[i][j] += 1;
@@ -208,11 +210,18 @@ impl Projection {
             }
         }
         let key = |p: usize| process.stages()[p].key.clone();
+        let target = |p: usize| {
+            if p == n {
+                "won".to_owned()
+            } else {
+                key(p).to_string()
+            }
+        };
         (0..n)
-            .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+            .flat_map(|i| (i + 1..=n).map(move |j| (i, j)))
             .map(|(i, j)| Conversion {
                 from: key(i),
-                to: key(j),
+                to: target(j),
                 documented: j == i + 1,
                 entered: entered[i],
                 reached: reached[i][j],
