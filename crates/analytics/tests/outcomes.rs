@@ -391,3 +391,43 @@ fn coverage_counts_won_and_late_categories_against_the_target() {
         .unwrap();
     assert_eq!((smb.ratio, smb.required_pipeline), (Some(0.8), None));
 }
+
+#[test]
+fn a_deal_that_changes_currency_is_converted_in_its_final_currency_on_its_close_date() {
+    // Opened at $10,000, re-quoted at €12,000 in February (1.25 from 1 February: $15,000),
+    // won on 10 March.
+    let mut commands = vec![("2026-02-03", Command::ChangeAmount(eur(12_000)))];
+    commands.extend(ready_to_win("2026-03-09"));
+    commands.push((
+        "2026-03-10",
+        Command::CloseWon {
+            on: "2026-03-10".parse().unwrap(),
+        },
+    ));
+    let deal = dated_history(9, "2026-01-05", usd(10_000), "2026-03-31", commands);
+    let mut rates = rates();
+    rates.set(
+        Currency::EUR,
+        "2026-02-01".parse().unwrap(),
+        Rate::parse("1.25").unwrap(),
+    );
+    rates.set(
+        Currency::EUR,
+        "2026-03-01".parse().unwrap(),
+        Rate::parse("1.10").unwrap(),
+    );
+    let projection = Projection::build([&ProcessSet::shipped()], &deal).unwrap();
+    let outcomes = projection.outcomes(quarter(), after(), &rates).unwrap();
+    // €12,000 at the rate in force on 10 March, 1.10: $13,200.
+    assert_eq!(
+        outcomes.won,
+        Tally {
+            count: 1,
+            amount: 1_320_000
+        }
+    );
+    // On 20 January the deal was still $10,000 in the pipeline.
+    let january = projection.pipeline_at("2026-01-20T00:00:00Z".parse().unwrap());
+    let pipeline = &january.categories[&pipewise_core::process::ForecastCategory::Pipeline];
+    assert_eq!(pipeline.amounts, [(Currency::USD, 1_000_000)].into());
+}
