@@ -256,3 +256,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn a_series_of_snapshots_equals_the_states_at_each_moment(
+        work in deal_work(),
+        probes in proptest::collection::vec(0i64..300, 1..10),
+    ) {
+        use pipewise_core::opportunity::Status;
+        let histories = random_histories(work);
+        let projection = Projection::build([&ProcessSet::shipped()], histories.iter().flatten()).unwrap();
+        let moments: Vec<DateTime<Utc>> = probes.iter().map(|h| at("2026-01-01") + Duration::hours(*h)).collect();
+        let series = projection.pipeline_series(&moments);
+        for (moment, pipeline) in moments.iter().zip(&series) {
+            let mut expected: BTreeMap<ForecastCategory, CategoryTotals> = BTreeMap::new();
+            for state in projection.states_at(*moment).filter(|s| s.status == Status::Open) {
+                let totals = expected.entry(state.category).or_default();
+                totals.count += 1;
+                if let Some(amount) = state.amount {
+                    *totals.amounts.entry(amount.currency).or_default() += amount.minor;
+                }
+            }
+            prop_assert_eq!(&pipeline.categories, &expected);
+        }
+    }
+}

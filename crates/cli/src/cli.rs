@@ -48,7 +48,8 @@ pub struct ReportArgs {
     /// qualified pipeline created, sales cycle and velocity; loss-mix: losses to competition
     /// and to no decision, by competitor; coverage: the period's target against won and
     /// late-stage pipeline, the pipeline still required and the deals it takes; diagnosis:
-    /// pipeline, conversion or capacity problem, and the funnel step that leaks most.
+    /// pipeline, conversion or capacity problem, and the funnel step that leaks most;
+    /// snapshots: the open pipeline at the end of every week of the period.
     #[arg(value_enum)]
     pub name: ReportName,
     #[command(flatten)]
@@ -105,6 +106,7 @@ pub enum ReportName {
     LossMix,
     Coverage,
     Diagnosis,
+    Snapshots,
 }
 
 #[derive(Debug, Args)]

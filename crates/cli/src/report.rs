@@ -362,6 +362,84 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        ReportName::Snapshots => {
+            let calendar = workspace.fiscal_calendar;
+            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
+            let range = calendar.range(period);
+            let last = range.last_day().min(as_of);
+            let weeks: Vec<chrono::NaiveDate> = (0..)
+                .map(|w| range.start + chrono::Duration::days(7 * w + 6))
+                .take_while(|day| *day <= last)
+                .collect();
+            let moments: Vec<_> = weeks.iter().map(|d| end_of(*d)).collect();
+            let series = projection.pipeline_series(&moments);
+            match args.format {
+                ReportFormat::Json => {
+                    let rows: Vec<serde_json::Value> = weeks
+                        .iter()
+                        .zip(&series)
+                        .map(|(day, p)| json!({ "week_ending": day, "categories": p.categories }))
+                        .collect();
+                    serde_json::to_writer_pretty(
+                        &mut out,
+                        &json!({ "period": period.to_string(), "snapshots": rows }),
+                    )?;
+                    writeln!(out)?;
+                }
+                ReportFormat::Csv => {
+                    let mut csv = csv::Writer::from_writer(&mut out);
+                    csv.write_record([
+                        "week_ending",
+                        "category",
+                        "deals",
+                        "currency",
+                        "amount_minor",
+                    ])?;
+                    for (day, p) in weeks.iter().zip(&series) {
+                        for (category, totals) in &p.categories {
+                            for (cur, minor) in &totals.amounts {
+                                csv.write_record([
+                                    &day.to_string(),
+                                    category.as_str(),
+                                    &totals.count.to_string(),
+                                    cur.code(),
+                                    &minor.to_string(),
+                                ])?;
+                            }
+                        }
+                    }
+                    csv.flush()?;
+                }
+                ReportFormat::Table => {
+                    writeln!(out, "Open pipeline at the end of each week of {period}\n")?;
+                    writeln!(
+                        out,
+                        "{:<12} {:>24} {:>24} {:>24}",
+                        "WEEK ENDING", "COMMIT", "BEST CASE", "PIPELINE"
+                    )?;
+                    for (day, p) in weeks.iter().zip(&series) {
+                        let cell = |c: ForecastCategory| {
+                            p.categories.get(&c).map_or("—".to_owned(), |t| {
+                                let amounts: Vec<String> = t
+                                    .amounts
+                                    .iter()
+                                    .map(|(cur, m)| Money::new(*m, *cur).to_string())
+                                    .collect();
+                                format!("{} ({})", amounts.join(" + "), t.count)
+                            })
+                        };
+                        writeln!(
+                            out,
+                            "{:<12} {:>24} {:>24} {:>24}",
+                            day,
+                            cell(ForecastCategory::Commit),
+                            cell(ForecastCategory::BestCase),
+                            cell(ForecastCategory::Pipeline)
+                        )?;
+                    }
+                }
+            }
+        }
         ReportName::Diagnosis => {
             let calendar = workspace.fiscal_calendar;
             // The period judged: the last complete quarter unless given.
