@@ -135,8 +135,6 @@ struct StageInfo {
     category: ForecastCategory,
     /// At or after the process's SAL stage.
     qualified: bool,
-    /// Position in its process, from 0.
-    position: usize,
 }
 
 /// One row per deal.
@@ -234,7 +232,6 @@ impl Projection {
                         stage: stage.key.clone(),
                         category: process.category_of_phase(stage.phase),
                         qualified: process.is_qualified(&stage.key),
-                        position: process.position(&stage.key).unwrap_or(0),
                     };
                     let key = (process.key.clone(), stage.key.clone());
                     match stage_codes.get(&key) {

@@ -431,3 +431,25 @@ fn a_deal_that_changes_currency_is_converted_in_its_final_currency_on_its_close_
     let pipeline = &january.categories[&pipewise_core::process::ForecastCategory::Pipeline];
     assert_eq!(pipeline.amounts, [(Currency::USD, 1_000_000)].into());
 }
+
+#[test]
+fn a_win_entered_after_the_quarter_with_a_close_date_in_it_counts_in_it() {
+    // Signed on 30 April, entered on 3 May: won in the quarter, not slipped.
+    let mut commands = ready_to_win("2026-04-29");
+    commands.push((
+        "2026-05-03",
+        Command::CloseWon {
+            on: "2026-04-30".parse().unwrap(),
+        },
+    ));
+    let deal = dated_history(9, "2026-01-05", usd(8_000), "2026-04-30", commands);
+    let projection = Projection::build([&ProcessSet::shipped()], &deal).unwrap();
+    let outcomes = projection.outcomes(quarter(), after(), &rates()).unwrap();
+    assert_eq!((outcomes.won.count, outcomes.slipped.count), (1, 0));
+    // Known on 1 May, before the win was entered, it had slipped.
+    let before = projection
+        .outcomes(quarter(), "2026-05-01T00:00:00Z".parse().unwrap(), &rates())
+        .unwrap();
+    assert_eq!((before.won.count, before.slipped.count), (0, 1));
+    assert_eq!(projection.sales_cycle(quarter(), after()).won, 1);
+}

@@ -1,12 +1,13 @@
 //! Pipeline coverage of a target and the pipeline still required (DESIGN §4).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::exchange::{ExchangeRates, MissingRate};
 use pipewise_core::opportunity::Status;
 use pipewise_core::process::ForecastCategory;
 use serde::Serialize;
 
+use super::outcomes::period_micros;
 use super::{Projection, Tally, micros};
 
 /// Which open deals count towards coverage.
@@ -49,8 +50,11 @@ impl Projection {
         close_rate: Option<f64>,
         rates: &ExchangeRates,
     ) -> Result<Coverage, MissingRate> {
-        let end = micros(period.end.and_time(NaiveTime::MIN).and_utc());
-        let cutoff = micros(as_of).min(end - 1);
+        let (_, end) = period_micros(period);
+        let now = micros(as_of);
+        let in_period = |days: i32| {
+            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
+        };
         let day = as_of.date_naive().min(period.last_day());
         let mut c = Coverage {
             mode,
@@ -63,14 +67,14 @@ impl Projection {
             required_pipeline: None,
         };
         for d in 0..self.deals.id.len() {
-            let Some(span) = self.span_at(d, cutoff) else {
-                continue;
+            // Won in the period, however late the win was entered; else open now and due in it.
+            let span = match self.closed_in(d, now.min(end - 1), now, &in_period) {
+                Some(span) => span,
+                None => match self.span_at(d, now) {
+                    Some(span) if in_period(self.spans.close_date[span]) => span,
+                    _ => continue,
+                },
             };
-            let due = NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span])
-                .is_some_and(|date| period.contains(date));
-            if !due {
-                continue;
-            }
             let bucket = match (self.spans.status[span], self.spans.category[span]) {
                 (Status::Won, _) => &mut c.won,
                 (Status::Open, ForecastCategory::Commit) => &mut c.commit,
@@ -80,14 +84,12 @@ impl Projection {
             };
             *bucket = *bucket + self.tally_on(span, day, rates)?;
         }
-        let counted = c.won.amount
-            + c.commit.amount
-            + c.best_case.amount
-            + if mode == CoverageMode::Smb {
-                c.pipeline.amount
-            } else {
-                0
-            };
+        let smb = if mode == CoverageMode::Smb {
+            c.pipeline
+        } else {
+            Tally::default()
+        };
+        let counted = (c.won + c.commit + c.best_case + smb).amount;
         c.ratio = (target > 0).then(|| counted as f64 / target as f64);
         c.required_pipeline = close_rate
             .filter(|rate| *rate > 0.0)

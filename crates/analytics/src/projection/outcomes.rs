@@ -23,10 +23,11 @@ pub struct Tally {
 impl std::ops::Add for Tally {
     type Output = Tally;
 
+    /// Saturates rather than wrapping: amounts are bounded far below where it matters.
     fn add(self, other: Tally) -> Tally {
         Tally {
-            count: self.count + other.count,
-            amount: self.amount + other.amount,
+            count: self.count.saturating_add(other.count),
+            amount: self.amount.saturating_add(other.amount),
         }
     }
 }
@@ -52,6 +53,12 @@ impl Ratio {
     }
 }
 
+/// The first and the last-plus-one microsecond of a period.
+pub(super) fn period_micros(period: DateRange) -> (i64, i64) {
+    let at = |day: NaiveDate| micros(day.and_time(NaiveTime::MIN).and_utc());
+    (at(period.start), at(period.end))
+}
+
 /// The slice of deals without a value for the dimension (no segment, no team…).
 pub const NO_VALUE: &str = "(none)";
 
@@ -60,9 +67,10 @@ pub fn required_coverage(rate: f64) -> Option<f64> {
     (rate > 0.0).then(|| 1.0 / rate)
 }
 
-/// How a period's qualified deals ended, as they stood at the end of the period (or at the
-/// as-of moment, for a period not over yet). A closed deal counts in the period holding its
-/// close date.
+/// How a period's qualified deals ended. A deal closed with its close date in the period
+/// counts there: by its state at the as-of moment, or, if it was reopened since, as it stood
+/// at the end of the period. Slipped deals are judged at the end of the period (or at the
+/// as-of moment, for a period not over yet).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Outcomes {
     pub won: Tally,
@@ -138,35 +146,35 @@ impl Projection {
         rates: &ExchangeRates,
         key: impl Fn(usize, usize) -> K,
     ) -> Result<BTreeMap<K, Outcomes>, MissingRate> {
-        let start = micros(period.start.and_time(NaiveTime::MIN).and_utc());
-        let end = micros(period.end.and_time(NaiveTime::MIN).and_utc());
-        let over = micros(as_of) >= end;
-        // The last moment whose state counts.
-        let cutoff = if over { end - 1 } else { micros(as_of) };
+        let (start, end) = period_micros(period);
+        let now = micros(as_of);
+        let over = now >= end;
+        // The state at the end of the period (or now, while it runs).
+        let cutoff = if over { end - 1 } else { now };
         let in_period = |days: i32| {
             NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
         };
         let mut groups: BTreeMap<K, Outcomes> = BTreeMap::new();
         for d in 0..self.deals.id.len() {
-            if self.deals.qualified_at[d].is_none_or(|at| at > cutoff) {
+            if self.deals.qualified_at[d].is_none_or(|at| at > now) {
+                continue;
+            }
+            if let Some(span) = self.closed_in(d, cutoff, now, &in_period) {
+                let tally = self.tally(span, rates)?;
+                let outcomes = groups.entry(key(d, span)).or_default();
+                let bucket = match (self.spans.status[span], self.spans.loss[span]) {
+                    (Status::Won, _) => &mut outcomes.won,
+                    (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
+                    (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
+                    _ => &mut outcomes.excluded,
+                };
+                *bucket = *bucket + tally;
                 continue;
             }
             let Some(span) = self.span_at(d, cutoff) else {
                 continue;
             };
-            let status = self.spans.status[span];
-            if status != Status::Open {
-                if in_period(self.spans.close_date[span]) {
-                    let tally = self.tally(span, rates)?;
-                    let outcomes = groups.entry(key(d, span)).or_default();
-                    let bucket = match (status, self.spans.loss[span]) {
-                        (Status::Won, _) => &mut outcomes.won,
-                        (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
-                        (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
-                        _ => &mut outcomes.excluded,
-                    };
-                    *bucket = *bucket + tally;
-                }
+            if self.spans.status[span] != Status::Open {
                 continue;
             }
             let still_due = in_period(self.spans.close_date[span]);
@@ -177,6 +185,24 @@ impl Projection {
             }
         }
         Ok(groups)
+    }
+
+    /// The span saying how the deal closed with a close date in the period: its state now if
+    /// closed so (a win entered after the period ends still counts in it), else its state at
+    /// the period's end if closed so then (a deal reopened since still counts as it stood).
+    pub(super) fn closed_in(
+        &self,
+        deal: usize,
+        period_end: i64,
+        now: i64,
+        in_period: &impl Fn(i32) -> bool,
+    ) -> Option<usize> {
+        [now, period_end]
+            .into_iter()
+            .filter_map(|at| self.span_at(deal, at))
+            .find(|&span| {
+                self.spans.status[span] != Status::Open && in_period(self.spans.close_date[span])
+            })
     }
 
     /// Whether some span of the deal that was open during [start, end) expected to close

@@ -2,12 +2,13 @@
 //! it until it moves or closes): time in stage with its median and P75 and the aging flag, and
 //! stage-to-stage conversion.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::opportunity::Status;
 use pipewise_core::process::{Process, StageKey};
 use serde::Serialize;
 
+use super::outcomes::period_micros;
 use super::{END, Projection, micros};
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
@@ -63,10 +64,6 @@ fn percentile(sorted: &[f64], percent: usize) -> Option<f64> {
     sorted.get(rank.checked_sub(1)?).copied()
 }
 
-fn start_of(day: chrono::NaiveDate) -> i64 {
-    micros(day.and_time(NaiveTime::MIN).and_utc())
-}
-
 impl Projection {
     fn visits(&self, deal: usize, until: i64) -> Vec<Visit> {
         let mut visits: Vec<Visit> = Vec::new();
@@ -112,7 +109,7 @@ impl Projection {
         window: DateRange,
         as_of: DateTime<Utc>,
     ) -> Vec<StageTime> {
-        let (start, end) = (start_of(window.start), start_of(window.end));
+        let (start, end) = period_micros(window);
         let now = micros(as_of);
         let stages: Vec<Option<u16>> = process
             .stages()
@@ -171,19 +168,27 @@ impl Projection {
         window: DateRange,
         as_of: DateTime<Utc>,
     ) -> Vec<Conversion> {
-        let (start, end) = (start_of(window.start), start_of(window.end));
+        let (start, end) = period_micros(window);
         let now = micros(as_of);
         let n = process.stages().len();
+        // Each stage code's position in `process` by key, so a stage a later version removed
+        // or moved is not mistaken for the one now at its old position.
+        let positions: Vec<Option<usize>> = self
+            .stages
+            .iter()
+            .map(|info| {
+                (info.process == process.key)
+                    .then(|| process.position(&info.stage))
+                    .flatten()
+            })
+            .collect();
         let mut entered = vec![0u64; n];
         // Column `n` is the win.
         let mut reached = vec![vec![0u64; n + 1]; n];
         let mut still_open = vec![vec![0u64; n + 1]; n];
         for d in 0..self.deals.id.len() {
             let visits = self.visits(d, now);
-            let in_process = |code: u16| {
-                let info = &self.stages[code as usize];
-                (info.process == process.key).then_some(info.position)
-            };
+            let in_process = |code: u16| positions[code as usize];
             let last = self.deals.last[d] as usize;
             let state = self.span_at(d, now).unwrap_or(last);
             let won = self.spans.status[state] == Status::Won;

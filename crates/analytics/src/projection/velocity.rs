@@ -1,11 +1,12 @@
 //! Net qualified pipeline created, the sales cycle and pipeline velocity (DESIGN §4).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::exchange::{ExchangeRates, MissingRate};
 use pipewise_core::opportunity::Status;
 use serde::Serialize;
 
+use super::outcomes::period_micros;
 use super::{Projection, Tally, micros};
 
 /// Days from reaching the SAL stage to the close date, over deals won in a period.
@@ -37,8 +38,7 @@ impl Projection {
         period: DateRange,
         rates: &ExchangeRates,
     ) -> Result<Tally, MissingRate> {
-        let start = micros(period.start.and_time(NaiveTime::MIN).and_utc());
-        let end = micros(period.end.and_time(NaiveTime::MIN).and_utc());
+        let (start, end) = period_micros(period);
         let mut created = Tally::default();
         for d in 0..self.deals.id.len() {
             let Some(at) = self.deals.qualified_at[d].filter(|at| (start..end).contains(at)) else {
@@ -104,14 +104,17 @@ impl Projection {
 
     /// Days from SAL to close date of each deal won in the period.
     fn won_cycles(&self, period: DateRange, as_of: DateTime<Utc>) -> Vec<f64> {
-        let end = micros(period.end.and_time(NaiveTime::MIN).and_utc());
-        let cutoff = micros(as_of).min(end - 1);
+        let (_, end) = period_micros(period);
+        let now = micros(as_of);
+        let in_period = |days: i32| {
+            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
+        };
         (0..self.deals.id.len())
             .filter_map(|d| {
                 let qualified = self.deals.qualified_at[d]?;
-                let span = self.span_at(d, cutoff)?;
+                let span = self.closed_in(d, now.min(end - 1), now, &in_period)?;
                 let closed = NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span])?;
-                let won = self.spans.status[span] == Status::Won && period.contains(closed);
+                let won = self.spans.status[span] == Status::Won;
                 let from = DateTime::<Utc>::from_timestamp_micros(qualified)?.date_naive();
                 won.then(|| (closed - from).num_days() as f64)
             })

@@ -104,6 +104,11 @@ impl Scorecard {
 pub struct Scores(BTreeMap<ScoreItem, u8>);
 
 impl Scores {
+    /// Every element scored, with its score.
+    pub fn iter(&self) -> impl Iterator<Item = (ScoreItem, u8)> + '_ {
+        self.0.iter().map(|(item, value)| (*item, *value))
+    }
+
     pub fn get(&self, item: ScoreItem) -> u8 {
         self.0.get(&item).copied().unwrap_or(0)
     }
@@ -113,7 +118,9 @@ impl Scores {
     }
 
     pub fn total(&self, scorecard: Scorecard) -> u8 {
-        scorecard.items().map(|item| self.get(item)).sum()
+        scorecard
+            .items()
+            .fold(0u8, |sum, item| sum.saturating_add(self.get(item)))
     }
 
     /// What the readiness score says to do next.

@@ -184,8 +184,9 @@ pub fn execute(
     })
 }
 
-/// Where a change takes the deal forward: `Some(Some(stage))` for a forward move,
-/// `Some(None)` for closing won; `None` for anything else.
+/// Where a change takes the deal forward: `Some(Some(stage))` for a forward move (or a
+/// reopening into a later stage than it closed from), `Some(None)` for closing won; `None`
+/// for anything else.
 fn forward_target(
     current: &Opportunity,
     change: &Change,
@@ -198,6 +199,12 @@ fn forward_target(
             Some(Some(moved.to.clone()))
         }
         Change::ClosedWon(_) => Some(None),
+        // Reopening further on than where it closed skips the stages in between.
+        Change::Reopened(reopened)
+            if process.position(&reopened.stage) > process.position(&current.stage) =>
+        {
+            Some(Some(reopened.stage.clone()))
+        }
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ use crate::ids::{AccountId, UserId};
 use crate::money::{Currency, Money};
 use crate::process::Process;
 use crate::text::{Label, Name, Note};
-use crate::validation::{FieldErrors, Fields};
+use crate::validation::{FieldErrors, Fields, InvalidValue};
 
 /// Fields of a new opportunity as entered. Amounts are decimal text in major units
 /// (`"48000.00"`); dates are `YYYY-MM-DD`.
@@ -68,6 +68,7 @@ impl OpportunityDraft {
         let competitor =
             fields.check_optional("competitor", self.competitor.as_deref(), Label::parse);
         let next_step = self.next_step(&mut fields, owner_id);
+        self.check_evidence(&mut fields, process);
         fields.build(|| {
             Some(Created {
                 name: name?,
@@ -84,6 +85,27 @@ impl OpportunityDraft {
                 evidence: Box::new(self.evidence.clone()),
             })
         })
+    }
+
+    /// Scores must be on their scales and checklist items the process's own; the rest of the
+    /// evidence is typed already.
+    fn check_evidence(&self, fields: &mut Fields, process: &Process) {
+        for (item, value) in self.evidence.scores.iter() {
+            if let Err(e) = item.check(value) {
+                fields.push(e.at(format!("evidence.scores.{item}")));
+            }
+        }
+        for item in &self.evidence.checklist {
+            if !process.checklist().iter().any(|i| &i.key == item) {
+                let known: Vec<&str> = process.checklist().iter().map(|i| i.key.as_str()).collect();
+                let expected = format!(
+                    "a checklist item of the {} process: {}",
+                    process.name,
+                    known.join(", ")
+                );
+                fields.push(InvalidValue::new(item.as_str(), expected).at("evidence.checklist"));
+            }
+        }
     }
 
     /// A next step needs its text and due date; its owner defaults to the deal's owner.

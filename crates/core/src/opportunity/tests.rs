@@ -856,3 +856,57 @@ proptest! {
         }
     }
 }
+
+mod reopening_and_drafts {
+    use super::*;
+
+    #[test]
+    fn reopening_into_a_later_stage_needs_the_criteria_on_the_way() {
+        let lost = Command::CloseLost {
+            on: day("2026-02-01"),
+            loss_type: LossType::NoDecision,
+            reason: None,
+            competitor: None,
+        };
+        let reopen = |stage: &str| Command::Reopen {
+            stage: Some(stage.parse().unwrap()),
+            close_date: day("2026-06-30"),
+            reason: note("New budget"),
+        };
+        let error = run(vec![lost.clone(), reopen("redlining")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("moving from `qualified` to `redlining` needs: "),
+            "{error}"
+        );
+        // Back where it closed, or earlier, needs nothing more.
+        let (state, _) = run(vec![lost, reopen("qualified")]).unwrap();
+        assert_eq!(state.status, Status::Open);
+    }
+
+    #[test]
+    fn evidence_in_a_draft_is_checked_like_recorded_evidence() {
+        let process = Process::default_enterprise();
+        let mut evidence = qualified_evidence();
+        evidence.scores.set(ScoreItem::MeddiccChampion, 9);
+        evidence.checklist.insert("demo_given".parse().unwrap());
+        let draft = OpportunityDraft {
+            name: Some("Globex data platform".into()),
+            account_id: Some(AccountId::from_parts(1, [3; 10]).to_string()),
+            owner_id: Some(rep().to_string()),
+            close_date: Some("2026-03-31".into()),
+            evidence,
+            ..OpportunityDraft::default()
+        };
+        let errors = draft.validate(&process, Currency::USD).unwrap_err();
+        let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.field(), e.value())).collect();
+        assert_eq!(
+            found,
+            [
+                ("evidence.scores.meddicc.champion", "9"),
+                ("evidence.checklist", "demo_given"),
+            ]
+        );
+    }
+}
