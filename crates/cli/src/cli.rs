@@ -54,12 +54,12 @@ pub struct ReportArgs {
     pub name: ReportName,
     #[command(flatten)]
     pub target: WorkspaceArgs,
-    /// Fiscal period for outcomes, such as 2026-Q3, FY2026 or 2026-07 [default: the quarter
-    /// containing --as-of].
+    /// Fiscal period, such as 2026-Q3, FY2026 or 2026-07 [default: the quarter containing
+    /// --as-of; for diagnosis, the quarter before it].
     #[arg(long, value_parser = str::parse::<Period>)]
     pub period: Option<Period>,
-    /// For pipeline: the day whose end the pipeline is taken at; for outcomes: the day that
-    /// picks the default quarter [default: today].
+    /// The day at whose end every number is taken (the default period is picked from it too)
+    /// [default: today].
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
     /// For waterfall: the day whose end the waterfall starts from [default: the day before

@@ -14,7 +14,8 @@ use pipewise_core::money::{Currency, Money};
 use pipewise_core::process::ForecastCategory;
 use serde_json::json;
 
-use pipewise_core::crm::TargetOwner;
+use pipewise_core::calendar::Period;
+use pipewise_core::crm::company_targets;
 
 use crate::cli::{CoverageArg, ReportArgs, ReportFormat, ReportName, SliceBy};
 
@@ -65,10 +66,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             let since = args
                 .since
                 .unwrap_or(range.start - chrono::Duration::days(1));
-            let from = end_of(since);
-            if from > moment {
-                anyhow::bail!("--since: {since} is after --as-of {as_of}");
+            if since > as_of {
+                anyhow::bail!("--since: {since} is after the as-of day {as_of}");
             }
+            let from = end_of(since).min(moment);
             let waterfall =
                 projection.waterfall(range, from, moment, &ExchangeRates::new(currency))?;
             let title = format!(
@@ -197,17 +198,8 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             let rates = ExchangeRates::new(currency);
             // The company target: workspace-level targets of the period, or of the months or
             // quarters inside it.
-            let target: i64 = store
-                .targets(workspace.id)
-                .await?
-                .into_iter()
-                .filter(|t| t.owner == TargetOwner::Workspace)
-                .filter(|t| {
-                    let r = calendar.range(t.period);
-                    r.start >= range.start && r.end <= range.end
-                })
-                .map(|t| rates.convert(t.amount, range.start))
-                .sum::<Result<i64, _>>()?;
+            let targets = store.targets(workspace.id).await?;
+            let target = company_target(&targets, &calendar, period, &rates)?;
             if target == 0 {
                 anyhow::bail!("--period: the workspace has no company target for {period}");
             }
@@ -448,29 +440,23 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 .period
                 .unwrap_or_else(|| calendar.quarter_of(current.start - chrono::Duration::days(1)));
             let range = calendar.range(period);
-            let baseline = year_before(range)?;
+            // The same period a year earlier, measured a year earlier: its deals had as long to
+            // convert as the period's have now.
+            let baseline = a_year_earlier(range)?;
             let rates = ExchangeRates::new(currency);
             let processes = pipewise_store::processes::current(&*store, &workspace).await?;
             let process = processes.default_process();
             let outcomes = projection.outcomes(range, moment, &rates)?;
             let lost = outcomes.lost_to_competition.count + outcomes.lost_to_no_decision.count;
             let targets = store.targets(workspace.id).await?;
-            let target_of = |r: pipewise_core::calendar::DateRange| -> anyhow::Result<i64> {
-                targets
-                    .iter()
-                    .filter(|t| t.owner == TargetOwner::Workspace)
-                    .filter(|t| {
-                        let tr = calendar.range(t.period);
-                        tr.start >= r.start && tr.end <= r.end
-                    })
-                    .map(|t| Ok(rates.convert(t.amount, r.start)?))
-                    .sum()
+            let target_of = |p: Period| -> anyhow::Result<i64> {
+                company_target(&targets, &calendar, p, &rates)
             };
             let close_rate = outcomes.close_rate().by_amount();
             let coverage = projection.coverage(
                 current,
                 moment,
-                target_of(current)?,
+                target_of(calendar.quarter_of(as_of))?,
                 CoverageMode::Enterprise,
                 close_rate,
                 &rates,
@@ -481,10 +467,11 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 win_rate: outcomes.win_rate().by_count(),
                 no_decision_share: (lost > 0)
                     .then(|| outcomes.lost_to_no_decision.count as f64 / lost as f64),
-                bookings_short: outcomes.won.amount < target_of(range)?,
+                bookings_short: outcomes.won.amount < target_of(period)?,
             };
             let actual = projection.conversions(process, range, moment);
-            let history = projection.conversions(process, baseline, moment);
+            let history =
+                projection.conversions(process, baseline, moment - chrono::Duration::days(365));
             let times = projection.time_in_stage(process, range, moment);
             let documented: Vec<&Conversion> = actual.iter().filter(|c| c.documented).collect();
             let steps: Vec<StepBenchmark> = documented
@@ -564,7 +551,7 @@ Leaking most: {} → {}. Focus on {focus}.",
                         )?;
                     }
                 }
-                ReportFormat::Json | ReportFormat::Csv => {
+                ReportFormat::Json => {
                     let report = json!({
                         "period": period.to_string(),
                         "baseline": { "from": baseline.start, "to": baseline.last_day() },
@@ -580,6 +567,36 @@ Leaking most: {} → {}. Focus on {focus}.",
                     });
                     serde_json::to_writer_pretty(&mut out, &report)?;
                     writeln!(out)?;
+                }
+                ReportFormat::Csv => {
+                    // The funnel steps; the verdict is in the table and JSON formats.
+                    let mut csv = csv::Writer::from_writer(&mut out);
+                    csv.write_record([
+                        "from",
+                        "to",
+                        "baseline",
+                        "actual",
+                        "shortfall",
+                        "guardrail",
+                        "guardrail_value",
+                    ])?;
+                    let num = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_default();
+                    for s in &steps {
+                        let (name, value) = s
+                            .guardrail
+                            .clone()
+                            .map_or((String::new(), None), |(n, v)| (n, Some(v)));
+                        csv.write_record([
+                            s.from.as_str(),
+                            s.to.as_str(),
+                            &num(s.baseline),
+                            &num(s.actual),
+                            &num(s.shortfall()),
+                            &name,
+                            &num(value),
+                        ])?;
+                    }
+                    csv.flush()?;
                 }
             }
         }
@@ -620,6 +637,31 @@ Leaking most: {} → {}. Focus on {focus}.",
         }
     }
     Ok(())
+}
+
+/// The company target of `period` in corporate minor units (see `company_targets`).
+fn company_target(
+    targets: &[pipewise_core::crm::Target],
+    calendar: &pipewise_core::calendar::FiscalCalendar,
+    period: Period,
+    rates: &ExchangeRates,
+) -> anyhow::Result<i64> {
+    let start = calendar.range(period).start;
+    company_targets(targets, calendar, period)
+        .into_iter()
+        .map(|t| Ok(rates.convert(t.amount, start)?))
+        .sum()
+}
+
+/// `range` moved back a year.
+fn a_year_earlier(
+    range: pipewise_core::calendar::DateRange,
+) -> anyhow::Result<pipewise_core::calendar::DateRange> {
+    let back = |d: chrono::NaiveDate| d.checked_sub_months(chrono::Months::new(12));
+    match (back(range.start), back(range.end)) {
+        (Some(start), Some(end)) => Ok(pipewise_core::calendar::DateRange::new(start, end)),
+        _ => anyhow::bail!("--period: the year before {} is out of range", range.start),
+    }
 }
 
 /// The year before `range`: the baseline its numbers are judged against.
@@ -1190,12 +1232,19 @@ fn write_pipeline(
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
+            // One row per category and currency; the deal count is on each category's first
+            // row only, so the column adds up, and a category without amounts still has one.
             csv.write_record(["category", "deals", "currency", "amount_minor"])?;
             for (category, count, amounts) in &rows {
-                for money in amounts {
+                let count = count.to_string();
+                if amounts.is_empty() {
+                    csv.write_record([category.as_str(), &count, "", ""])?;
+                }
+                for (i, money) in amounts.iter().enumerate() {
+                    let deals = if i == 0 { count.as_str() } else { "" };
                     csv.write_record([
                         category.as_str(),
-                        &count.to_string(),
+                        deals,
                         money.currency.code(),
                         &money.minor.to_string(),
                     ])?;

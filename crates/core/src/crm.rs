@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::Period;
+use crate::calendar::{FiscalCalendar, Period};
 use crate::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, TargetId, TeamId, UserId,
 };
@@ -149,6 +149,37 @@ pub struct Target {
     pub amount: Money,
 }
 
+/// The company targets that make up `period`'s: its own if set, else those of the quarters
+/// inside it, else those of the months inside it — never two levels at once, so a year and
+/// its quarters are not counted twice.
+pub fn company_targets<'a>(
+    targets: &'a [Target],
+    calendar: &FiscalCalendar,
+    period: Period,
+) -> Vec<&'a Target> {
+    let range = calendar.range(period);
+    let company = || targets.iter().filter(|t| t.owner == TargetOwner::Workspace);
+    let inside = |t: &&Target| {
+        let r = calendar.range(t.period);
+        r.start >= range.start && r.end <= range.end
+    };
+    let exact: Vec<&Target> = company().filter(|t| t.period == period).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let quarters: Vec<&Target> = company()
+        .filter(|t| matches!(t.period, Period::Quarter { .. }))
+        .filter(inside)
+        .collect();
+    if !quarters.is_empty() {
+        return quarters;
+    }
+    company()
+        .filter(|t| matches!(t.period, Period::Month { .. }))
+        .filter(inside)
+        .collect()
+}
+
 /// When each record last had a call, e-mail or meeting. Notes do not count: they record
 /// what the seller thought, not contact with the buyer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -156,4 +187,46 @@ pub struct LastActivity {
     pub opportunities: HashMap<OpportunityId, DateTime<Utc>>,
     pub accounts: HashMap<AccountId, DateTime<Utc>>,
     pub contacts: HashMap<ContactId, DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::{Currency, Money};
+
+    fn target(n: u8, owner: TargetOwner, period: &str, dollars: i64) -> Target {
+        Target {
+            id: TargetId::from_parts(1, [n; 10]),
+            owner,
+            period: period.parse().unwrap(),
+            amount: Money::new(dollars * 100, Currency::USD),
+        }
+    }
+
+    #[test]
+    fn a_period_takes_its_own_target_or_one_level_of_parts() {
+        let calendar = FiscalCalendar::starting_in(2).unwrap();
+        let rep = UserId::from_parts(1, [9; 10]);
+        let targets = [
+            target(1, TargetOwner::Workspace, "FY2027", 4_000_000),
+            target(2, TargetOwner::Workspace, "2027-Q1", 900_000),
+            target(3, TargetOwner::Workspace, "2027-Q2", 1_000_000),
+            target(4, TargetOwner::Workspace, "2025-03", 300_000),
+            target(5, TargetOwner::User(rep), "2027-Q1", 200_000),
+        ];
+        let sum = |period: &str| -> i64 {
+            company_targets(&targets, &calendar, period.parse().unwrap())
+                .iter()
+                .map(|t| t.amount.minor)
+                .sum()
+        };
+        // The year has its own target: its quarters are not added to it.
+        assert_eq!(sum("FY2027"), 400_000_000);
+        // A quarter with its own target; a rep's quota is not the company's.
+        assert_eq!(sum("2027-Q1"), 90_000_000);
+        // FY2026 (February 2025 to January 2026) has no target of its own and no quarters:
+        // its month.
+        assert_eq!(sum("FY2026"), 30_000_000);
+        assert!(company_targets(&targets, &calendar, "2027-Q3".parse().unwrap()).is_empty());
+    }
 }
