@@ -113,7 +113,8 @@ pub enum ReportName {
 pub struct HygieneArgs {
     #[command(flatten)]
     pub target: WorkspaceArgs,
-    /// The day the rules take as today, as YYYY-MM-DD [default: today].
+    /// The day the rules take as today, as YYYY-MM-DD; not before the latest change
+    /// [default: today].
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
     /// Rule settings laid over the shipped ones (a hygiene.toml).

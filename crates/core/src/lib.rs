@@ -18,6 +18,7 @@ pub mod money;
 pub mod opportunity;
 pub mod org;
 pub mod process;
+pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;

@@ -175,6 +175,13 @@ on_both_backends! {
             ]
         );
         assert_eq!(report.teams[0].name, "EMEA Mid-Market");
+        // A day before the deal was opened cannot be "today" for records as they are now.
+        let early = pipewise_store::hygiene::report(store, ws, day("2026-01-04"), &HygieneRules::shipped()).await;
+        assert_eq!(
+            early.unwrap_err().to_string(),
+            "as of 2026-01-04 is before the workspace's latest change on 2026-01-05; hygiene judges \
+             records as they are now, so take a day on or after it"
+        );
         assert_eq!(report.owners[0].open_deals, 1);
     }
 

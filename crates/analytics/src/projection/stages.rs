@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::opportunity::Status;
 use pipewise_core::process::{Process, StageKey};
+use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
 
 use super::outcomes::period_micros;
@@ -56,12 +57,6 @@ impl Conversion {
     pub fn rate(&self) -> Option<f64> {
         (self.entered > 0).then(|| self.reached as f64 / self.entered as f64)
     }
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], percent: usize) -> Option<f64> {
-    let rank = (sorted.len() * percent).div_ceil(100);
-    sorted.get(rank.checked_sub(1)?).copied()
 }
 
 impl Projection {
@@ -144,11 +139,11 @@ impl Projection {
             .map(|(p, stage)| {
                 let mut done = std::mem::take(&mut durations[p]);
                 done.sort_by(f64::total_cmp);
-                let p75 = percentile(&done, 75);
+                let p75 = nearest_rank(&done, 75);
                 StageTime {
                     stage: stage.key.clone(),
                     completed: done.len(),
-                    median_days: percentile(&done, 50),
+                    median_days: nearest_rank(&done, 50),
                     p75_days: p75,
                     open: open_ages[p].len(),
                     aging: p75.map_or(0, |limit| {

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::exchange::{ExchangeRates, MissingRate};
 use pipewise_core::opportunity::Status;
+use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
 
 use super::outcomes::period_micros;
@@ -61,7 +62,7 @@ impl Projection {
         let n = days.len();
         SalesCycle {
             won: n as u64,
-            median_days: n.checked_sub(1).map(|_| days[n.div_ceil(2) - 1]),
+            median_days: nearest_rank(&days, 50),
             mean_days: (n > 0).then(|| days.iter().sum::<f64>() / n as f64),
         }
     }

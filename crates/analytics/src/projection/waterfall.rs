@@ -34,21 +34,12 @@ pub struct Waterfall {
 impl Waterfall {
     /// `start` plus the lines, which always equals `end`.
     pub fn reconciled(&self) -> Tally {
-        let add = |a: Tally, b: Tally| Tally {
-            count: a.count + b.count,
-            amount: a.amount + b.amount,
-        };
-        let inflow = add(
-            add(
-                add(add(self.start, self.created), self.pulled_in),
-                self.reopened,
-            ),
-            self.amount_changes,
-        );
-        let outflow = add(add(self.pushed_out, self.won), self.lost);
+        let inflow =
+            self.start + self.created + self.pulled_in + self.reopened + self.amount_changes;
+        let outflow = self.pushed_out + self.won + self.lost;
         Tally {
-            count: inflow.count - outflow.count,
-            amount: inflow.amount - outflow.amount,
+            count: inflow.count.saturating_sub(outflow.count),
+            amount: inflow.amount.saturating_sub(outflow.amount),
         }
     }
 }
@@ -82,7 +73,8 @@ impl Projection {
         let on = to.date_naive();
         let mut w = Waterfall::default();
         for d in 0..self.deals.id.len() {
-            let mut before = match self.span_at(d, t0) {
+            let at_start = self.span_at(d, t0);
+            let mut before = match at_start {
                 Some(span) => self.standing(span, period, on, rates)?,
                 None => Standing {
                     exists: false,
@@ -96,7 +88,7 @@ impl Projection {
                 w.start = add(w.start, 1, before.amount);
             }
             // Every change after `from` up to `to`.
-            let mut span = match self.span_at(d, t0) {
+            let mut span = match at_start {
                 Some(s) => self.spans.next[s],
                 None => self.deals.first[d],
             };
@@ -138,10 +130,7 @@ impl Projection {
 }
 
 fn add(t: Tally, count: u64, amount: i64) -> Tally {
-    Tally {
-        count: t.count + count,
-        amount: t.amount + amount,
-    }
+    t + Tally { count, amount }
 }
 
 /// Books one change of a deal on the waterfall's lines.

@@ -10,6 +10,7 @@ use crate::calendar::{DateRange, FiscalCalendar};
 use crate::ids::OpportunityId;
 use crate::keys::{ProcessKey, StageKey};
 use crate::opportunity::{Change, OpportunityEvent};
+use crate::stats::nearest_rank;
 
 /// Completed visits count towards a stage's P75 if they ended within this many days.
 const VISIT_WINDOW_DAYS: i64 = 365;
@@ -128,8 +129,7 @@ impl StageHistory {
     /// many visits it rests on; `None` without any.
     pub fn p75_days(&self, process: &ProcessKey, stage: &StageKey) -> Option<(i64, usize)> {
         let days = self.visits.get(&(process.clone(), stage.clone()))?;
-        let rank = (days.len() * 3).div_ceil(4);
-        days.get(rank.checked_sub(1)?).map(|d| (*d, days.len()))
+        nearest_rank(days, 75).map(|p75| (p75, days.len()))
     }
 
     /// Whole days an open deal has been in its current stage on the as-of day.

@@ -235,7 +235,9 @@ fn deal_findings(
             );
         }
     }
-    if from_stage(rules.get(RuleId::AmountMissing)) && deal.amount.is_none() {
+    let amount_rule = rules.get(RuleId::AmountMissing);
+    let amount_missing = amount_rule.enabled && from_stage(amount_rule) && deal.amount.is_none();
+    if amount_missing {
         found(
             RuleId::AmountMissing,
             format!("no amount in stage `{}`", deal.stage),
@@ -295,7 +297,11 @@ fn deal_findings(
             );
         }
     }
-    let missing = missing_required_fields(process, deal);
+    // A missing amount already found by its own rule is not reported twice.
+    let mut missing = missing_required_fields(process, deal);
+    if amount_missing {
+        missing.retain(|f| *f != DealField::Amount);
+    }
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|f| f.as_str()).collect();
         found(

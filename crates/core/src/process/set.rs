@@ -54,7 +54,17 @@ impl ProcessSet {
                 message: "a workspace needs at least one process file".into(),
             });
         }
-        for file in &files {
+        for (i, file) in files.iter().enumerate() {
+            if files[..i].iter().any(|earlier| earlier.name == file.name) {
+                errors.push(DefinitionError {
+                    file: file.name.clone(),
+                    line: 1,
+                    column: 1,
+                    key: String::new(),
+                    message: "another file of the set has the same name".into(),
+                });
+                continue;
+            }
             match parse_process(&file.name, &file.text, version) {
                 Ok(process) => {
                     let earlier = processes.iter().position(|p| p.key == process.key);
@@ -133,6 +143,10 @@ impl ProcessSet {
     /// What changed from `older` to this set, one line per change; empty if nothing did.
     pub fn changes_since(&self, older: &ProcessSet) -> Vec<String> {
         let mut changes = Vec::new();
+        let (now, then) = (&self.default_process().key, &older.default_process().key);
+        if now != then {
+            changes.push(format!("default process changed from `{then}` to `{now}`"));
+        }
         for process in &self.processes {
             match older.get(&process.key) {
                 None => changes.push(format!("process `{}` added", process.key)),

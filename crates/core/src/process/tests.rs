@@ -326,6 +326,29 @@ mod sets {
     }
 
     #[test]
+    fn file_names_are_unique_and_a_new_default_process_is_a_change() {
+        let twice = ProcessSet::parse(
+            ProcessVersion(2),
+            vec![
+                file("a.toml", MINIMAL),
+                file("a.toml", super::super::SMB_TOML),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            twice.to_string(),
+            "a.toml:1:1: another file of the set has the same name"
+        );
+        let before = ProcessSet::shipped();
+        let swapped = shipped_files().into_iter().rev().collect();
+        let after = ProcessSet::parse(ProcessVersion(2), swapped).unwrap();
+        assert_eq!(
+            after.changes_since(&before),
+            ["default process changed from `enterprise` to `smb`"]
+        );
+    }
+
+    #[test]
     fn errors_in_any_file_refuse_the_whole_set() {
         let broken = MINIMAL.replace(r#"phase = "voc_negotiations""#, r#"phase = "closing""#);
         let errors = ProcessSet::parse(
