@@ -45,13 +45,17 @@ impl Rate {
     }
 }
 
-/// No rate is known for a currency on a day.
+/// An amount that cannot be converted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no {currency} to {corporate} exchange rate on or before {on}")]
-pub struct MissingRate {
-    pub currency: Currency,
-    pub corporate: Currency,
-    pub on: NaiveDate,
+pub enum ConversionError {
+    #[error("no {currency} to {corporate} exchange rate on or before {on}")]
+    MissingRate {
+        currency: Currency,
+        corporate: Currency,
+        on: NaiveDate,
+    },
+    #[error("{money} is too large to convert into {corporate}")]
+    TooLarge { money: Money, corporate: Currency },
 }
 
 /// A workspace's exchange rates into its corporate currency, each in force from its date
@@ -81,14 +85,18 @@ impl ExchangeRates {
     }
 
     /// `money` in corporate minor units at the rate in force on `on`.
-    pub fn convert(&self, money: Money, on: NaiveDate) -> Result<i64, MissingRate> {
+    pub fn convert(&self, money: Money, on: NaiveDate) -> Result<i64, ConversionError> {
         if money.currency == self.corporate {
             return Ok(money.minor);
         }
-        let missing = || MissingRate {
+        let missing = || ConversionError::MissingRate {
             currency: money.currency,
             corporate: self.corporate,
             on,
+        };
+        let too_large = || ConversionError::TooLarge {
+            money,
+            corporate: self.corporate,
         };
         let rate = self
             .rates
@@ -97,8 +105,10 @@ impl ExchangeRates {
             .map(|(_, rate)| rate.per_billion)
             .ok_or_else(missing)?;
         let scale = |digits: u8| 10_i128.pow(u32::from(digits));
-        let numerator =
-            i128::from(money.minor) * i128::from(rate) * scale(self.corporate.minor_digits());
+        let numerator = i128::from(money.minor)
+            .checked_mul(i128::from(rate))
+            .and_then(|n| n.checked_mul(scale(self.corporate.minor_digits())))
+            .ok_or_else(too_large)?;
         let denominator = BILLION * scale(money.currency.minor_digits());
         let (quotient, remainder) = (numerator / denominator, numerator % denominator);
         let rounded = if 2 * remainder.abs() >= denominator {
@@ -106,7 +116,7 @@ impl ExchangeRates {
         } else {
             quotient
         };
-        i64::try_from(rounded).map_err(|_| missing())
+        i64::try_from(rounded).map_err(|_| too_large())
     }
 }
 
@@ -211,5 +221,26 @@ mod tests {
         for bad in ["0", "-1.2", "1.0000000001", "1,08", "", ".5", "abc"] {
             assert!(Rate::parse(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod overflow {
+    use super::*;
+
+    #[test]
+    fn an_amount_too_large_for_the_corporate_currency_says_so() {
+        let mut rates = ExchangeRates::new(Currency::USD);
+        let day: NaiveDate = "2026-01-01".parse().unwrap();
+        rates.set(Currency::EUR, day, Rate::parse("900000000").unwrap());
+        let error = rates
+            .convert(Money::new(i64::MAX / 2, Currency::EUR), day)
+            .unwrap_err();
+        assert!(matches!(error, ConversionError::TooLarge { .. }), "{error}");
+        assert!(
+            error
+                .to_string()
+                .ends_with("is too large to convert into USD")
+        );
     }
 }

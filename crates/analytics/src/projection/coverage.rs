@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pipewise_core::calendar::DateRange;
-use pipewise_core::exchange::{ExchangeRates, MissingRate};
+use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::opportunity::Status;
 use pipewise_core::process::ForecastCategory;
 use serde::Serialize;
@@ -49,7 +49,7 @@ impl Projection {
         mode: CoverageMode,
         close_rate: Option<f64>,
         rates: &ExchangeRates,
-    ) -> Result<Coverage, MissingRate> {
+    ) -> Result<Coverage, ConversionError> {
         let (_, end) = period_micros(period);
         let now = micros(as_of);
         let in_period = |days: i32| {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use pipewise_core::calendar::DateRange;
-use pipewise_core::exchange::{ExchangeRates, MissingRate};
+use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::money::Money;
 use pipewise_core::opportunity::{LossType, Status};
 use serde::Serialize;
@@ -118,7 +118,7 @@ impl Projection {
         period: DateRange,
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
-    ) -> Result<Outcomes, MissingRate> {
+    ) -> Result<Outcomes, ConversionError> {
         let mut by_nothing = self.grouped_outcomes(period, as_of, rates, |_, _| ())?;
         Ok(by_nothing.remove(&()).unwrap_or_default())
     }
@@ -132,7 +132,7 @@ impl Projection {
         rates: &ExchangeRates,
         dimension: Dimension,
         context: &SliceContext,
-    ) -> Result<BTreeMap<String, Outcomes>, MissingRate> {
+    ) -> Result<BTreeMap<String, Outcomes>, ConversionError> {
         self.grouped_outcomes(period, as_of, rates, |deal, span| {
             self.slice_of(deal, span, dimension, context)
                 .unwrap_or_else(|| NO_VALUE.to_owned())
@@ -145,7 +145,7 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
         key: impl Fn(usize, usize) -> K,
-    ) -> Result<BTreeMap<K, Outcomes>, MissingRate> {
+    ) -> Result<BTreeMap<K, Outcomes>, ConversionError> {
         let (start, end) = period_micros(period);
         let now = micros(as_of);
         let over = now >= end;
@@ -235,7 +235,7 @@ impl Projection {
         false
     }
 
-    fn tally(&self, span: usize, rates: &ExchangeRates) -> Result<Tally, MissingRate> {
+    fn tally(&self, span: usize, rates: &ExchangeRates) -> Result<Tally, ConversionError> {
         let on =
             NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span]).unwrap_or_default();
         self.tally_on(span, on, rates)
@@ -246,7 +246,7 @@ impl Projection {
         span: usize,
         on: NaiveDate,
         rates: &ExchangeRates,
-    ) -> Result<Tally, MissingRate> {
+    ) -> Result<Tally, ConversionError> {
         let amount = match self.currency(span) {
             Some(currency) => rates.convert(Money::new(self.spans.amount[span], currency), on)?,
             None => 0,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pipewise_core::calendar::DateRange;
-use pipewise_core::exchange::{ExchangeRates, MissingRate};
+use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::opportunity::Status;
 use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
@@ -38,7 +38,7 @@ impl Projection {
         &self,
         period: DateRange,
         rates: &ExchangeRates,
-    ) -> Result<Tally, MissingRate> {
+    ) -> Result<Tally, ConversionError> {
         let (start, end) = period_micros(period);
         let mut created = Tally::default();
         for d in 0..self.deals.id.len() {
@@ -74,7 +74,7 @@ impl Projection {
         period: DateRange,
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
-    ) -> Result<Velocity, MissingRate> {
+    ) -> Result<Velocity, ConversionError> {
         let outcomes = self.outcomes(period, as_of, rates)?;
         let cycle = self.sales_cycle(period, as_of);
         let now = micros(as_of);

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pipewise_core::calendar::DateRange;
-use pipewise_core::exchange::{ExchangeRates, MissingRate};
+use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::money::Money;
 use pipewise_core::opportunity::Status;
 use serde::Serialize;
@@ -68,7 +68,7 @@ impl Projection {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         rates: &ExchangeRates,
-    ) -> Result<Waterfall, MissingRate> {
+    ) -> Result<Waterfall, ConversionError> {
         let (t0, t1) = (micros(from), micros(to));
         let on = to.date_naive();
         let mut w = Waterfall::default();
@@ -111,7 +111,7 @@ impl Projection {
         period: DateRange,
         on: NaiveDate,
         rates: &ExchangeRates,
-    ) -> Result<Standing, MissingRate> {
+    ) -> Result<Standing, ConversionError> {
         let amount = match self.currency(span) {
             Some(currency) => rates.convert(Money::new(self.spans.amount[span], currency), on)?,
             None => 0,
