@@ -547,6 +547,35 @@ fn the_demo_has_realistic_hygiene_findings_in_every_format() {
     assert!(csv.starts_with("rule,severity,record_kind,record_id,record,owner,detail,fix\n"));
     let rows = csv::Reader::from_reader(csv.as_bytes()).records().count();
     assert_eq!(rows, findings.len());
+    // A rule aimed at a stage the process lacks is flagged, and so never fires there.
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[rules.single_threaded]\nfrom_stage = { enterprise = \"evaluatng\" }\n",
+    )
+    .unwrap();
+    let output = run(&[
+        "hygiene",
+        "--database-url",
+        &url,
+        "--as-of",
+        "2026-11-23",
+        "--format",
+        "json",
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert!(stderr(&output).contains(
+        "warning: rules.single_threaded.from_stage.enterprise: `evaluatng` is not a stage of it"
+    ));
+    let retuned: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let single_threaded = retuned["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "single_threaded")
+        .count();
+    assert_eq!(single_threaded, 0);
     // The table opens with the summary line.
     let table = hygiene("table");
     assert!(

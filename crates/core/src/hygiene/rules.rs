@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::keys::{ItemKey, ProcessKey, StageKey};
-use crate::process::{DefinitionError, DefinitionErrors};
+use crate::process::{DefinitionError, DefinitionErrors, ProcessSet};
 use crate::validation::InvalidValue;
 
 text_enum! {
@@ -293,6 +293,28 @@ impl HygieneRules {
     pub fn get(&self, id: RuleId) -> &Rule {
         // Every rule id has settings: `parse` starts from one entry per id.
         &self.rules[&id]
+    }
+
+    /// Every `from_stage` entry naming a process or stage `processes` does not have, in words;
+    /// such a rule would silently never apply.
+    pub fn unknown_stages(&self, processes: &ProcessSet) -> Vec<String> {
+        let mut problems = Vec::new();
+        for rule in self.rules.values() {
+            for (process, stage) in &rule.from_stage {
+                match processes.get(process) {
+                    None => problems.push(format!(
+                        "rules.{}.from_stage: there is no process `{process}`",
+                        rule.id
+                    )),
+                    Some(p) if p.stage(stage).is_none() => problems.push(format!(
+                        "rules.{}.from_stage.{process}: `{stage}` is not a stage of it",
+                        rule.id
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        problems
     }
 
     /// The rules that run.

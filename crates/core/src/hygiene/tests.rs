@@ -561,3 +561,24 @@ fn accounts_and_contacts_are_scored_too() {
         (100.0, 8)
     );
 }
+
+#[test]
+fn from_stage_must_name_a_process_and_stage_that_exist() {
+    assert!(
+        HygieneRules::shipped()
+            .unknown_stages(&ProcessSet::shipped())
+            .is_empty()
+    );
+    let rules = HygieneRules::parse(
+        "hygiene.toml",
+        "[rules.single_threaded]\nfrom_stage = { enterprise = \"evaluatng\", field = \"qualified\" }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        rules.unknown_stages(&ProcessSet::shipped()),
+        [
+            "rules.single_threaded.from_stage.enterprise: `evaluatng` is not a stage of it",
+            "rules.single_threaded.from_stage: there is no process `field`",
+        ]
+    );
+}
