@@ -332,16 +332,23 @@ fn rank(category: ForecastCategory) -> u8 {
 
 /// Fields required by the deal's stage or any stage before it that are empty.
 fn missing_required_fields(process: &Process, deal: &Opportunity) -> Vec<DealField> {
+    let mut missing = required_fields(process, deal);
+    missing.retain(|f| !f.is_set(deal));
+    missing
+}
+
+/// The fields the deal's stage or an earlier one requires, each once, in stage order.
+fn required_fields(process: &Process, deal: &Opportunity) -> Vec<DealField> {
     let upto = process.position(&deal.stage).map_or(0, |p| p + 1);
-    let mut missing: Vec<DealField> = Vec::new();
+    let mut fields: Vec<DealField> = Vec::new();
     for stage in &process.stages()[..upto] {
         for field in &stage.required_fields {
-            if !field.is_set(deal) && !missing.contains(field) {
-                missing.push(*field);
+            if !fields.contains(field) {
+                fields.push(*field);
             }
         }
     }
-    missing
+    fields
 }
 
 fn duplicate_findings(inspection: &Inspection<'_>, findings: &mut Vec<Finding>) {

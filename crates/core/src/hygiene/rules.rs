@@ -189,14 +189,7 @@ impl HygieneRules {
         let mut rules = base.rules;
         let mut errors = Vec::new();
         let locate = |span: std::ops::Range<usize>, key: String, message: String| {
-            let before = &text[..span.start.min(text.len())];
-            DefinitionError {
-                file: file.to_owned(),
-                line: before.matches('\n').count() + 1,
-                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-                key,
-                message,
-            }
+            DefinitionError::located(file, text, span, key, message)
         };
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             DefinitionErrors(vec![locate(

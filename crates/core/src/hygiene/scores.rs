@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Finding, Inspection, RecordKind, Severity, rank};
+use super::{Finding, Inspection, RecordKind, Severity, rank, required_fields};
 use crate::crm::{Account, Contact};
 use crate::ids::UserId;
 use crate::opportunity::Opportunity;
@@ -69,12 +69,9 @@ pub(super) fn deal(
 ) -> RecordScore {
     let today = inspection.as_of;
     let mut expected: Vec<DealField> = MINIMUM_FIELDS.to_vec();
-    let upto = process.position(&deal.stage).map_or(0, |p| p + 1);
-    for stage in &process.stages()[..upto] {
-        for field in &stage.required_fields {
-            if !expected.contains(field) {
-                expected.push(*field);
-            }
+    for field in required_fields(process, deal) {
+        if !expected.contains(&field) {
+            expected.push(field);
         }
     }
     let missing = expected.iter().filter(|f| !f.is_set(deal)).count();

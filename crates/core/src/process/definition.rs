@@ -29,6 +29,26 @@ pub struct DefinitionError {
     pub message: String,
 }
 
+impl DefinitionError {
+    /// An error at byte `span.start` of `text`, located by line and column.
+    pub(crate) fn located(
+        file: &str,
+        text: &str,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let before = &text[..span.start.min(text.len())];
+        Self {
+            file: file.to_owned(),
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for DefinitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
@@ -125,16 +145,8 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn error(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
-        let before = &self.text[..span.start.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        self.errors.push(DefinitionError {
-            file: self.file.to_owned(),
-            line,
-            column,
-            key: key.into(),
-            message: message.into(),
-        });
+        let error = DefinitionError::located(self.file, self.text, span, key, message);
+        self.errors.push(error);
     }
 
     /// Parses a spanned value, recording a located error if it is refused.
