@@ -9,6 +9,7 @@ use pipewise_core::hygiene::{GroupScore, HygieneRules, RecordScore, Report, Seve
 use pipewise_store::hygiene;
 
 use crate::cli::{HygieneArgs, ReportFormat};
+use crate::output::write_json;
 
 pub async fn run(args: HygieneArgs) -> anyhow::Result<()> {
     let rules = match &args.rules {
@@ -38,8 +39,7 @@ pub async fn run(args: HygieneArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
+            write_json(&mut out, &report)?;
         }
         ReportFormat::Csv => write_csv(&mut out, &report, &users)?,
         ReportFormat::Table => write_table(

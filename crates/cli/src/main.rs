@@ -3,6 +3,7 @@
 mod cli;
 mod hygiene;
 mod load;
+mod output;
 mod process;
 mod report;
 mod serve;

@@ -3,21 +3,21 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use chrono::{Datelike, NaiveTime, Utc};
+use chrono::{NaiveTime, Utc};
 use pipewise_analytics::{
     Conversion, CoverageMode, Dimension, FunnelPart, Health, Outcomes, Pipeline, Problem, Ratio,
     StageTime, StepBenchmark, Tally, Waterfall, diagnose, pipeline_for_coverage, required_coverage,
     target_stack,
 };
+use pipewise_core::calendar::Period;
+use pipewise_core::crm::company_targets;
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::process::ForecastCategory;
 use serde_json::json;
 
-use pipewise_core::calendar::Period;
-use pipewise_core::crm::company_targets;
-
 use crate::cli::{CoverageArg, ReportArgs, ReportFormat, ReportName, SliceBy};
+use crate::output::write_json;
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let (store, workspace) = crate::process::open(&args.target).await?;
@@ -27,15 +27,22 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let moment = end_of(as_of).min(now);
     let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
     let currency = workspace.corporate_currency;
+    let calendar = workspace.fiscal_calendar;
+    // The quarter in progress on the as-of day; diagnosis judges the one before it.
+    let current = calendar.quarter_of(as_of);
+    let period = args.period.unwrap_or_else(|| match args.name {
+        ReportName::Diagnosis => {
+            calendar.quarter_of(calendar.range(current).start - chrono::Duration::days(1))
+        }
+        _ => current,
+    });
+    let range = calendar.range(period);
+    // Exchange rates arrive with their own table; until then amounts in other currencies are
+    // refused with the currency and day named.
+    let rates = ExchangeRates::new(currency);
     let mut out = std::io::stdout().lock();
     match args.name {
         ReportName::Outcomes => {
-            let calendar = workspace.fiscal_calendar;
-            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
-            let range = calendar.range(period);
-            // Exchange rates arrive with their own table; until then amounts in other
-            // currencies are refused with the currency and day named.
-            let rates = ExchangeRates::new(currency);
             let title = format!(
                 "Outcomes of qualified deals closed in {period} ({} to {}), amounts in {currency}",
                 range.start,
@@ -60,9 +67,6 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             write_pipeline(&mut out, args.format, as_of, &pipeline)?;
         }
         ReportName::Waterfall => {
-            let calendar = workspace.fiscal_calendar;
-            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
-            let range = calendar.range(period);
             let since = args
                 .since
                 .unwrap_or(range.start - chrono::Duration::days(1));
@@ -70,8 +74,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 anyhow::bail!("--since: {since} is after the as-of day {as_of}");
             }
             let from = end_of(since).min(moment);
-            let waterfall =
-                projection.waterfall(range, from, moment, &ExchangeRates::new(currency))?;
+            let waterfall = projection.waterfall(range, from, moment, &rates)?;
             let title = format!(
                 "Open pipeline due in {period} ({} to {}), from the end of {since} to the end of {as_of}, amounts in {currency}",
                 range.start,
@@ -80,10 +83,6 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             write_waterfall(&mut out, args.format, &title, &waterfall, currency)?;
         }
         ReportName::Velocity => {
-            let calendar = workspace.fiscal_calendar;
-            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
-            let range = calendar.range(period);
-            let rates = ExchangeRates::new(currency);
             let created = projection.qualified_created(range, &rates)?;
             let cycle = projection.sales_cycle(range, moment);
             let velocity = projection.velocity(range, moment, &rates)?;
@@ -96,8 +95,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             });
             match args.format {
                 ReportFormat::Json => {
-                    serde_json::to_writer_pretty(&mut out, &report)?;
-                    writeln!(out)?;
+                    write_json(&mut out, &report)?;
                 }
                 ReportFormat::Csv => {
                     let mut csv = csv::Writer::from_writer(&mut out);
@@ -124,8 +122,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                         |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{v:.1} days"));
                     writeln!(
                         out,
-                        "Velocity, {period} ({} to {})
-",
+                        "Velocity, {period} ({} to {})\n",
                         range.start,
                         range.last_day()
                     )?;
@@ -150,9 +147,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                     writeln!(
                         out,
                         "Win rate                     {}",
-                        velocity
-                            .win_rate
-                            .map_or("—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+                        percent(velocity.win_rate)
                     )?;
                     writeln!(
                         out,
@@ -170,10 +165,6 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             }
         }
         ReportName::LossMix => {
-            let calendar = workspace.fiscal_calendar;
-            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
-            let range = calendar.range(period);
-            let rates = ExchangeRates::new(currency);
             let outcomes = projection.outcomes(range, moment, &rates)?;
             let by_competitor = projection.outcomes_by(
                 range,
@@ -192,10 +183,6 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             )?;
         }
         ReportName::Coverage => {
-            let calendar = workspace.fiscal_calendar;
-            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
-            let range = calendar.range(period);
-            let rates = ExchangeRates::new(currency);
             // The company target: workspace-level targets of the period, or of the months or
             // quarters inside it.
             let targets = store.targets(workspace.id).await?;
@@ -232,8 +219,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                     let money = |minor: i64| Money::new(minor, currency).to_string();
                     writeln!(
                         out,
-                        "Coverage of the {period} target ({} to {}), {} mode, at the end of {as_of}
-",
+                        "Coverage of the {period} target ({} to {}), {} mode, at the end of {as_of}\n",
                         range.start,
                         range.last_day(),
                         if mode == CoverageMode::Smb {
@@ -310,8 +296,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                     }
                 }
                 ReportFormat::Json => {
-                    serde_json::to_writer_pretty(&mut out, &report)?;
-                    writeln!(out)?;
+                    write_json(&mut out, &report)?;
                 }
                 ReportFormat::Csv => {
                     let mut csv = csv::Writer::from_writer(&mut out);
@@ -355,9 +340,6 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             }
         }
         ReportName::Snapshots => {
-            let calendar = workspace.fiscal_calendar;
-            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
-            let range = calendar.range(period);
             let last = range.last_day().min(as_of);
             let weeks: Vec<chrono::NaiveDate> = (0..)
                 .map(|w| range.start + chrono::Duration::days(7 * w + 6))
@@ -372,11 +354,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                         .zip(&series)
                         .map(|(day, p)| json!({ "week_ending": day, "categories": p.categories }))
                         .collect();
-                    serde_json::to_writer_pretty(
+                    write_json(
                         &mut out,
                         &json!({ "period": period.to_string(), "snapshots": rows }),
                     )?;
-                    writeln!(out)?;
                 }
                 ReportFormat::Csv => {
                     let mut csv = csv::Writer::from_writer(&mut out);
@@ -433,17 +414,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             }
         }
         ReportName::Diagnosis => {
-            let calendar = workspace.fiscal_calendar;
-            // The period judged: the last complete quarter unless given.
-            let current = calendar.range(calendar.quarter_of(as_of));
-            let period = args
-                .period
-                .unwrap_or_else(|| calendar.quarter_of(current.start - chrono::Duration::days(1)));
-            let range = calendar.range(period);
             // The same period a year earlier, measured a year earlier: its deals had as long to
             // convert as the period's have now.
             let baseline = a_year_earlier(range)?;
-            let rates = ExchangeRates::new(currency);
             let processes = pipewise_store::processes::current(&*store, &workspace).await?;
             let process = processes.default_process();
             let outcomes = projection.outcomes(range, moment, &rates)?;
@@ -454,9 +427,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             };
             let close_rate = outcomes.close_rate().by_amount();
             let coverage = projection.coverage(
-                current,
+                calendar.range(current),
                 moment,
-                target_of(calendar.quarter_of(as_of))?,
+                target_of(current)?,
                 CoverageMode::Enterprise,
                 close_rate,
                 &rates,
@@ -496,11 +469,14 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             let diagnosis = diagnose(&health, &steps);
             match args.format {
                 ReportFormat::Table => {
-                    let percent = |x: Option<f64>| {
-                        x.map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0))
-                    };
-                    writeln!(out, "Diagnosis of {period} ({} to {}) against {} to {}; coverage of the quarter in progress
-", range.start, range.last_day(), baseline.start, baseline.last_day())?;
+                    writeln!(
+                        out,
+                        "Diagnosis of {period} ({} to {}) against {} to {}; coverage of the quarter in progress\n",
+                        range.start,
+                        range.last_day(),
+                        baseline.start,
+                        baseline.last_day()
+                    )?;
                     let problems: Vec<&str> = diagnosis
                         .problems
                         .iter()
@@ -524,8 +500,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                     }
                     writeln!(
                         out,
-                        "
-{:<36} {:>9} {:>9} {:>10}  GUARDRAIL",
+                        "\n{:<36} {:>9} {:>9} {:>10}  GUARDRAIL",
                         "FUNNEL STEP", "BASELINE", "ACTUAL", "SHORTFALL"
                     )?;
                     for s in &steps {
@@ -545,8 +520,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                     if let (Some(leak), Some(focus)) = (&diagnosis.leaking_step, &diagnosis.focus) {
                         writeln!(
                             out,
-                            "
-Leaking most: {} → {}. Focus on {focus}.",
+                            "\nLeaking most: {} → {}. Focus on {focus}.",
                             leak.from, leak.to
                         )?;
                     }
@@ -565,8 +539,7 @@ Leaking most: {} → {}. Focus on {focus}.",
                         "steps": steps,
                         "diagnosis": diagnosis,
                     });
-                    serde_json::to_writer_pretty(&mut out, &report)?;
-                    writeln!(out)?;
+                    write_json(&mut out, &report)?;
                 }
                 ReportFormat::Csv => {
                     // The funnel steps; the verdict is in the table and JSON formats.
@@ -580,7 +553,6 @@ Leaking most: {} → {}. Focus on {focus}.",
                         "guardrail",
                         "guardrail_value",
                     ])?;
-                    let num = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_default();
                     for s in &steps {
                         let (name, value) = s
                             .guardrail
@@ -589,11 +561,11 @@ Leaking most: {} → {}. Focus on {focus}.",
                         csv.write_record([
                             s.from.as_str(),
                             s.to.as_str(),
-                            &num(s.baseline),
-                            &num(s.actual),
-                            &num(s.shortfall()),
+                            &decimal(s.baseline),
+                            &decimal(s.actual),
+                            &decimal(s.shortfall()),
                             &name,
-                            &num(value),
+                            &decimal(value),
                         ])?;
                     }
                     csv.flush()?;
@@ -601,9 +573,6 @@ Leaking most: {} → {}. Focus on {focus}.",
             }
         }
         ReportName::Conversion | ReportName::TimeInStage => {
-            let calendar = workspace.fiscal_calendar;
-            let period = args.period.unwrap_or_else(|| calendar.quarter_of(as_of));
-            let window = calendar.range(period);
             let processes = pipewise_store::processes::current(&*store, &workspace).await?;
             let process = match &args.process {
                 Some(key) => processes.get(key).ok_or_else(|| {
@@ -620,14 +589,14 @@ Leaking most: {} → {}. Focus on {focus}.",
                 None => processes.default_process(),
             };
             if args.name == ReportName::Conversion {
-                let rows = projection.conversions(process, window, moment);
+                let rows = projection.conversions(process, range, moment);
                 let title = format!(
                     "Conversion of {} deals that entered each stage in {period}",
                     process.name
                 );
                 write_conversions(&mut out, args.format, &title, &rows)?;
             } else {
-                let rows = projection.time_in_stage(process, window, moment);
+                let rows = projection.time_in_stage(process, range, moment);
                 let title = format!(
                     "Time in stage, {} process: visits that ended in {period}; open deals at the end of {as_of}",
                     process.name
@@ -637,6 +606,16 @@ Leaking most: {} → {}. Focus on {focus}.",
         }
     }
     Ok(())
+}
+
+/// A share as a percentage with one decimal, or a dash when there is none.
+fn percent(share: Option<f64>) -> String {
+    share.map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// A number with six decimals for CSV, or nothing when there is none.
+fn decimal(value: Option<f64>) -> String {
+    value.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
 /// The company target of `period` in corporate minor units (see `company_targets`).
@@ -668,13 +647,8 @@ fn a_year_earlier(
 fn year_before(
     range: pipewise_core::calendar::DateRange,
 ) -> anyhow::Result<pipewise_core::calendar::DateRange> {
-    chrono::NaiveDate::from_ymd_opt(
-        range.start.year() - 1,
-        range.start.month(),
-        range.start.day(),
-    )
-    .map(|start| pipewise_core::calendar::DateRange::new(start, range.start))
-    .ok_or_else(|| anyhow::anyhow!("--period: the year before {} is out of range", range.start))
+    let start = a_year_earlier(range)?.start;
+    Ok(pipewise_core::calendar::DateRange::new(start, range.start))
 }
 
 /// The last microsecond of `day`.
@@ -705,11 +679,10 @@ fn write_waterfall(
     ];
     match format {
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(
-                &mut *out,
+            write_json(
+                out,
                 &json!({ "title": title, "currency": currency.code(), "waterfall": w }),
             )?;
-            writeln!(out)?;
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
@@ -720,11 +693,7 @@ fn write_waterfall(
             csv.flush()?;
         }
         ReportFormat::Table => {
-            writeln!(
-                out,
-                "{title}
-"
-            )?;
+            writeln!(out, "{title}\n")?;
             writeln!(out, "{:<18} {:>7} {:>22}", "LINE", "DEALS", "AMOUNT")?;
             for (name, sign, t) in lines {
                 let label = format!("{sign} {}", name.replace('_', " "));
@@ -774,8 +743,7 @@ fn write_loss_mix(
                 "no_decision": { "lost": outcomes.lost_to_no_decision, "share_by_count": share(outcomes.lost_to_no_decision).by_count(), "share_by_amount": share(outcomes.lost_to_no_decision).by_amount() },
                 "by_competitor": rows,
             });
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
+            write_json(out, &report)?;
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
@@ -797,14 +765,10 @@ fn write_loss_mix(
             csv.flush()?;
         }
         ReportFormat::Table => {
-            let percent = |r: Ratio| {
-                r.by_count()
-                    .map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0))
-            };
+            let share_of = |part: Tally| percent(share(part).by_count());
             writeln!(
                 out,
-                "Losses of qualified deals closed in {period}: {} deals, {}
-",
+                "Losses of qualified deals closed in {period}: {} deals, {}\n",
                 lost.count,
                 Money::new(lost.amount, currency)
             )?;
@@ -812,13 +776,13 @@ fn write_loss_mix(
                 out,
                 "to no decision   {:>5} ({})  → discovery and business value",
                 outcomes.lost_to_no_decision.count,
-                percent(share(outcomes.lost_to_no_decision))
+                share_of(outcomes.lost_to_no_decision)
             )?;
             writeln!(
                 out,
                 "to competition   {:>5} ({})  → differentiation and validation",
                 outcomes.lost_to_competition.count,
-                percent(share(outcomes.lost_to_competition))
+                share_of(outcomes.lost_to_competition)
             )?;
             for (name, t) in &competitors {
                 writeln!(
@@ -850,11 +814,7 @@ fn write_conversions(
                     row
                 })
                 .collect();
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &json!({ "title": title, "conversions": rows }),
-            )?;
-            writeln!(out)?;
+            write_json(out, &json!({ "title": title, "conversions": rows }))?;
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
@@ -868,7 +828,7 @@ fn write_conversions(
                 "rate",
             ])?;
             for c in rows {
-                let rate = c.rate().map(|v| format!("{v:.6}")).unwrap_or_default();
+                let rate = decimal(c.rate());
                 csv.write_record([
                     c.from.as_str(),
                     c.to.as_str(),
@@ -882,11 +842,7 @@ fn write_conversions(
             csv.flush()?;
         }
         ReportFormat::Table => {
-            writeln!(
-                out,
-                "{title}
-"
-            )?;
+            writeln!(out, "{title}\n")?;
             writeln!(
                 out,
                 "{:<36} {:>8} {:>8} {:>10} {:>7}",
@@ -902,9 +858,7 @@ fn write_conversions(
                 if i == documented {
                     writeln!(out, "all other transitions:")?;
                 }
-                let rate = c
-                    .rate()
-                    .map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0));
+                let rate = percent(c.rate());
                 writeln!(
                     out,
                     "{:<36} {:>8} {:>8} {:>10} {:>7}",
@@ -929,8 +883,7 @@ fn write_stage_times(
     let days = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
     match format {
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json!({ "title": title, "stages": rows }))?;
-            writeln!(out)?;
+            write_json(out, &json!({ "title": title, "stages": rows }))?;
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
@@ -955,11 +908,7 @@ fn write_stage_times(
             csv.flush()?;
         }
         ReportFormat::Table => {
-            writeln!(
-                out,
-                "{title}
-"
-            )?;
+            writeln!(out, "{title}\n")?;
             writeln!(
                 out,
                 "{:<20} {:>9} {:>12} {:>9} {:>6} {:>10}",
@@ -1006,8 +955,7 @@ fn write_sliced_outcomes(
                 .iter()
                 .map(|(slice, outcomes)| (slice.clone(), outcomes_json(outcomes)))
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &json!({ "title": title, "slices": rows }))?;
-            writeln!(out)?;
+            write_json(out, &json!({ "title": title, "slices": rows }))?;
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
@@ -1023,7 +971,7 @@ fn write_sliced_outcomes(
                 "slippage_adjusted_close_rate",
             ])?;
             for (slice, o) in slices {
-                let rate = |r: Ratio| r.by_count().map(|v| format!("{v:.6}")).unwrap_or_default();
+                let rate = |r: Ratio| decimal(r.by_count());
                 csv.write_record([
                     slice.as_str(),
                     &o.won.count.to_string(),
@@ -1039,11 +987,7 @@ fn write_sliced_outcomes(
             csv.flush()?;
         }
         ReportFormat::Table => {
-            writeln!(
-                out,
-                "{title}
-"
-            )?;
+            writeln!(out, "{title}\n")?;
             writeln!(
                 out,
                 "{:<26} {:>5} {:>5} {:>5} {:>7}  {:>14} {:>14} {:>14}",
@@ -1068,11 +1012,7 @@ fn write_sliced_outcomes(
                     percent(o.slippage_adjusted_close_rate())
                 )?;
             }
-            writeln!(
-                out,
-                "
-Rates by count / by amount."
-            )?;
+            writeln!(out, "\nRates by count / by amount.")?;
         }
     }
     Ok(())
@@ -1129,8 +1069,7 @@ fn write_outcomes(
             report["title"] = json!(title);
             report["currency"] = json!(currency.code());
             report["required_coverage_by_count"] = json!(coverage);
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
+            write_json(out, &report)?;
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);
@@ -1145,13 +1084,12 @@ fn write_outcomes(
                 ])?;
             }
             for (name, r) in rates(outcomes) {
-                let rate = |x: Option<f64>| x.map(|v| format!("{v:.6}")).unwrap_or_default();
                 csv.write_record([
                     name,
                     &format!("{}/{}", r.numerator.count, r.denominator.count),
                     &format!("{}/{}", r.numerator.amount, r.denominator.amount),
-                    &rate(r.by_count()),
-                    &rate(r.by_amount()),
+                    &decimal(r.by_count()),
+                    &decimal(r.by_amount()),
                 ])?;
             }
             csv.flush()?;
@@ -1175,8 +1113,6 @@ fn write_outcomes(
                 "RATE", "BY COUNT", "BY AMOUNT"
             )?;
             for (name, r) in rates(outcomes) {
-                let percent =
-                    |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0));
                 writeln!(
                     out,
                     "{:<30} {:>14} ({:>3}/{:<3}) {:>10}",
@@ -1227,8 +1163,7 @@ fn write_pipeline(
     match format {
         ReportFormat::Json => {
             let report = json!({ "as_of": as_of, "categories": pipeline.categories });
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
+            write_json(out, &report)?;
         }
         ReportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(out);

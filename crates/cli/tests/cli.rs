@@ -37,6 +37,27 @@ fn sqlite_url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}", dir.path().join("pipewise.db").display())
 }
 
+/// Generates the demo workspace with `opportunities` deals and history up to [`AS_OF`].
+fn generate_demo(url: &str, opportunities: &str) {
+    let output = run(&[
+        "generate",
+        "--database-url",
+        url,
+        "--opportunities",
+        opportunities,
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// Runs a command that must succeed and parses the JSON it prints.
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let output = run(args);
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// A PostgreSQL database made for one test, dropped by [`PostgresDatabase::drop`].
 struct PostgresDatabase {
     admin: PgConnectOptions,
@@ -430,16 +451,7 @@ async fn process_files_are_checked_applied_and_versioned() {
 
     // Applying to a workspace records a version; a bad set changes nothing.
     let url = sqlite_url(&dir);
-    let generate = run(&[
-        "generate",
-        "--database-url",
-        &url,
-        "--opportunities",
-        "50",
-        "--as-of",
-        "2026-11-23",
-    ]);
-    assert!(generate.status.success(), "{}", stderr(&generate));
+    generate_demo(&url, "50");
     let store = pipewise_store::connect(&url).await.unwrap();
     let workspace = store.workspace(&"demo".parse().unwrap()).await.unwrap();
     let users = store.users(workspace.id).await.unwrap();
@@ -494,23 +506,14 @@ async fn process_files_are_checked_applied_and_versioned() {
 fn the_demo_has_realistic_hygiene_findings_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
-    let generate = run(&[
-        "generate",
-        "--database-url",
-        &url,
-        "--opportunities",
-        "2000",
-        "--as-of",
-        "2026-11-23",
-    ]);
-    assert!(generate.status.success(), "{}", stderr(&generate));
+    generate_demo(&url, "2000");
     let hygiene = |format: &str| {
         let output = run(&[
             "hygiene",
             "--database-url",
             &url,
             "--as-of",
-            "2026-11-23",
+            AS_OF,
             "--format",
             format,
         ]);
@@ -559,7 +562,7 @@ fn the_demo_has_realistic_hygiene_findings_in_every_format() {
         "--database-url",
         &url,
         "--as-of",
-        "2026-11-23",
+        AS_OF,
         "--format",
         "json",
         "--rules",
@@ -591,16 +594,7 @@ fn the_demo_has_realistic_hygiene_findings_in_every_format() {
 fn reports_agree_with_themselves_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(&dir);
-    let generate = run(&[
-        "generate",
-        "--database-url",
-        &url,
-        "--opportunities",
-        "1500",
-        "--as-of",
-        "2026-11-23",
-    ]);
-    assert!(generate.status.success(), "{}", stderr(&generate));
+    generate_demo(&url, "1500");
     let report = |name: &str, format: &str| {
         let output = run(&[
             "report",
@@ -610,7 +604,7 @@ fn reports_agree_with_themselves_in_every_format() {
             "--period",
             "2026-Q3",
             "--as-of",
-            "2026-11-23",
+            AS_OF,
             "--format",
             format,
         ]);
@@ -650,7 +644,7 @@ fn reports_agree_with_themselves_in_every_format() {
         "{table}"
     );
     // By team: the demo's four teams, adding up to the whole.
-    let output = run(&[
+    let by_team = json_of(&[
         "report",
         "outcomes",
         "--database-url",
@@ -658,13 +652,12 @@ fn reports_agree_with_themselves_in_every_format() {
         "--period",
         "2026-Q3",
         "--as-of",
-        "2026-11-23",
+        AS_OF,
         "--by",
         "team",
         "--format",
         "json",
     ]);
-    let by_team: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let slices = by_team["slices"].as_object().unwrap();
     assert_eq!(slices.len(), 4, "{by_team}");
     let won_by_team: u64 = slices
@@ -724,7 +717,7 @@ fn reports_agree_with_themselves_in_every_format() {
         "{velocity}"
     );
     // Coverage of the quarter after the history's: (won + Commit + Best Case) / target.
-    let output = run(&[
+    let coverage = json_of(&[
         "report",
         "coverage",
         "--database-url",
@@ -732,12 +725,10 @@ fn reports_agree_with_themselves_in_every_format() {
         "--period",
         "2027-Q4",
         "--as-of",
-        "2026-11-23",
+        AS_OF,
         "--format",
         "json",
     ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let coverage: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let c = &coverage["coverage"];
     let amount = |k: &str| c[k]["amount"].as_i64().unwrap() as f64;
     let expected = (amount("won") + amount("commit") + amount("best_case"))
@@ -747,18 +738,16 @@ fn reports_agree_with_themselves_in_every_format() {
         "{coverage}"
     );
     // Diagnosis judges the six documented steps; a leaking step, if any, is one of them.
-    let output = run(&[
+    let diagnosis = json_of(&[
         "report",
         "diagnosis",
         "--database-url",
         &url,
         "--as-of",
-        "2026-11-23",
+        AS_OF,
         "--format",
         "json",
     ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let diagnosis: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let steps = diagnosis["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 6);
     let leak = &diagnosis["diagnosis"]["leaking_step"];
@@ -773,7 +762,7 @@ fn reports_agree_with_themselves_in_every_format() {
     assert_eq!(weeks.len(), 13);
     let last = weeks.last().unwrap();
     let day = last["week_ending"].as_str().unwrap().to_owned();
-    let output = run(&[
+    let that_day = json_of(&[
         "report",
         "pipeline",
         "--database-url",
@@ -783,7 +772,6 @@ fn reports_agree_with_themselves_in_every_format() {
         "--format",
         "json",
     ]);
-    let that_day: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(last["categories"], that_day["categories"]);
     // The open pipeline on the last day of the history has deals in every open category.
     let pipeline: serde_json::Value = serde_json::from_str(&report("pipeline", "json")).unwrap();
