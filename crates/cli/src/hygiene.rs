@@ -23,13 +23,12 @@ pub async fn run(args: HygieneArgs) -> anyhow::Result<()> {
     };
     let (store, workspace) = crate::process::open(&args.target).await?;
     let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let report = hygiene::report(&*store, &workspace, as_of, &rules).await?;
     // A `from_stage` naming a process or stage the workspace lacks means the rule never
     // applies to that process: say so rather than stay silent.
-    let processes = pipewise_store::processes::current(&*store, &workspace).await?;
-    for problem in rules.unknown_stages(&processes) {
-        eprintln!("warning: {problem}; the rule does not apply there");
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}; the rule does not apply there");
     }
-    let report = hygiene::report(&*store, &workspace, as_of, &rules).await?;
     let users: BTreeMap<String, String> = store
         .users(workspace.id)
         .await?

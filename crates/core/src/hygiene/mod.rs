@@ -73,6 +73,8 @@ pub struct Report {
     pub contacts: Vec<RecordScore>,
     pub owners: Vec<GroupScore>,
     pub teams: Vec<GroupScore>,
+    /// Settings that cannot apply, such as a `from_stage` naming a stage no process has.
+    pub warnings: Vec<String>,
 }
 
 /// Runs every enabled rule and scores every open deal.
@@ -153,6 +155,7 @@ pub fn inspect(inspection: &Inspection<'_>) -> Report {
         contacts,
         owners,
         teams,
+        warnings: inspection.rules.unknown_stages(inspection.processes),
     }
 }
 

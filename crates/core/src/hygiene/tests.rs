@@ -581,4 +581,11 @@ fn from_stage_must_name_a_process_and_stage_that_exist() {
             "rules.single_threaded.from_stage: there is no process `field`",
         ]
     );
+    // The report carries them, so whoever shows it can say so.
+    assert_eq!(report_for(&[], &rules).warnings.len(), 2);
+    assert!(
+        report_for(&[], &HygieneRules::shipped())
+            .warnings
+            .is_empty()
+    );
 }
