@@ -8,42 +8,25 @@
 
 mod coverage;
 mod outcomes;
+mod slicing;
 mod stages;
 mod velocity;
 mod waterfall;
 
 pub use coverage::{Coverage, CoverageMode};
-pub use outcomes::{NO_VALUE, Outcomes, Ratio, Tally, required_coverage};
+pub use outcomes::{Outcomes, Ratio, Tally, required_coverage};
+pub use slicing::{Dimension, NO_VALUE, SizeBands, Slice, SliceContext, Slicing};
 pub use stages::{Conversion, StageTime};
-pub use velocity::{SalesCycle, Velocity};
+pub use velocity::{Flow, SalesCycle, Velocity};
 pub use waterfall::Waterfall;
 
-/// What a metric can be broken down by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dimension {
-    /// The deal's owner at the moment that counts.
-    Owner,
-    /// The owner's team.
-    Team,
-    Segment,
-    Source,
-    Competitor,
-    /// The region of the deal's account.
-    Region,
-}
-
-/// What slicing needs from outside the log: names of people, their teams, accounts' regions.
-#[derive(Debug, Clone, Default)]
-pub struct SliceContext {
-    pub user_names: HashMap<UserId, String>,
-    pub teams: HashMap<UserId, String>,
-    pub regions: HashMap<AccountId, String>,
-}
+use slicing::Groups;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::ids::{AccountId, OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{Change, FieldChange, LossType, OpportunityEvent, Status};
@@ -436,13 +419,35 @@ impl Projection {
     /// The open pipeline at each of `moments` (in any order), in one pass over each deal's
     /// history: weekly snapshots of a year cost about one pass, not fifty-two.
     pub fn pipeline_series(&self, moments: &[DateTime<Utc>]) -> Vec<Pipeline> {
+        slicing::whole(self.grouped_series(moments, &mut Groups::whole(self)))
+    }
+
+    /// [`Projection::pipeline_series`] broken down by `slicing`, each deal by its state at
+    /// each moment.
+    pub fn pipeline_series_by(
+        &self,
+        moments: &[DateTime<Utc>],
+        rates: &ExchangeRates,
+        slicing: &Slicing,
+    ) -> Result<Vec<Slice<Vec<Pipeline>>>, ConversionError> {
+        let mut groups = Groups::new(self, slicing, rates);
+        let values = self.grouped_series(moments, &mut groups)?;
+        Ok(groups.into_slices(values))
+    }
+
+    fn grouped_series(
+        &self,
+        moments: &[DateTime<Utc>],
+        groups: &mut Groups,
+    ) -> Result<Vec<Vec<Pipeline>>, ConversionError> {
         let mut order: Vec<(i64, usize)> = moments
             .iter()
             .enumerate()
             .map(|(i, m)| (micros(*m), i))
             .collect();
         order.sort_unstable();
-        let mut series = vec![Pipeline::default(); moments.len()];
+        let mut series: Vec<Vec<Pipeline>> = Vec::new();
+        let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             let mut span = self.deals.first[d] as usize;
             for &(at, index) in &order {
@@ -458,17 +463,22 @@ impl Projection {
                 if self.spans.status[span] != Status::Open {
                     continue;
                 }
-                let totals = series[index]
-                    .categories
-                    .entry(self.spans.category[span])
-                    .or_default();
-                totals.count += 1;
-                if let Some(currency) = self.currency(span) {
-                    *totals.amounts.entry(currency).or_default() += self.spans.amount[span];
+                groups.of(d, span, &mut slices)?;
+                series.resize_with(groups.len(), || vec![Pipeline::default(); moments.len()]);
+                for &g in &slices {
+                    let totals = series[g][index]
+                        .categories
+                        .entry(self.spans.category[span])
+                        .or_default();
+                    totals.count += 1;
+                    if let Some(currency) = self.currency(span) {
+                        *totals.amounts.entry(currency).or_default() += self.spans.amount[span];
+                    }
                 }
             }
         }
-        series
+        series.resize_with(groups.len(), || vec![Pipeline::default(); moments.len()]);
+        Ok(series)
     }
 
     fn span_at(&self, deal: usize, at: i64) -> Option<usize> {
@@ -518,40 +528,6 @@ impl Projection {
 
     fn label(&mut self, label: Option<&Label>) -> u32 {
         label.map_or(NONE, |l| self.labels.code(l))
-    }
-
-    /// The value a deal (in `span`) has for `dimension`; `None` when it has none.
-    pub(crate) fn slice_of(
-        &self,
-        deal: usize,
-        span: usize,
-        dimension: Dimension,
-        context: &SliceContext,
-    ) -> Option<String> {
-        let label = |code: u32| (code != NONE).then(|| self.labels.value(code).to_string());
-        match dimension {
-            Dimension::Owner => {
-                let owner = self.people.value(self.spans.owner[span]);
-                Some(
-                    context
-                        .user_names
-                        .get(owner)
-                        .cloned()
-                        .unwrap_or_else(|| owner.to_string()),
-                )
-            }
-            Dimension::Team => {
-                let owner = self.people.value(self.spans.owner[span]);
-                context.teams.get(owner).cloned()
-            }
-            Dimension::Segment => label(self.deals.segment[deal]),
-            Dimension::Source => label(self.deals.source[deal]),
-            Dimension::Competitor => label(self.deals.competitor[deal]),
-            Dimension::Region => context
-                .regions
-                .get(self.accounts.value(self.deals.account[deal]))
-                .cloned(),
-        }
     }
 
     fn money(&mut self, money: Option<Money>) -> (i64, u16) {

@@ -247,7 +247,7 @@ fn a_deal_reopened_after_the_quarter_still_counts_as_won_in_it() {
 
 #[test]
 fn outcomes_break_down_by_segment_and_owner() {
-    use pipewise_analytics::{Dimension, NO_VALUE, SliceContext};
+    use pipewise_analytics::{Dimension, NO_VALUE, SizeBands, SliceContext, Slicing};
     use pipewise_core::opportunity::FieldChange;
     let segment =
         |name: &str| Command::ChangeField(FieldChange::Segment(Some(Label::parse(name).unwrap())));
@@ -291,31 +291,74 @@ fn outcomes_break_down_by_segment_and_owner() {
     ];
     let projection = Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap();
     let context = SliceContext::default();
+    let bands = SizeBands::standard(Currency::USD);
+    let slicing = |dimensions| Slicing {
+        dimensions,
+        context: &context,
+        bands: &bands,
+    };
     let by_segment = projection
-        .outcomes_by(quarter(), after(), &rates(), Dimension::Segment, &context)
+        .outcomes_by(
+            quarter(),
+            after(),
+            &rates(),
+            &slicing(&[Dimension::Segment]),
+        )
         .unwrap();
-    let keys: Vec<&str> = by_segment.keys().map(String::as_str).collect();
+    let keys: Vec<&str> = by_segment.iter().map(|s| s.key[0].as_str()).collect();
     assert_eq!(keys, [NO_VALUE, "Enterprise", "SMB"]);
-    let enterprise = by_segment["Enterprise"];
+    let of = |key: &str| by_segment.iter().find(|s| s.key == [key]).unwrap().value;
+    let enterprise = of("Enterprise");
     assert_eq!(
         (enterprise.won.count, enterprise.lost_to_competition.amount),
         (1, 2_000_000)
     );
     assert_eq!(enterprise.win_rate().by_count(), Some(0.5));
-    assert_eq!(by_segment["SMB"].lost_to_no_decision.count, 1);
-    assert_eq!(by_segment[NO_VALUE].slipped.count, 1);
+    assert_eq!(of("SMB").lost_to_no_decision.count, 1);
+    assert_eq!(of(NO_VALUE).slipped.count, 1);
     // Every deal has one owner; named from the context.
     let named = SliceContext {
         user_names: [(common::rep(), "Ana Silva".to_owned())].into(),
         ..SliceContext::default()
     };
     let by_owner = projection
-        .outcomes_by(quarter(), after(), &rates(), Dimension::Owner, &named)
+        .outcomes_by(
+            quarter(),
+            after(),
+            &rates(),
+            &Slicing {
+                dimensions: &[Dimension::Owner],
+                context: &named,
+                bands: &bands,
+            },
+        )
         .unwrap();
-    assert_eq!(by_owner.keys().collect::<Vec<_>>(), ["Ana Silva"]);
+    assert_eq!(by_owner.len(), 1);
+    assert_eq!(by_owner[0].key, ["Ana Silva"]);
     assert_eq!(
-        by_owner["Ana Silva"],
+        by_owner[0].value,
         projection.outcomes(quarter(), after(), &rates()).unwrap()
+    );
+    // Two dimensions at once: segment × size band. The won $30,000 deal is in 10k–50k; the
+    // €16,000 loss (converted at 1.25: $20,000) too.
+    let by_both = projection
+        .outcomes_by(
+            quarter(),
+            after(),
+            &rates(),
+            &slicing(&[Dimension::Segment, Dimension::SizeBand]),
+        )
+        .unwrap();
+    let enterprise_mid = by_both
+        .iter()
+        .find(|s| s.key == ["Enterprise", "10k–50k"])
+        .unwrap();
+    assert_eq!(
+        (
+            enterprise_mid.value.won.count,
+            enterprise_mid.value.lost_to_competition.count
+        ),
+        (1, 1)
     );
 }
 

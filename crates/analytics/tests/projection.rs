@@ -226,9 +226,10 @@ fn deals_in_a_process_a_later_version_removed_stay_readable() {
 proptest! {
     #[test]
     fn slices_add_up_to_the_whole_and_rates_lie_between_zero_and_one(work in deal_work(), hours in 0i64..300) {
-        use pipewise_analytics::{Dimension, Outcomes, SliceContext};
+        use pipewise_analytics::{Coverage, CoverageMode, Dimension, Outcomes, SizeBands, SliceContext, Slicing, Tally, Waterfall};
         use pipewise_core::calendar::DateRange;
         use pipewise_core::exchange::ExchangeRates;
+        use pipewise_core::ids::UserId;
         use pipewise_core::money::Currency;
         let histories = random_histories(work);
         let projection = Projection::build([&ProcessSet::shipped()], histories.iter().flatten()).unwrap();
@@ -236,11 +237,28 @@ proptest! {
         let as_of = at("2026-01-01") + Duration::days(hours);
         let mut rates = ExchangeRates::new(Currency::USD);
         rates.set(Currency::EUR, "2025-01-01".parse().unwrap(), pipewise_core::exchange::Rate::parse("1.1").unwrap());
+        // Two owners on two teams; the second reports to the first.
+        let (first, second) = (common::rep(), UserId::from_parts(2, [2; 10]));
+        let context = SliceContext {
+            user_names: [(first, "Ana".to_owned()), (second, "Ben".to_owned())].into(),
+            teams: [(first, "East".to_owned()), (second, "West".to_owned())].into(),
+            managers: [(second, first)].into(),
+            ..SliceContext::default()
+        };
+        let bands = SizeBands::from_major(&[1_000, 4_000], Currency::USD).unwrap();
         let whole = projection.outcomes(period, as_of, &rates).unwrap();
-        for dimension in [Dimension::Owner, Dimension::Team, Dimension::Segment, Dimension::Source, Dimension::Competitor, Dimension::Region] {
-            let slices = projection.outcomes_by(period, as_of, &rates, dimension, &SliceContext::default()).unwrap();
+        let waterfall = projection.waterfall(period, at("2026-01-01"), as_of, &rates).unwrap();
+        let coverage = projection.coverage(period, as_of, 1, CoverageMode::Smb, None, &rates).unwrap();
+        let process = pipewise_core::process::Process::default_enterprise();
+        let conversions = projection.conversions(&process, period, as_of);
+        let flow = projection.flow(period, as_of, &rates).unwrap();
+        let mut sliced: Vec<Vec<Dimension>> = Dimension::ALL.iter().filter(|d| **d != Dimension::Manager).map(|d| vec![*d]).collect();
+        sliced.push(vec![Dimension::Owner, Dimension::Segment, Dimension::SizeBand]);
+        for dimensions in &sliced {
+            let slicing = Slicing { dimensions, context: &context, bands: &bands };
+            let slices = projection.outcomes_by(period, as_of, &rates, &slicing).unwrap();
             let mut sum = Outcomes::default();
-            for o in slices.values() {
+            for o in slices.iter().map(|s| s.value) {
                 sum.won = sum.won + o.won;
                 sum.lost_to_competition = sum.lost_to_competition + o.lost_to_competition;
                 sum.lost_to_no_decision = sum.lost_to_no_decision + o.lost_to_no_decision;
@@ -248,6 +266,43 @@ proptest! {
                 sum.slipped = sum.slipped + o.slipped;
             }
             prop_assert_eq!(sum, whole);
+            let slices = projection.waterfall_by(period, at("2026-01-01"), as_of, &rates, &slicing).unwrap();
+            let mut sum = Waterfall::default();
+            for w in slices.iter().map(|s| s.value) {
+                prop_assert_eq!(w.reconciled(), w.end);
+                sum.start = sum.start + w.start;
+                sum.end = sum.end + w.end;
+                sum.won = sum.won + w.won;
+                sum.pushed_out = sum.pushed_out + w.pushed_out;
+            }
+            prop_assert_eq!((sum.start, sum.end, sum.won, sum.pushed_out), (waterfall.start, waterfall.end, waterfall.won, waterfall.pushed_out));
+            let slices = projection.coverage_by(period, as_of, |_| None, CoverageMode::Smb, None, &rates, &slicing).unwrap();
+            let mut sum = Coverage::default();
+            for c in slices.iter().map(|s| &s.value) {
+                sum.won = sum.won + c.won;
+                sum.commit = sum.commit + c.commit;
+                sum.best_case = sum.best_case + c.best_case;
+                sum.pipeline = sum.pipeline + c.pipeline;
+            }
+            prop_assert_eq!((sum.won, sum.commit, sum.best_case, sum.pipeline), (coverage.won, coverage.commit, coverage.best_case, coverage.pipeline));
+            let slices = projection.conversions_by(&process, period, as_of, &rates, &slicing).unwrap();
+            for (k, total) in conversions.iter().enumerate() {
+                let entered: u64 = slices.iter().map(|s| s.value[k].entered).sum();
+                let reached: u64 = slices.iter().map(|s| s.value[k].reached).sum();
+                prop_assert_eq!((entered, reached), (total.entered, total.reached));
+            }
+            let slices = projection.flow_by(period, as_of, &rates, &slicing).unwrap();
+            let created = slices.iter().fold(Tally::default(), |t, s| t + s.value.qualified_created);
+            let won: u64 = slices.iter().map(|s| s.value.sales_cycle.won).sum();
+            let open: u64 = slices.iter().map(|s| s.value.velocity.qualified_open).sum();
+            prop_assert_eq!((created, won, open), (flow.qualified_created, flow.sales_cycle.won, flow.velocity.qualified_open));
+        }
+        // The roll-up: Ana manages Ben, so her slice holds every deal; Ben manages no one.
+        let slicing = Slicing { dimensions: &[Dimension::Manager], context: &context, bands: &bands };
+        let slices = projection.outcomes_by(period, as_of, &rates, &slicing).unwrap();
+        prop_assert!(slices.iter().all(|s| s.key == ["Ana"]));
+        if let Some(ana) = slices.first() {
+            prop_assert_eq!(ana.value, whole);
         }
         for ratio in [whole.close_rate(), whole.win_rate(), whole.slippage_adjusted_close_rate()] {
             for rate in [ratio.by_count(), ratio.by_amount()].into_iter().flatten() {

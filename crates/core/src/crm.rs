@@ -149,16 +149,26 @@ pub struct Target {
     pub amount: Money,
 }
 
-/// The company targets that make up `period`'s: its own if set, else those of the quarters
-/// inside it, else those of the months inside it — never two levels at once, so a year and
-/// its quarters are not counted twice.
+/// The company targets that make up `period`'s (see [`targets_of`]).
 pub fn company_targets<'a>(
     targets: &'a [Target],
     calendar: &FiscalCalendar,
     period: Period,
 ) -> Vec<&'a Target> {
+    targets_of(targets, calendar, period, &TargetOwner::Workspace)
+}
+
+/// The targets of `owner` that make up `period`'s: its own if set, else those of the quarters
+/// inside it, else those of the months inside it — never two levels at once, so a year and
+/// its quarters are not counted twice.
+pub fn targets_of<'a>(
+    targets: &'a [Target],
+    calendar: &FiscalCalendar,
+    period: Period,
+    owner: &TargetOwner,
+) -> Vec<&'a Target> {
     let range = calendar.range(period);
-    let company = || targets.iter().filter(|t| t.owner == TargetOwner::Workspace);
+    let company = || targets.iter().filter(|t| t.owner == *owner);
     let inside = |t: &&Target| {
         let r = calendar.range(t.period);
         r.start >= range.start && r.end <= range.end
@@ -228,5 +238,19 @@ mod tests {
         // its month.
         assert_eq!(sum("FY2026"), 30_000_000);
         assert!(company_targets(&targets, &calendar, "2027-Q3".parse().unwrap()).is_empty());
+        // The rep's own quota, and the rep's year made of the one quarter set.
+        let rep_sum = |period: &str| -> i64 {
+            targets_of(
+                &targets,
+                &calendar,
+                period.parse().unwrap(),
+                &TargetOwner::User(rep),
+            )
+            .iter()
+            .map(|t| t.amount.minor)
+            .sum()
+        };
+        assert_eq!(rep_sum("2027-Q1"), 20_000_000);
+        assert_eq!(rep_sum("FY2027"), 20_000_000);
     }
 }

@@ -9,9 +9,8 @@ use pipewise_core::money::Money;
 use pipewise_core::opportunity::{LossType, Status};
 use serde::Serialize;
 
-use std::collections::BTreeMap;
-
-use super::{Dimension, Projection, SliceContext, micros};
+use super::slicing::{Groups, fit};
+use super::{Projection, Slice, Slicing, micros};
 
 /// Deals counted and their amount in corporate minor units (a deal without an amount adds 0).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -58,9 +57,6 @@ pub(super) fn period_micros(period: DateRange) -> (i64, i64) {
     let at = |day: NaiveDate| micros(day.and_time(NaiveTime::MIN).and_utc());
     (at(period.start), at(period.end))
 }
-
-/// The slice of deals without a value for the dimension (no segment, no team…).
-pub const NO_VALUE: &str = "(none)";
 
 /// The pipeline needed per unit of target at `rate`: 25% needs 4×.
 pub fn required_coverage(rate: f64) -> Option<f64> {
@@ -119,33 +115,31 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Outcomes, ConversionError> {
-        let mut by_nothing = self.grouped_outcomes(period, as_of, rates, |_, _| ())?;
-        Ok(by_nothing.remove(&()).unwrap_or_default())
+        let whole = self.grouped_outcomes(period, as_of, rates, &mut Groups::whole(self))?;
+        Ok(whole.into_iter().next().unwrap_or_default())
     }
 
-    /// [`Projection::outcomes`] broken down by `dimension`; deals without a value for it are
-    /// under [`NO_VALUE`]. The slices add up to the whole.
+    /// [`Projection::outcomes`] broken down by `slicing`, each deal by its state at the
+    /// close (or, slipped, at the end of the period).
     pub fn outcomes_by(
         &self,
         period: DateRange,
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
-        dimension: Dimension,
-        context: &SliceContext,
-    ) -> Result<BTreeMap<String, Outcomes>, ConversionError> {
-        self.grouped_outcomes(period, as_of, rates, |deal, span| {
-            self.slice_of(deal, span, dimension, context)
-                .unwrap_or_else(|| NO_VALUE.to_owned())
-        })
+        slicing: &Slicing,
+    ) -> Result<Vec<Slice<Outcomes>>, ConversionError> {
+        let mut groups = Groups::new(self, slicing, rates);
+        let values = self.grouped_outcomes(period, as_of, rates, &mut groups)?;
+        Ok(groups.into_slices(values))
     }
 
-    fn grouped_outcomes<K: Ord>(
+    pub(super) fn grouped_outcomes(
         &self,
         period: DateRange,
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
-        key: impl Fn(usize, usize) -> K,
-    ) -> Result<BTreeMap<K, Outcomes>, ConversionError> {
+        groups: &mut Groups,
+    ) -> Result<Vec<Outcomes>, ConversionError> {
         let (start, end) = period_micros(period);
         let now = micros(as_of);
         let over = now >= end;
@@ -154,21 +148,26 @@ impl Projection {
         let in_period = |days: i32| {
             NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
         };
-        let mut groups: BTreeMap<K, Outcomes> = BTreeMap::new();
+        let mut values: Vec<Outcomes> = Vec::new();
+        let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             if self.deals.qualified_at[d].is_none_or(|at| at > now) {
                 continue;
             }
             if let Some(span) = self.closed_in(d, cutoff, now, &in_period) {
                 let tally = self.tally(span, rates)?;
-                let outcomes = groups.entry(key(d, span)).or_default();
-                let bucket = match (self.spans.status[span], self.spans.loss[span]) {
-                    (Status::Won, _) => &mut outcomes.won,
-                    (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
-                    (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
-                    _ => &mut outcomes.excluded,
-                };
-                *bucket = *bucket + tally;
+                groups.of(d, span, &mut slices)?;
+                fit(&mut values, groups);
+                for &g in &slices {
+                    let outcomes = &mut values[g];
+                    let bucket = match (self.spans.status[span], self.spans.loss[span]) {
+                        (Status::Won, _) => &mut outcomes.won,
+                        (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
+                        (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
+                        _ => &mut outcomes.excluded,
+                    };
+                    *bucket = *bucket + tally;
+                }
                 continue;
             }
             let Some(span) = self.span_at(d, cutoff) else {
@@ -180,11 +179,15 @@ impl Projection {
             let still_due = in_period(self.spans.close_date[span]);
             if (over || !still_due) && self.was_due_in(d, start, cutoff + 1, &in_period) {
                 let tally = self.tally_on(span, period.last_day(), rates)?;
-                let outcomes = groups.entry(key(d, span)).or_default();
-                outcomes.slipped = outcomes.slipped + tally;
+                groups.of(d, span, &mut slices)?;
+                fit(&mut values, groups);
+                for &g in &slices {
+                    values[g].slipped = values[g].slipped + tally;
+                }
             }
         }
-        Ok(groups)
+        fit(&mut values, groups);
+        Ok(values)
     }
 
     /// The span saying how the deal closed with a close date in the period: its state now if

@@ -9,8 +9,11 @@ use pipewise_core::process::{Process, StageKey};
 use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
 
+use pipewise_core::exchange::{ConversionError, ExchangeRates};
+
 use super::outcomes::period_micros;
-use super::{END, Projection, micros};
+use super::slicing::{Groups, whole};
+use super::{END, Projection, Slice, Slicing, micros};
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
 
@@ -104,6 +107,31 @@ impl Projection {
         window: DateRange,
         as_of: DateTime<Utc>,
     ) -> Vec<StageTime> {
+        whole(self.grouped_time_in_stage(process, window, as_of, &mut Groups::whole(self)))
+    }
+
+    /// [`Projection::time_in_stage`] broken down by `slicing`, each deal by its state at
+    /// `as_of`; every slice judges aging against its own P75.
+    pub fn time_in_stage_by(
+        &self,
+        process: &Process,
+        window: DateRange,
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        slicing: &Slicing,
+    ) -> Result<Vec<Slice<Vec<StageTime>>>, ConversionError> {
+        let mut groups = Groups::new(self, slicing, rates);
+        let values = self.grouped_time_in_stage(process, window, as_of, &mut groups)?;
+        Ok(groups.into_slices(values))
+    }
+
+    fn grouped_time_in_stage(
+        &self,
+        process: &Process,
+        window: DateRange,
+        as_of: DateTime<Utc>,
+        groups: &mut Groups,
+    ) -> Result<Vec<Vec<StageTime>>, ConversionError> {
         let (start, end) = period_micros(window);
         let now = micros(as_of);
         let stages: Vec<Option<u16>> = process
@@ -115,43 +143,63 @@ impl Projection {
                     .copied()
             })
             .collect();
-        let mut durations: Vec<Vec<f64>> = vec![Vec::new(); stages.len()];
-        let mut open_ages: Vec<Vec<f64>> = vec![Vec::new(); stages.len()];
+        // Per group and stage: completed visits' days, and open visits' ages.
+        let mut durations: Vec<Vec<Vec<f64>>> = Vec::new();
+        let mut open_ages: Vec<Vec<Vec<f64>>> = Vec::new();
         let position = |code: u16| stages.iter().position(|s| *s == Some(code));
+        let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
-            for visit in self.visits(d, now) {
+            let visits = self.visits(d, now);
+            if visits.is_empty() {
+                continue;
+            }
+            let state = self.span_at(d, now).unwrap_or(self.deals.last[d] as usize);
+            groups.of(d, state, &mut slices)?;
+            durations.resize_with(groups.len(), || vec![Vec::new(); stages.len()]);
+            open_ages.resize_with(groups.len(), || vec![Vec::new(); stages.len()]);
+            for visit in visits {
                 let Some(p) = position(visit.stage) else {
                     continue;
                 };
-                match visit.until {
-                    Some(left) if left >= start && left < end => {
-                        durations[p].push((left - visit.from) as f64 / MICROS_PER_DAY);
+                for &g in &slices {
+                    match visit.until {
+                        Some(left) if left >= start && left < end => {
+                            durations[g][p].push((left - visit.from) as f64 / MICROS_PER_DAY);
+                        }
+                        None => open_ages[g][p].push((now - visit.from) as f64 / MICROS_PER_DAY),
+                        Some(_) => {}
                     }
-                    None => open_ages[p].push((now - visit.from) as f64 / MICROS_PER_DAY),
-                    Some(_) => {}
                 }
             }
         }
-        process
-            .stages()
-            .iter()
-            .enumerate()
-            .map(|(p, stage)| {
-                let mut done = std::mem::take(&mut durations[p]);
-                done.sort_by(f64::total_cmp);
-                let p75 = nearest_rank(&done, 75);
-                StageTime {
-                    stage: stage.key.clone(),
-                    completed: done.len(),
-                    median_days: nearest_rank(&done, 50),
-                    p75_days: p75,
-                    open: open_ages[p].len(),
-                    aging: p75.map_or(0, |limit| {
-                        open_ages[p].iter().filter(|age| **age > limit).count()
-                    }),
-                }
+        durations.resize_with(groups.len(), || vec![Vec::new(); stages.len()]);
+        open_ages.resize_with(groups.len(), || vec![Vec::new(); stages.len()]);
+        Ok(durations
+            .into_iter()
+            .zip(open_ages)
+            .map(|(mut durations, open_ages)| {
+                process
+                    .stages()
+                    .iter()
+                    .enumerate()
+                    .map(|(p, stage)| {
+                        let mut done = std::mem::take(&mut durations[p]);
+                        done.sort_by(f64::total_cmp);
+                        let p75 = nearest_rank(&done, 75);
+                        StageTime {
+                            stage: stage.key.clone(),
+                            completed: done.len(),
+                            median_days: nearest_rank(&done, 50),
+                            p75_days: p75,
+                            open: open_ages[p].len(),
+                            aging: p75.map_or(0, |limit| {
+                                open_ages[p].iter().filter(|age| **age > limit).count()
+                            }),
+                        }
+                    })
+                    .collect()
             })
-            .collect()
+            .collect())
     }
 
     /// Conversion from every stage of `process` to every later one and to a win, for deals
@@ -163,6 +211,31 @@ impl Projection {
         window: DateRange,
         as_of: DateTime<Utc>,
     ) -> Vec<Conversion> {
+        whole(self.grouped_conversions(process, window, as_of, &mut Groups::whole(self)))
+    }
+
+    /// [`Projection::conversions`] broken down by `slicing`, each deal by its state at
+    /// `as_of`.
+    pub fn conversions_by(
+        &self,
+        process: &Process,
+        window: DateRange,
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        slicing: &Slicing,
+    ) -> Result<Vec<Slice<Vec<Conversion>>>, ConversionError> {
+        let mut groups = Groups::new(self, slicing, rates);
+        let values = self.grouped_conversions(process, window, as_of, &mut groups)?;
+        Ok(groups.into_slices(values))
+    }
+
+    fn grouped_conversions(
+        &self,
+        process: &Process,
+        window: DateRange,
+        as_of: DateTime<Utc>,
+        groups: &mut Groups,
+    ) -> Result<Vec<Vec<Conversion>>, ConversionError> {
         let (start, end) = period_micros(window);
         let now = micros(as_of);
         let n = process.stages().len();
@@ -177,10 +250,8 @@ impl Projection {
                     .flatten()
             })
             .collect();
-        let mut entered = vec![0u64; n];
-        // Column `n` is the win.
-        let mut reached = vec![vec![0u64; n + 1]; n];
-        let mut still_open = vec![vec![0u64; n + 1]; n];
+        let mut counts: Vec<StepCounts> = Vec::new();
+        let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             let visits = self.visits(d, now);
             let in_process = |code: u16| positions[code as usize];
@@ -188,27 +259,37 @@ impl Projection {
             let state = self.span_at(d, now).unwrap_or(last);
             let won = self.spans.status[state] == Status::Won;
             let open = self.spans.status[state] == Status::Open;
+            let mut grouped = false;
             for i in 0..n {
                 let Some(first_entry) = visits.iter().position(|v| {
                     in_process(v.stage) == Some(i) && v.from >= start && v.from < end
                 }) else {
                     continue;
                 };
-                entered[i] += 1;
+                if !grouped {
+                    groups.of(d, state, &mut slices)?;
+                    counts.resize_with(groups.len(), || StepCounts::new(n));
+                    grouped = true;
+                }
                 let furthest_after = visits[first_entry..]
                     .iter()
                     .filter_map(|v| in_process(v.stage))
                     .max()
                     .unwrap_or(i);
-                for j in i + 1..=n {
-                    if won || (j < n && furthest_after >= j) {
-                        reached[i][j] += 1;
-                    } else if open {
-                        still_open[i][j] += 1;
+                for &g in &slices {
+                    let c = &mut counts[g];
+                    c.entered[i] += 1;
+                    for j in i + 1..=n {
+                        if won || (j < n && furthest_after >= j) {
+                            c.reached[i][j] += 1;
+                        } else if open {
+                            c.still_open[i][j] += 1;
+                        }
                     }
                 }
             }
         }
+        counts.resize_with(groups.len(), || StepCounts::new(n));
         let key = |p: usize| process.stages()[p].key.clone();
         let target = |p: usize| {
             if p == n {
@@ -217,16 +298,39 @@ impl Projection {
                 key(p).to_string()
             }
         };
-        (0..n)
-            .flat_map(|i| (i + 1..=n).map(move |j| (i, j)))
-            .map(|(i, j)| Conversion {
-                from: key(i),
-                to: target(j),
-                documented: j == i + 1,
-                entered: entered[i],
-                reached: reached[i][j],
-                still_open: still_open[i][j],
+        Ok(counts
+            .iter()
+            .map(|c| {
+                (0..n)
+                    .flat_map(|i| (i + 1..=n).map(move |j| (i, j)))
+                    .map(|(i, j)| Conversion {
+                        from: key(i),
+                        to: target(j),
+                        documented: j == i + 1,
+                        entered: c.entered[i],
+                        reached: c.reached[i][j],
+                        still_open: c.still_open[i][j],
+                    })
+                    .collect()
             })
-            .collect()
+            .collect())
+    }
+}
+
+/// Conversion counts of one slice: per stage entered, and per pair of stages (column `n` is
+/// the win).
+struct StepCounts {
+    entered: Vec<u64>,
+    reached: Vec<Vec<u64>>,
+    still_open: Vec<Vec<u64>>,
+}
+
+impl StepCounts {
+    fn new(n: usize) -> Self {
+        Self {
+            entered: vec![0; n],
+            reached: vec![vec![0; n + 1]; n],
+            still_open: vec![vec![0; n + 1]; n],
+        }
     }
 }

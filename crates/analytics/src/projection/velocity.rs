@@ -8,10 +8,11 @@ use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
 
 use super::outcomes::period_micros;
-use super::{Projection, Tally, micros};
+use super::slicing::{Groups, fit, whole};
+use super::{Projection, Slice, Slicing, Tally, micros};
 
 /// Days from reaching the SAL stage to the close date, over deals won in a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SalesCycle {
     pub won: u64,
     /// Median (nearest rank) and mean, in days; `None` without wins.
@@ -21,7 +22,7 @@ pub struct SalesCycle {
 
 /// (qualified open deals × win rate × average won amount) / average cycle days: the
 /// corporate minor units the pipeline turns into per day at the period's rates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Velocity {
     pub qualified_open: u64,
     pub win_rate: Option<f64>,
@@ -29,6 +30,26 @@ pub struct Velocity {
     pub average_won: Option<f64>,
     pub average_cycle_days: Option<f64>,
     pub per_day: Option<f64>,
+}
+
+impl SalesCycle {
+    fn of(mut days: Vec<f64>) -> Self {
+        days.sort_by(f64::total_cmp);
+        let n = days.len();
+        SalesCycle {
+            won: n as u64,
+            median_days: nearest_rank(&days, 50),
+            mean_days: (n > 0).then(|| days.iter().sum::<f64>() / n as f64),
+        }
+    }
+}
+
+/// A period's qualified pipeline created, sales cycle and velocity, for one slice.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Flow {
+    pub qualified_created: Tally,
+    pub sales_cycle: SalesCycle,
+    pub velocity: Velocity,
 }
 
 impl Projection {
@@ -39,8 +60,19 @@ impl Projection {
         period: DateRange,
         rates: &ExchangeRates,
     ) -> Result<Tally, ConversionError> {
+        let whole = self.grouped_created(period, rates, &mut Groups::whole(self))?;
+        Ok(whole.into_iter().next().unwrap_or_default())
+    }
+
+    fn grouped_created(
+        &self,
+        period: DateRange,
+        rates: &ExchangeRates,
+        groups: &mut Groups,
+    ) -> Result<Vec<Tally>, ConversionError> {
         let (start, end) = period_micros(period);
-        let mut created = Tally::default();
+        let mut values: Vec<Tally> = Vec::new();
+        let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             let Some(at) = self.deals.qualified_at[d].filter(|at| (start..end).contains(at)) else {
                 continue;
@@ -50,21 +82,60 @@ impl Projection {
             };
             let day =
                 DateTime::<Utc>::from_timestamp_micros(at).map_or(period.start, |t| t.date_naive());
-            created = created + self.tally_on(span, day, rates)?;
+            let tally = self.tally_on(span, day, rates)?;
+            groups.of(d, span, &mut slices)?;
+            fit(&mut values, groups);
+            for &g in &slices {
+                values[g] = values[g] + tally;
+            }
         }
-        Ok(created)
+        fit(&mut values, groups);
+        Ok(values)
     }
 
     /// The sales cycle of deals won in `period`, as known at `as_of`.
     pub fn sales_cycle(&self, period: DateRange, as_of: DateTime<Utc>) -> SalesCycle {
-        let mut days = self.won_cycles(period, as_of);
-        days.sort_by(f64::total_cmp);
-        let n = days.len();
-        SalesCycle {
-            won: n as u64,
-            median_days: nearest_rank(&days, 50),
-            mean_days: (n > 0).then(|| days.iter().sum::<f64>() / n as f64),
+        whole(self.grouped_cycles(period, as_of, &mut Groups::whole(self)))
+    }
+
+    fn grouped_cycles(
+        &self,
+        period: DateRange,
+        as_of: DateTime<Utc>,
+        groups: &mut Groups,
+    ) -> Result<Vec<SalesCycle>, ConversionError> {
+        let (_, end) = period_micros(period);
+        let now = micros(as_of);
+        let in_period = |days: i32| {
+            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
+        };
+        let mut days: Vec<Vec<f64>> = Vec::new();
+        let mut slices = Vec::new();
+        for d in 0..self.deals.id.len() {
+            let Some(qualified) = self.deals.qualified_at[d] else {
+                continue;
+            };
+            let Some(span) = self.closed_in(d, now.min(end - 1), now, &in_period) else {
+                continue;
+            };
+            if self.spans.status[span] != Status::Won {
+                continue;
+            }
+            let (Some(closed), Some(from)) = (
+                NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span]),
+                DateTime::<Utc>::from_timestamp_micros(qualified),
+            ) else {
+                continue;
+            };
+            let cycle = (closed - from.date_naive()).num_days() as f64;
+            groups.of(d, span, &mut slices)?;
+            fit(&mut days, groups);
+            for &g in &slices {
+                days[g].push(cycle);
+            }
         }
+        fit(&mut days, groups);
+        Ok(days.into_iter().map(SalesCycle::of).collect())
     }
 
     /// Velocity from the open qualified deals at `as_of` and the period's win rate, average
@@ -75,50 +146,96 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Velocity, ConversionError> {
-        let outcomes = self.outcomes(period, as_of, rates)?;
-        let cycle = self.sales_cycle(period, as_of);
-        let now = micros(as_of);
-        let qualified_open = (0..self.deals.id.len())
-            .filter(|d| self.deals.qualified_at[*d].is_some_and(|at| at <= now))
-            .filter(|d| {
-                self.span_at(*d, now)
-                    .is_some_and(|s| self.spans.status[s] == Status::Open)
-            })
-            .count() as u64;
-        let win_rate = outcomes.win_rate().by_count();
-        let won = outcomes.won;
-        let average_won = (won.count > 0).then(|| won.amount as f64 / won.count as f64);
-        let per_day = match (win_rate, average_won, cycle.mean_days) {
-            (Some(rate), Some(average), Some(days)) if days > 0.0 => {
-                Some(qualified_open as f64 * rate * average / days)
-            }
-            _ => None,
-        };
-        Ok(Velocity {
-            qualified_open,
-            win_rate,
-            average_won,
-            average_cycle_days: cycle.mean_days,
-            per_day,
-        })
+        let whole = self.grouped_flow(period, as_of, rates, &mut Groups::whole(self))?;
+        Ok(whole.into_iter().next().unwrap_or_default().velocity)
     }
 
-    /// Days from SAL to close date of each deal won in the period.
-    fn won_cycles(&self, period: DateRange, as_of: DateTime<Utc>) -> Vec<f64> {
-        let (_, end) = period_micros(period);
+    /// Qualified pipeline created, sales cycle and velocity of `period`, broken down by
+    /// `slicing`: created deals by their state on reaching SAL, wins by their closing state,
+    /// open deals by their state at `as_of`.
+    pub fn flow_by(
+        &self,
+        period: DateRange,
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        slicing: &Slicing,
+    ) -> Result<Vec<Slice<Flow>>, ConversionError> {
+        let mut groups = Groups::new(self, slicing, rates);
+        let values = self.grouped_flow(period, as_of, rates, &mut groups)?;
+        Ok(groups.into_slices(values))
+    }
+
+    /// The period's flow over the whole.
+    pub fn flow(
+        &self,
+        period: DateRange,
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+    ) -> Result<Flow, ConversionError> {
+        let whole = self.grouped_flow(period, as_of, rates, &mut Groups::whole(self))?;
+        Ok(whole.into_iter().next().unwrap_or_default())
+    }
+
+    fn grouped_flow(
+        &self,
+        period: DateRange,
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        groups: &mut Groups,
+    ) -> Result<Vec<Flow>, ConversionError> {
+        // One set of groups for every part, so a slice's index is the same in each.
+        let created = self.grouped_created(period, rates, groups)?;
+        let outcomes = self.grouped_outcomes(period, as_of, rates, groups)?;
+        let cycles = self.grouped_cycles(period, as_of, groups)?;
         let now = micros(as_of);
-        let in_period = |days: i32| {
-            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
-        };
-        (0..self.deals.id.len())
-            .filter_map(|d| {
-                let qualified = self.deals.qualified_at[d]?;
-                let span = self.closed_in(d, now.min(end - 1), now, &in_period)?;
-                let closed = NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span])?;
-                let won = self.spans.status[span] == Status::Won;
-                let from = DateTime::<Utc>::from_timestamp_micros(qualified)?.date_naive();
-                won.then(|| (closed - from).num_days() as f64)
+        let mut open: Vec<u64> = Vec::new();
+        let mut slices = Vec::new();
+        for d in 0..self.deals.id.len() {
+            if self.deals.qualified_at[d].is_none_or(|at| at > now) {
+                continue;
+            }
+            let Some(span) = self
+                .span_at(d, now)
+                .filter(|s| self.spans.status[*s] == Status::Open)
+            else {
+                continue;
+            };
+            groups.of(d, span, &mut slices)?;
+            fit(&mut open, groups);
+            for &g in &slices {
+                open[g] += 1;
+            }
+        }
+        let n = groups.len();
+        let (mut created, mut outcomes, mut cycles) = (created, outcomes, cycles);
+        fit(&mut created, groups);
+        fit(&mut outcomes, groups);
+        fit(&mut cycles, groups);
+        fit(&mut open, groups);
+        Ok((0..n)
+            .map(|g| {
+                let win_rate = outcomes[g].win_rate().by_count();
+                let won = outcomes[g].won;
+                let average_won = (won.count > 0).then(|| won.amount as f64 / won.count as f64);
+                let cycle = cycles[g].clone();
+                let per_day = match (win_rate, average_won, cycle.mean_days) {
+                    (Some(rate), Some(average), Some(days)) if days > 0.0 => {
+                        Some(open[g] as f64 * rate * average / days)
+                    }
+                    _ => None,
+                };
+                Flow {
+                    qualified_created: created[g],
+                    velocity: Velocity {
+                        qualified_open: open[g],
+                        win_rate,
+                        average_won,
+                        average_cycle_days: cycle.mean_days,
+                        per_day,
+                    },
+                    sales_cycle: cycle,
+                }
             })
-            .collect()
+            .collect())
     }
 }

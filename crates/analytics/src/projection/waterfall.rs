@@ -8,7 +8,8 @@ use pipewise_core::money::Money;
 use pipewise_core::opportunity::Status;
 use serde::Serialize;
 
-use super::{END, Projection, Tally, micros};
+use super::slicing::{Groups, fit};
+use super::{END, Projection, Slice, Slicing, Tally, micros};
 
 /// Open pipeline in a period at `from`, the changes until `to`, and the pipeline at `to`:
 /// `start + created + pulled_in + reopened − pushed_out ± amount_changes − won − lost = end`,
@@ -32,6 +33,33 @@ pub struct Waterfall {
 }
 
 impl Waterfall {
+    /// Adds `other` line by line.
+    fn add(&mut self, other: &Waterfall) {
+        let theirs = other.lines();
+        for (mine, theirs) in self.lines_mut().into_iter().zip(theirs) {
+            *mine = *mine + theirs;
+        }
+    }
+
+    fn lines(&self) -> [Tally; 9] {
+        let mut copy = *self;
+        copy.lines_mut().map(|line| *line)
+    }
+
+    fn lines_mut(&mut self) -> [&mut Tally; 9] {
+        [
+            &mut self.start,
+            &mut self.created,
+            &mut self.pulled_in,
+            &mut self.reopened,
+            &mut self.pushed_out,
+            &mut self.amount_changes,
+            &mut self.won,
+            &mut self.lost,
+            &mut self.end,
+        ]
+    }
+
     /// `start` plus the lines, which always equals `end`.
     pub fn reconciled(&self) -> Tally {
         let inflow =
@@ -69,10 +97,42 @@ impl Projection {
         to: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Waterfall, ConversionError> {
+        let whole = self.grouped_waterfall(period, from, to, rates, &mut Groups::whole(self))?;
+        Ok(whole.into_iter().next().unwrap_or_default())
+    }
+
+    /// [`Projection::waterfall`] broken down by `slicing`, each deal wholly in the slices of
+    /// its state at `to`, so every slice reconciles too.
+    pub fn waterfall_by(
+        &self,
+        period: DateRange,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        rates: &ExchangeRates,
+        slicing: &Slicing,
+    ) -> Result<Vec<Slice<Waterfall>>, ConversionError> {
+        let mut groups = Groups::new(self, slicing, rates);
+        let values = self.grouped_waterfall(period, from, to, rates, &mut groups)?;
+        Ok(groups.into_slices(values))
+    }
+
+    fn grouped_waterfall(
+        &self,
+        period: DateRange,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        rates: &ExchangeRates,
+        groups: &mut Groups,
+    ) -> Result<Vec<Waterfall>, ConversionError> {
         let (t0, t1) = (micros(from), micros(to));
         let on = to.date_naive();
-        let mut w = Waterfall::default();
+        let mut values: Vec<Waterfall> = Vec::new();
+        let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
+            let Some(at_end) = self.span_at(d, t1) else {
+                continue;
+            };
+            let mut w = Waterfall::default();
             let at_start = self.span_at(d, t0);
             let mut before = match at_start {
                 Some(span) => self.standing(span, period, on, rates)?,
@@ -101,8 +161,17 @@ impl Projection {
             if before.counted() {
                 w.end = add(w.end, 1, before.amount);
             }
+            if w == Waterfall::default() {
+                continue;
+            }
+            groups.of(d, at_end, &mut slices)?;
+            fit(&mut values, groups);
+            for &g in &slices {
+                values[g].add(&w);
+            }
         }
-        Ok(w)
+        fit(&mut values, groups);
+        Ok(values)
     }
 
     fn standing(
