@@ -48,9 +48,26 @@ pub struct StepBenchmark {
     pub actual: Option<f64>,
     /// The target range, when one is set; otherwise the baseline is the bar.
     pub target: Option<(f64, f64)>,
-    /// A metric to watch beside the conversion, such as the step's P75 days in stage.
-    pub guardrail: Option<(String, f64)>,
+    /// A metric to watch beside the conversion: the P75 days in the step's first stage.
+    pub guardrail: Option<Guardrail>,
+    /// What to work on when the step is below its bar; the funnel part's focus otherwise.
+    pub action: Option<String>,
     pub part: FunnelPart,
+}
+
+/// A metric watched beside a step's conversion, and its limit if one is set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Guardrail {
+    pub name: String,
+    pub value: Option<f64>,
+    pub limit: Option<f64>,
+}
+
+impl Guardrail {
+    /// Over its limit.
+    pub fn breached(&self) -> bool {
+        matches!((self.value, self.limit), (Some(v), Some(l)) if v > l)
+    }
 }
 
 impl StepBenchmark {
@@ -88,7 +105,7 @@ pub struct Diagnosis {
 }
 
 /// The inputs of a diagnosis.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Health {
     pub coverage: Option<f64>,
     pub close_rate: Option<f64>,
@@ -153,7 +170,11 @@ pub fn diagnose(health: &Health, steps: &[StepBenchmark]) -> Diagnosis {
                 .total_cmp(&b.shortfall().unwrap_or(0.0))
         })
         .cloned();
-    let focus = leaking_step.as_ref().map(|s| s.part.focus().to_owned());
+    let focus = leaking_step.as_ref().map(|s| {
+        s.action
+            .clone()
+            .unwrap_or_else(|| s.part.focus().to_owned())
+    });
     Diagnosis {
         problems,
         reasons,
@@ -174,6 +195,7 @@ mod tests {
             actual: Some(actual),
             target: None,
             guardrail: None,
+            action: None,
             part: FunnelPart::of(index, 4),
         }
     }
@@ -256,6 +278,26 @@ mod tests {
         assert_eq!(d.focus.unwrap(), FunnelPart::Middle.focus());
         assert_eq!(steps[1].bar(), Some(0.45));
         assert_eq!(steps[3].shortfall(), Some(0.0));
+        // A step's own action, when set, is the focus.
+        let mut with_action = steps.clone();
+        with_action[2].action = Some("Standardise discovery outputs.".to_owned());
+        assert_eq!(
+            diagnose(&healthy(), &with_action).focus.unwrap(),
+            "Standardise discovery outputs."
+        );
+    }
+
+    #[test]
+    fn a_guardrail_is_breached_only_above_its_limit() {
+        let guardrail = |value, limit| Guardrail {
+            name: "P75 days in qualified".to_owned(),
+            value,
+            limit,
+        };
+        assert!(guardrail(Some(22.0), Some(21.0)).breached());
+        assert!(!guardrail(Some(21.0), Some(21.0)).breached());
+        assert!(!guardrail(Some(40.0), None).breached());
+        assert!(!guardrail(None, Some(21.0)).breached());
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub struct DefinitionError {
 
 impl DefinitionError {
     /// An error at byte `span.start` of `text`, located by line and column.
-    pub(crate) fn located(
+    pub fn located(
         file: &str,
         text: &str,
         span: Range<usize>,
