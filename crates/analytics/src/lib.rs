@@ -3,14 +3,17 @@
 //!
 //! Pure: the caller streams events in ([`Projection::apply`]); nothing here reads a database.
 
+mod benchmarks;
 mod diagnosis;
 mod plan;
 mod projection;
+pub mod reports;
 
-pub use diagnosis::{Diagnosis, FunnelPart, Health, Problem, StepBenchmark, diagnose};
+pub use benchmarks::{FunnelBenchmarks, StepSetting};
+pub use diagnosis::{Diagnosis, FunnelPart, Guardrail, Health, Problem, StepBenchmark, diagnose};
 pub use plan::{TargetStack, pipeline_for_coverage, target_stack};
 pub use projection::{
-    CategoryTotals, Conversion, Coverage, CoverageMode, DealState, Dimension, NO_VALUE, Outcomes,
-    Pipeline, Projection, ProjectionError, Ratio, SalesCycle, SliceContext, StageTime, Tally,
-    Velocity, Waterfall, required_coverage,
+    CategoryTotals, Conversion, Coverage, CoverageMode, DealState, Dimension, Flow, NO_VALUE,
+    Outcomes, Pipeline, Projection, ProjectionError, Ratio, SalesCycle, SizeBands, Slice,
+    SliceContext, Slicing, StageTime, Tally, Velocity, Waterfall, required_coverage,
 };

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
+use pipewise_analytics::Dimension;
+use pipewise_analytics::reports::ReportName;
 use pipewise_core::calendar::{Period, parse_date};
 use pipewise_core::process::ProcessKey;
 use pipewise_core::text::Slug;
@@ -42,15 +44,16 @@ pub enum Command {
 pub struct ReportArgs {
     /// outcomes: won, lost and slipped deals of a period with close, win and
     /// slippage-adjusted close rates; pipeline: open deals by forecast category at a moment;
-    /// conversion: stage-to-stage conversion of deals that entered a stage in the period;
-    /// time-in-stage: median and P75 days per stage, and deals past the P75 now; waterfall:
-    /// how the open pipeline due in the period changed from --since to --as-of; velocity:
-    /// qualified pipeline created, sales cycle and velocity; loss-mix: losses to competition
-    /// and to no decision, by competitor; coverage: the period's target against won and
-    /// late-stage pipeline, the pipeline still required and the deals it takes; diagnosis:
-    /// pipeline, conversion or capacity problem, and the funnel step that leaks most;
-    /// snapshots: the open pipeline at the end of every week of the period.
-    #[arg(value_enum)]
+    /// snapshots: the open pipeline at the end of every week of the period; conversion:
+    /// stage-to-stage conversion of deals that entered a stage in the period; time-in-stage:
+    /// median and P75 days per stage, and deals past the P75 now; waterfall: how the open
+    /// pipeline due in the period changed from --since to --as-of; velocity: qualified
+    /// pipeline created, sales cycle and velocity; loss-mix: losses to competition and to no
+    /// decision, by competitor; coverage: the period's target against won and late-stage
+    /// pipeline, the pipeline still required and the deals it takes; diagnosis: pipeline,
+    /// conversion or capacity problem, each funnel step against its benchmark, and the step
+    /// that leaks most.
+    #[arg(value_parser = report_name())]
     pub name: ReportName,
     #[command(flatten)]
     pub target: WorkspaceArgs,
@@ -66,47 +69,45 @@ pub struct ReportArgs {
     /// the period starts].
     #[arg(long, value_parser = parse_date)]
     pub since: Option<NaiveDate>,
-    /// For conversion and time-in-stage: the process [default: the workspace's first].
+    /// For conversion, time-in-stage and diagnosis: the process [default: the workspace's
+    /// first].
     #[arg(long, value_parser = ProcessKey::parse)]
     pub process: Option<ProcessKey>,
     /// For coverage: enterprise counts Best Case and Commit; smb counts Pipeline too.
     #[arg(long, value_enum, default_value_t = CoverageArg::Enterprise)]
     pub mode: CoverageArg,
-    /// For outcomes: one row per owner, team, segment, source, competitor or region.
-    #[arg(long, value_enum)]
-    pub by: Option<SliceBy>,
+    /// Break the report down by one or more of owner, manager (each manager's whole
+    /// subtree), team, segment, source, competitor, region, size-band; comma-separated for
+    /// combinations, such as owner,segment.
+    #[arg(long, value_delimiter = ',', value_parser = dimension())]
+    pub by: Vec<Dimension>,
+    /// For --by size-band: the lower bounds of the bands after the first, in whole units of
+    /// the corporate currency [default: 10000,50000,100000,250000].
+    #[arg(long, value_delimiter = ',')]
+    pub size_bands: Vec<i64>,
+    /// For diagnosis: funnel-step benchmarks (a benchmarks.toml) instead of the shipped ones.
+    #[arg(long)]
+    pub benchmarks: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+fn report_name() -> impl TypedValueParser<Value = ReportName> {
+    clap::builder::PossibleValuesParser::new(ReportName::ALL.map(ReportName::as_str))
+        // Only the names listed reach the map.
+        .map(|name| ReportName::parse(&name).unwrap_or(ReportName::Outcomes))
+}
+
+fn dimension() -> impl TypedValueParser<Value = Dimension> {
+    clap::builder::PossibleValuesParser::new(Dimension::ALL.map(Dimension::as_str))
+        // Only the names listed reach the map.
+        .map(|name| Dimension::parse(&name).unwrap_or(Dimension::Owner))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CoverageArg {
     Enterprise,
     Smb,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SliceBy {
-    Owner,
-    Team,
-    Segment,
-    Source,
-    Competitor,
-    Region,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportName {
-    Outcomes,
-    Pipeline,
-    Conversion,
-    TimeInStage,
-    Waterfall,
-    Velocity,
-    LossMix,
-    Coverage,
-    Diagnosis,
-    Snapshots,
 }
 
 #[derive(Debug, Args)]

@@ -1,11 +1,11 @@
 //! Builds the analytics projection of a workspace from its stored event log and process
 //! versions.
 
-use std::collections::HashMap;
-
 use futures_util::TryStreamExt;
 use pipewise_analytics::{Projection, SliceContext};
+use pipewise_core::crm::Target;
 use pipewise_core::org::Workspace;
+use pipewise_core::process::ProcessSet;
 
 use crate::{Store, StoreError, processes};
 
@@ -31,29 +31,56 @@ pub async fn projection(
     Ok(projection)
 }
 
-/// Names of people, their teams and accounts' regions, for breaking reports down.
+/// What reports read besides the projection, as stored now.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// The process version in force.
+    pub processes: ProcessSet,
+    pub context: SliceContext,
+    pub targets: Vec<Target>,
+}
+
+/// Reads the report settings of a workspace; accounts' regions (one pass over the accounts)
+/// only when `regions`.
+pub async fn report_settings(
+    store: &dyn Store,
+    workspace: &Workspace,
+    regions: bool,
+) -> Result<ReportSettings, StoreError> {
+    Ok(ReportSettings {
+        processes: processes::current(store, workspace).await?,
+        context: slice_context(store, workspace, regions).await?,
+        targets: store.targets(workspace.id).await?,
+    })
+}
+
+/// Names of people, their teams and managers, and (when `regions`) accounts' regions, for
+/// breaking reports down.
 pub async fn slice_context(
     store: &dyn Store,
     workspace: &Workspace,
+    regions: bool,
 ) -> Result<SliceContext, StoreError> {
     let users = store.users(workspace.id).await?;
-    let teams: HashMap<_, _> = store
-        .teams(workspace.id)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name.to_string()))
-        .collect();
     let mut context = SliceContext::default();
+    for team in store.teams(workspace.id).await? {
+        context.team_names.insert(team.id, team.name.to_string());
+    }
     for user in users {
         context.user_names.insert(user.id, user.name.to_string());
-        if let Some(team) = user.team_id.and_then(|t| teams.get(&t)) {
+        if let Some(team) = user.team_id.and_then(|t| context.team_names.get(&t)) {
             context.teams.insert(user.id, team.clone());
         }
+        if let Some(manager) = user.manager_id {
+            context.managers.insert(user.id, manager);
+        }
     }
-    let mut accounts = store.all_accounts(workspace.id);
-    while let Some(account) = accounts.try_next().await? {
-        if let Some(region) = account.region {
-            context.regions.insert(account.id, region.to_string());
+    if regions {
+        let mut accounts = store.all_accounts(workspace.id);
+        while let Some(account) = accounts.try_next().await? {
+            if let Some(region) = account.region {
+                context.regions.insert(account.id, region.to_string());
+            }
         }
     }
     Ok(context)

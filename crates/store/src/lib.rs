@@ -92,8 +92,34 @@ pub struct Counts {
     pub targets: u64,
 }
 
+/// A write a store made, announced to those who keep state derived from it (the server's
+/// resident analytics).
+#[derive(Debug, Clone)]
+pub enum Written {
+    /// New events of one opportunity, in order, just committed.
+    Events {
+        workspace: WorkspaceId,
+        events: Arc<[OpportunityEvent]>,
+    },
+    /// Many records at once, a new process version, or a deleted workspace: what was derived
+    /// from the workspace is to be rebuilt.
+    Replaced { workspace: WorkspaceId },
+}
+
+/// How many announcements wait for a slow listener before it is told it missed some.
+const ANNOUNCEMENTS_KEPT: usize = 4096;
+
+/// The sending side of a store's announcements.
+pub(crate) fn announcer() -> tokio::sync::broadcast::Sender<Written> {
+    tokio::sync::broadcast::channel(ANNOUNCEMENTS_KEPT).0
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
+    /// Announcements of every write this store makes from now on, in commit order. Writes
+    /// made by other processes on the same database are not announced.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Written>;
+
     /// The kind of database and where it is, for logs and messages (never the password).
     fn describe(&self) -> String;
 

@@ -9,6 +9,7 @@ const POOL_SIZE: u32 = 10;
 pub struct PgStore {
     pool: PgPool,
     description: String,
+    written: tokio::sync::broadcast::Sender<crate::Written>,
 }
 
 impl PgStore {
@@ -33,7 +34,11 @@ impl PgStore {
         // engines. Concurrent first runs are handled by retrying instead.
         migrator.set_locking(false);
         crate::retry::migrating(|| migrator.run(&pool)).await?;
-        Ok(Self { pool, description })
+        Ok(Self {
+            pool,
+            description,
+            written: crate::announcer(),
+        })
     }
 
     async fn begin_write(&self) -> crate::Result<sqlx::Transaction<'static, Postgres>> {

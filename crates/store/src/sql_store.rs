@@ -421,6 +421,10 @@ macro_rules! impl_store {
                 self.description.clone()
             }
 
+            fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::Written> {
+                self.written.subscribe()
+            }
+
             async fn ping(&self) -> Result<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
@@ -491,7 +495,10 @@ macro_rules! impl_store {
                     tx.commit().await?;
                     Ok(())
                 })
-                .await
+                .await?;
+                // Nobody listening is no error.
+                let _ = self.written.send(crate::Written::Replaced { workspace });
+                Ok(())
             }
 
             async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()> {
@@ -502,7 +509,10 @@ macro_rules! impl_store {
                     tx.commit().await?;
                     Ok(())
                 })
-                .await
+                .await?;
+                // Nobody listening is no error.
+                let _ = self.written.send(crate::Written::Replaced { workspace });
+                Ok(())
             }
 
             async fn users(&self, workspace: WorkspaceId) -> Result<Vec<User>> {
@@ -637,7 +647,12 @@ macro_rules! impl_store {
                     tx.commit().await?;
                     Ok(())
                 })
-                .await
+                .await?;
+                let _ = self.written.send(crate::Written::Events {
+                    workspace,
+                    events: recorded.events.clone().into(),
+                });
+                Ok(())
             }
 
             async fn record_process_version(
@@ -652,7 +667,10 @@ macro_rules! impl_store {
                     tx.commit().await?;
                     Ok(())
                 })
-                .await
+                .await?;
+                // Nobody listening is no error.
+                let _ = self.written.send(crate::Written::Replaced { workspace });
+                Ok(())
             }
 
             async fn process_history(&self, workspace: WorkspaceId) -> Result<Vec<ProcessRevision>> {

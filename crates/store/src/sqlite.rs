@@ -26,6 +26,7 @@ const CACHE_KIB: u32 = 131_072;
 pub struct SqliteStore {
     pool: SqlitePool,
     description: String,
+    written: tokio::sync::broadcast::Sender<crate::Written>,
 }
 
 impl SqliteStore {
@@ -50,7 +51,11 @@ impl SqliteStore {
             .await?;
         let migrator = sqlx::migrate!("migrations/sqlite");
         crate::retry::migrating(|| migrator.run(&pool)).await?;
-        Ok(Self { pool, description })
+        Ok(Self {
+            pool,
+            description,
+            written: crate::announcer(),
+        })
     }
 
     /// Write transactions take the write lock up front, so two writers queue on the busy
