@@ -263,6 +263,12 @@ impl Projection {
         self.deals.id.is_empty()
     }
 
+    /// The `seq` of the latest event of a deal taken in, if the deal is known: an event at
+    /// or before it has been applied already.
+    pub fn applied_seq(&self, id: OpportunityId) -> Option<u32> {
+        self.index.get(&id).map(|d| self.deals.seq[*d as usize])
+    }
+
     /// Takes in the next event of a deal.
     pub fn apply(&mut self, event: &OpportunityEvent) -> Result<(), ProjectionError> {
         let fail = |problem: String| ProjectionError {

@@ -15,7 +15,15 @@ pub async fn serve(store: Arc<dyn Store>, bind: SocketAddr, what: &str) -> anyho
     })?;
     let address = listener.local_addr()?;
     println!("pipewise is serving {what} at http://{address}/  (Ctrl+C to stop)");
-    pipewise_server::serve(listener, AppState { store }, shutdown_signal()).await?;
+    let state = AppState::new(store);
+    // Build the analytics of every workspace while already serving.
+    let analytics = state.analytics.clone();
+    tokio::spawn(async move {
+        if let Err(error) = analytics.warm().await {
+            tracing::error!(%error, "building the analytics projections failed");
+        }
+    });
+    pipewise_server::serve(listener, state, shutdown_signal()).await?;
     println!("pipewise stopped");
     Ok(())
 }

@@ -14,6 +14,10 @@ pub enum ApiError {
     NotFound { what: &'static str, key: String },
     #[error("the request has invalid parameters")]
     InvalidParameters(FieldErrors),
+    /// The request is well formed but its data cannot answer it (an amount in a currency
+    /// without an exchange rate, say).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -48,6 +52,11 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "Invalid parameters",
                 "invalid_parameters",
+            ),
+            ApiError::Unprocessable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable",
+                "unprocessable",
             ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -1,6 +1,7 @@
 //! pipewise's HTTP JSON API: thin handlers that parse the request, call the store or the
 //! domain, and render the result. Rules live in `pipewise-core`; SQL in `pipewise-store`.
 
+mod analytics;
 mod error;
 mod routes;
 
@@ -12,12 +13,25 @@ use pipewise_store::Store;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+pub use analytics::ResidentAnalytics;
 pub use error::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub analytics: Arc<ResidentAnalytics>,
+}
+
+impl AppState {
+    /// State over `store`, following its writes for the resident analytics. Call within a
+    /// Tokio runtime.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            analytics: ResidentAnalytics::start(store.clone()),
+            store,
+        }
+    }
 }
 
 /// The whole API.

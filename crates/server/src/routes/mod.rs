@@ -1,6 +1,7 @@
 mod health;
 mod index;
 mod opportunities;
+mod reports;
 
 use axum::Router;
 use axum::routing::get;
@@ -18,5 +19,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/api/v1/workspaces/{workspace}/opportunities/{id}",
             get(opportunities::show),
+        )
+        .route(
+            "/api/v1/workspaces/{workspace}/reports/{name}",
+            get(reports::report),
         )
 }

@@ -57,7 +57,7 @@ pub(crate) struct ShowResponse {
     events: Vec<OpportunityEvent>,
 }
 
-async fn workspace(state: &AppState, slug: &str) -> Result<Workspace, ApiError> {
+pub(crate) async fn workspace(state: &AppState, slug: &str) -> Result<Workspace, ApiError> {
     let not_found = || ApiError::NotFound {
         what: "workspace",
         key: slug.to_owned(),

@@ -1,0 +1,175 @@
+//! `GET /api/v1/workspaces/{workspace}/reports/{name}`: the reports of `pipewise report`,
+//! as JSON, read from the resident projection.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use chrono::Utc;
+use pipewise_analytics::reports::{
+    self, Report, ReportError, ReportInputs, ReportName, ReportRequest,
+};
+use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
+use pipewise_core::calendar::{Period, parse_date};
+use pipewise_core::exchange::ExchangeRates;
+use pipewise_core::process::ProcessKey;
+use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use serde::Deserialize;
+
+use crate::routes::opportunities::workspace;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReportQuery {
+    period: Option<String>,
+    as_of: Option<String>,
+    since: Option<String>,
+    process: Option<String>,
+    mode: Option<String>,
+    by: Option<String>,
+    size_bands: Option<String>,
+}
+
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    Path((slug, name)): Path<(String, String)>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<Json<Report>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        FieldErrors::from(
+            InvalidValue::new(
+                &rejection.body_text(),
+                "only the parameters period, as_of, since, process, mode, by and size_bands",
+            )
+            .at("query"),
+        )
+    })?;
+    let name = ReportName::parse(&name).ok_or_else(|| ApiError::NotFound {
+        what: "report",
+        key: name.clone(),
+    })?;
+    let workspace = workspace(&state, &slug).await?;
+    let now = Utc::now();
+    let mut fields = Fields::default();
+    let period = fields.check_optional("period", query.period.as_deref(), str::parse::<Period>);
+    let as_of = fields
+        .check_optional("as_of", query.as_of.as_deref(), parse_date)
+        .unwrap_or_else(|| now.date_naive());
+    let since = fields.check_optional("since", query.since.as_deref(), parse_date);
+    let process = fields.check_optional("process", query.process.as_deref(), ProcessKey::parse);
+    let mode = fields
+        .check_optional("mode", query.mode.as_deref(), parse_mode)
+        .unwrap_or(CoverageMode::Enterprise);
+    let by = fields
+        .check_optional("by", query.by.as_deref(), parse_dimensions)
+        .unwrap_or_default();
+    let currency = workspace.corporate_currency;
+    let bands = fields
+        .check_optional("size_bands", query.size_bands.as_deref(), |text| {
+            parse_bands(text, currency)
+        })
+        .unwrap_or_else(|| SizeBands::standard(currency));
+    fields.finish()?;
+    let request = ReportRequest {
+        name,
+        period,
+        as_of,
+        now,
+        since,
+        process,
+        mode,
+        by,
+        bands,
+    };
+    let settings = pipewise_store::analytics::report_settings(
+        &*state.store,
+        &workspace,
+        request.by.contains(&Dimension::Region),
+    )
+    .await?;
+    let projection = state.analytics.projection(&workspace).await?;
+    let calendar = workspace.fiscal_calendar;
+    // A report over a million deals is a second of CPU: off the async workers.
+    let result = tokio::task::spawn_blocking(move || {
+        let Some(projection) = projection.as_ref() else {
+            return Err(ReportError::Request {
+                parameter: "workspace",
+                message: "its analytics are being rebuilt; try again".to_owned(),
+            });
+        };
+        // Exchange rates arrive with their own table; until then amounts in other currencies
+        // are refused with the currency and day named.
+        let rates = ExchangeRates::new(currency);
+        let benchmarks = FunnelBenchmarks::shipped();
+        reports::run(
+            &request,
+            &ReportInputs {
+                projection,
+                processes: &settings.processes,
+                context: &settings.context,
+                targets: &settings.targets,
+                calendar,
+                currency,
+                rates: &rates,
+                benchmarks: &benchmarks,
+            },
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Unprocessable(format!("the report failed: {e}")))?;
+    match result {
+        Ok(report) => Ok(Json(report)),
+        Err(ReportError::Request { parameter, message }) => {
+            let value = match parameter {
+                "period" => query.period,
+                "since" => query.since,
+                "process" => query.process,
+                "by" => query.by,
+                _ => None,
+            };
+            Err(FieldErrors::from(
+                InvalidValue::new(value.as_deref().unwrap_or(""), message).at(parameter),
+            )
+            .into())
+        }
+        Err(ReportError::Conversion(e)) => Err(ApiError::Unprocessable(e.to_string())),
+    }
+}
+
+fn parse_mode(text: &str) -> Result<CoverageMode, InvalidValue> {
+    match text {
+        "enterprise" => Ok(CoverageMode::Enterprise),
+        "smb" => Ok(CoverageMode::Smb),
+        _ => Err(InvalidValue::new(text, "enterprise or smb")),
+    }
+}
+
+fn parse_dimensions(text: &str) -> Result<Vec<Dimension>, InvalidValue> {
+    let names: Vec<&str> = Dimension::ALL.iter().map(|d| d.as_str()).collect();
+    let expected = format!(
+        "dimensions named once each, comma-separated, from {}",
+        names.join(", ")
+    );
+    let mut dimensions = Vec::new();
+    for name in text.split(',') {
+        match Dimension::parse(name.trim()) {
+            Some(d) if !dimensions.contains(&d) => dimensions.push(d),
+            _ => return Err(InvalidValue::new(text, expected)),
+        }
+    }
+    Ok(dimensions)
+}
+
+fn parse_bands(
+    text: &str,
+    currency: pipewise_core::money::Currency,
+) -> Result<SizeBands, InvalidValue> {
+    let expected =
+        "lower bounds in whole units, comma-separated, rising, such as 10000,50000,250000";
+    let bounds: Vec<i64> = text
+        .split(',')
+        .map(|b| b.trim().parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| InvalidValue::new(text, expected))?;
+    SizeBands::from_major(&bounds, currency).map_err(|_| InvalidValue::new(text, expected))
+}
