@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use pipewise_analytics::Dimension;
 use pipewise_analytics::reports::ReportName;
 use pipewise_core::calendar::{Period, parse_date};
+use pipewise_core::exchange::Rate;
+use pipewise_core::money::Currency;
 use pipewise_core::process::ProcessKey;
 use pipewise_core::text::Slug;
 
@@ -38,6 +40,32 @@ pub enum Command {
     Hygiene(HygieneArgs),
     /// Pipeline reports computed from the event log.
     Report(ReportArgs),
+    /// Exchange rates into the corporate currency, which reports convert amounts with.
+    #[command(subcommand)]
+    Rates(RatesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RatesCommand {
+    /// Set the rate of a currency from a day on (replacing one set for that day).
+    Set {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// ISO code of the currency converted, such as EUR.
+        #[arg(long, value_parser = str::parse::<Currency>)]
+        currency: Currency,
+        /// The first day the rate applies, as YYYY-MM-DD; it holds until the next one.
+        #[arg(long, value_parser = parse_date)]
+        from: NaiveDate,
+        /// Corporate-currency units for one unit of the currency, up to nine decimals.
+        #[arg(long, value_parser = Rate::parse)]
+        rate: Rate,
+    },
+    /// List the workspace's rates.
+    List {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod hygiene;
 mod load;
 mod output;
 mod process;
+mod rates;
 mod report;
 mod serve;
 
@@ -92,6 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Process(command) => process::run(command).await,
         Command::Hygiene(args) => hygiene::run(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Rates(command) => rates::run(command).await,
     }
 }
 

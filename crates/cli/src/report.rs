@@ -7,7 +7,6 @@ use anyhow::Context;
 use chrono::Utc;
 use pipewise_analytics::reports::{self, ReportInputs, ReportRequest};
 use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
-use pipewise_core::exchange::ExchangeRates;
 
 use crate::cli::{CoverageArg, ReportArgs, ReportFormat};
 use crate::output::write_json;
@@ -59,9 +58,6 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         request.by.contains(&Dimension::Region),
     )
     .await?;
-    // Exchange rates arrive with their own table; until then amounts in other currencies are
-    // refused with the currency and day named.
-    let rates = ExchangeRates::new(currency);
     let inputs = ReportInputs {
         projection: &projection,
         processes: &settings.processes,
@@ -69,7 +65,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         targets: &settings.targets,
         calendar: workspace.fiscal_calendar,
         currency,
-        rates: &rates,
+        rates: &settings.rates,
         benchmarks: &benchmarks,
     };
     let report = reports::run(&request, &inputs).map_err(|e| match e {

@@ -875,3 +875,66 @@ fn reports_break_down_by_several_dimensions_and_roll_up_managers() {
     assert_eq!(first["action"], "Tighten discovery.");
     assert!(diagnosis["steps"][1]["target"].is_null());
 }
+
+#[test]
+fn exchange_rates_are_set_listed_and_refused_for_the_corporate_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    generate_demo(&url, "50");
+    let rates = |args: &[&str]| {
+        let mut all = vec!["rates"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--database-url", &url]);
+        run(&all)
+    };
+    let listed = rates(&["list"]);
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap(),
+        "No exchange rates: only amounts in USD are converted.\n"
+    );
+    let set = rates(&[
+        "set",
+        "--currency",
+        "EUR",
+        "--from",
+        "2026-01-01",
+        "--rate",
+        "1.0825",
+    ]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert_eq!(
+        String::from_utf8(set.stdout).unwrap(),
+        "1 EUR = 1.0825 USD from 2026-01-01 on.\n"
+    );
+    let listed = rates(&["list"]);
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap(),
+        "EUR from 2026-01-01: 1.0825 USD\n"
+    );
+    let corporate = rates(&[
+        "set",
+        "--currency",
+        "USD",
+        "--from",
+        "2026-01-01",
+        "--rate",
+        "1",
+    ]);
+    assert!(!corporate.status.success());
+    assert!(stderr(&corporate).contains("--currency: USD is the corporate currency"));
+    let bad = rates(&[
+        "set",
+        "--currency",
+        "EUR",
+        "--from",
+        "2026-01-01",
+        "--rate",
+        "1.5e3",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("a positive rate with up to nine decimals"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -3,6 +3,7 @@
 //! from zero, to the corporate currency's minor unit.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use chrono::NaiveDate;
 
@@ -45,6 +46,28 @@ impl Rate {
     }
 }
 
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.per_billion / 1_000_000_000;
+        let fraction = format!("{:09}", self.per_billion % 1_000_000_000);
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.is_empty() {
+            write!(f, "{whole}")
+        } else {
+            write!(f, "{whole}.{fraction}")
+        }
+    }
+}
+
+/// One stored rate: corporate-currency units for one unit of `currency`, from `valid_from`
+/// until the currency's next rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExchangeRate {
+    pub currency: Currency,
+    pub valid_from: NaiveDate,
+    pub rate: Rate,
+}
+
 /// An amount that cannot be converted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConversionError {
@@ -77,6 +100,15 @@ impl ExchangeRates {
 
     pub fn corporate(&self) -> Currency {
         self.corporate
+    }
+
+    /// The rates of `stored`; a rate for the corporate currency itself is ignored (it is 1).
+    pub fn with(corporate: Currency, stored: &[ExchangeRate]) -> Self {
+        let mut rates = Self::new(corporate);
+        for r in stored.iter().filter(|r| r.currency != corporate) {
+            rates.set(r.currency, r.valid_from, r.rate);
+        }
+        rates
     }
 
     /// Sets the rate of `currency` from `from` on.
@@ -123,6 +155,14 @@ impl ExchangeRates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_print_as_they_are_written() {
+        for text in ["1.0825", "2", "0.000000001", "125.5"] {
+            assert_eq!(Rate::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(Rate::parse("1.10").unwrap().to_string(), "1.1");
+    }
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -4,6 +4,7 @@
 use futures_util::TryStreamExt;
 use pipewise_analytics::{Projection, SliceContext};
 use pipewise_core::crm::Target;
+use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::org::Workspace;
 use pipewise_core::process::ProcessSet;
 
@@ -38,6 +39,8 @@ pub struct ReportSettings {
     pub processes: ProcessSet,
     pub context: SliceContext,
     pub targets: Vec<Target>,
+    /// Rates into the corporate currency.
+    pub rates: ExchangeRates,
 }
 
 /// Reads the report settings of a workspace; accounts' regions (one pass over the accounts)
@@ -51,6 +54,10 @@ pub async fn report_settings(
         processes: processes::current(store, workspace).await?,
         context: slice_context(store, workspace, regions).await?,
         targets: store.targets(workspace.id).await?,
+        rates: ExchangeRates::with(
+            workspace.corporate_currency,
+            &store.exchange_rates(workspace.id).await?,
+        ),
     })
 }
 

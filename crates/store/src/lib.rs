@@ -24,6 +24,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use pipewise_core::crm::{Account, Activity, Contact, LastActivity, Lead, Target};
+use pipewise_core::exchange::ExchangeRate;
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
@@ -142,6 +143,14 @@ pub trait Store: Send + Sync {
     async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>>;
     /// Every quota and plan number of the workspace.
     async fn targets(&self, workspace: WorkspaceId) -> Result<Vec<Target>>;
+    /// The workspace's exchange rates, by currency then date.
+    async fn exchange_rates(&self, workspace: WorkspaceId) -> Result<Vec<ExchangeRate>>;
+    /// Stores rates in one transaction, each replacing the one of the same currency and day.
+    async fn set_exchange_rates(
+        &self,
+        workspace: WorkspaceId,
+        rates: &[ExchangeRate],
+    ) -> Result<()>;
     /// Every account of a workspace, in id order, streamed.
     fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>>;
     /// Every contact of a workspace, in id order, streamed.

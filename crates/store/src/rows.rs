@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use pipewise_core::calendar::FiscalCalendar;
 use pipewise_core::crm::{Account, Contact, Target, TargetOwner};
 use pipewise_core::evidence::Evidence;
+use pipewise_core::exchange::{ExchangeRate, Rate};
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, TargetId, UserId, WorkspaceId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
@@ -351,6 +352,29 @@ impl TryFrom<ContactRow> for Contact {
             title: p.optional("title", row.title.as_deref(), Label::parse)?,
             buying_role: p.optional("buying_role", row.buying_role.as_deref(), str::parse)?,
             created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ExchangeRateRow {
+    currency: String,
+    valid_from: chrono::NaiveDate,
+    rate: String,
+}
+
+impl TryFrom<ExchangeRateRow> for ExchangeRate {
+    type Error = StoreError;
+
+    fn try_from(row: ExchangeRateRow) -> Result<Self, StoreError> {
+        let p = Parser::new(
+            "exchange_rates",
+            format!("{} from {}", row.currency, row.valid_from),
+        );
+        Ok(ExchangeRate {
+            currency: p.value("currency", row.currency.parse())?,
+            valid_from: row.valid_from,
+            rate: p.value("rate", Rate::parse(&row.rate))?,
         })
     }
 }

@@ -44,7 +44,8 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 11] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 12] = [
+    "exchange_rates",
     "process_files",
     "process_versions",
     "activities",
@@ -76,11 +77,12 @@ macro_rules! impl_store {
         use uuid::Uuid;
 
         use crate::db_time::DbTime;
+        use pipewise_core::exchange::ExchangeRate;
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
-            AccountRow, ContactRow, EventRow, OpportunityRow, ProcessVersionRow, TargetRow, TeamRow,
-            UserRow, WorkspaceRow,
+            AccountRow, ContactRow, EventRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
+            TargetRow, TeamRow, UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, contact_columns, event_columns,
@@ -565,6 +567,45 @@ macro_rules! impl_store {
                 .into_iter()
                 .map(TryInto::try_into)
                 .collect()
+            }
+
+            async fn exchange_rates(&self, workspace: WorkspaceId) -> Result<Vec<ExchangeRate>> {
+                sqlx::query_as::<_, ExchangeRateRow>(
+                    "SELECT currency, valid_from, rate FROM exchange_rates \
+                     WHERE workspace_id = $1 ORDER BY currency, valid_from",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn set_exchange_rates(
+                &self,
+                workspace: WorkspaceId,
+                rates: &[ExchangeRate],
+            ) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    for r in rates {
+                        sqlx::query(
+                            "INSERT INTO exchange_rates (workspace_id, currency, valid_from, rate) \
+                             VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (workspace_id, currency, valid_from) DO UPDATE SET rate = excluded.rate",
+                        )
+                        .bind(workspace.as_uuid())
+                        .bind(r.currency.code())
+                        .bind(r.valid_from)
+                        .bind(r.rate.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
             }
 
             fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>> {

@@ -64,6 +64,37 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn exchange_rates_are_stored_replaced_by_day_and_deleted_with_the_workspace(store) {
+        use pipewise_core::exchange::{ExchangeRate, ExchangeRates, Rate};
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = acme.workspace.id;
+        let rate = |currency: Currency, from: &str, rate: &str| ExchangeRate {
+            currency,
+            valid_from: day(from),
+            rate: Rate::parse(rate).unwrap(),
+        };
+        store.set_exchange_rates(ws, &[
+            rate(Currency::EUR, "2026-01-01", "1.0825"),
+            rate(Currency::GBP, "2026-01-01", "1.27"),
+            rate(Currency::EUR, "2026-02-01", "1.09"),
+        ]).await.unwrap();
+        // The same currency and day again replaces the rate.
+        store.set_exchange_rates(ws, &[rate(Currency::EUR, "2026-02-01", "1.1")]).await.unwrap();
+        let stored = store.exchange_rates(ws).await.unwrap();
+        assert_eq!(stored, [
+            rate(Currency::EUR, "2026-01-01", "1.0825"),
+            rate(Currency::EUR, "2026-02-01", "1.1"),
+            rate(Currency::GBP, "2026-01-01", "1.27"),
+        ]);
+        // €1,000.00 on 15 January at 1.0825 is $1,082.50; on 1 March at 1.1, $1,100.00.
+        let rates = ExchangeRates::with(Currency::USD, &stored);
+        assert_eq!(rates.convert(Money::new(100_000, Currency::EUR), day("2026-01-15")), Ok(108_250));
+        assert_eq!(rates.convert(Money::new(100_000, Currency::EUR), day("2026-03-01")), Ok(110_000));
+        store.delete_workspace(ws).await.unwrap();
+        assert!(store.exchange_rates(ws).await.unwrap().is_empty());
+    }
+
     async fn targets_are_read_back(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;

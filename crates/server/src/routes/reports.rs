@@ -10,7 +10,6 @@ use pipewise_analytics::reports::{
 };
 use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
 use pipewise_core::calendar::{Period, parse_date};
-use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::process::ProcessKey;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use serde::Deserialize;
@@ -97,9 +96,6 @@ pub(crate) async fn report(
                 message: "its analytics are being rebuilt; try again".to_owned(),
             });
         };
-        // Exchange rates arrive with their own table; until then amounts in other currencies
-        // are refused with the currency and day named.
-        let rates = ExchangeRates::new(currency);
         let benchmarks = FunnelBenchmarks::shipped();
         reports::run(
             &request,
@@ -110,7 +106,7 @@ pub(crate) async fn report(
                 targets: &settings.targets,
                 calendar,
                 currency,
-                rates: &rates,
+                rates: &settings.rates,
                 benchmarks: &benchmarks,
             },
         )
