@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use pipewise_core::process::{DefinitionError, DefinitionErrors, ProcessKey, ProcessSet, StageKey};
+use pipewise_core::process::{
+    DefinitionError, DefinitionErrors, ProcessKey, ProcessSet, StageKey, read_toml,
+};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -58,13 +60,7 @@ impl FunnelBenchmarks {
         let locate = |span: std::ops::Range<usize>, key: String, message: String| {
             DefinitionError::located(file, text, span, key, message)
         };
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            DefinitionErrors(vec![locate(
-                e.span().unwrap_or(0..0),
-                String::new(),
-                e.message().trim().to_owned(),
-            )])
-        })?;
+        let raw: RawFile = read_toml(file, text)?;
         let mut errors = Vec::new();
         let mut steps = BTreeMap::new();
         for (i, step) in raw.steps.into_iter().enumerate() {

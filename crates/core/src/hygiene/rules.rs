@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::keys::{ItemKey, ProcessKey, StageKey};
-use crate::process::{DefinitionError, DefinitionErrors, ProcessSet};
+use crate::process::{DefinitionError, DefinitionErrors, ProcessSet, read_toml};
 use crate::validation::InvalidValue;
 
 text_enum! {
@@ -191,13 +191,7 @@ impl HygieneRules {
         let locate = |span: std::ops::Range<usize>, key: String, message: String| {
             DefinitionError::located(file, text, span, key, message)
         };
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            DefinitionErrors(vec![locate(
-                e.span().unwrap_or(0..0),
-                String::new(),
-                e.message().trim().to_owned(),
-            )])
-        })?;
+        let raw: RawFile = read_toml(file, text)?;
         let refused =
             |e: InvalidValue| format!("`{}` is not accepted: {}", e.value(), e.expected());
         for (id, raw) in raw.rules {

@@ -29,6 +29,23 @@ pub struct DefinitionError {
     pub message: String,
 }
 
+/// Reads `text`, the file `file`, as TOML of the shape `T`; a syntax or shape error comes
+/// back located by line and column.
+pub fn read_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, DefinitionErrors> {
+    toml::from_str(text).map_err(|e| {
+        DefinitionErrors(vec![DefinitionError::located(
+            file,
+            text,
+            e.span().unwrap_or(0..0),
+            String::new(),
+            e.message().trim().to_owned(),
+        )])
+    })
+}
+
 impl DefinitionError {
     /// An error at byte `span.start` of `text`, located by line and column.
     pub fn located(
@@ -204,13 +221,7 @@ pub fn parse_process(
         text,
         errors: Vec::new(),
     };
-    let raw: RawProcess = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            checker.error(e.span().unwrap_or(0..0), "", e.message().trim().to_owned());
-            return Err(DefinitionErrors(checker.errors));
-        }
-    };
+    let raw: RawProcess = read_toml(file, text)?;
     let process = check(&mut checker, raw, version);
     match process {
         Some(process) if checker.errors.is_empty() => Ok(process),

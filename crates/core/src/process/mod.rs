@@ -9,7 +9,7 @@ mod definition;
 mod set;
 
 pub use criteria::{Criterion, DealContext, DealField, PlanRequirement, ScoreRef, Test, Unmet};
-pub use definition::{DefinitionError, DefinitionErrors, parse_process};
+pub use definition::{DefinitionError, DefinitionErrors, parse_process, read_toml};
 pub use set::{ProcessFile, ProcessRevision, ProcessSet, shipped_files};
 
 use std::collections::BTreeMap;
