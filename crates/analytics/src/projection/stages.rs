@@ -63,8 +63,10 @@ impl Conversion {
 }
 
 impl Projection {
-    fn visits(&self, deal: usize, until: i64) -> Vec<Visit> {
-        let mut visits: Vec<Visit> = Vec::new();
+    /// The deal's visits that started by `until`, into `visits` (cleared first; reused
+    /// across deals so a scan allocates once).
+    fn visits(&self, deal: usize, until: i64, visits: &mut Vec<Visit>) {
+        visits.clear();
         let mut span = self.deals.first[deal];
         while span != END {
             let s = span as usize;
@@ -96,7 +98,6 @@ impl Projection {
             }
             span = self.spans.next[s];
         }
-        visits
     }
 
     /// Time in each stage of `process`: completed visits that ended in `window`, and the
@@ -148,8 +149,9 @@ impl Projection {
         let mut open_ages: Vec<Vec<Vec<f64>>> = Vec::new();
         let position = |code: u16| stages.iter().position(|s| *s == Some(code));
         let mut slices = Vec::new();
+        let mut visits = Vec::new();
         for d in 0..self.deals.id.len() {
-            let visits = self.visits(d, now);
+            self.visits(d, now, &mut visits);
             if visits.is_empty() {
                 continue;
             }
@@ -157,7 +159,7 @@ impl Projection {
             groups.of(d, state, &mut slices)?;
             durations.resize_with(groups.len(), || vec![Vec::new(); stages.len()]);
             open_ages.resize_with(groups.len(), || vec![Vec::new(); stages.len()]);
-            for visit in visits {
+            for visit in &visits {
                 let Some(p) = position(visit.stage) else {
                     continue;
                 };
@@ -252,8 +254,9 @@ impl Projection {
             .collect();
         let mut counts: Vec<StepCounts> = Vec::new();
         let mut slices = Vec::new();
+        let mut visits = Vec::new();
         for d in 0..self.deals.id.len() {
-            let visits = self.visits(d, now);
+            self.visits(d, now, &mut visits);
             let in_process = |code: u16| positions[code as usize];
             let last = self.deals.last[d] as usize;
             let state = self.span_at(d, now).unwrap_or(last);
