@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
+
 use chrono::NaiveDate;
 use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::ids::{AccountId, TeamId, UserId};
@@ -169,9 +171,10 @@ pub(crate) struct Groups<'a> {
     /// Managers: people someone reports to.
     managers: HashSet<UserId>,
     names: Interner<String>,
-    /// Per dimension, the value codes of each raw code (person, label, account, band).
-    values: Vec<HashMap<u32, Vec<u32>>>,
-    index: HashMap<Vec<u32>, usize>,
+    /// Per dimension, the value codes of each raw code (person, label, account, band),
+    /// indexed by [`slot`]: raw codes are small and dense, so an array beats a hash.
+    values: Vec<Vec<Option<Box<[u32]>>>>,
+    index: FxHashMap<Vec<u32>, usize>,
     keys: Vec<Vec<u32>>,
     combination: Vec<u32>,
 }
@@ -207,8 +210,8 @@ impl<'a> Groups<'a> {
                 .map(|c| c.managers.values().copied().collect())
                 .unwrap_or_default(),
             names: Interner::default(),
-            values: vec![HashMap::new(); dimensions.len()],
-            index: HashMap::new(),
+            values: vec![Vec::new(); dimensions.len()],
+            index: FxHashMap::default(),
             keys: Vec::new(),
             combination: Vec::new(),
         };
@@ -233,37 +236,57 @@ impl<'a> Groups<'a> {
             return Ok(());
         }
         let mut raws = RawCodes([NONE; Dimension::ALL.len()]);
-        for (d, slot) in raws.0.iter_mut().enumerate().take(self.dimensions.len()) {
-            let raw = self.raw(d, deal, span)?;
-            if !self.values[d].contains_key(&raw) {
-                let values = self.resolve(d, raw);
-                self.values[d].insert(raw, values);
-            }
-            *slot = raw;
-        }
+        let mut single = true;
         self.combination.clear();
-        self.combine(0, raws, out);
+        for (d, raw_slot) in raws.0.iter_mut().enumerate().take(self.dimensions.len()) {
+            let raw = self.raw(d, deal, span)?;
+            let at = slot(raw);
+            if self.values[d].get(at).is_none_or(Option::is_none) {
+                let values = self.resolve(d, raw).into_boxed_slice();
+                if self.values[d].len() <= at {
+                    self.values[d].resize(at + 1, None);
+                }
+                self.values[d][at] = Some(values);
+            }
+            let values = self.values[d][at].as_deref().unwrap_or_default();
+            single &= values.len() == 1;
+            self.combination.extend(values.first());
+            *raw_slot = raw;
+        }
+        if single {
+            // The common case: one value per dimension, one group.
+            out.push(self.group_of_combination());
+        } else {
+            self.combination.clear();
+            self.combine(0, raws, out);
+        }
         Ok(())
+    }
+
+    /// The group of the values in `combination`, made if new.
+    fn group_of_combination(&mut self) -> usize {
+        match self.index.get(self.combination.as_slice()) {
+            Some(g) => *g,
+            None => {
+                let g = self.keys.len();
+                self.keys.push(self.combination.clone());
+                self.index.insert(self.combination.clone(), g);
+                g
+            }
+        }
     }
 
     /// Every combination of the dimensions' values, from dimension `d` on.
     fn combine(&mut self, d: usize, raws: RawCodes, out: &mut Vec<usize>) {
         if d == self.dimensions.len() {
-            let group = match self.index.get(self.combination.as_slice()) {
-                Some(g) => *g,
-                None => {
-                    let g = self.keys.len();
-                    self.keys.push(self.combination.clone());
-                    self.index.insert(self.combination.clone(), g);
-                    g
-                }
-            };
+            let group = self.group_of_combination();
             out.push(group);
             return;
         }
-        let count = self.values[d].get(&raws.0[d]).map_or(0, Vec::len);
+        let at = slot(raws.0[d]);
+        let count = self.values[d][at].as_deref().map_or(0, <[u32]>::len);
         for i in 0..count {
-            let value = self.values[d][&raws.0[d]][i];
+            let value = self.values[d][at].as_deref().map_or(NONE, |v| v[i]);
             self.combination.push(value);
             self.combine(d + 1, raws, out);
             self.combination.pop();
@@ -381,6 +404,11 @@ pub(crate) fn whole<M: Default>(values: Result<Vec<M>, ConversionError>) -> M {
         .ok()
         .and_then(|v| v.into_iter().next())
         .unwrap_or_default()
+}
+
+/// Where a raw code's values sit: `NONE` first, then the codes in order.
+fn slot(raw: u32) -> usize {
+    raw.wrapping_add(1) as usize
 }
 
 /// Grows `values` so that every group has a slot.
