@@ -22,6 +22,9 @@ pub enum ApiError {
     Unavailable(#[source] StoreError),
     #[error("internal error")]
     Internal(#[source] StoreError),
+    /// A fault outside the store, such as a computation that panicked.
+    #[error("internal error")]
+    Fault(String),
 }
 
 /// One invalid field, as reported to API clients.
@@ -63,7 +66,7 @@ impl ApiError {
                 "Service unavailable",
                 "unavailable",
             ),
-            ApiError::Internal(_) => (
+            ApiError::Internal(_) | ApiError::Fault(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal error",
                 "internal",
@@ -91,6 +94,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, title, code) = self.status_title_code();
         if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = &self {
+            tracing::error!(error = %cause, "{title}");
+        }
+        if let ApiError::Fault(cause) = &self {
             tracing::error!(error = %cause, "{title}");
         }
         let errors = match &self {

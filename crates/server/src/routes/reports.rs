@@ -112,7 +112,7 @@ pub(crate) async fn report(
         )
     })
     .await
-    .map_err(|e| ApiError::Unprocessable(format!("the report failed: {e}")))?;
+    .map_err(|e| ApiError::Fault(format!("the {} report failed: {e}", name.as_str())))?;
     match result {
         Ok(report) => Ok(Json(report)),
         Err(ReportError::Request { parameter, message }) => {
