@@ -146,8 +146,7 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Velocity, ConversionError> {
-        let whole = self.grouped_flow(period, as_of, rates, &mut Groups::whole(self))?;
-        Ok(whole.into_iter().next().unwrap_or_default().velocity)
+        Ok(self.flow(period, as_of, rates)?.velocity)
     }
 
     /// Qualified pipeline created, sales cycle and velocity of `period`, broken down by
