@@ -5,6 +5,7 @@
 
 mod benchmarks;
 mod diagnosis;
+pub mod forecast;
 mod plan;
 mod projection;
 pub mod reports;
@@ -13,7 +14,9 @@ pub use benchmarks::{FunnelBenchmarks, StepSetting};
 pub use diagnosis::{Diagnosis, FunnelPart, Guardrail, Health, Problem, StepBenchmark, diagnose};
 pub use plan::{TargetStack, pipeline_for_coverage, target_stack};
 pub use projection::{
-    CategoryTotals, Conversion, Coverage, CoverageMode, DealState, Dimension, Flow, NO_VALUE,
-    Outcomes, Pipeline, Projection, ProjectionError, Ratio, SalesCycle, SizeBands, Slice,
-    SliceContext, Slicing, StageTime, Tally, Velocity, Waterfall, required_coverage,
+    CategoryHistory, CategoryHistoryRow, CategoryTotals, Conversion, Coverage, CoverageMode,
+    DealState, Dimension, Flow, NO_VALUE, OpenDeal, Outcomes, Pipeline, Projection,
+    ProjectionError, Ratio, SalesCycle, SizeBands, Slice, SliceContext, Slicing, StageTime, Tally,
+    Velocity, Waterfall, required_coverage,
 };
+pub(crate) use projection::{Facts, Observation};

@@ -7,6 +7,7 @@
 //! reads (evidence, descriptive fields) only advance the deal's sequence number.
 
 mod coverage;
+mod forecasting;
 mod outcomes;
 mod slicing;
 mod stages;
@@ -14,6 +15,8 @@ mod velocity;
 mod waterfall;
 
 pub use coverage::{Coverage, CoverageMode};
+pub use forecasting::{CategoryHistory, CategoryHistoryRow, OpenDeal};
+pub(crate) use forecasting::{Facts, Observation};
 pub use outcomes::{Outcomes, Ratio, Tally, required_coverage};
 pub use slicing::{Dimension, NO_VALUE, SizeBands, Slice, SliceContext, Slicing};
 pub use stages::{Conversion, StageTime};
@@ -118,6 +121,8 @@ struct StageInfo {
     category: ForecastCategory,
     /// At or after the process's SAL stage.
     qualified: bool,
+    /// How long buyers usually stay in the stage, in days (at least one).
+    typical_days: u32,
 }
 
 /// One row per deal.
@@ -135,6 +140,9 @@ struct Deals {
     segment: Vec<u32>,
     source: Vec<u32>,
     competitor: Vec<u32>,
+    /// When a competitor was first named on the deal (`i64::MAX`: never), so a model reading
+    /// a past moment does not learn from a competitor named only when the deal was lost.
+    competitor_since: Vec<i64>,
 }
 
 /// One row per span, in the order events arrived.
@@ -215,6 +223,7 @@ impl Projection {
                         stage: stage.key.clone(),
                         category: process.category_of_phase(stage.phase),
                         qualified: process.is_qualified(&stage.key),
+                        typical_days: stage.typical_days.max(1),
                     };
                     let key = (process.key.clone(), stage.key.clone());
                     match stage_codes.get(&key) {
@@ -312,6 +321,13 @@ impl Projection {
             self.deals.segment.push(segment);
             self.deals.source.push(source);
             self.deals.competitor.push(competitor);
+            self.deals
+                .competitor_since
+                .push(if created.competitor.is_some() {
+                    at
+                } else {
+                    i64::MAX
+                });
             self.note_qualified(deal as usize, row);
             return Ok(());
         }
@@ -353,6 +369,7 @@ impl Projection {
             Change::ClosedLost(lost) => {
                 if lost.competitor.is_some() {
                     self.deals.competitor[d] = self.label(lost.competitor.as_ref());
+                    self.deals.competitor_since[d] = self.deals.competitor_since[d].min(at);
                 }
                 row.status = Status::Lost;
                 row.close_date = lost.on.num_days_from_ce();
@@ -377,7 +394,10 @@ impl Projection {
                         self.deals.source[d] = self.label(source.as_ref())
                     }
                     FieldChange::Competitor(competitor) => {
-                        self.deals.competitor[d] = self.label(competitor.as_ref())
+                        self.deals.competitor[d] = self.label(competitor.as_ref());
+                        if competitor.is_some() {
+                            self.deals.competitor_since[d] = self.deals.competitor_since[d].min(at);
+                        }
                     }
                     FieldChange::Name(_) | FieldChange::NextStep(_) => {}
                 }

@@ -60,6 +60,18 @@ impl FiscalCalendar {
         }
     }
 
+    /// The period of the same kind as `like` (year, quarter or month) that holds `date`.
+    pub fn period_like(&self, like: Period, date: NaiveDate) -> Period {
+        match like {
+            Period::Year(_) => Period::Year(self.year_of(date)),
+            Period::Quarter { .. } => self.quarter_of(date),
+            Period::Month { .. } => Period::Month {
+                year: date.year(),
+                month: date.month(),
+            },
+        }
+    }
+
     /// The days a period covers.
     pub fn range(&self, period: Period) -> DateRange {
         match period {
@@ -242,6 +254,16 @@ mod tests {
         let q3 = calendar.range("2026-Q3".parse().unwrap());
         assert_eq!((q3.start, q3.end), (date("2026-07-01"), date("2026-10-01")));
         assert_eq!(q3.last_day(), date("2026-09-30"));
+    }
+
+    #[test]
+    fn a_date_has_a_period_of_each_kind() {
+        let calendar = FiscalCalendar::starting_in(2).unwrap();
+        let day = date("2026-01-15");
+        let like = |p: &str| calendar.period_like(p.parse().unwrap(), day).to_string();
+        assert_eq!(like("FY2020"), "FY2026");
+        assert_eq!(like("2020-Q1"), "2026-Q4");
+        assert_eq!(like("2020-07"), "2026-01");
     }
 
     #[test]

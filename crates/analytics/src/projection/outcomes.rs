@@ -238,7 +238,11 @@ impl Projection {
         false
     }
 
-    fn tally(&self, span: usize, rates: &ExchangeRates) -> Result<Tally, ConversionError> {
+    pub(super) fn tally(
+        &self,
+        span: usize,
+        rates: &ExchangeRates,
+    ) -> Result<Tally, ConversionError> {
         let on =
             NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span]).unwrap_or_default();
         self.tally_on(span, on, rates)

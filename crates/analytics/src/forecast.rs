@@ -1,0 +1,420 @@
+//! The forecast of a period (DESIGN §5): four methods side by side, each saying which deals
+//! it weighs and at which rates, over the same closed-won amount and the same open deals;
+//! with the period's quota and attainment, and each open deal's probabilities.
+//!
+//! Every rate is learnt from the workspace's own history: the year of like periods (four
+//! quarters, twelve months, or one year) before the period, or before the period holding the
+//! as-of day if that comes first, as known at the as-of moment.
+
+mod methods;
+mod model;
+mod simulation;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use pipewise_core::calendar::{DateRange, Period};
+use pipewise_core::crm::{TargetOwner, targets_of};
+use pipewise_core::ids::OpportunityId;
+use pipewise_core::process::{ForecastCategory, ProcessKey, StageKey};
+use serde::Serialize;
+
+use crate::reports::{ReportError, ReportInputs, Scope, end_of};
+use crate::{CategoryHistory, CoverageMode, OpenDeal, Projection, Tally};
+
+pub use methods::{Line, weigh};
+pub use model::Factor;
+pub use simulation::{OutcomeRange, TRIALS};
+
+use model::DealModel;
+
+/// Deals read to train the deal model at most, spread evenly over the history.
+const TRAINING_DEALS: usize = 10_000;
+
+/// What is asked for.
+#[derive(Debug, Clone)]
+pub struct ForecastRequest {
+    /// The fiscal period [default: the quarter holding `as_of`].
+    pub period: Option<Period>,
+    /// The day at whose end the forecast is taken (or `now`, if that comes first).
+    pub as_of: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+/// The four methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    DealCall,
+    CategoryWeighted,
+    StageWeighted,
+    DealModel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::DealCall => "deal-call",
+            Method::CategoryWeighted => "category-weighted",
+            Method::StageWeighted => "stage-weighted",
+            Method::DealModel => "deal-model",
+        }
+    }
+}
+
+/// One method's number: closed won plus what it expects of the open deals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodForecast {
+    pub method: Method,
+    /// Corporate minor units.
+    pub forecast: i64,
+    pub from_open: i64,
+    /// Which deals it weighs, at which rates.
+    pub how: String,
+    pub lines: Vec<Line>,
+    /// For the deal model: the simulated range of the forecast (closed won included).
+    pub range: Option<OutcomeRange>,
+}
+
+/// One open deal due in the period, as each method sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DealForecast {
+    pub opportunity_id: OpportunityId,
+    pub owner: String,
+    pub process: ProcessKey,
+    pub stage: StageKey,
+    pub category: ForecastCategory,
+    /// Corporate minor units.
+    pub amount: i64,
+    pub close_date: NaiveDate,
+    /// Counted in the deal-specific call.
+    pub in_call: bool,
+    pub stage_probability: Option<f64>,
+    pub model_probability: Option<f64>,
+    /// What moves the model's probability away from the stage's base rate, largest first.
+    pub factors: Vec<Factor>,
+}
+
+/// The history the rates were learnt from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Baseline {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub periods: Vec<String>,
+    /// Days from the start of the period to the as-of moment: each past period is seen from
+    /// the same point.
+    pub point_days: i64,
+    /// Deal-weeks the deal model was fitted to.
+    pub training_rows: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecastReport {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// The company quota for the period, if set.
+    pub quota: Option<i64>,
+    /// Won with a close date in the period.
+    pub won: Tally,
+    /// Won over quota.
+    pub attainment: Option<f64>,
+    pub baseline: Baseline,
+    pub methods: Vec<MethodForecast>,
+    /// Largest first.
+    pub deals: Vec<DealForecast>,
+}
+
+/// The forecast of one period.
+pub fn run(
+    request: &ForecastRequest,
+    inputs: &ReportInputs,
+) -> Result<ForecastReport, ReportError> {
+    let (calendar, rates, projection) = (inputs.calendar, inputs.rates, inputs.projection);
+    let period = request
+        .period
+        .unwrap_or_else(|| calendar.quarter_of(request.as_of));
+    let range = calendar.range(period);
+    let moment = end_of(request.as_of).min(request.now);
+    let won = projection
+        .coverage(range, moment, 0, CoverageMode::Smb, None, rates)?
+        .won;
+    let mut quota = 0i64;
+    for target in targets_of(inputs.targets, &calendar, period, &TargetOwner::Workspace) {
+        quota = quota.saturating_add(rates.convert(target.amount, range.start)?);
+    }
+    let quota = (quota > 0).then_some(quota);
+
+    // The year of like periods before the period, or before the one holding the as-of day.
+    let anchor = range.start.min(
+        calendar
+            .range(calendar.period_like(period, request.as_of))
+            .start,
+    );
+    let mut periods = Vec::new();
+    let mut start = anchor;
+    while periods.len() < periods_in_a_year(period) {
+        let earlier = calendar.period_like(period, start - Duration::days(1));
+        start = calendar.range(earlier).start;
+        periods.push(earlier);
+    }
+    periods.reverse();
+    let window = DateRange::new(start, anchor);
+    let ranges: Vec<DateRange> = periods.iter().map(|p| calendar.range(*p)).collect();
+    let offset = moment.timestamp_micros() - start_micros(range.start);
+    let history = projection.category_history(&ranges, offset, moment, rates)?;
+
+    let open = projection.open_deals(range, moment, rates)?;
+    let (stages, stage_probability) = stage_probabilities(inputs, window, moment);
+    let model = fit_model(projection, window, moment, inputs)?;
+
+    let deals: Vec<DealForecast> = open
+        .iter()
+        .map(|deal| {
+            let key = (deal.process.clone(), deal.stage.clone());
+            let stage_p = stage_probability.get(&key).copied();
+            DealForecast {
+                opportunity_id: deal.opportunity_id,
+                owner: inputs
+                    .context
+                    .user_names
+                    .get(&deal.owner_id)
+                    .cloned()
+                    .unwrap_or_else(|| deal.owner_id.to_string()),
+                process: deal.process.clone(),
+                stage: deal.stage.clone(),
+                category: deal.category,
+                amount: deal.amount,
+                close_date: deal.close_date,
+                in_call: in_call(deal),
+                stage_probability: stage_p,
+                model_probability: model
+                    .as_ref()
+                    .and_then(|m| m.probability(&deal.facts))
+                    .or(stage_p),
+                factors: model.as_ref().map_or_else(Vec::new, |m| {
+                    m.factors(&deal.facts, |code| projection.label_text(code))
+                }),
+            }
+        })
+        .collect();
+
+    let methods = vec![
+        deal_call(won.amount, &open),
+        category_weighted(won.amount, &open, &history),
+        stage_weighted(won.amount, &open, &stages, &stage_probability),
+        deal_model(won.amount, &deals),
+    ];
+    let mut deals = deals;
+    deals.sort_by(|a, b| {
+        b.amount
+            .cmp(&a.amount)
+            .then(a.close_date.cmp(&b.close_date))
+    });
+    Ok(ForecastReport {
+        scope: Scope {
+            period: period.to_string(),
+            from: range.start,
+            to: range.last_day(),
+            as_of: request.as_of,
+            currency: inputs.currency.code().to_owned(),
+            by: Vec::new(),
+        },
+        quota,
+        won,
+        attainment: quota.map(|q| won.amount as f64 / q as f64),
+        baseline: Baseline {
+            from: window.start,
+            to: window.last_day(),
+            periods: periods.iter().map(ToString::to_string).collect(),
+            point_days: offset.div_euclid(86_400_000_000),
+            training_rows: model.as_ref().map_or(0, |m| m.training_rows),
+        },
+        methods,
+        deals,
+    })
+}
+
+fn periods_in_a_year(period: Period) -> usize {
+    match period {
+        Period::Year(_) => 1,
+        Period::Quarter { .. } => 4,
+        Period::Month { .. } => 12,
+    }
+}
+
+fn start_micros(day: NaiveDate) -> i64 {
+    day.and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_micros()
+}
+
+/// Until forecast calls are submitted, a deal's category is its call: Commit is in.
+fn in_call(deal: &OpenDeal) -> bool {
+    deal.category == ForecastCategory::Commit
+}
+
+/// Each stage's chance of a win, learnt from deals that entered it in `window` and have
+/// closed since (won over won and lost); a stage with no such deal takes the probability its
+/// process fixes, if any. Stages in process order.
+#[allow(clippy::type_complexity)]
+fn stage_probabilities(
+    inputs: &ReportInputs,
+    window: DateRange,
+    moment: DateTime<Utc>,
+) -> (
+    Vec<(ProcessKey, StageKey)>,
+    HashMap<(ProcessKey, StageKey), f64>,
+) {
+    let mut stages = Vec::new();
+    let mut probability = HashMap::new();
+    for process in inputs.processes.processes() {
+        let learnt: HashMap<StageKey, f64> = inputs
+            .projection
+            .conversions(process, window, moment)
+            .into_iter()
+            .filter(|c| c.to == "won")
+            .filter_map(|c| {
+                let closed = c.entered - c.still_open;
+                (closed > 0).then(|| (c.from, c.reached as f64 / closed as f64))
+            })
+            .collect();
+        for stage in process.stages() {
+            let key = (process.key.clone(), stage.key.clone());
+            let fixed = stage.probability.map(|p| f64::from(p) / 100.0);
+            if let Some(p) = learnt.get(&stage.key).copied().or(fixed) {
+                probability.insert(key.clone(), p);
+            }
+            stages.push(key);
+        }
+    }
+    (stages, probability)
+}
+
+/// The deal model fitted to qualified deals as they stood at the end of each week of
+/// `window`, with how they ended as known at `moment`.
+fn fit_model(
+    projection: &Projection,
+    window: DateRange,
+    moment: DateTime<Utc>,
+    inputs: &ReportInputs,
+) -> Result<Option<DealModel>, ReportError> {
+    let weeks: Vec<DateTime<Utc>> = (0..)
+        .map(|w| window.start + Duration::days(7 * w + 6))
+        .take_while(|day| *day < window.end)
+        .map(end_of)
+        .filter(|at| *at <= moment)
+        .collect();
+    let stride = projection.len().div_ceil(TRAINING_DEALS).max(1);
+    let rows = projection.observations(&weeks, moment, stride, inputs.rates)?;
+    Ok(DealModel::fit(&rows))
+}
+
+fn method(method: Method, won: i64, how: String, lines: Vec<Line>) -> MethodForecast {
+    let from_open = methods::expected(&lines);
+    MethodForecast {
+        method,
+        forecast: won + from_open,
+        from_open,
+        how,
+        lines,
+        range: None,
+    }
+}
+
+fn deal_call(won: i64, open: &[OpenDeal]) -> MethodForecast {
+    let (included, upside) = methods::deal_call(open, in_call);
+    method(
+        Method::DealCall,
+        won,
+        "Closed won plus the deals the call includes. No calls are submitted yet, so each \
+         deal's category stands as its call: Commit is in; excluded Commit and Best Case \
+         deals are the upside."
+            .to_owned(),
+        vec![included, upside],
+    )
+}
+
+fn category_weighted(won: i64, open: &[OpenDeal], history: &CategoryHistory) -> MethodForecast {
+    let lines = methods::category_weighted(&methods::by_category(open), history);
+    method(
+        Method::CategoryWeighted,
+        won,
+        format!(
+            "Closed won plus each category's open amount at the share of it won in the \
+             {} periods before, seen from the same point of each period; plus the pipeline \
+             a period gained after that point on average (line `later`), at the share of \
+             it won.",
+            history.periods
+        ),
+        lines,
+    )
+}
+
+fn stage_weighted(
+    won: i64,
+    open: &[OpenDeal],
+    stages: &[(ProcessKey, StageKey)],
+    probability: &HashMap<(ProcessKey, StageKey), f64>,
+) -> MethodForecast {
+    method(
+        Method::StageWeighted,
+        won,
+        "Closed won plus each open deal's amount at its stage's win probability: of the \
+         deals that entered the stage in the baseline and have closed, the share won (the \
+         process's fixed probability where history has none)."
+            .to_owned(),
+        methods::stage_weighted(open, stages, probability),
+    )
+}
+
+fn deal_model(won: i64, deals: &[DealForecast]) -> MethodForecast {
+    let mut by_category: Vec<(ForecastCategory, Tally, f64)> = Vec::new();
+    let mut weighed = Vec::with_capacity(deals.len());
+    for deal in deals {
+        let p = deal.model_probability.unwrap_or(0.0);
+        weighed.push((deal.amount, p));
+        let at = match by_category.iter().position(|(c, ..)| *c == deal.category) {
+            Some(at) => at,
+            None => {
+                by_category.push((deal.category, Tally::default(), 0.0));
+                by_category.len() - 1
+            }
+        };
+        let (_, tally, expected) = &mut by_category[at];
+        *tally = *tally
+            + Tally {
+                count: 1,
+                amount: deal.amount,
+            };
+        *expected += deal.amount as f64 * p;
+    }
+    by_category.sort_by_key(|(c, ..)| std::cmp::Reverse(*c));
+    let lines = by_category
+        .into_iter()
+        .map(|(category, tally, expected)| Line {
+            label: category.as_str().to_owned(),
+            count: tally.count,
+            amount: tally.amount,
+            rate: (tally.amount > 0).then(|| expected / tally.amount as f64),
+            expected: expected.round() as i64,
+        })
+        .collect();
+    let mut forecast = method(
+        Method::DealModel,
+        won,
+        "Closed won plus each open deal's amount at its own win probability from the deal \
+         model (stage, segment, source, competitor, close-date pushes, time in stage against \
+         the typical, size), learnt from the baseline's deals week by week; the range is \
+         simulated from the same probabilities."
+            .to_owned(),
+        lines,
+    );
+    let range = simulation::simulate(&weighed, TRIALS);
+    forecast.range = Some(OutcomeRange {
+        p10: won + range.p10,
+        p50: won + range.p50,
+        p90: won + range.p90,
+        ..range
+    });
+    forecast
+}
