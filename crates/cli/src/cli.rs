@@ -40,9 +40,33 @@ pub enum Command {
     Hygiene(HygieneArgs),
     /// Pipeline reports computed from the event log.
     Report(ReportArgs),
+    /// Forecast a period by four methods side by side, with quota attainment and each open
+    /// deal's probabilities.
+    Forecast(ForecastArgs),
     /// Exchange rates into the corporate currency, which reports convert amounts with.
     #[command(subcommand)]
     Rates(RatesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    #[command(flatten)]
+    pub target: WorkspaceArgs,
+    /// Fiscal period, such as 2026-Q3, FY2026 or 2026-07 [default: the quarter containing
+    /// --as-of].
+    #[arg(long, value_parser = str::parse::<Period>)]
+    pub period: Option<Period>,
+    /// The day at whose end the forecast is taken; rates are learnt from what was known then
+    /// [default: today].
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Open deals listed in the table format, largest first.
+    #[arg(long, default_value_t = 15)]
+    pub deals: usize,
+    /// table: methods, their lines and the largest deals; json: everything, as the API
+    /// returns it; csv: one row per line of each method.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Subcommand)]

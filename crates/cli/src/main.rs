@@ -1,6 +1,7 @@
 //! The `pipewise` command: parse flags, then run one subcommand.
 
 mod cli;
+mod forecast;
 mod hygiene;
 mod load;
 mod output;
@@ -8,6 +9,7 @@ mod process;
 mod rates;
 mod report;
 mod serve;
+mod table;
 
 use anyhow::Context;
 use clap::Parser;
@@ -93,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Process(command) => process::run(command).await,
         Command::Hygiene(args) => hygiene::run(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Forecast(args) => forecast::run(args).await,
         Command::Rates(command) => rates::run(command).await,
     }
 }

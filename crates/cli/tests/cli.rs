@@ -137,6 +137,7 @@ fn every_command_has_help() {
         (vec!["process", "history", "--help"], "who changed what"),
         (vec!["hygiene", "--help"], "--rules"),
         (vec!["report", "--help"], "slippage-adjusted close rates"),
+        (vec!["forecast", "--help"], "four methods side by side"),
     ] {
         let output = run(&args);
         assert!(output.status.success(), "{args:?}");
@@ -937,4 +938,51 @@ fn exchange_rates_are_set_listed_and_refused_for_the_corporate_currency() {
         "{}",
         stderr(&bad)
     );
+}
+
+#[test]
+fn the_forecast_agrees_with_itself_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    generate_demo(&url, "1500");
+    let forecast = |format: &str| {
+        let output = run(&[
+            "forecast",
+            "--database-url",
+            &url,
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&forecast("json")).unwrap();
+    // The quarter holding 23 November 2026 with a February fiscal year start.
+    assert_eq!(json["period"], "2027-Q4");
+    let csv = forecast("csv");
+    for method in json["methods"].as_array().unwrap() {
+        let name = method["method"].as_str().unwrap();
+        let lines: Vec<&str> = csv.lines().filter(|l| l.starts_with(name)).collect();
+        assert_eq!(
+            lines.len(),
+            method["lines"].as_array().unwrap().len(),
+            "{csv}"
+        );
+        let expected: i64 = lines
+            .iter()
+            .map(|l| l.rsplit(',').next().unwrap().parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(Some(expected), method["from_open"].as_i64(), "{name}");
+    }
+    let table = forecast("table");
+    assert!(
+        table.starts_with("Forecast 2027-Q4 (2026-11-01 – 2027-01-31)"),
+        "{table}"
+    );
+    assert!(table.contains("── deal-model ──"), "{table}");
+    let output = run(&["forecast", "--database-url", &url, "--period", "2027-Q9"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--period"), "{}", stderr(&output));
 }

@@ -361,3 +361,51 @@ async fn bad_report_requests_name_the_parameter() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_forecast_shows_four_methods_over_the_same_wins() {
+    let app = TestApp::spawn().await;
+    let (status, _, body) = app
+        .get("/api/v1/workspaces/demo/forecast?period=2027-Q4&as_of=2026-11-23")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["period"], "2027-Q4");
+    let methods: Vec<&str> = body["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            "deal-call",
+            "category-weighted",
+            "stage-weighted",
+            "deal-model"
+        ]
+    );
+    let won = body["won"]["amount"].as_i64().unwrap();
+    for method in body["methods"].as_array().unwrap() {
+        let (forecast, from_open) = (method["forecast"].as_i64(), method["from_open"].as_i64());
+        assert_eq!(forecast.unwrap() - from_open.unwrap(), won, "{method}");
+    }
+    let called: i64 = body["deals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["in_call"] == true)
+        .map(|d| d["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(body["methods"][0]["from_open"].as_i64(), Some(called));
+
+    let (status, _, body) = app
+        .get("/api/v1/workspaces/demo/forecast?period=2027-Q5&colour=red")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _, body) = app
+        .get("/api/v1/workspaces/demo/forecast?period=2027-Q5")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["field"], "period");
+}

@@ -169,7 +169,8 @@ impl DealModel {
         let n = self.columns.len();
         x[n - 4] = f64::from(u8::from(facts.competitor));
         x[n - 3] = f64::from(facts.pushes.min(MAX_PUSHES));
-        x[n - 2] = facts.stage_age.ln_1p();
+        // Zero at the stage's typical duration, so the effect reads against a deal on time.
+        x[n - 2] = facts.stage_age.ln_1p() - std::f64::consts::LN_2;
         x[n - 1] = log_size(facts.amount) - self.size_center;
     }
 
@@ -197,7 +198,10 @@ impl DealModel {
                     Column::Segment(code) => format!("segment {}", name(*code)),
                     Column::Source(code) => format!("source {}", name(*code)),
                     Column::Competitor => "competitor named".to_owned(),
-                    Column::Pushes => format!("close date pushed {} times", facts.pushes),
+                    Column::Pushes => match facts.pushes {
+                        1 => "close date pushed once".to_owned(),
+                        n => format!("close date pushed {n} times"),
+                    },
                     Column::StageAge => {
                         format!("{:.1}× typical time in stage", facts.stage_age)
                     }

@@ -1,3 +1,4 @@
+mod forecast;
 mod health;
 mod index;
 mod opportunities;
@@ -19,6 +20,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/api/v1/workspaces/{workspace}/opportunities/{id}",
             get(opportunities::show),
+        )
+        .route(
+            "/api/v1/workspaces/{workspace}/forecast",
+            get(forecast::forecast),
         )
         .route(
             "/api/v1/workspaces/{workspace}/reports/{name}",

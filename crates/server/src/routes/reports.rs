@@ -10,6 +10,7 @@ use pipewise_analytics::reports::{
 };
 use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
 use pipewise_core::calendar::{Period, parse_date};
+use pipewise_core::org::Workspace;
 use pipewise_core::process::ProcessKey;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use serde::Deserialize;
@@ -80,16 +81,36 @@ pub(crate) async fn report(
         by,
         bands,
     };
-    let settings = pipewise_store::analytics::report_settings(
-        &*state.store,
-        &workspace,
-        request.by.contains(&Dimension::Region),
-    )
+    let regions = request.by.contains(&Dimension::Region);
+    let result = with_inputs(&state, &workspace, regions, move |inputs| {
+        reports::run(&request, inputs)
+    })
     .await?;
-    let projection = state.analytics.projection(&workspace).await?;
+    result.map(Json).map_err(|e| {
+        refused(e, |parameter| match parameter {
+            "period" => query.period.clone(),
+            "since" => query.since.clone(),
+            "process" => query.process.clone(),
+            "by" => query.by.clone(),
+            _ => None,
+        })
+    })
+}
+
+/// Runs `work` on the workspace's resident projection and settings, off the async workers:
+/// over a million deals it is a second of CPU.
+pub(crate) async fn with_inputs<T: Send + 'static>(
+    state: &AppState,
+    workspace: &Workspace,
+    regions: bool,
+    work: impl FnOnce(&ReportInputs) -> Result<T, ReportError> + Send + 'static,
+) -> Result<Result<T, ReportError>, ApiError> {
+    let settings =
+        pipewise_store::analytics::report_settings(&*state.store, workspace, regions).await?;
+    let projection = state.analytics.projection(workspace).await?;
     let calendar = workspace.fiscal_calendar;
-    // A report over a million deals is a second of CPU: off the async workers.
-    let result = tokio::task::spawn_blocking(move || {
+    let currency = workspace.corporate_currency;
+    tokio::task::spawn_blocking(move || {
         let Some(projection) = projection.as_ref() else {
             return Err(ReportError::Request {
                 parameter: "workspace",
@@ -97,38 +118,30 @@ pub(crate) async fn report(
             });
         };
         let benchmarks = FunnelBenchmarks::shipped();
-        reports::run(
-            &request,
-            &ReportInputs {
-                projection,
-                processes: &settings.processes,
-                context: &settings.context,
-                targets: &settings.targets,
-                calendar,
-                currency,
-                rates: &settings.rates,
-                benchmarks: &benchmarks,
-            },
-        )
+        work(&ReportInputs {
+            projection,
+            processes: &settings.processes,
+            context: &settings.context,
+            targets: &settings.targets,
+            calendar,
+            currency,
+            rates: &settings.rates,
+            benchmarks: &benchmarks,
+        })
     })
     .await
-    .map_err(|e| ApiError::Fault(format!("the {} report failed: {e}", name.as_str())))?;
-    match result {
-        Ok(report) => Ok(Json(report)),
-        Err(ReportError::Request { parameter, message }) => {
-            let value = match parameter {
-                "period" => query.period,
-                "since" => query.since,
-                "process" => query.process,
-                "by" => query.by,
-                _ => None,
-            };
-            Err(FieldErrors::from(
-                InvalidValue::new(value.as_deref().unwrap_or(""), message).at(parameter),
-            )
-            .into())
-        }
-        Err(ReportError::Conversion(e)) => Err(ApiError::Unprocessable(e.to_string())),
+    .map_err(|e| ApiError::Fault(format!("a report failed: {e}")))
+}
+
+/// A refused request as a problem naming the parameter and the value it was given
+/// (`value` looks it up); an amount that cannot be converted as 422.
+pub(crate) fn refused(error: ReportError, value: impl Fn(&str) -> Option<String>) -> ApiError {
+    match error {
+        ReportError::Request { parameter, message } => FieldErrors::from(
+            InvalidValue::new(value(parameter).as_deref().unwrap_or(""), message).at(parameter),
+        )
+        .into(),
+        ReportError::Conversion(e) => ApiError::Unprocessable(e.to_string()),
     }
 }
 

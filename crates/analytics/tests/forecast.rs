@@ -1,0 +1,268 @@
+//! The forecast methods on hand-worked histories.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::{at, dated_history, ready_to_win, usd};
+use pipewise_analytics::forecast::{self, ForecastRequest, Method};
+use pipewise_analytics::reports::ReportInputs;
+use pipewise_analytics::{CategoryHistoryRow, FunnelBenchmarks, Projection, SliceContext, Tally};
+use pipewise_core::calendar::{DateRange, FiscalCalendar};
+use pipewise_core::crm::{Target, TargetOwner};
+use pipewise_core::exchange::ExchangeRates;
+use pipewise_core::ids::TargetId;
+use pipewise_core::money::{Currency, Money};
+use pipewise_core::opportunity::{Command, LossType, OpportunityEvent};
+use pipewise_core::process::{ForecastCategory, ProcessSet};
+use pipewise_core::text::Note;
+
+fn won_on(ready: &'static str, on: &'static str) -> Vec<(&'static str, Command)> {
+    let mut commands = ready_to_win(ready);
+    commands.push((
+        on,
+        Command::CloseWon {
+            on: on.parse().unwrap(),
+        },
+    ));
+    commands
+}
+
+fn lost_on(on: &'static str) -> (&'static str, Command) {
+    (
+        on,
+        Command::CloseLost {
+            on: on.parse().unwrap(),
+            loss_type: LossType::NoDecision,
+            reason: Some(Note::parse("Project shelved").unwrap()),
+            competitor: None,
+        },
+    )
+}
+
+fn close_date(to: &str) -> Command {
+    Command::ChangeCloseDate(to.parse().unwrap())
+}
+
+fn tally(count: u64, dollars: i64) -> Tally {
+    Tally {
+        count,
+        amount: dollars * 100,
+    }
+}
+
+fn project(deals: &[Vec<OpportunityEvent>]) -> Projection {
+    Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap()
+}
+
+#[test]
+fn category_history_sees_each_period_from_the_same_point() {
+    // The quarter February–April 2026, seen 10 days in (11 February).
+    let quarter = DateRange::new("2026-02-01".parse().unwrap(), "2026-05-01".parse().unwrap());
+    let deals = vec![
+        // Due in the quarter at the point and won in it.
+        dated_history(
+            1,
+            "2026-01-05",
+            usd(10_000),
+            "2026-03-31",
+            won_on("2026-03-09", "2026-03-10"),
+        ),
+        // Due in it and lost.
+        dated_history(
+            2,
+            "2026-01-05",
+            usd(20_000),
+            "2026-03-31",
+            vec![lost_on("2026-03-12")],
+        ),
+        // Created after the point and won in the quarter: pipeline that came later.
+        dated_history(
+            3,
+            "2026-02-20",
+            usd(5_000),
+            "2026-04-15",
+            won_on("2026-04-01", "2026-04-02"),
+        ),
+        // Due after the quarter at the point, pulled into it, then lost: came later too.
+        dated_history(
+            4,
+            "2026-01-05",
+            usd(8_000),
+            "2026-06-30",
+            vec![
+                ("2026-03-01", close_date("2026-04-20")),
+                lost_on("2026-04-10"),
+            ],
+        ),
+        // Due in it at the point, then pushed out: converted nothing.
+        dated_history(
+            5,
+            "2026-01-05",
+            usd(4_000),
+            "2026-04-30",
+            vec![("2026-04-25", close_date("2026-06-30"))],
+        ),
+        // Won before the point: already closed, in neither.
+        dated_history(
+            6,
+            "2026-01-05",
+            usd(7_000),
+            "2026-03-15",
+            won_on("2026-02-04", "2026-02-05"),
+        ),
+    ];
+    let projection = project(&deals);
+    let history = projection
+        .category_history(
+            &[quarter],
+            Duration::days(10).num_microseconds().unwrap(),
+            at("2026-06-01"),
+            &ExchangeRates::new(Currency::USD),
+        )
+        .unwrap();
+    assert_eq!(history.periods, 1);
+    let pipeline = history.categories[&ForecastCategory::Pipeline];
+    assert_eq!(
+        pipeline,
+        CategoryHistoryRow {
+            open: tally(3, 34_000),
+            won: tally(1, 10_000),
+        }
+    );
+    assert_eq!(history.categories.len(), 1, "only Pipeline deals were open");
+    assert_eq!(
+        history.later,
+        CategoryHistoryRow {
+            open: tally(2, 13_000),
+            won: tally(1, 5_000),
+        }
+    );
+    assert_eq!(pipeline.rate(), Some(10.0 / 34.0));
+}
+
+#[test]
+fn open_deals_are_those_due_in_the_period() {
+    let deals = vec![
+        dated_history(1, "2026-04-01", usd(50_000), "2026-05-20", vec![]),
+        dated_history(2, "2026-04-01", usd(120_000), "2026-05-28", vec![]),
+        dated_history(3, "2026-04-01", usd(30_000), "2026-06-15", vec![]),
+        dated_history(
+            4,
+            "2026-04-01",
+            usd(90_000),
+            "2026-05-10",
+            vec![lost_on("2026-04-10")],
+        ),
+    ];
+    let projection = project(&deals);
+    let rates = ExchangeRates::new(Currency::USD);
+    let amounts = |month: &str| {
+        let calendar = FiscalCalendar::default();
+        let range = calendar.range(month.parse().unwrap());
+        let mut amounts: Vec<i64> = projection
+            .open_deals(range, at("2026-04-30"), &rates)
+            .unwrap()
+            .iter()
+            .map(|d| d.amount / 100)
+            .collect();
+        amounts.sort_unstable();
+        amounts
+    };
+    assert_eq!(
+        amounts("2026-05"),
+        [50_000, 120_000],
+        "the lost deal is not open"
+    );
+    assert_eq!(amounts("2026-06"), [30_000]);
+}
+
+#[test]
+fn stage_probability_is_the_share_of_deals_entering_the_stage_that_won() {
+    // 40 deals entered `qualified` in the baseline year; 18 were won and 22 lost.
+    let mut deals: Vec<Vec<OpportunityEvent>> = (1..=40u8)
+        .map(|n| {
+            let commands = if n <= 18 {
+                won_on("2026-03-09", "2026-03-10")
+            } else {
+                vec![lost_on("2026-03-12")]
+            };
+            dated_history(n, "2026-01-05", usd(10_000), "2026-03-31", commands)
+        })
+        .collect();
+    // The quarter forecast, July–September 2026: one open qualified deal due in it, and a
+    // win already.
+    deals.push(dated_history(
+        41,
+        "2026-07-01",
+        usd(50_000),
+        "2026-08-31",
+        vec![],
+    ));
+    deals.push(dated_history(
+        42,
+        "2026-07-02",
+        usd(30_000),
+        "2026-09-30",
+        won_on("2026-07-09", "2026-07-10"),
+    ));
+    let projection = project(&deals);
+    let processes = ProcessSet::shipped();
+    let quota = Target {
+        id: TargetId::generate(),
+        owner: TargetOwner::Workspace,
+        period: "2026-Q3".parse().unwrap(),
+        amount: Money::new(100_000 * 100, Currency::USD),
+    };
+    let benchmarks = FunnelBenchmarks::shipped();
+    let rates = ExchangeRates::new(Currency::USD);
+    let context = SliceContext::default();
+    let inputs = ReportInputs {
+        projection: &projection,
+        processes: &processes,
+        context: &context,
+        targets: std::slice::from_ref(&quota),
+        calendar: FiscalCalendar::default(),
+        currency: Currency::USD,
+        rates: &rates,
+        benchmarks: &benchmarks,
+    };
+    let now: DateTime<Utc> = at("2026-12-01");
+    let report = forecast::run(
+        &ForecastRequest {
+            period: None,
+            as_of: "2026-07-15".parse().unwrap(),
+            now,
+        },
+        &inputs,
+    )
+    .unwrap();
+    assert_eq!(report.scope.period, "2026-Q3");
+    assert_eq!(
+        report.baseline.periods,
+        ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
+    );
+    assert_eq!(report.won, tally(1, 30_000));
+    assert_eq!(report.quota, Some(100_000 * 100));
+    assert_eq!(report.attainment, Some(0.3));
+
+    assert_eq!(report.deals.len(), 1);
+    assert_eq!(report.deals[0].stage_probability, Some(0.45));
+    let method = |m: Method| report.methods.iter().find(|f| f.method == m).unwrap();
+    let staged = method(Method::StageWeighted);
+    assert_eq!(staged.lines.len(), 1);
+    assert_eq!(staged.lines[0].expected, 22_500 * 100);
+    assert_eq!(staged.forecast, 52_500 * 100);
+    // The open deal is in Pipeline, which the default call leaves out and is no upside.
+    let call = method(Method::DealCall);
+    assert_eq!(call.forecast, 30_000 * 100);
+    assert_eq!(call.lines[1].amount, 0);
+    // The model's range lies between the wins alone and the wins plus every open deal.
+    let range = method(Method::DealModel).range.unwrap();
+    assert!(
+        range.p10 >= 30_000 * 100 && range.p90 <= 80_000 * 100,
+        "{range:?}"
+    );
+    assert!(range.p10 <= range.p50 && range.p50 <= range.p90);
+}
