@@ -211,14 +211,7 @@ pub fn run(
             .then(a.close_date.cmp(&b.close_date))
     });
     Ok(ForecastReport {
-        scope: Scope {
-            period: period.to_string(),
-            from: range.start,
-            to: range.last_day(),
-            as_of: request.as_of,
-            currency: inputs.currency.code().to_owned(),
-            by: Vec::new(),
-        },
+        scope: Scope::new(period, range, request.as_of, inputs.currency, Vec::new()),
         quota,
         won,
         attainment: quota.map(|q| won.amount as f64 / q as f64),

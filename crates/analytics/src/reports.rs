@@ -229,14 +229,13 @@ pub fn run(request: &ReportRequest, inputs: &ReportInputs) -> Result<Report, Rep
         period,
         range,
         moment: end_of(request.as_of).min(request.now),
-        scope: Scope {
-            period: period.to_string(),
-            from: range.start,
-            to: range.last_day(),
-            as_of: request.as_of,
-            currency: inputs.currency.code().to_owned(),
-            by: request.by.clone(),
-        },
+        scope: Scope::new(
+            period,
+            range,
+            request.as_of,
+            inputs.currency,
+            request.by.clone(),
+        ),
     };
     let p = inputs.projection;
     let rates = inputs.rates;

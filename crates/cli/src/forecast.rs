@@ -6,7 +6,7 @@ use std::io::Write;
 use chrono::Utc;
 use pipewise_analytics::FunnelBenchmarks;
 use pipewise_analytics::forecast::{self, ForecastReport, ForecastRequest};
-use pipewise_analytics::reports::{ReportError, ReportInputs};
+use pipewise_analytics::reports::ReportError;
 use pipewise_core::money::{Currency, Money};
 
 use crate::cli::{ForecastArgs, ReportFormat};
@@ -25,16 +25,7 @@ pub async fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
     let settings = pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
     let benchmarks = FunnelBenchmarks::shipped();
-    let inputs = ReportInputs {
-        projection: &projection,
-        processes: &settings.processes,
-        context: &settings.context,
-        targets: &settings.targets,
-        calendar: workspace.fiscal_calendar,
-        currency,
-        rates: &settings.rates,
-        benchmarks: &benchmarks,
-    };
+    let inputs = settings.inputs(&projection, &workspace, &benchmarks);
     let report = forecast::run(&request, &inputs).map_err(|e| match e {
         ReportError::Request { parameter, message } => {
             anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))

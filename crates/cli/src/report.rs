@@ -5,7 +5,7 @@ mod tables;
 
 use anyhow::Context;
 use chrono::Utc;
-use pipewise_analytics::reports::{self, ReportInputs, ReportRequest};
+use pipewise_analytics::reports::{self, ReportRequest};
 use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
 
 use crate::cli::{CoverageArg, ReportArgs, ReportFormat};
@@ -58,16 +58,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         request.by.contains(&Dimension::Region),
     )
     .await?;
-    let inputs = ReportInputs {
-        projection: &projection,
-        processes: &settings.processes,
-        context: &settings.context,
-        targets: &settings.targets,
-        calendar: workspace.fiscal_calendar,
-        currency,
-        rates: &settings.rates,
-        benchmarks: &benchmarks,
-    };
+    let inputs = settings.inputs(&projection, &workspace, &benchmarks);
     let report = reports::run(&request, &inputs).map_err(|e| match e {
         reports::ReportError::Request { parameter, message } => {
             anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))

@@ -2,7 +2,8 @@
 //! versions.
 
 use futures_util::TryStreamExt;
-use pipewise_analytics::{Projection, SliceContext};
+use pipewise_analytics::reports::ReportInputs;
+use pipewise_analytics::{FunnelBenchmarks, Projection, SliceContext};
 use pipewise_core::crm::Target;
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::org::Workspace;
@@ -41,6 +42,27 @@ pub struct ReportSettings {
     pub targets: Vec<Target>,
     /// Rates into the corporate currency.
     pub rates: ExchangeRates,
+}
+
+impl ReportSettings {
+    /// What reports and forecasts of `workspace` read: `projection` with these settings.
+    pub fn inputs<'a>(
+        &'a self,
+        projection: &'a Projection,
+        workspace: &Workspace,
+        benchmarks: &'a FunnelBenchmarks,
+    ) -> ReportInputs<'a> {
+        ReportInputs {
+            projection,
+            processes: &self.processes,
+            context: &self.context,
+            targets: &self.targets,
+            calendar: workspace.fiscal_calendar,
+            currency: workspace.corporate_currency,
+            rates: &self.rates,
+            benchmarks,
+        }
+    }
 }
 
 /// Reads the report settings of a workspace; accounts' regions (one pass over the accounts)

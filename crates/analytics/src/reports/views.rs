@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use pipewise_core::calendar::{DateRange, Period};
+use pipewise_core::money::Currency;
 use pipewise_core::process::Process;
 use serde::Serialize;
 
@@ -23,6 +25,25 @@ pub struct Scope {
     pub currency: String,
     /// The dimensions of the slices, in order.
     pub by: Vec<Dimension>,
+}
+
+impl Scope {
+    pub(crate) fn new(
+        period: Period,
+        range: DateRange,
+        as_of: NaiveDate,
+        currency: Currency,
+        by: Vec<Dimension>,
+    ) -> Self {
+        Self {
+            period: period.to_string(),
+            from: range.start,
+            to: range.last_day(),
+            as_of,
+            currency: currency.code().to_owned(),
+            by,
+        }
+    }
 }
 
 /// One slice of a report: its value for each dimension, and the numbers over its deals.

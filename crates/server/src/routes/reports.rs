@@ -108,8 +108,7 @@ pub(crate) async fn with_inputs<T: Send + 'static>(
     let settings =
         pipewise_store::analytics::report_settings(&*state.store, workspace, regions).await?;
     let projection = state.analytics.projection(workspace).await?;
-    let calendar = workspace.fiscal_calendar;
-    let currency = workspace.corporate_currency;
+    let workspace = workspace.clone();
     tokio::task::spawn_blocking(move || {
         let Some(projection) = projection.as_ref() else {
             return Err(ReportError::Request {
@@ -118,16 +117,7 @@ pub(crate) async fn with_inputs<T: Send + 'static>(
             });
         };
         let benchmarks = FunnelBenchmarks::shipped();
-        work(&ReportInputs {
-            projection,
-            processes: &settings.processes,
-            context: &settings.context,
-            targets: &settings.targets,
-            calendar,
-            currency,
-            rates: &settings.rates,
-            benchmarks: &benchmarks,
-        })
+        work(&settings.inputs(projection, &workspace, &benchmarks))
     })
     .await
     .map_err(|e| ApiError::Fault(format!("a report failed: {e}")))
