@@ -79,6 +79,10 @@ id_type!(LeadId);
 id_type!(OpportunityId);
 id_type!(ActivityId);
 id_type!(TargetId);
+id_type!(
+    /// A forecast call or adjustment.
+    SubmissionId
+);
 
 #[cfg(test)]
 mod tests {

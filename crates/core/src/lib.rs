@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod crm;
 pub mod evidence;
 pub mod exchange;
+pub mod forecast;
 pub mod hygiene;
 pub mod ids;
 pub mod keys;

@@ -10,6 +10,7 @@ pub mod commands;
 mod db_time;
 mod error;
 mod event_codec;
+pub mod forecasts;
 pub mod hygiene;
 pub mod integrity;
 mod postgres;
@@ -23,8 +24,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
+use pipewise_core::calendar::Period;
 use pipewise_core::crm::{Account, Activity, Contact, LastActivity, Lead, Target};
 use pipewise_core::exchange::ExchangeRate;
+use pipewise_core::forecast::Submission;
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
@@ -143,6 +146,14 @@ pub trait Store: Send + Sync {
     async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>>;
     /// Every quota and plan number of the workspace.
     async fn targets(&self, workspace: WorkspaceId) -> Result<Vec<Target>>;
+    /// Adds a forecast call or adjustment to the workspace's history of them.
+    async fn record_submission(
+        &self,
+        workspace: WorkspaceId,
+        submission: &Submission,
+    ) -> Result<()>;
+    /// The forecast calls and adjustments of a period, oldest first.
+    async fn submissions(&self, workspace: WorkspaceId, period: Period) -> Result<Vec<Submission>>;
     /// The workspace's exchange rates, by currency then date.
     async fn exchange_rates(&self, workspace: WorkspaceId) -> Result<Vec<ExchangeRate>>;
     /// Stores rates in one transaction, each replacing the one of the same currency and day.

@@ -6,7 +6,10 @@ use pipewise_core::calendar::FiscalCalendar;
 use pipewise_core::crm::{Account, Contact, Target, TargetOwner};
 use pipewise_core::evidence::Evidence;
 use pipewise_core::exchange::{ExchangeRate, Rate};
-use pipewise_core::ids::{AccountId, ContactId, OpportunityId, TargetId, UserId, WorkspaceId};
+use pipewise_core::forecast::{Submission, SubmissionKind};
+use pipewise_core::ids::{
+    AccountId, ContactId, OpportunityId, SubmissionId, TargetId, UserId, WorkspaceId,
+};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
 use pipewise_core::org::{Team, User, Workspace};
@@ -408,6 +411,32 @@ impl TryFrom<TargetRow> for Target {
             amount: p
                 .money(Some(row.amount_minor), Some(&row.currency))?
                 .ok_or_else(|| p.corrupt("amount_minor", "a target needs an amount"))?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SubmissionRow {
+    id: Uuid,
+    period: String,
+    subject_id: Uuid,
+    body: Json<SubmissionKind>,
+    submitted_by: Uuid,
+    submitted_at: DbTime,
+}
+
+impl TryFrom<SubmissionRow> for Submission {
+    type Error = StoreError;
+
+    fn try_from(row: SubmissionRow) -> Result<Self, StoreError> {
+        let p = Parser::new("forecast_submissions", row.id);
+        Ok(Submission {
+            id: SubmissionId::from_uuid(row.id),
+            period: p.value("period", row.period.parse())?,
+            subject_id: UserId::from_uuid(row.subject_id),
+            kind: row.body.0,
+            submitted_by: UserId::from_uuid(row.submitted_by),
+            submitted_at: row.submitted_at.0,
         })
     }
 }

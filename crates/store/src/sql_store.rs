@@ -44,7 +44,8 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 12] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 13] = [
+    "forecast_submissions",
     "exchange_rates",
     "process_files",
     "process_versions",
@@ -77,10 +78,13 @@ macro_rules! impl_store {
         use uuid::Uuid;
 
         use crate::db_time::DbTime;
+        use pipewise_core::calendar::Period;
         use pipewise_core::exchange::ExchangeRate;
+        use pipewise_core::forecast::{Submission, SubmissionKind};
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
+            SubmissionRow,
             AccountRow, ContactRow, EventRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
             TargetRow, TeamRow, UserRow, WorkspaceRow,
         };
@@ -562,6 +566,53 @@ macro_rules! impl_store {
                      FROM targets WHERE workspace_id = $1 ORDER BY id",
                 )
                 .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn record_submission(
+                &self,
+                workspace: WorkspaceId,
+                submission: &Submission,
+            ) -> Result<()> {
+                let kind = match submission.kind {
+                    SubmissionKind::Call { .. } => "call",
+                    SubmissionKind::Adjustment { .. } => "adjustment",
+                };
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO forecast_submissions \
+                         (workspace_id, id, period, subject_id, kind, body, submitted_by, submitted_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(submission.id.as_uuid())
+                    .bind(submission.period.to_string())
+                    .bind(submission.subject_id.as_uuid())
+                    .bind(kind)
+                    .bind(Json(&submission.kind))
+                    .bind(submission.submitted_by.as_uuid())
+                    .bind(DbTime(submission.submitted_at))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn submissions(&self, workspace: WorkspaceId, period: Period) -> Result<Vec<Submission>> {
+                sqlx::query_as::<_, SubmissionRow>(
+                    "SELECT id, period, subject_id, body, submitted_by, submitted_at \
+                     FROM forecast_submissions WHERE workspace_id = $1 AND period = $2 \
+                     ORDER BY submitted_at, id",
+                )
+                .bind(workspace.as_uuid())
+                .bind(period.to_string())
                 .fetch_all(&self.pool)
                 .await?
                 .into_iter()

@@ -64,6 +64,57 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn forecast_calls_and_adjustments_are_checked_and_kept_as_history(store) {
+        use pipewise_core::forecast::{CallLine, SubmissionKind};
+        use pipewise_store::forecasts::{self, SubmitFailed};
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = &acme.workspace;
+        let deal = open_deal(store, &acme, "Globex rollout").await.state;
+        let [raj, rosa] = acme.reps;
+        // Due 31 March 2026: fiscal 2027-Q1 with a February start.
+        let period = "2027-Q1".parse().unwrap();
+        let line = |include: bool, note: Option<&str>| CallLine {
+            opportunity_id: deal.id,
+            include,
+            note: note.map(|n| Note::parse(n).unwrap()),
+        };
+        let fields = |failed: SubmitFailed| match failed {
+            SubmitFailed::Invalid(errors) => {
+                errors.iter().map(|e| e.field().to_owned()).collect::<Vec<_>>()
+            }
+            other => panic!("{other}"),
+        };
+        // A Pipeline deal in the call needs a note; nothing is stored without one.
+        let refused = forecasts::call(store, ws, period, raj, vec![line(true, None)], raj, at("2026-02-02T09:00:00Z")).await.unwrap_err();
+        assert_eq!(fields(refused), ["lines[0].note"]);
+        assert!(store.submissions(ws.id, period).await.unwrap().is_empty());
+        // Another rep cannot call for Raj.
+        let refused = forecasts::call(store, ws, period, raj, vec![], rosa, at("2026-02-02T09:00:00Z")).await.unwrap_err();
+        assert_eq!(fields(refused), ["submitted_by"]);
+
+        let first = forecasts::call(store, ws, period, raj, vec![line(true, Some("Budget signed off"))], raj, at("2026-02-02T09:00:00Z")).await.unwrap();
+        let second = forecasts::call(store, ws, period, raj, vec![line(false, None)], raj, at("2026-02-09T09:00:00Z")).await.unwrap();
+        let adjusted = forecasts::adjust(
+            store, ws, period, raj, Money::new(3_000_000, Currency::USD),
+            Note::parse("Globex will sign, but late in the quarter").unwrap(),
+            acme.manager, at("2026-02-10T09:00:00Z"),
+        ).await.unwrap();
+        assert!(matches!(adjusted.kind, SubmissionKind::Adjustment { .. }));
+        // Every submission is kept, oldest first; a later call does not replace the earlier.
+        assert_eq!(store.submissions(ws.id, period).await.unwrap(), [first, second, adjusted]);
+        assert!(store.submissions(ws.id, "2027-Q2".parse().unwrap()).await.unwrap().is_empty());
+
+        // A rep adjusts no one; an amount in another currency is refused.
+        let refused = forecasts::adjust(store, ws, period, acme.manager, Money::new(1, Currency::USD), Note::parse("More").unwrap(), raj, at("2026-02-10T09:00:00Z")).await.unwrap_err();
+        assert_eq!(fields(refused), ["subject_id"]);
+        let refused = forecasts::adjust(store, ws, period, raj, Money::new(1, Currency::EUR), Note::parse("More").unwrap(), acme.manager, at("2026-02-10T09:00:00Z")).await.unwrap_err();
+        assert_eq!(fields(refused), ["amount"]);
+
+        store.delete_workspace(ws.id).await.unwrap();
+        assert!(store.submissions(ws.id, period).await.unwrap().is_empty());
+    }
+
     async fn exchange_rates_are_stored_replaced_by_day_and_deleted_with_the_workspace(store) {
         use pipewise_core::exchange::{ExchangeRate, ExchangeRates, Rate};
         let acme = org("acme", 1);
