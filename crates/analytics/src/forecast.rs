@@ -8,22 +8,25 @@
 
 mod methods;
 mod model;
+mod rollup;
 mod simulation;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use pipewise_core::calendar::{DateRange, Period};
+use pipewise_core::calendar::{DateRange, FiscalCalendar, Period};
 use pipewise_core::crm::{TargetOwner, targets_of};
-use pipewise_core::ids::OpportunityId;
+use pipewise_core::forecast::{Submission, SubmissionKind, included_by_default};
+use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::process::{ForecastCategory, ProcessKey, StageKey};
 use serde::Serialize;
 
 use crate::reports::{ReportError, ReportInputs, Scope, end_of};
-use crate::{CategoryHistory, CoverageMode, OpenDeal, Projection, Tally};
+use crate::{CategoryHistory, OpenDeal, Projection, Tally};
 
 pub use methods::{Line, weigh};
 pub use model::Factor;
+pub use rollup::{Adjusted, Own, PersonCall};
 pub use simulation::{OutcomeRange, TRIALS};
 
 use model::DealModel;
@@ -39,6 +42,14 @@ pub struct ForecastRequest {
     /// The day at whose end the forecast is taken (or `now`, if that comes first).
     pub as_of: NaiveDate,
     pub now: DateTime<Utc>,
+}
+
+impl ForecastRequest {
+    /// The period forecast: the one asked for, else the quarter holding the as-of day.
+    pub fn period_in(&self, calendar: FiscalCalendar) -> Period {
+        self.period
+            .unwrap_or_else(|| calendar.quarter_of(self.as_of))
+    }
 }
 
 /// The four methods.
@@ -120,24 +131,25 @@ pub struct ForecastReport {
     pub attainment: Option<f64>,
     pub baseline: Baseline,
     pub methods: Vec<MethodForecast>,
+    /// Calls rolled up through the hierarchy, each manager followed by their reports.
+    pub people: Vec<PersonCall>,
     /// Largest first.
     pub deals: Vec<DealForecast>,
 }
 
-/// The forecast of one period.
+/// The forecast of one period; `submissions` are the period's calls and adjustments, oldest
+/// first.
 pub fn run(
     request: &ForecastRequest,
     inputs: &ReportInputs,
+    submissions: &[Submission],
 ) -> Result<ForecastReport, ReportError> {
     let (calendar, rates, projection) = (inputs.calendar, inputs.rates, inputs.projection);
-    let period = request
-        .period
-        .unwrap_or_else(|| calendar.quarter_of(request.as_of));
+    let period = request.period_in(calendar);
     let range = calendar.range(period);
     let moment = end_of(request.as_of).min(request.now);
-    let won = projection
-        .coverage(range, moment, 0, CoverageMode::Smb, None, rates)?
-        .won;
+    let won_by_owner = projection.won_by_owner(range, moment, rates)?;
+    let won = won_by_owner.values().fold(Tally::default(), |a, b| a + *b);
     let mut quota = 0i64;
     for target in targets_of(inputs.targets, &calendar, period, &TargetOwner::Workspace) {
         quota = quota.saturating_add(rates.convert(target.amount, range.start)?);
@@ -164,6 +176,7 @@ pub fn run(
     let history = projection.category_history(&ranges, offset, moment, rates)?;
 
     let open = projection.open_deals(range, moment, rates)?;
+    let calls = Calls::latest(submissions);
     let (stages, stage_probability) = stage_probabilities(inputs, window, moment);
     let model = fit_model(projection, window, moment, inputs)?;
 
@@ -185,7 +198,7 @@ pub fn run(
                 category: deal.category,
                 amount: deal.amount,
                 close_date: deal.close_date,
-                in_call: in_call(deal),
+                in_call: calls.includes(deal),
                 stage_probability: stage_p,
                 model_probability: model
                     .as_ref()
@@ -198,8 +211,17 @@ pub fn run(
         })
         .collect();
 
+    let people = rollup::roll_up(
+        &rollup::Hierarchy {
+            names: &inputs.context.user_names,
+            managers: &inputs.context.managers,
+        },
+        &own_numbers(&won_by_owner, &open, &calls),
+        &calls.adjustments(&inputs.context.user_names),
+        &calls.called_at(),
+    );
     let methods = vec![
-        deal_call(won.amount, &open),
+        deal_call(won.amount, &open, &calls),
         category_weighted(won.amount, &open, &history),
         stage_weighted(won.amount, &open, &stages, &stage_probability),
         deal_model(won.amount, &deals),
@@ -223,8 +245,103 @@ pub fn run(
             training_rows: model.as_ref().map_or(0, |m| m.training_rows),
         },
         methods,
+        people,
         deals,
     })
+}
+
+/// The calls and adjustments standing: the latest of each per person.
+struct Calls<'a> {
+    calls: HashMap<UserId, (&'a Submission, HashMap<OpportunityId, bool>)>,
+    adjustments: HashMap<UserId, &'a Submission>,
+}
+
+impl<'a> Calls<'a> {
+    fn latest(submissions: &'a [Submission]) -> Self {
+        let mut calls = HashMap::new();
+        let mut adjustments = HashMap::new();
+        for s in submissions {
+            match &s.kind {
+                SubmissionKind::Call { lines } => {
+                    let lines = lines
+                        .iter()
+                        .map(|l| (l.opportunity_id, l.include))
+                        .collect();
+                    calls.insert(s.subject_id, (s, lines));
+                }
+                SubmissionKind::Adjustment { .. } => {
+                    adjustments.insert(s.subject_id, s);
+                }
+            }
+        }
+        Self { calls, adjustments }
+    }
+
+    /// Whether the owner's call counts the deal: as the call says, else by its category.
+    fn includes(&self, deal: &OpenDeal) -> bool {
+        self.calls
+            .get(&deal.owner_id)
+            .and_then(|(_, lines)| lines.get(&deal.opportunity_id).copied())
+            .unwrap_or_else(|| included_by_default(deal.category))
+    }
+
+    fn adjustments(&self, names: &HashMap<UserId, String>) -> HashMap<UserId, Adjusted> {
+        self.adjustments
+            .iter()
+            .filter_map(|(subject, s)| match &s.kind {
+                SubmissionKind::Adjustment { amount, note } => Some((
+                    *subject,
+                    Adjusted {
+                        amount: amount.minor,
+                        note: note.to_string(),
+                        by: names
+                            .get(&s.submitted_by)
+                            .cloned()
+                            .unwrap_or_else(|| s.submitted_by.to_string()),
+                        at: s.submitted_at,
+                    },
+                )),
+                SubmissionKind::Call { .. } => None,
+            })
+            .collect()
+    }
+
+    fn called_at(&self) -> HashMap<UserId, DateTime<Utc>> {
+        self.calls
+            .iter()
+            .map(|(rep, (s, _))| (*rep, s.submitted_at))
+            .collect()
+    }
+}
+
+/// Each owner's wins, and their open deals in and out of their call.
+fn own_numbers(
+    won: &HashMap<UserId, Tally>,
+    open: &[OpenDeal],
+    calls: &Calls,
+) -> HashMap<UserId, Own> {
+    let mut own: HashMap<UserId, Own> = won
+        .iter()
+        .map(|(owner, tally)| {
+            let own = Own {
+                won: tally.amount,
+                ..Own::default()
+            };
+            (*owner, own)
+        })
+        .collect();
+    for deal in open {
+        let mine = own.entry(deal.owner_id).or_default();
+        if calls.includes(deal) {
+            mine.included += deal.amount;
+        } else if matches!(
+            deal.category,
+            ForecastCategory::Commit | ForecastCategory::BestCase
+        ) {
+            mine.upside += deal.amount;
+        }
+    }
+    own
 }
 
 fn periods_in_a_year(period: Period) -> usize {
@@ -239,11 +356,6 @@ fn start_micros(day: NaiveDate) -> i64 {
     day.and_time(chrono::NaiveTime::MIN)
         .and_utc()
         .timestamp_micros()
-}
-
-/// Until forecast calls are submitted, a deal's category is its call: Commit is in.
-fn in_call(deal: &OpenDeal) -> bool {
-    deal.category == ForecastCategory::Commit
 }
 
 /// Each stage's chance of a win, learnt from deals that entered it in `window` and have
@@ -314,14 +426,15 @@ fn method(method: Method, won: i64, how: String, lines: Vec<Line>) -> MethodFore
     }
 }
 
-fn deal_call(won: i64, open: &[OpenDeal]) -> MethodForecast {
-    let (included, upside) = methods::deal_call(open, in_call);
+fn deal_call(won: i64, open: &[OpenDeal], calls: &Calls) -> MethodForecast {
+    let (included, upside) = methods::deal_call(open, |deal| calls.includes(deal));
     method(
         Method::DealCall,
         won,
-        "Closed won plus the deals the call includes. No calls are submitted yet, so each \
-         deal's category stands as its call: Commit is in; excluded Commit and Best Case \
-         deals are the upside."
+        "Closed won plus the deals each rep's latest call includes; a deal the call does not \
+         name, or whose rep has not called, follows its category (Commit in). Excluded \
+         Commit and Best Case deals are the upside. Managers' adjustments show in the \
+         roll-up by person, not in this sum."
             .to_owned(),
         vec![included, upside],
     )

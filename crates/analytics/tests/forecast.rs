@@ -236,6 +236,7 @@ fn stage_probability_is_the_share_of_deals_entering_the_stage_that_won() {
             now,
         },
         &inputs,
+        &[],
     )
     .unwrap();
     assert_eq!(report.scope.period, "2026-Q3");
@@ -265,4 +266,156 @@ fn stage_probability_is_the_share_of_deals_entering_the_stage_that_won() {
         "{range:?}"
     );
     assert!(range.p10 <= range.p50 && range.p50 <= range.p90);
+}
+
+#[test]
+fn the_latest_calls_and_adjustments_make_the_call_and_its_roll_up() {
+    use pipewise_core::forecast::{CallLine, Submission, SubmissionKind};
+    use pipewise_core::ids::{SubmissionId, UserId};
+    use std::collections::HashMap;
+
+    let ann = common::rep();
+    let ben = UserId::from_parts(2, [2; 10]);
+    let meg = UserId::from_parts(3, [3; 10]);
+    let commit = || Command::OverrideCategory {
+        to: Some(ForecastCategory::Commit),
+        reason: Some(Note::parse("Vendor of choice, paper in procurement").unwrap()),
+    };
+    let deals = vec![
+        dated_history(
+            1,
+            "2026-07-01",
+            usd(40_000),
+            "2026-08-31",
+            vec![("2026-07-02", commit())],
+        ),
+        dated_history(
+            2,
+            "2026-07-01",
+            usd(25_000),
+            "2026-09-15",
+            vec![
+                ("2026-07-02", commit()),
+                ("2026-07-03", Command::ChangeOwner(ben)),
+            ],
+        ),
+        dated_history(
+            3,
+            "2026-07-01",
+            usd(10_000),
+            "2026-09-20",
+            vec![("2026-07-03", Command::ChangeOwner(ben))],
+        ),
+    ];
+    let id = |n: u8| pipewise_core::ids::OpportunityId::from_parts(1, [n; 10]);
+    let projection = project(&deals);
+    let processes = ProcessSet::shipped();
+    let benchmarks = FunnelBenchmarks::shipped();
+    let rates = ExchangeRates::new(Currency::USD);
+    let context = SliceContext {
+        user_names: HashMap::from([
+            (ann, "Ann".to_owned()),
+            (ben, "Ben".to_owned()),
+            (meg, "Meg".to_owned()),
+        ]),
+        managers: HashMap::from([(ann, meg), (ben, meg)]),
+        ..SliceContext::default()
+    };
+    let inputs = ReportInputs {
+        projection: &projection,
+        processes: &processes,
+        context: &context,
+        targets: &[],
+        calendar: FiscalCalendar::default(),
+        currency: Currency::USD,
+        rates: &rates,
+        benchmarks: &benchmarks,
+    };
+    let submission = |n: u8, subject, by, day: &str, kind| Submission {
+        id: SubmissionId::from_parts(1, [n; 10]),
+        period: "2026-Q3".parse().unwrap(),
+        subject_id: subject,
+        kind,
+        submitted_by: by,
+        submitted_at: at(day),
+    };
+    let note = |text: &str| Some(Note::parse(text).unwrap());
+    let submissions = [
+        // Ben's first call follows the categories; his second stands.
+        submission(
+            1,
+            ben,
+            ben,
+            "2026-07-05",
+            SubmissionKind::Call { lines: vec![] },
+        ),
+        submission(
+            2,
+            ben,
+            ben,
+            "2026-07-10",
+            SubmissionKind::Call {
+                lines: vec![
+                    CallLine {
+                        opportunity_id: id(2),
+                        include: false,
+                        note: note("Signature after the quarter"),
+                    },
+                    CallLine {
+                        opportunity_id: id(3),
+                        include: true,
+                        note: note("Small, champion signs this month"),
+                    },
+                ],
+            },
+        ),
+        submission(
+            3,
+            ann,
+            meg,
+            "2026-07-12",
+            SubmissionKind::Adjustment {
+                amount: Money::new(30_000 * 100, Currency::USD),
+                note: Note::parse("Half of Globex at most").unwrap(),
+            },
+        ),
+    ];
+    let request = ForecastRequest {
+        period: None,
+        as_of: "2026-07-15".parse().unwrap(),
+        now: at("2026-12-01"),
+    };
+    let report = forecast::run(&request, &inputs, &submissions).unwrap();
+    let call = &report.methods[0];
+    assert_eq!(call.method, Method::DealCall);
+    // Ann's Commit deal by default, Ben's Pipeline deal by his call; his Commit deal is upside.
+    assert_eq!(call.from_open, 50_000 * 100);
+    assert_eq!(
+        (call.lines[1].count, call.lines[1].amount),
+        (1, 25_000 * 100)
+    );
+    let people: Vec<(&str, i64, i64, i64, i64)> = report
+        .people
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.single,
+                p.cumulative,
+                p.forecast,
+                p.upside,
+            )
+        })
+        .collect();
+    let k = 100_000;
+    assert_eq!(
+        people,
+        [
+            ("Meg", 0, 40 * k, 40 * k, 0),
+            ("Ann", 40 * k, 40 * k, 30 * k, 0),
+            ("Ben", 10 * k, 10 * k, 10 * k, 25 * k),
+        ]
+    );
+    assert_eq!(report.people[2].called_at, Some(at("2026-07-10")));
+    assert_eq!(report.people[1].adjustment.as_ref().unwrap().by, "Meg");
 }

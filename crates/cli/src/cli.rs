@@ -10,9 +10,10 @@ use pipewise_analytics::Dimension;
 use pipewise_analytics::reports::ReportName;
 use pipewise_core::calendar::{Period, parse_date};
 use pipewise_core::exchange::Rate;
+use pipewise_core::ids::OpportunityId;
 use pipewise_core::money::Currency;
 use pipewise_core::process::ProcessKey;
-use pipewise_core::text::Slug;
+use pipewise_core::text::{Email, Note, Slug};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,7 +50,16 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ForecastArgs {
+    #[command(subcommand)]
+    pub command: Option<ForecastCommand>,
+    #[command(flatten)]
+    pub show: ForecastShow,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastShow {
     #[command(flatten)]
     pub target: WorkspaceArgs,
     /// Fiscal period, such as 2026-Q3, FY2026 or 2026-07 [default: the quarter containing
@@ -63,10 +73,75 @@ pub struct ForecastArgs {
     /// Open deals listed in the table format, largest first.
     #[arg(long, default_value_t = 15)]
     pub deals: usize,
-    /// table: methods, their lines and the largest deals; json: everything, as the API
-    /// returns it; csv: one row per line of each method.
+    /// table: methods, their lines, the roll-up by person and the largest deals; json:
+    /// everything, as the API returns it; csv: one row per line of each method.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForecastCommand {
+    /// Submit a rep's call for a period: which of their open deals due in it are in the
+    /// number. Deals not named follow their category (Commit in, the rest out); a deal in
+    /// or out against its category needs a --note.
+    Call {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        #[arg(long, value_parser = str::parse::<Period>)]
+        period: Period,
+        /// The rep whose call it is, by e-mail.
+        #[arg(long, value_parser = Email::parse)]
+        rep: Email,
+        /// Who submits it, by e-mail: the rep or a manager above them [default: --rep].
+        #[arg(long, value_parser = Email::parse)]
+        by: Option<Email>,
+        /// A deal in the number (its id); repeat for more.
+        #[arg(long, value_parser = str::parse::<OpportunityId>)]
+        include: Vec<OpportunityId>,
+        /// A deal out of the number (its id); repeat for more.
+        #[arg(long, value_parser = str::parse::<OpportunityId>)]
+        exclude: Vec<OpportunityId>,
+        /// Why, for one deal: ID=TEXT, such as the timing risk of a Commit deal left out.
+        #[arg(long, value_parser = parse_deal_note)]
+        note: Vec<(OpportunityId, Note)>,
+    },
+    /// Adjust the number of someone in your subtree (or your own, as a manager) for a
+    /// period; the adjustment replaces their roll-up in every level above.
+    Adjust {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        #[arg(long, value_parser = str::parse::<Period>)]
+        period: Period,
+        /// Whose number, by e-mail.
+        #[arg(long = "for", value_parser = Email::parse)]
+        subject: Email,
+        /// The manager adjusting, by e-mail.
+        #[arg(long, value_parser = Email::parse)]
+        by: Email,
+        /// The number, in the corporate currency, such as 1250000 or 1250000.50.
+        #[arg(long)]
+        amount: String,
+        #[arg(long, value_parser = Note::parse)]
+        note: Note,
+    },
+    /// Every call and adjustment of a period, oldest first, with who and when.
+    History {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        #[arg(long, value_parser = str::parse::<Period>)]
+        period: Period,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+}
+
+fn parse_deal_note(text: &str) -> Result<(OpportunityId, Note), String> {
+    let (id, note) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected ID=TEXT"))?;
+    let id = id.parse::<OpportunityId>().map_err(|e| e.to_string())?;
+    let note = Note::parse(note).map_err(|e| e.to_string())?;
+    Ok((id, note))
 }
 
 #[derive(Debug, Subcommand)]

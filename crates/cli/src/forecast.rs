@@ -1,19 +1,243 @@
 //! `pipewise forecast`: the period's forecast by four methods (`pipewise_analytics::forecast`)
 //! as tables, JSON (as the API returns it) or CSV.
 
+use std::collections::HashMap;
 use std::io::Write;
 
+use anyhow::bail;
 use chrono::Utc;
 use pipewise_analytics::FunnelBenchmarks;
 use pipewise_analytics::forecast::{self, ForecastReport, ForecastRequest};
-use pipewise_analytics::reports::ReportError;
+use pipewise_analytics::reports::{ReportError, end_of};
+use pipewise_core::forecast::{CallLine, Submission, SubmissionKind};
+use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
+use pipewise_core::org::User;
+use pipewise_core::text::{Email, Note};
+use pipewise_store::forecasts::{self, SubmitFailed};
 
-use crate::cli::{ForecastArgs, ReportFormat};
+use crate::cli::{ForecastArgs, ForecastCommand, ForecastShow, ReportFormat};
 use crate::output::write_json;
 use crate::table::{Cell, Table, text, write_aligned};
 
 pub async fn run(args: ForecastArgs) -> anyhow::Result<()> {
+    match args.command {
+        None => show(args.show).await,
+        Some(ForecastCommand::Call {
+            target,
+            period,
+            rep,
+            by,
+            include,
+            exclude,
+            note,
+        }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            let users = store.users(workspace.id).await?;
+            let rep_id = person(&users, "--rep", &rep)?;
+            let by_id = match &by {
+                Some(by) => person(&users, "--by", by)?,
+                None => rep_id,
+            };
+            let mut notes: HashMap<OpportunityId, Note> = note.into_iter().collect();
+            let lines: Vec<CallLine> = include
+                .iter()
+                .map(|id| (id, true))
+                .chain(exclude.iter().map(|id| (id, false)))
+                .map(|(id, include)| CallLine {
+                    opportunity_id: *id,
+                    include,
+                    note: notes.remove(id),
+                })
+                .collect();
+            if let Some(id) = notes.keys().next() {
+                bail!("--note: {id} is neither --include nor --exclude");
+            }
+            let submitted = forecasts::call(
+                &*store,
+                &workspace,
+                period,
+                rep_id,
+                lines,
+                by_id,
+                Utc::now(),
+            )
+            .await
+            .map_err(|e| refused(e, &flags_of_call(&include, &exclude)))?;
+            println!(
+                "Call of {rep} for {period} recorded: {} deals named.",
+                match &submitted.kind {
+                    SubmissionKind::Call { lines } => lines.len(),
+                    SubmissionKind::Adjustment { .. } => 0,
+                }
+            );
+            Ok(())
+        }
+        Some(ForecastCommand::Adjust {
+            target,
+            period,
+            subject,
+            by,
+            amount,
+            note,
+        }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            let users = store.users(workspace.id).await?;
+            let subject_id = person(&users, "--for", &subject)?;
+            let by_id = person(&users, "--by", &by)?;
+            let amount = Money::parse_non_negative(&amount, workspace.corporate_currency)
+                .map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
+            forecasts::adjust(
+                &*store,
+                &workspace,
+                period,
+                subject_id,
+                amount,
+                note,
+                by_id,
+                Utc::now(),
+            )
+            .await
+            .map_err(|e| refused(e, &HashMap::new()))?;
+            println!("Number of {subject} for {period} adjusted to {amount} by {by}.");
+            Ok(())
+        }
+        Some(ForecastCommand::History {
+            target,
+            period,
+            format,
+        }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            let users = store.users(workspace.id).await?;
+            let names: HashMap<UserId, String> =
+                users.iter().map(|u| (u.id, u.name.to_string())).collect();
+            let submissions = store.submissions(workspace.id, period).await?;
+            let mut out = std::io::stdout().lock();
+            let table = || history_table(&submissions, &names, workspace.corporate_currency);
+            match format {
+                ReportFormat::Json => write_json(&mut out, &submissions),
+                ReportFormat::Csv => table().write_csv(&mut out),
+                ReportFormat::Table => write_aligned(&mut out, &table()),
+            }
+        }
+    }
+}
+
+/// The person with this e-mail in the workspace.
+fn person(users: &[User], flag: &str, email: &Email) -> anyhow::Result<UserId> {
+    users
+        .iter()
+        .find(|u| u.email == *email)
+        .map(|u| u.id)
+        .ok_or_else(|| anyhow::anyhow!("{flag}: {email} is not a person of this workspace"))
+}
+
+/// Which flag gave each line of a call, to name it in errors.
+fn flags_of_call(include: &[OpportunityId], exclude: &[OpportunityId]) -> HashMap<usize, String> {
+    include
+        .iter()
+        .map(|id| format!("--include {id}"))
+        .chain(exclude.iter().map(|id| format!("--exclude {id}")))
+        .enumerate()
+        .collect()
+}
+
+/// A refused submission, each problem named by the flag that caused it.
+fn refused(failed: SubmitFailed, lines: &HashMap<usize, String>) -> anyhow::Error {
+    match failed {
+        SubmitFailed::Invalid(errors) => {
+            let problems: Vec<String> = errors
+                .iter()
+                .map(|e| {
+                    let field = e.field();
+                    let flag = field
+                        .strip_prefix("lines[")
+                        .and_then(|rest| rest.split_once(']'))
+                        .and_then(|(i, rest)| {
+                            let line = lines.get(&i.parse::<usize>().ok()?)?;
+                            Some(match rest {
+                                ".note" => format!("{line} (--note)"),
+                                _ => line.clone(),
+                            })
+                        })
+                        .unwrap_or_else(|| match field {
+                            "rep" => "--rep".to_owned(),
+                            "subject_id" => "--for".to_owned(),
+                            "submitted_by" => "--by".to_owned(),
+                            other => format!("--{other}"),
+                        });
+                    format!("{flag}: expected {}", e.expected())
+                })
+                .collect();
+            anyhow::anyhow!("{}", problems.join("; "))
+        }
+        SubmitFailed::Store(e) => e.into(),
+    }
+}
+
+fn history_table(
+    submissions: &[Submission],
+    names: &HashMap<UserId, String>,
+    currency: Currency,
+) -> Table {
+    let name = |u: &UserId| names.get(u).cloned().unwrap_or_else(|| u.to_string());
+    let mut rows = Vec::new();
+    for s in submissions {
+        let head = |kind: &str| {
+            vec![
+                text(s.submitted_at.format("%Y-%m-%d %H:%M").to_string()),
+                text(name(&s.submitted_by)),
+                text(kind),
+                text(name(&s.subject_id)),
+            ]
+        };
+        match &s.kind {
+            SubmissionKind::Call { lines } if lines.is_empty() => {
+                let mut row = head("call");
+                row.extend([Cell::Empty, Cell::Empty, text("categories stand")]);
+                rows.push(row);
+            }
+            SubmissionKind::Call { lines } => {
+                for line in lines {
+                    let mut row = head("call");
+                    row.extend([
+                        text(line.opportunity_id.to_string()),
+                        text(if line.include { "in" } else { "out" }),
+                        text(
+                            line.note
+                                .as_ref()
+                                .map_or(String::new(), ToString::to_string),
+                        ),
+                    ]);
+                    rows.push(row);
+                }
+            }
+            SubmissionKind::Adjustment { amount, note } => {
+                let mut row = head("adjustment");
+                row.extend([
+                    Cell::Empty,
+                    Cell::Money(amount.minor, currency),
+                    text(note.to_string()),
+                ]);
+                rows.push(row);
+            }
+        }
+    }
+    Table {
+        columns: &[
+            "submitted_at",
+            "by",
+            "kind",
+            "whose",
+            "deal",
+            "call",
+            "note",
+        ],
+        rows,
+    }
+}
+
+async fn show(args: ForecastShow) -> anyhow::Result<()> {
     let (store, workspace) = crate::process::open(&args.target).await?;
     let currency = workspace.corporate_currency;
     let now = Utc::now();
@@ -26,7 +250,13 @@ pub async fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let settings = pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
     let benchmarks = FunnelBenchmarks::shipped();
     let inputs = settings.inputs(&projection, &workspace, &benchmarks);
-    let report = forecast::run(&request, &inputs).map_err(|e| match e {
+    let submissions: Vec<Submission> = store
+        .submissions(workspace.id, request.period_in(workspace.fiscal_calendar))
+        .await?
+        .into_iter()
+        .filter(|s| s.submitted_at <= end_of(request.as_of))
+        .collect();
+    let report = forecast::run(&request, &inputs, &submissions).map_err(|e| match e {
         ReportError::Request { parameter, message } => {
             anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))
         }
@@ -102,6 +332,57 @@ fn write_tables(
     for m in &report.methods {
         writeln!(out, "\n── {} ──\n{}", m.method.as_str(), m.how)?;
         write_aligned(out, &lines_table(m, currency))?;
+    }
+    if !report.people.is_empty() {
+        writeln!(
+            out,
+            "\nCalls by person: own (single), with their reports (cumulative), and the number that stands"
+        )?;
+        let people = Table {
+            columns: &[
+                "person",
+                "won",
+                "single",
+                "cumulative",
+                "adjusted",
+                "forecast",
+                "upside",
+                "called",
+            ],
+            rows: report
+                .people
+                .iter()
+                .map(|p| {
+                    vec![
+                        text(format!("{}{}", "  ".repeat(p.depth), p.name)),
+                        cell(p.won),
+                        cell(p.single),
+                        cell(p.cumulative),
+                        p.adjustment
+                            .as_ref()
+                            .map_or(Cell::Empty, |a| cell(a.amount)),
+                        cell(p.forecast),
+                        cell(p.upside),
+                        text(p.called_at.map_or("categories".to_owned(), |at| {
+                            at.format("%Y-%m-%d").to_string()
+                        })),
+                    ]
+                })
+                .collect(),
+        };
+        write_aligned(out, &people)?;
+        for p in &report.people {
+            if let Some(a) = &p.adjustment {
+                writeln!(
+                    out,
+                    "  {} adjusted by {} on {}: {}",
+                    p.name,
+                    a.by,
+                    a.at.format("%Y-%m-%d"),
+                    a.note
+                )?;
+            }
+        }
     }
     let listed = Table {
         columns: &[

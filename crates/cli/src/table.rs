@@ -53,6 +53,18 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
+impl Table {
+    pub fn write_csv(&self, out: &mut impl Write) -> anyhow::Result<()> {
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record(self.columns)?;
+        for row in &self.rows {
+            csv.write_record(row.iter().map(Cell::raw))?;
+        }
+        csv.flush()?;
+        Ok(())
+    }
+}
+
 pub fn write_aligned(out: &mut impl Write, table: &Table) -> anyhow::Result<()> {
     let header: Vec<String> = table
         .columns

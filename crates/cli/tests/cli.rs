@@ -986,3 +986,142 @@ fn the_forecast_agrees_with_itself_in_every_format() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("--period"), "{}", stderr(&output));
 }
+
+#[tokio::test]
+async fn calls_and_adjustments_change_the_forecast_and_stay_in_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    generate_demo(&url, "1500");
+    let forecast = || {
+        json_of(&[
+            "forecast",
+            "--database-url",
+            &url,
+            "--period",
+            "2027-Q4",
+            "--format",
+            "json",
+        ])
+    };
+    let before = forecast();
+    let deal = before["deals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["category"] == "commit" && d["in_call"] == true)
+        .unwrap()
+        .clone();
+    let id = deal["opportunity_id"].as_str().unwrap();
+    let amount = deal["amount"].as_i64().unwrap();
+    let store = wait_for_store(&url).await;
+    let workspace = store.workspace(&"demo".parse().unwrap()).await.unwrap();
+    let users = store.users(workspace.id).await.unwrap();
+    let rep = users
+        .iter()
+        .find(|u| u.name.as_str() == deal["owner"])
+        .unwrap();
+    let manager = users.iter().find(|u| Some(u.id) == rep.manager_id).unwrap();
+    let (rep_email, manager_email) = (rep.email.to_string(), manager.email.to_string());
+
+    let call = |extra: &[&str]| {
+        let mut args = vec![
+            "forecast",
+            "call",
+            "--database-url",
+            &url,
+            "--period",
+            "2027-Q4",
+            "--rep",
+            &rep_email,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    // Leaving a Commit deal out needs a note; the error names the flag.
+    let refused = call(&["--exclude", id]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains(&format!("--exclude {id} (--note)")),
+        "{}",
+        stderr(&refused)
+    );
+    let note = format!("{id}=Signature slips to February");
+    assert!(call(&["--exclude", id, "--note", &note]).status.success());
+
+    let after = forecast();
+    let from_open = |f: &serde_json::Value| f["methods"][0]["from_open"].as_i64().unwrap();
+    assert_eq!(from_open(&before) - from_open(&after), amount);
+    let line = |f: &serde_json::Value, name: &str| {
+        f["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let rep_line = line(&after, rep.name.as_str());
+    assert!(rep_line["called_at"].is_string(), "{rep_line}");
+    assert_eq!(
+        line(&before, rep.name.as_str())["single"].as_i64().unwrap()
+            - rep_line["single"].as_i64().unwrap(),
+        amount
+    );
+
+    // The manager puts the rep's number at $1,000,000; their own roll-up follows.
+    let adjusted = run(&[
+        "forecast",
+        "adjust",
+        "--database-url",
+        &url,
+        "--period",
+        "2027-Q4",
+        "--for",
+        &rep_email,
+        "--by",
+        &manager_email,
+        "--amount",
+        "1000000",
+        "--note",
+        "Two renewals land early",
+    ]);
+    assert!(adjusted.status.success(), "{}", stderr(&adjusted));
+    let adjusted = forecast();
+    let rep_line = line(&adjusted, rep.name.as_str());
+    assert_eq!(rep_line["forecast"].as_i64(), Some(100_000_000));
+    let manager_before = line(&after, manager.name.as_str())["cumulative"]
+        .as_i64()
+        .unwrap();
+    let manager_after = line(&adjusted, manager.name.as_str())["cumulative"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        manager_after - manager_before,
+        100_000_000
+            - line(&after, rep.name.as_str())["forecast"]
+                .as_i64()
+                .unwrap()
+    );
+
+    // Both stay in the history, with who submitted them.
+    let history = run(&[
+        "forecast",
+        "history",
+        "--database-url",
+        &url,
+        "--period",
+        "2027-Q4",
+        "--format",
+        "csv",
+    ]);
+    let history = String::from_utf8(history.stdout).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+    assert!(
+        history.contains(&format!(
+            ",call,{},{id},out,Signature slips to February",
+            rep.name
+        )),
+        "{history}"
+    );
+    assert!(history.contains(",adjustment,"), "{history}");
+}

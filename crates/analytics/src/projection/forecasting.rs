@@ -3,7 +3,7 @@
 //! deal ended (the model's training set); and how each forecast category converted in past
 //! periods, seen from the same point of each period.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pipewise_core::calendar::DateRange;
@@ -128,6 +128,33 @@ impl Projection {
             });
         }
         Ok(deals)
+    }
+
+    /// Closed won with a close date in `period` as known at `at`, per owner at the win.
+    pub fn won_by_owner(
+        &self,
+        period: DateRange,
+        at: DateTime<Utc>,
+        rates: &ExchangeRates,
+    ) -> Result<HashMap<UserId, Tally>, ConversionError> {
+        let (_, end) = period_micros(period);
+        let now = micros(at);
+        let in_period = |days: i32| {
+            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
+        };
+        let mut won: HashMap<UserId, Tally> = HashMap::new();
+        for d in 0..self.deals.id.len() {
+            let Some(span) = self
+                .closed_in(d, now.min(end - 1), now, &in_period)
+                .filter(|s| self.spans.status[*s] == Status::Won)
+            else {
+                continue;
+            };
+            let owner = *self.people.value(self.spans.owner[span]);
+            let tally = won.entry(owner).or_default();
+            *tally = *tally + self.tally(span, rates)?;
+        }
+        Ok(won)
     }
 
     /// Qualified deals open at each of `moments`, as they stood then, with how they ended as

@@ -6,7 +6,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
 use pipewise_analytics::forecast::{self, ForecastReport, ForecastRequest};
+use pipewise_analytics::reports::end_of;
 use pipewise_core::calendar::{Period, parse_date};
+use pipewise_core::forecast::Submission;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use serde::Deserialize;
 
@@ -44,8 +46,15 @@ pub(crate) async fn forecast(
         .unwrap_or_else(|| now.date_naive());
     fields.finish()?;
     let request = ForecastRequest { period, as_of, now };
+    let submissions: Vec<Submission> = state
+        .store
+        .submissions(workspace.id, request.period_in(workspace.fiscal_calendar))
+        .await?
+        .into_iter()
+        .filter(|s| s.submitted_at <= end_of(as_of))
+        .collect();
     let result = with_inputs(&state, &workspace, false, move |inputs| {
-        forecast::run(&request, inputs)
+        forecast::run(&request, inputs, &submissions)
     })
     .await?;
     result.map(Json).map_err(|e| {
