@@ -6,6 +6,7 @@
 //! quarters, twelve months, or one year) before the period, or before the period holding the
 //! as-of day if that comes first, as known at the as-of moment.
 
+mod backtest;
 mod methods;
 mod model;
 mod rollup;
@@ -24,6 +25,10 @@ use serde::Serialize;
 use crate::reports::{ReportError, ReportInputs, Scope, end_of};
 use crate::{CategoryHistory, OpenDeal, Projection, Tally};
 
+pub use backtest::{
+    BacktestReport, BacktestRequest, Bucket, Calibration, MethodAccuracy, MethodNumber,
+    PeriodBacktest, WeekAccuracy, WeekForecast, backtest,
+};
 pub use methods::{Line, weigh};
 pub use model::Factor;
 pub use rollup::{Adjusted, Own, PersonCall};

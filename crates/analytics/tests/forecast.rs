@@ -419,3 +419,91 @@ fn the_latest_calls_and_adjustments_make_the_call_and_its_roll_up() {
     assert_eq!(report.people[2].called_at, Some(at("2026-07-10")));
     assert_eq!(report.people[1].adjustment.as_ref().unwrap().by, "Meg");
 }
+
+#[test]
+fn the_backtest_replays_each_week_against_what_was_booked() {
+    use pipewise_analytics::forecast::{BacktestRequest, backtest};
+    let commit = Command::OverrideCategory {
+        to: Some(ForecastCategory::Commit),
+        reason: Some(Note::parse("Vendor of choice").unwrap()),
+    };
+    let mut won = vec![("2026-03-02", commit)];
+    won.extend(won_on("2026-05-19", "2026-05-20"));
+    let deals = vec![
+        // Commit all quarter, won on 20 May: $40,000 booked in April–June.
+        dated_history(1, "2026-03-01", usd(40_000), "2026-05-31", won),
+        // Pipeline, lost on 10 June.
+        dated_history(
+            2,
+            "2026-04-01",
+            usd(10_000),
+            "2026-06-30",
+            vec![lost_on("2026-06-10")],
+        ),
+    ];
+    let projection = project(&deals);
+    let processes = ProcessSet::shipped();
+    let benchmarks = FunnelBenchmarks::shipped();
+    let rates = ExchangeRates::new(Currency::USD);
+    let context = SliceContext::default();
+    let inputs = ReportInputs {
+        projection: &projection,
+        processes: &processes,
+        context: &context,
+        targets: &[],
+        calendar: FiscalCalendar::default(),
+        currency: Currency::USD,
+        rates: &rates,
+        benchmarks: &benchmarks,
+    };
+    let request = BacktestRequest {
+        periods: 1,
+        as_of: "2026-07-15".parse().unwrap(),
+        now: at("2026-12-01"),
+    };
+    let report = backtest(&request, &inputs, &[]).unwrap();
+    assert_eq!(report.periods.len(), 1);
+    let quarter = &report.periods[0];
+    assert_eq!(
+        (quarter.period.as_str(), quarter.actual),
+        ("2026-Q2", 40_000 * 100)
+    );
+    // Thirteen weeks, the last ending on 30 June.
+    assert_eq!(quarter.weeks.len(), 13);
+    assert_eq!(quarter.weeks[12].day.to_string(), "2026-06-30");
+    let numbers = |method: Method| -> Vec<i64> {
+        quarter
+            .weeks
+            .iter()
+            .map(|w| {
+                w.forecasts
+                    .iter()
+                    .find(|n| n.method == method)
+                    .unwrap()
+                    .forecast
+                    / 100
+            })
+            .collect()
+    };
+    // The call had the Commit deal in from the first week: right every week.
+    assert_eq!(numbers(Method::DealCall), [40_000; 13]);
+    // Stage-weighted learns `qualified` from deals that entered it in the year before the
+    // quarter and have closed: none until the Commit deal is won on 20 May. From week 8
+    // (ending 26 May) that one win makes `qualified` 100%, so the open $10,000 deal counts
+    // in full until it is lost on 10 June (week 11).
+    let mut staged = [0; 13];
+    staged[7..10].fill(50_000);
+    staged[10..].fill(40_000);
+    assert_eq!(numbers(Method::StageWeighted), staged);
+    let call = &report.accuracy[0];
+    assert_eq!(
+        (call.method, call.mean_absolute_error),
+        (Method::DealCall, Some(0.0))
+    );
+    let stage = &report.accuracy[2];
+    // −100% for 7 weeks, +25% for 3.
+    assert!((stage.mean_absolute_error.unwrap() - 7.75 / 13.0).abs() < 1e-12);
+    assert!((stage.bias.unwrap() + 6.25 / 13.0).abs() < 1e-12);
+    assert_eq!(stage.by_week[7].bias, 0.25);
+    assert_eq!(report.most_accurate, Some(Method::DealCall));
+}

@@ -124,6 +124,22 @@ pub enum ForecastCommand {
         #[arg(long, value_parser = Note::parse)]
         note: Note,
     },
+    /// Replay the forecast at the end of each week of past quarters: each method's error and
+    /// bias by week of the quarter, and how well deal probabilities were calibrated.
+    Backtest {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// Closed quarters before the one holding --as-of.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=20))]
+        periods: u16,
+        /// The day whose end counts as now: outcomes are those known then [default: today].
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// table: accuracy by week, calibration and alerts; json: everything, every week's
+        /// numbers too; csv: one row per period, week and method.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
     /// Every call and adjustment of a period, oldest first, with who and when.
     History {
         #[command(flatten)]

@@ -5,9 +5,11 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::bail;
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use pipewise_analytics::FunnelBenchmarks;
-use pipewise_analytics::forecast::{self, ForecastReport, ForecastRequest};
+use pipewise_analytics::forecast::{
+    self, BacktestReport, BacktestRequest, ForecastReport, ForecastRequest,
+};
 use pipewise_analytics::reports::{ReportError, end_of};
 use pipewise_core::forecast::{CallLine, Submission, SubmissionKind};
 use pipewise_core::ids::{OpportunityId, UserId};
@@ -16,7 +18,7 @@ use pipewise_core::org::User;
 use pipewise_core::text::{Email, Note};
 use pipewise_store::forecasts::{self, SubmitFailed};
 
-use crate::cli::{ForecastArgs, ForecastCommand, ForecastShow, ReportFormat};
+use crate::cli::{ForecastArgs, ForecastCommand, ForecastShow, ReportFormat, WorkspaceArgs};
 use crate::output::write_json;
 use crate::table::{Cell, Table, text, write_aligned};
 
@@ -102,6 +104,12 @@ pub async fn run(args: ForecastArgs) -> anyhow::Result<()> {
             println!("Number of {subject} for {period} adjusted to {amount} by {by}.");
             Ok(())
         }
+        Some(ForecastCommand::Backtest {
+            target,
+            periods,
+            as_of,
+            format,
+        }) => backtest(target, periods, as_of, format).await,
         Some(ForecastCommand::History {
             target,
             period,
@@ -235,6 +243,143 @@ fn history_table(
         ],
         rows,
     }
+}
+
+async fn backtest(
+    target: WorkspaceArgs,
+    periods: u16,
+    as_of: Option<NaiveDate>,
+    format: ReportFormat,
+) -> anyhow::Result<()> {
+    let (store, workspace) = crate::process::open(&target).await?;
+    let currency = workspace.corporate_currency;
+    let now = Utc::now();
+    let request = BacktestRequest {
+        periods: usize::from(periods),
+        as_of: as_of.unwrap_or_else(|| now.date_naive()),
+        now,
+    };
+    let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
+    let settings = pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
+    let benchmarks = FunnelBenchmarks::shipped();
+    let inputs = settings.inputs(&projection, &workspace, &benchmarks);
+    let mut submissions = Vec::new();
+    for period in request.quarters(workspace.fiscal_calendar) {
+        submissions.extend(store.submissions(workspace.id, period).await?);
+    }
+    let report = forecast::backtest(&request, &inputs, &submissions)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        ReportFormat::Json => write_json(&mut out, &report),
+        ReportFormat::Csv => backtest_rows(&report, currency).write_csv(&mut out),
+        ReportFormat::Table => write_backtest(&mut out, &report),
+    }
+}
+
+fn backtest_rows(report: &BacktestReport, currency: Currency) -> Table {
+    let mut rows = Vec::new();
+    for period in &report.periods {
+        for week in &period.weeks {
+            for number in &week.forecasts {
+                rows.push(vec![
+                    text(&period.period),
+                    Cell::Count(u64::from(week.week)),
+                    text(week.day.to_string()),
+                    text(number.method.as_str()),
+                    Cell::Money(number.forecast, currency),
+                    Cell::Money(period.actual, currency),
+                ]);
+            }
+        }
+    }
+    Table {
+        columns: &["period", "week", "day", "method", "forecast", "actual"],
+        rows,
+    }
+}
+
+fn write_backtest(out: &mut impl Write, report: &BacktestReport) -> anyhow::Result<()> {
+    let periods: Vec<&str> = report.periods.iter().map(|p| p.period.as_str()).collect();
+    writeln!(
+        out,
+        "Backtest of {} as of {}: each method's forecast at the end of every week against what was booked\n",
+        periods.join(", "),
+        report.as_of
+    )?;
+    let weeks = report
+        .accuracy
+        .iter()
+        .map(|a| a.by_week.len())
+        .max()
+        .unwrap_or(0);
+    let mut rows = Vec::new();
+    for w in 0..weeks {
+        let mut row = vec![Cell::Count(w as u64 + 1)];
+        for a in &report.accuracy {
+            row.push(a.by_week.get(w).map_or(Cell::Empty, |week| {
+                text(format!(
+                    "{:.1}% (bias {:+.1}%)",
+                    week.mean_absolute_error * 100.0,
+                    week.bias * 100.0
+                ))
+            }));
+        }
+        rows.push(row);
+    }
+    let mut overall = vec![text("all")];
+    for a in &report.accuracy {
+        overall.push(match (a.mean_absolute_error, a.bias) {
+            (Some(e), Some(b)) => text(format!("{:.1}% (bias {:+.1}%)", e * 100.0, b * 100.0)),
+            _ => Cell::Empty,
+        });
+    }
+    rows.push(overall);
+    // The accuracy comes in the methods' order.
+    let columns = &[
+        "week",
+        "deal_call",
+        "category_weighted",
+        "stage_weighted",
+        "deal_model",
+    ];
+    writeln!(
+        out,
+        "Error by week of the quarter: |forecast − booked| / booked, and its bias"
+    )?;
+    write_aligned(out, &Table { columns, rows })?;
+    if let Some(best) = report.most_accurate {
+        writeln!(out, "\nMost accurate over these periods: {}", best.as_str())?;
+    }
+    for c in &report.calibration {
+        writeln!(
+            out,
+            "\n── calibration: {} ({} deal-weeks, Brier {}, log loss {}) ──",
+            c.method.as_str(),
+            c.deals,
+            c.brier.map_or("—".to_owned(), |b| format!("{b:.4}")),
+            c.log_loss.map_or("—".to_owned(), |l| format!("{l:.4}")),
+        )?;
+        let buckets = Table {
+            columns: &["bucket", "deals", "predicted", "won"],
+            rows: c
+                .buckets
+                .iter()
+                .map(|b| {
+                    vec![
+                        text(format!("{:.0}–{:.0}%", b.from * 100.0, b.to * 100.0)),
+                        Cell::Count(b.deals),
+                        Cell::Share(Some(b.predicted)),
+                        Cell::Share(Some(b.won)),
+                    ]
+                })
+                .collect(),
+        };
+        write_aligned(out, &buckets)?;
+        for alert in &c.alerts {
+            writeln!(out, "! {alert}")?;
+        }
+    }
+    Ok(())
 }
 
 async fn show(args: ForecastShow) -> anyhow::Result<()> {

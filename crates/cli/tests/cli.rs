@@ -138,6 +138,7 @@ fn every_command_has_help() {
         (vec!["hygiene", "--help"], "--rules"),
         (vec!["report", "--help"], "slippage-adjusted close rates"),
         (vec!["forecast", "--help"], "four methods side by side"),
+        (vec!["forecast", "backtest", "--help"], "calibrated"),
     ] {
         let output = run(&args);
         assert!(output.status.success(), "{args:?}");
@@ -985,6 +986,39 @@ fn the_forecast_agrees_with_itself_in_every_format() {
     let output = run(&["forecast", "--database-url", &url, "--period", "2027-Q9"]);
     assert!(!output.status.success());
     assert!(stderr(&output).contains("--period"), "{}", stderr(&output));
+
+    // The backtest: one CSV row per quarter, week and method, the same numbers as JSON.
+    let backtest = |periods: &str, format: &str| {
+        let output = run(&[
+            "forecast",
+            "backtest",
+            "--database-url",
+            &url,
+            "--periods",
+            periods,
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&backtest("2", "json")).unwrap();
+    let weeks: usize = json["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["weeks"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(weeks, 26, "two quarters of 13 weeks");
+    assert_eq!(backtest("2", "csv").lines().count(), 1 + weeks * 4);
+    let table = backtest("1", "table");
+    assert!(
+        table.contains("Most accurate over these periods:"),
+        "{table}"
+    );
+    assert!(table.contains("── calibration: deal-model"), "{table}");
 }
 
 #[tokio::test]

@@ -409,3 +409,32 @@ async fn the_forecast_shows_four_methods_over_the_same_wins() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["errors"][0]["field"], "period");
 }
+
+#[tokio::test]
+async fn the_backtest_replays_past_quarters_for_every_method() {
+    let app = TestApp::spawn().await;
+    let (status, _, body) = app
+        .get("/api/v1/workspaces/demo/forecast/backtest?periods=2&as_of=2026-11-23")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let periods: Vec<&str> = body["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, ["2027-Q2", "2027-Q3"]);
+    assert_eq!(body["accuracy"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        body["periods"][0]["weeks"][0]["forecasts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let (status, _, body) = app
+        .get("/api/v1/workspaces/demo/forecast/backtest?periods=0")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["field"], "periods");
+}

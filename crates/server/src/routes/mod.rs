@@ -26,6 +26,10 @@ pub(crate) fn router() -> Router<AppState> {
             get(forecast::forecast),
         )
         .route(
+            "/api/v1/workspaces/{workspace}/forecast/backtest",
+            get(forecast::backtest),
+        )
+        .route(
             "/api/v1/workspaces/{workspace}/reports/{name}",
             get(reports::report),
         )
