@@ -11,6 +11,7 @@ mod methods;
 mod model;
 mod rollup;
 mod simulation;
+mod snapshot;
 
 use std::collections::HashMap;
 
@@ -33,6 +34,10 @@ pub use methods::{Line, weigh};
 pub use model::Factor;
 pub use rollup::{Adjusted, Own, PersonCall};
 pub use simulation::{OutcomeRange, TRIALS};
+pub use snapshot::{
+    Change, Comparison, DealAtSnapshot, DealChange, Listed, MethodChange, PersonChange,
+    PersonNumber, Snapshot, compare,
+};
 
 use model::DealModel;
 
@@ -58,7 +63,7 @@ impl ForecastRequest {
 }
 
 /// The four methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     DealCall,

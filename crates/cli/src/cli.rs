@@ -10,7 +10,7 @@ use pipewise_analytics::Dimension;
 use pipewise_analytics::reports::ReportName;
 use pipewise_core::calendar::{Period, parse_date};
 use pipewise_core::exchange::Rate;
-use pipewise_core::ids::OpportunityId;
+use pipewise_core::ids::{OpportunityId, SnapshotId};
 use pipewise_core::money::Currency;
 use pipewise_core::process::ProcessKey;
 use pipewise_core::text::{Email, Note, Slug};
@@ -137,6 +137,38 @@ pub enum ForecastCommand {
         as_of: Option<NaiveDate>,
         /// table: accuracy by week, calibration and alerts; json: everything, every week's
         /// numbers too; csv: one row per period, week and method.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+    /// Freeze the forecast of a period as it stands now: every method's number, every
+    /// person's and every open deal. The server takes one a week by itself.
+    Snapshot {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// [default: the quarter holding today]
+        #[arg(long, value_parser = str::parse::<Period>)]
+        period: Option<Period>,
+    },
+    /// List the snapshots of a period, oldest first.
+    Snapshots {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        #[arg(long, value_parser = str::parse::<Period>)]
+        period: Period,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+    /// What moved between two snapshots of a period: every method's number, each person's,
+    /// and the deals added, removed or changed.
+    Compare {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// The earlier snapshot's id.
+        #[arg(long, value_parser = str::parse::<SnapshotId>)]
+        from: SnapshotId,
+        /// The later snapshot's id.
+        #[arg(long, value_parser = str::parse::<SnapshotId>)]
+        to: SnapshotId,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },

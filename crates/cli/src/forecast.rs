@@ -4,18 +4,19 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
 use pipewise_analytics::FunnelBenchmarks;
 use pipewise_analytics::forecast::{
-    self, BacktestReport, BacktestRequest, ForecastReport, ForecastRequest,
+    self, BacktestReport, BacktestRequest, Comparison, ForecastReport, ForecastRequest, Snapshot,
 };
 use pipewise_analytics::reports::{ReportError, end_of};
 use pipewise_core::forecast::{CallLine, Submission, SubmissionKind};
-use pipewise_core::ids::{OpportunityId, UserId};
+use pipewise_core::ids::{OpportunityId, SnapshotId, UserId};
 use pipewise_core::money::{Currency, Money};
-use pipewise_core::org::User;
+use pipewise_core::org::{User, Workspace};
 use pipewise_core::text::{Email, Note};
+use pipewise_store::Store;
 use pipewise_store::forecasts::{self, SubmitFailed};
 
 use crate::cli::{ForecastArgs, ForecastCommand, ForecastShow, ReportFormat, WorkspaceArgs};
@@ -110,6 +111,104 @@ pub async fn run(args: ForecastArgs) -> anyhow::Result<()> {
             as_of,
             format,
         }) => backtest(target, periods, as_of, format).await,
+        Some(ForecastCommand::Snapshot { target, period }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            let now = Utc::now();
+            let request = ForecastRequest {
+                period,
+                as_of: now.date_naive(),
+                now,
+            };
+            let report = forecast_of(&*store, &workspace, &request).await?;
+            let snapshot = Snapshot::of(&report, now);
+            let id = SnapshotId::generate();
+            store.record_snapshot(workspace.id, id, &snapshot).await?;
+            println!(
+                "Snapshot {id} of {}: {}",
+                snapshot.period,
+                summary(&snapshot, workspace.corporate_currency)
+            );
+            Ok(())
+        }
+        Some(ForecastCommand::Snapshots {
+            target,
+            period,
+            format,
+        }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            let snapshots = store.snapshots(workspace.id, period).await?;
+            let mut out = std::io::stdout().lock();
+            if format == ReportFormat::Json {
+                let listed: Vec<forecast::Listed> = snapshots
+                    .iter()
+                    .map(|(id, snapshot)| forecast::Listed {
+                        id: *id,
+                        snapshot: snapshot.clone(),
+                    })
+                    .collect();
+                return write_json(&mut out, &listed);
+            }
+            let currency = workspace.corporate_currency;
+            let rows = snapshots
+                .iter()
+                .map(|(id, s)| {
+                    let mut row = vec![
+                        text(id.to_string()),
+                        text(s.taken_at.format("%Y-%m-%d %H:%M").to_string()),
+                        Cell::Money(s.won, currency),
+                    ];
+                    row.extend(s.methods.iter().map(|m| Cell::Money(m.forecast, currency)));
+                    row
+                })
+                .collect();
+            let table = Table {
+                columns: &[
+                    "snapshot",
+                    "taken_at",
+                    "won",
+                    "deal_call",
+                    "category_weighted",
+                    "stage_weighted",
+                    "deal_model",
+                ],
+                rows,
+            };
+            match format {
+                ReportFormat::Csv => table.write_csv(&mut out),
+                _ => write_aligned(&mut out, &table),
+            }
+        }
+        Some(ForecastCommand::Compare {
+            target,
+            from,
+            to,
+            format,
+        }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            let earlier = store
+                .snapshot(workspace.id, from)
+                .await
+                .with_context(|| format!("--from: no snapshot {from}"))?;
+            let later = store
+                .snapshot(workspace.id, to)
+                .await
+                .with_context(|| format!("--to: no snapshot {to}"))?;
+            if earlier.period != later.period {
+                bail!(
+                    "--to: snapshot {to} is of {}, not {} like --from",
+                    later.period,
+                    earlier.period
+                );
+            }
+            let comparison = forecast::compare(&earlier, &later);
+            let mut out = std::io::stdout().lock();
+            let currency = workspace.corporate_currency;
+            match format {
+                ReportFormat::Json => write_json(&mut out, &comparison),
+                ReportFormat::Csv => deal_changes(&comparison, currency).write_csv(&mut out),
+                ReportFormat::Table => write_comparison(&mut out, &comparison, currency),
+            }
+        }
         Some(ForecastCommand::History {
             target,
             period,
@@ -242,6 +341,141 @@ fn history_table(
             "note",
         ],
         rows,
+    }
+}
+
+/// The forecast of `request` from the stored log, calls and adjustments.
+async fn forecast_of(
+    store: &dyn Store,
+    workspace: &Workspace,
+    request: &ForecastRequest,
+) -> anyhow::Result<ForecastReport> {
+    let projection = pipewise_store::analytics::projection(store, workspace).await?;
+    let settings = pipewise_store::analytics::report_settings(store, workspace, false).await?;
+    let benchmarks = FunnelBenchmarks::shipped();
+    let inputs = settings.inputs(&projection, workspace, &benchmarks);
+    let submissions: Vec<Submission> = store
+        .submissions(workspace.id, request.period_in(workspace.fiscal_calendar))
+        .await?
+        .into_iter()
+        .filter(|s| s.submitted_at <= end_of(request.as_of))
+        .collect();
+    forecast::run(request, &inputs, &submissions).map_err(|e| match e {
+        ReportError::Request { parameter, message } => {
+            anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))
+        }
+        other => other.into(),
+    })
+}
+
+fn summary(snapshot: &Snapshot, currency: Currency) -> String {
+    let money = |minor: i64| Money::new(minor, currency).to_string();
+    let methods: Vec<String> = snapshot
+        .methods
+        .iter()
+        .map(|m| format!("{} {}", m.method.as_str(), money(m.forecast)))
+        .collect();
+    format!("won {}; {}", money(snapshot.won), methods.join(", "))
+}
+
+fn change_cells(c: &forecast::Change, currency: Currency) -> [Cell; 3] {
+    [
+        Cell::Money(c.from, currency),
+        Cell::Money(c.to, currency),
+        Cell::Money(c.change, currency),
+    ]
+}
+
+fn write_comparison(
+    out: &mut impl Write,
+    c: &Comparison,
+    currency: Currency,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Forecast {}: {} → {}\n",
+        c.period,
+        c.from.format("%Y-%m-%d %H:%M"),
+        c.to.format("%Y-%m-%d %H:%M")
+    )?;
+    let mut rows = vec![{
+        let mut row = vec![text("closed won")];
+        row.extend(change_cells(&c.won, currency));
+        row
+    }];
+    for m in &c.methods {
+        let mut row = vec![text(m.method.as_str())];
+        row.extend(change_cells(&m.change, currency));
+        rows.push(row);
+    }
+    write_aligned(
+        out,
+        &Table {
+            columns: &["number", "from", "to", "change"],
+            rows,
+        },
+    )?;
+    if !c.people.is_empty() {
+        writeln!(out, "\nPeople whose number moved")?;
+        let rows = c
+            .people
+            .iter()
+            .map(|p| {
+                let mut row = vec![text(&p.name)];
+                row.extend(change_cells(&p.change, currency));
+                row
+            })
+            .collect();
+        write_aligned(
+            out,
+            &Table {
+                columns: &["person", "from", "to", "change"],
+                rows,
+            },
+        )?;
+    }
+    writeln!(out, "\nDeals added, removed or changed, largest first")?;
+    write_aligned(out, &deal_changes(c, currency))
+}
+
+fn deal_changes(c: &Comparison, currency: Currency) -> Table {
+    let describe = |d: Option<&forecast::DealAtSnapshot>| match d {
+        None => [Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty],
+        Some(d) => [
+            text(format!("{} / {}", d.stage, d.category.as_str())),
+            Cell::Money(d.amount, currency),
+            text(d.close_date.to_string()),
+            text(if d.in_call { "in" } else { "out" }),
+        ],
+    };
+    Table {
+        columns: &[
+            "deal",
+            "owner",
+            "change",
+            "was",
+            "was_amount",
+            "was_due",
+            "was_call",
+            "now",
+            "amount",
+            "due",
+            "call",
+        ],
+        rows: c
+            .deals
+            .iter()
+            .map(|d| {
+                let mut row = vec![
+                    text(d.opportunity_id.to_string()),
+                    text(&d.owner),
+                    text(d.change),
+                ];
+                row.extend(describe(d.from.as_ref()));
+                row.extend(describe(d.to.as_ref()));
+                row
+            })
+            .collect(),
     }
 }
 
@@ -391,22 +625,7 @@ async fn show(args: ForecastShow) -> anyhow::Result<()> {
         as_of: args.as_of.unwrap_or_else(|| now.date_naive()),
         now,
     };
-    let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
-    let settings = pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
-    let benchmarks = FunnelBenchmarks::shipped();
-    let inputs = settings.inputs(&projection, &workspace, &benchmarks);
-    let submissions: Vec<Submission> = store
-        .submissions(workspace.id, request.period_in(workspace.fiscal_calendar))
-        .await?
-        .into_iter()
-        .filter(|s| s.submitted_at <= end_of(request.as_of))
-        .collect();
-    let report = forecast::run(&request, &inputs, &submissions).map_err(|e| match e {
-        ReportError::Request { parameter, message } => {
-            anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))
-        }
-        other => other.into(),
-    })?;
+    let report = forecast_of(&*store, &workspace, &request).await?;
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Json => write_json(&mut out, &report),

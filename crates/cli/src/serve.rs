@@ -23,6 +23,8 @@ pub async fn serve(store: Arc<dyn Store>, bind: SocketAddr, what: &str) -> anyho
             tracing::error!(%error, "building the analytics projections failed");
         }
     });
+    // A forecast snapshot of each workspace's quarter every week.
+    pipewise_server::schedule_snapshots(state.clone());
     pipewise_server::serve(listener, state, shutdown_signal()).await?;
     println!("pipewise stopped");
     Ok(())

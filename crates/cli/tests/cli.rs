@@ -1071,6 +1071,20 @@ async fn calls_and_adjustments_change_the_forecast_and_stay_in_its_history() {
         args.extend_from_slice(extra);
         run(&args)
     };
+    let snapshot = || {
+        let output = run(&[
+            "forecast",
+            "snapshot",
+            "--database-url",
+            &url,
+            "--period",
+            "2027-Q4",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert!(snapshot().starts_with("Snapshot "));
+
     // Leaving a Commit deal out needs a note; the error names the flag.
     let refused = call(&["--exclude", id]);
     assert!(!refused.status.success());
@@ -1100,6 +1114,57 @@ async fn calls_and_adjustments_change_the_forecast_and_stay_in_its_history() {
         line(&before, rep.name.as_str())["single"].as_i64().unwrap()
             - rep_line["single"].as_i64().unwrap(),
         amount
+    );
+
+    // A second snapshot, compared with the first, shows the deal leaving the call.
+    snapshot();
+    let listed = json_of(&[
+        "forecast",
+        "snapshots",
+        "--database-url",
+        &url,
+        "--period",
+        "2027-Q4",
+        "--format",
+        "json",
+    ]);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{listed}");
+    let comparison = json_of(&[
+        "forecast",
+        "compare",
+        "--database-url",
+        &url,
+        "--from",
+        ids[0],
+        "--to",
+        ids[1],
+        "--format",
+        "json",
+    ]);
+    let moved = comparison["deals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["opportunity_id"] == id)
+        .unwrap();
+    assert_eq!(
+        (
+            moved["change"].as_str(),
+            moved["from"]["in_call"].as_bool(),
+            moved["to"]["in_call"].as_bool()
+        ),
+        (Some("changed"), Some(true), Some(false))
+    );
+    assert_eq!(
+        comparison["methods"][0]["change"].as_i64(),
+        Some(-amount),
+        "{comparison}"
     );
 
     // The manager puts the rep's number at $1,000,000; their own roll-up follows.

@@ -83,6 +83,10 @@ id_type!(
     /// A forecast call or adjustment.
     SubmissionId
 );
+id_type!(
+    /// A forecast frozen at a moment.
+    SnapshotId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 mod analytics;
 mod error;
 mod routes;
+mod snapshots;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 pub use analytics::ResidentAnalytics;
 pub use error::ApiError;
+pub use snapshots::{schedule_snapshots, take_weekly_snapshots};
 
 /// What every handler can reach.
 #[derive(Clone)]

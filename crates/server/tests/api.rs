@@ -438,3 +438,48 @@ async fn the_backtest_replays_past_quarters_for_every_method() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["errors"][0]["field"], "periods");
 }
+
+#[tokio::test]
+async fn the_server_takes_a_snapshot_a_week_and_compares_any_two() {
+    let app = TestApp::spawn().await;
+    let monday: chrono::DateTime<chrono::Utc> = "2026-11-23T06:00:00Z".parse().unwrap();
+    let taken = |at| pipewise_server::take_weekly_snapshots(&app.state, at);
+    assert_eq!(taken(monday).await.unwrap(), 1, "none yet: one is taken");
+    assert_eq!(
+        taken(monday + chrono::Duration::days(6)).await.unwrap(),
+        0,
+        "the latest is not a week old"
+    );
+    assert_eq!(taken(monday + chrono::Duration::days(7)).await.unwrap(), 1);
+    let (status, _, list) = app
+        .get("/api/v1/workspaces/demo/forecast/snapshots?period=2027-Q4")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["taken_at"], "2026-11-23T06:00:00Z");
+    assert_eq!(list[1]["as_of"], "2026-11-30");
+    let (from, to) = (
+        list[0]["id"].as_str().unwrap(),
+        list[1]["id"].as_str().unwrap(),
+    );
+    let (status, _, comparison) = app
+        .get(&format!(
+            "/api/v1/workspaces/demo/forecast/snapshots/compare?from={from}&to={to}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{comparison}");
+    let won = &comparison["won"];
+    assert_eq!(
+        won["to"].as_i64().unwrap() - won["from"].as_i64().unwrap(),
+        won["change"].as_i64().unwrap()
+    );
+    assert_eq!(comparison["methods"].as_array().unwrap().len(), 4);
+    let (status, _, body) = app
+        .get(&format!(
+            "/api/v1/workspaces/demo/forecast/snapshots/compare?from={from}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["field"], "to");
+}

@@ -24,11 +24,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
+use pipewise_analytics::forecast::Snapshot;
 use pipewise_core::calendar::Period;
 use pipewise_core::crm::{Account, Activity, Contact, LastActivity, Lead, Target};
 use pipewise_core::exchange::ExchangeRate;
 use pipewise_core::forecast::Submission;
-use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
+use pipewise_core::ids::{AccountId, ContactId, OpportunityId, SnapshotId, UserId, WorkspaceId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
@@ -154,6 +155,21 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     /// The forecast calls and adjustments of a period, oldest first.
     async fn submissions(&self, workspace: WorkspaceId, period: Period) -> Result<Vec<Submission>>;
+    /// Stores a forecast snapshot.
+    async fn record_snapshot(
+        &self,
+        workspace: WorkspaceId,
+        id: SnapshotId,
+        snapshot: &Snapshot,
+    ) -> Result<()>;
+    /// The snapshots of a period, oldest first.
+    async fn snapshots(
+        &self,
+        workspace: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<(SnapshotId, Snapshot)>>;
+    /// One snapshot.
+    async fn snapshot(&self, workspace: WorkspaceId, id: SnapshotId) -> Result<Snapshot>;
     /// The workspace's exchange rates, by currency then date.
     async fn exchange_rates(&self, workspace: WorkspaceId) -> Result<Vec<ExchangeRate>>;
     /// Stores rates in one transaction, each replacing the one of the same currency and day.

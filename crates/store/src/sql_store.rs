@@ -44,7 +44,8 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 13] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 14] = [
+    "forecast_snapshots",
     "forecast_submissions",
     "exchange_rates",
     "process_files",
@@ -81,6 +82,8 @@ macro_rules! impl_store {
         use pipewise_core::calendar::Period;
         use pipewise_core::exchange::ExchangeRate;
         use pipewise_core::forecast::{Submission, SubmissionKind};
+        use pipewise_analytics::forecast::Snapshot;
+        use pipewise_core::ids::SnapshotId;
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
@@ -618,6 +621,58 @@ macro_rules! impl_store {
                 .into_iter()
                 .map(TryInto::try_into)
                 .collect()
+            }
+
+            async fn record_snapshot(
+                &self,
+                workspace: WorkspaceId,
+                id: SnapshotId,
+                snapshot: &Snapshot,
+            ) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO forecast_snapshots (workspace_id, id, period, taken_at, body) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(id.as_uuid())
+                    .bind(&snapshot.period)
+                    .bind(DbTime(snapshot.taken_at))
+                    .bind(Json(snapshot))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn snapshots(
+                &self,
+                workspace: WorkspaceId,
+                period: Period,
+            ) -> Result<Vec<(SnapshotId, Snapshot)>> {
+                let rows: Vec<(Uuid, Json<Snapshot>)> = sqlx::query_as(
+                    "SELECT id, body FROM forecast_snapshots \
+                     WHERE workspace_id = $1 AND period = $2 ORDER BY taken_at, id",
+                )
+                .bind(workspace.as_uuid())
+                .bind(period.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id, body)| (SnapshotId::from_uuid(id), body.0)).collect())
+            }
+
+            async fn snapshot(&self, workspace: WorkspaceId, id: SnapshotId) -> Result<Snapshot> {
+                let row: Option<Json<Snapshot>> = sqlx::query_scalar(
+                    "SELECT body FROM forecast_snapshots WHERE workspace_id = $1 AND id = $2",
+                )
+                .bind(workspace.as_uuid())
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|body| body.0).ok_or_else(|| StoreError::not_found("forecast snapshot", id))
             }
 
             async fn exchange_rates(&self, workspace: WorkspaceId) -> Result<Vec<ExchangeRate>> {

@@ -64,6 +64,57 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn forecast_snapshots_are_stored_listed_by_period_and_read_back(store) {
+        use pipewise_analytics::forecast::{
+            DealAtSnapshot, Method, MethodNumber, PersonNumber, Snapshot,
+        };
+        use pipewise_core::ids::SnapshotId;
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = acme.workspace.id;
+        let snapshot = |period: &str, taken: &str, call: i64| Snapshot {
+            period: period.to_owned(),
+            as_of: taken.parse().unwrap(),
+            taken_at: at(&format!("{taken}T06:00:00Z")),
+            currency: "USD".to_owned(),
+            quota: Some(50_000_000),
+            won: 1_200_000,
+            methods: vec![
+                MethodNumber { method: Method::DealCall, forecast: call },
+                MethodNumber { method: Method::DealModel, forecast: 2_000_000 },
+            ],
+            people: vec![PersonNumber { user_id: acme.reps[0], name: "Raj".to_owned(), forecast: call }],
+            deals: vec![DealAtSnapshot {
+                opportunity_id: OpportunityId::from_parts(1, [7; 10]),
+                owner: "Raj".to_owned(),
+                stage: "negotiating".parse().unwrap(),
+                category: ForecastCategory::Commit,
+                amount: 800_000,
+                close_date: day("2026-04-15"),
+                in_call: true,
+                model_probability: Some(0.72),
+            }],
+        };
+        let ids = [SnapshotId::generate(), SnapshotId::generate(), SnapshotId::generate()];
+        let second = snapshot("2027-Q1", "2026-02-09", 2_100_000);
+        let first = snapshot("2027-Q1", "2026-02-02", 2_000_000);
+        store.record_snapshot(ws, ids[1], &second).await.unwrap();
+        store.record_snapshot(ws, ids[0], &first).await.unwrap();
+        store.record_snapshot(ws, ids[2], &snapshot("2027-Q2", "2026-05-04", 9)).await.unwrap();
+        // Oldest first, whatever order they were stored in.
+        assert_eq!(
+            store.snapshots(ws, "2027-Q1".parse().unwrap()).await.unwrap(),
+            [(ids[0], first.clone()), (ids[1], second)]
+        );
+        assert_eq!(store.snapshot(ws, ids[0]).await.unwrap(), first);
+        assert!(matches!(
+            store.snapshot(ws, SnapshotId::generate()).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        store.delete_workspace(ws).await.unwrap();
+        assert!(store.snapshots(ws, "2027-Q1".parse().unwrap()).await.unwrap().is_empty());
+    }
+
     async fn forecast_calls_and_adjustments_are_checked_and_kept_as_history(store) {
         use pipewise_core::forecast::{CallLine, SubmissionKind};
         use pipewise_store::forecasts::{self, SubmitFailed};

@@ -44,8 +44,8 @@ impl BacktestRequest {
     }
 }
 
-/// One method's number at the end of one week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// One method's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MethodNumber {
     pub method: Method,
     pub forecast: i64,

@@ -6,11 +6,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
 use pipewise_analytics::forecast::{
-    self, BacktestReport, BacktestRequest, ForecastReport, ForecastRequest,
+    self, BacktestReport, BacktestRequest, Comparison, ForecastReport, ForecastRequest, Listed,
 };
-use pipewise_analytics::reports::end_of;
+use pipewise_analytics::reports::{ReportError, end_of};
 use pipewise_core::calendar::{Period, parse_date};
 use pipewise_core::forecast::Submission;
+use pipewise_core::ids::SnapshotId;
+use pipewise_core::org::Workspace;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use serde::Deserialize;
 
@@ -48,22 +50,111 @@ pub(crate) async fn forecast(
         .unwrap_or_else(|| now.date_naive());
     fields.finish()?;
     let request = ForecastRequest { period, as_of, now };
+    forecast_report(&state, &workspace, request)
+        .await?
+        .map(Json)
+        .map_err(|e| {
+            refused(e, |p| {
+                (p == "period").then(|| query.period.clone()).flatten()
+            })
+        })
+}
+
+/// The forecast of `request` from the resident projection and the calls and adjustments
+/// submitted by the end of its as-of day.
+pub(crate) async fn forecast_report(
+    state: &AppState,
+    workspace: &Workspace,
+    request: ForecastRequest,
+) -> Result<Result<ForecastReport, ReportError>, ApiError> {
     let submissions: Vec<Submission> = state
         .store
         .submissions(workspace.id, request.period_in(workspace.fiscal_calendar))
         .await?
         .into_iter()
-        .filter(|s| s.submitted_at <= end_of(as_of))
+        .filter(|s| s.submitted_at <= end_of(request.as_of))
         .collect();
-    let result = with_inputs(&state, &workspace, false, move |inputs| {
+    with_inputs(state, workspace, false, move |inputs| {
         forecast::run(&request, inputs, &submissions)
     })
-    .await?;
-    result.map(Json).map_err(|e| {
-        refused(e, |p| {
-            (p == "period").then(|| query.period.clone()).flatten()
-        })
-    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SnapshotsQuery {
+    period: Option<String>,
+}
+
+/// `GET …/forecast/snapshots?period=`: the period's snapshots, oldest first.
+pub(crate) async fn snapshots(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    query: Result<Query<SnapshotsQuery>, QueryRejection>,
+) -> Result<Json<Vec<Listed>>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        FieldErrors::from(
+            InvalidValue::new(&rejection.body_text(), "only the parameter period").at("query"),
+        )
+    })?;
+    let workspace = workspace(&state, &slug).await?;
+    let mut fields = Fields::default();
+    let period = fields.check_optional("period", query.period.as_deref(), str::parse::<Period>);
+    fields.finish()?;
+    let period = period.unwrap_or_else(|| {
+        workspace
+            .fiscal_calendar
+            .quarter_of(Utc::now().date_naive())
+    });
+    let snapshots = state.store.snapshots(workspace.id, period).await?;
+    Ok(Json(
+        snapshots
+            .into_iter()
+            .map(|(id, snapshot)| Listed { id, snapshot })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CompareQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET …/forecast/snapshots/compare?from=&to=`: what moved between two snapshots.
+pub(crate) async fn compare(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    query: Result<Query<CompareQuery>, QueryRejection>,
+) -> Result<Json<Comparison>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        FieldErrors::from(
+            InvalidValue::new(&rejection.body_text(), "only the parameters from and to")
+                .at("query"),
+        )
+    })?;
+    let workspace = workspace(&state, &slug).await?;
+    let mut fields = Fields::default();
+    let from = fields.require("from", query.from.as_deref(), str::parse::<SnapshotId>);
+    let to = fields.require("to", query.to.as_deref(), str::parse::<SnapshotId>);
+    let (from, to) = fields.build(|| Some((from?, to?)))?;
+    let earlier = state.store.snapshot(workspace.id, from).await?;
+    let later = state.store.snapshot(workspace.id, to).await?;
+    if earlier.period != later.period {
+        return Err(FieldErrors::from(
+            InvalidValue::new(
+                &to.to_string(),
+                format!(
+                    "a snapshot of {} like `from`; this one is of {}",
+                    earlier.period, later.period
+                ),
+            )
+            .at("to"),
+        )
+        .into());
+    }
+    Ok(Json(forecast::compare(&earlier, &later)))
 }
 
 #[derive(Debug, Default, Deserialize)]

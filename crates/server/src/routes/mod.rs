@@ -9,6 +9,8 @@ use axum::routing::get;
 
 use crate::AppState;
 
+pub(crate) use forecast::forecast_report;
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index::index))
@@ -28,6 +30,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/api/v1/workspaces/{workspace}/forecast/backtest",
             get(forecast::backtest),
+        )
+        .route(
+            "/api/v1/workspaces/{workspace}/forecast/snapshots",
+            get(forecast::snapshots),
+        )
+        .route(
+            "/api/v1/workspaces/{workspace}/forecast/snapshots/compare",
+            get(forecast::compare),
         )
         .route(
             "/api/v1/workspaces/{workspace}/reports/{name}",
