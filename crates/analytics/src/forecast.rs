@@ -7,6 +7,7 @@
 //! as-of day if that comes first, as known at the as-of moment.
 
 mod backtest;
+mod gap;
 mod methods;
 mod model;
 mod rollup;
@@ -30,6 +31,7 @@ pub use backtest::{
     BacktestReport, BacktestRequest, Bucket, Calibration, MethodAccuracy, MethodNumber,
     PeriodBacktest, WeekAccuracy, WeekForecast, backtest,
 };
+pub use gap::{FLAG_AT, Flag, Gap};
 pub use methods::{Line, weigh};
 pub use model::Factor;
 pub use rollup::{Adjusted, Own, PersonCall};
@@ -143,6 +145,8 @@ pub struct ForecastReport {
     pub methods: Vec<MethodForecast>,
     /// Calls rolled up through the hierarchy, each manager followed by their reports.
     pub people: Vec<PersonCall>,
+    /// Each rep's and team's call against history's number for the same pipeline.
+    pub gaps: Vec<Gap>,
     /// Largest first.
     pub deals: Vec<DealForecast>,
 }
@@ -221,14 +225,26 @@ pub fn run(
         })
         .collect();
 
+    let (own, pipelines) = by_owner(&won_by_owner, &open, &calls);
     let people = rollup::roll_up(
         &rollup::Hierarchy {
             names: &inputs.context.user_names,
             managers: &inputs.context.managers,
         },
-        &own_numbers(&won_by_owner, &open, &calls),
+        &own,
         &calls.adjustments(&inputs.context.user_names),
         &calls.called_at(),
+    );
+    let category_rates: HashMap<ForecastCategory, f64> = history
+        .categories
+        .iter()
+        .filter_map(|(category, row)| Some((*category, row.rate()?)))
+        .collect();
+    let gaps = gap::gaps(
+        &pipelines,
+        &category_rates,
+        &inputs.context.user_names,
+        &inputs.context.teams,
     );
     let methods = vec![
         deal_call(won.amount, &open, &calls),
@@ -256,6 +272,7 @@ pub fn run(
         },
         methods,
         people,
+        gaps,
         deals,
     })
 }
@@ -295,6 +312,11 @@ impl<'a> Calls<'a> {
             .unwrap_or_else(|| included_by_default(deal.category))
     }
 
+    /// Whether the rep has submitted a call.
+    fn called(&self, rep: UserId) -> bool {
+        self.calls.contains_key(&rep)
+    }
+
     fn adjustments(&self, names: &HashMap<UserId, String>) -> HashMap<UserId, Adjusted> {
         self.adjustments
             .iter()
@@ -324,26 +346,29 @@ impl<'a> Calls<'a> {
     }
 }
 
-/// Each owner's wins, and their open deals in and out of their call.
-fn own_numbers(
+/// Each owner's wins and open deals: in and out of their call (for the roll-up), and by
+/// category (for bottom-up against top-down).
+fn by_owner(
     won: &HashMap<UserId, Tally>,
     open: &[OpenDeal],
     calls: &Calls,
-) -> HashMap<UserId, Own> {
-    let mut own: HashMap<UserId, Own> = won
-        .iter()
-        .map(|(owner, tally)| {
-            let own = Own {
-                won: tally.amount,
-                ..Own::default()
-            };
-            (*owner, own)
-        })
-        .collect();
+) -> (HashMap<UserId, Own>, HashMap<UserId, gap::Pipeline>) {
+    let mut own: HashMap<UserId, Own> = HashMap::new();
+    let mut pipelines: HashMap<UserId, gap::Pipeline> = HashMap::new();
+    for (owner, tally) in won {
+        own.entry(*owner).or_default().won = tally.amount;
+        let pipeline = pipelines.entry(*owner).or_default();
+        pipeline.won = tally.amount;
+        pipeline.called = calls.called(*owner);
+    }
     for deal in open {
         let mine = own.entry(deal.owner_id).or_default();
+        let pipeline = pipelines.entry(deal.owner_id).or_default();
+        pipeline.called = calls.called(deal.owner_id);
+        *pipeline.open.entry(deal.category).or_default() += deal.amount;
         if calls.includes(deal) {
             mine.included += deal.amount;
+            pipeline.included += deal.amount;
         } else if matches!(
             deal.category,
             ForecastCategory::Commit | ForecastCategory::BestCase
@@ -351,7 +376,7 @@ fn own_numbers(
             mine.upside += deal.amount;
         }
     }
-    own
+    (own, pipelines)
 }
 
 fn periods_in_a_year(period: Period) -> usize {

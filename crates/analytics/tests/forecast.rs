@@ -418,6 +418,20 @@ fn the_latest_calls_and_adjustments_make_the_call_and_its_roll_up() {
     );
     assert_eq!(report.people[2].called_at, Some(at("2026-07-10")));
     assert_eq!(report.people[1].adjustment.as_ref().unwrap().by, "Meg");
+    // Bottom-up is each rep's own call; with no history to weigh the pipeline by, top-down
+    // is their wins alone (none), so there is no ratio to flag.
+    let gaps: Vec<(&str, &str, i64, i64)> = report
+        .gaps
+        .iter()
+        .map(|g| (g.level, g.name.as_str(), g.bottom_up, g.top_down))
+        .collect();
+    assert_eq!(gaps, [("rep", "Ann", 40 * k, 0), ("rep", "Ben", 10 * k, 0)]);
+    assert!(
+        report
+            .gaps
+            .iter()
+            .all(|g| g.ratio.is_none() && g.flag.is_none())
+    );
 }
 
 #[test]

@@ -748,6 +748,44 @@ fn write_tables(
             }
         }
     }
+    if !report.gaps.is_empty() {
+        writeln!(
+            out,
+            "\nBottom-up (the call) against top-down (each category at its historical conversion)"
+        )?;
+        let gaps = Table {
+            columns: &[
+                "level",
+                "name",
+                "bottom_up",
+                "top_down",
+                "gap",
+                "ratio",
+                "flag",
+            ],
+            rows: report
+                .gaps
+                .iter()
+                .map(|g| {
+                    vec![
+                        text(g.level),
+                        text(&g.name),
+                        cell(g.bottom_up),
+                        cell(g.top_down),
+                        cell(g.gap),
+                        Cell::Times(g.ratio),
+                        text(match (g.flag, g.called) {
+                            (Some(forecast::Flag::Sandbagging), _) => "sandbagging?",
+                            (Some(forecast::Flag::HappyEars), _) => "happy ears?",
+                            (None, false) => "no call",
+                            (None, true) => "",
+                        }),
+                    ]
+                })
+                .collect(),
+        };
+        write_aligned(out, &gaps)?;
+    }
     let listed = Table {
         columns: &[
             "owner",
