@@ -6,6 +6,8 @@
 //! - `suite` builds the in-memory projection from the store, as the server does, times the
 //!   application of held-back events, runs the suite several times and writes its numbers as
 //!   canonical JSON and its timings as a second JSON file.
+//! - `model` scores the forecast's deal model out of sample against fixed stage
+//!   probabilities and a naive-Bayes frequency scorer, with a time-based split.
 
 mod export;
 mod suite;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use pipewise_analytics::reports::end_of;
 use pipewise_core::org::Workspace;
 use pipewise_core::process::ProcessSet;
 use pipewise_core::text::Slug;
@@ -72,6 +75,17 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         apply_events: usize,
     },
+    /// Scores the deal model and its peers on deals after a cutoff.
+    Model {
+        #[command(flatten)]
+        source: Source,
+        /// Scorers learn from what was known at the end of this day.
+        #[arg(long, default_value = "2026-05-23")]
+        cutoff: NaiveDate,
+        /// They are scored on every week from the cutoff to the end of this day.
+        #[arg(long, default_value = "2026-11-23")]
+        as_of: NaiveDate,
+    },
 }
 
 #[tokio::main]
@@ -112,6 +126,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await
+        }
+        Command::Model {
+            source,
+            cutoff,
+            as_of,
+        } => {
+            let (store, workspace) = open(&source).await?;
+            let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
+            let settings =
+                pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
+            let evaluation = pipewise_analytics::forecast::evaluate(
+                &projection,
+                &settings.processes,
+                end_of(cutoff),
+                end_of(as_of),
+                &settings.rates,
+            )?;
+            println!(
+                "trained on {} deal-weeks to {cutoff}; scored on {} deal-weeks from then to {as_of}",
+                evaluation.training_rows, evaluation.test_rows
+            );
+            println!("{:<28} {:>8} {:>9}", "scorer", "Brier", "log loss");
+            for s in &evaluation.scores {
+                println!("{:<28} {:>8.4} {:>9.4}", s.scorer, s.brier, s.log_loss);
+            }
+            Ok(())
         }
     }
 }

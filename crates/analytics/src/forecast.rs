@@ -7,6 +7,7 @@
 //! as-of day if that comes first, as known at the as-of moment.
 
 mod backtest;
+mod evaluation;
 mod gap;
 mod methods;
 mod model;
@@ -31,6 +32,7 @@ pub use backtest::{
     BacktestReport, BacktestRequest, Bucket, Calibration, MethodAccuracy, MethodNumber,
     PeriodBacktest, WeekAccuracy, WeekForecast, backtest,
 };
+pub use evaluation::{Evaluation, ScorerScore, evaluate};
 pub use gap::{FLAG_AT, Flag, Gap};
 pub use methods::{Line, weigh};
 pub use model::Factor;

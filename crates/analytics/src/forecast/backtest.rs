@@ -290,8 +290,8 @@ impl Outcomes {
     }
 }
 
-/// Brier score, log loss and ten buckets of `given` (probability, won).
-pub(crate) fn calibrate(method: Method, given: &[(f64, bool)]) -> Calibration {
+/// Brier score and log loss of `given` (probability, won); `None` for nothing given.
+pub(crate) fn scores(given: &[(f64, bool)]) -> (Option<f64>, Option<f64>) {
     let n = given.len();
     let outcome = |won: bool| f64::from(u8::from(won));
     let brier = (n > 0).then(|| {
@@ -311,6 +311,13 @@ pub(crate) fn calibrate(method: Method, given: &[(f64, bool)]) -> Calibration {
             .sum::<f64>()
             / n as f64
     });
+    (brier, log_loss)
+}
+
+/// Brier score, log loss and ten buckets of `given` (probability, won).
+pub(crate) fn calibrate(method: Method, given: &[(f64, bool)]) -> Calibration {
+    let n = given.len();
+    let (brier, log_loss) = scores(given);
     let mut sums = [(0u64, 0.0f64, 0u64); 10];
     for (p, won) in given {
         let at = ((p * 10.0).floor() as usize).min(9);

@@ -347,6 +347,46 @@ impl Projection {
         }
     }
 
+    /// Every deal closed as known at `known_at` (duplicates aside), as it stood when it
+    /// closed: the stage it closed from, its segment, source and competitor then.
+    pub(crate) fn closed_deals(&self, known_at: DateTime<Utc>) -> Vec<Observation> {
+        let known = micros(known_at);
+        let mut rows = Vec::new();
+        for d in 0..self.deals.id.len() {
+            let Some(span) = self.span_at(d, known) else {
+                continue;
+            };
+            let won = match (self.spans.status[span], self.spans.loss[span]) {
+                (Status::Won, _) => true,
+                (Status::Lost, Some(LossType::Duplicate)) | (Status::Open, _) => continue,
+                (Status::Lost, _) => false,
+            };
+            let at = self.spans.from[span];
+            rows.push(Observation {
+                facts: Facts {
+                    stage: self.spans.stage[span],
+                    segment: self.deals.segment[d],
+                    source: self.deals.source[d],
+                    competitor: self.deals.competitor_since[d] <= at,
+                    ..Facts::default()
+                },
+                won,
+            });
+        }
+        rows
+    }
+
+    /// The code of a stage, if any deal's process has it.
+    pub(crate) fn stage_code_of(&self, process: &ProcessKey, stage: &StageKey) -> Option<u16> {
+        self.stage_code(process, stage).ok()
+    }
+
+    /// The process and key of a stage code.
+    pub(crate) fn stage_key(&self, code: u16) -> (&ProcessKey, &StageKey) {
+        let info = &self.stages[code as usize];
+        (&info.process, &info.stage)
+    }
+
     /// The text of a segment, source or competitor code; `none` for none.
     pub(crate) fn label_text(&self, code: u32) -> String {
         if code == super::NONE {
