@@ -6,6 +6,8 @@
 //! - `suite` builds the in-memory projection from the store, as the server does, times the
 //!   application of held-back events, runs the suite several times and writes its numbers as
 //!   canonical JSON and its timings as a second JSON file.
+//! - `forecast` times one period's forecast (all four methods) and a backtest of eight
+//!   quarters on the projection.
 //! - `model` scores the forecast's deal model out of sample against fixed stage
 //!   probabilities and a naive-Bayes frequency scorer, with a time-based split.
 
@@ -75,6 +77,16 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         apply_events: usize,
     },
+    /// Times the forecast of the quarter holding --as-of and a backtest of eight quarters.
+    Forecast {
+        #[command(flatten)]
+        source: Source,
+        #[arg(long, default_value = "2026-11-23")]
+        as_of: NaiveDate,
+        /// How many times to run the forecast.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Scores the deal model and its peers on deals after a cutoff.
     Model {
         #[command(flatten)]
@@ -126,6 +138,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await
+        }
+        Command::Forecast {
+            source,
+            as_of,
+            runs,
+        } => {
+            let (store, workspace) = open(&source).await?;
+            let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
+            let settings =
+                pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
+            let benchmarks = pipewise_analytics::FunnelBenchmarks::shipped();
+            let inputs = settings.inputs(&projection, &workspace, &benchmarks);
+            let now = end_of(as_of);
+            let request = pipewise_analytics::forecast::ForecastRequest {
+                period: None,
+                as_of,
+                now,
+            };
+            let mut times = Vec::new();
+            for _ in 0..runs.max(1) {
+                let started = std::time::Instant::now();
+                let report = pipewise_analytics::forecast::run(&request, &inputs, &[])?;
+                times.push(started.elapsed().as_secs_f64());
+                std::hint::black_box(report);
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "{} deals: forecast of one quarter, four methods: best {:.3} s, median {:.3} s ({} runs)",
+                projection.len(),
+                times[0],
+                times[times.len() / 2],
+                times.len()
+            );
+            let started = std::time::Instant::now();
+            let backtest = pipewise_analytics::forecast::backtest(
+                &pipewise_analytics::forecast::BacktestRequest {
+                    periods: 8,
+                    as_of,
+                    now,
+                },
+                &inputs,
+                &[],
+            )?;
+            let weeks: usize = backtest.periods.iter().map(|p| p.weeks.len()).sum();
+            println!(
+                "backtest: {} quarters × {weeks} weeks in all × 4 methods: {:.2} s",
+                backtest.periods.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
         Command::Model {
             source,

@@ -172,21 +172,7 @@ pub fn run(
     }
     let quota = (quota > 0).then_some(quota);
 
-    // The year of like periods before the period, or before the one holding the as-of day.
-    let anchor = range.start.min(
-        calendar
-            .range(calendar.period_like(period, request.as_of))
-            .start,
-    );
-    let mut periods = Vec::new();
-    let mut start = anchor;
-    while periods.len() < periods_in_a_year(period) {
-        let earlier = calendar.period_like(period, start - Duration::days(1));
-        start = calendar.range(earlier).start;
-        periods.push(earlier);
-    }
-    periods.reverse();
-    let window = DateRange::new(start, anchor);
+    let (periods, window) = baseline(calendar, period, request.as_of);
     let ranges: Vec<DateRange> = periods.iter().map(|p| calendar.range(*p)).collect();
     let offset = moment.timestamp_micros() - start_micros(range.start);
     let history = projection.category_history(&ranges, offset, moment, rates)?;
@@ -379,6 +365,28 @@ fn by_owner(
         }
     }
     (own, pipelines)
+}
+
+/// The year of like periods before `period`, or before the one holding `as_of` if that
+/// comes first, oldest first, and the days they cover.
+fn baseline(
+    calendar: FiscalCalendar,
+    period: Period,
+    as_of: NaiveDate,
+) -> (Vec<Period>, DateRange) {
+    let anchor = calendar
+        .range(period)
+        .start
+        .min(calendar.range(calendar.period_like(period, as_of)).start);
+    let mut periods = Vec::new();
+    let mut start = anchor;
+    while periods.len() < periods_in_a_year(period) {
+        let earlier = calendar.period_like(period, start - Duration::days(1));
+        start = calendar.range(earlier).start;
+        periods.push(earlier);
+    }
+    periods.reverse();
+    (periods, DateRange::new(start, anchor))
 }
 
 fn periods_in_a_year(period: Period) -> usize {
