@@ -56,6 +56,42 @@ fn project(deals: &[Vec<OpportunityEvent>]) -> Projection {
     Projection::build([&ProcessSet::shipped()], deals.iter().flatten()).unwrap()
 }
 
+/// The settings a forecast reads besides the projection: the shipped processes and
+/// benchmarks, dollars only, a January fiscal year.
+struct Settings {
+    processes: ProcessSet,
+    benchmarks: FunnelBenchmarks,
+    rates: ExchangeRates,
+}
+
+impl Settings {
+    fn new() -> Self {
+        Self {
+            processes: ProcessSet::shipped(),
+            benchmarks: FunnelBenchmarks::shipped(),
+            rates: ExchangeRates::new(Currency::USD),
+        }
+    }
+
+    fn inputs<'a>(
+        &'a self,
+        projection: &'a Projection,
+        context: &'a SliceContext,
+        targets: &'a [Target],
+    ) -> ReportInputs<'a> {
+        ReportInputs {
+            projection,
+            processes: &self.processes,
+            context,
+            targets,
+            calendar: FiscalCalendar::default(),
+            currency: Currency::USD,
+            rates: &self.rates,
+            benchmarks: &self.benchmarks,
+        }
+    }
+}
+
 #[test]
 fn category_history_sees_each_period_from_the_same_point() {
     // The quarter February–April 2026, seen 10 days in (11 February).
@@ -208,26 +244,15 @@ fn stage_probability_is_the_share_of_deals_entering_the_stage_that_won() {
         won_on("2026-07-09", "2026-07-10"),
     ));
     let projection = project(&deals);
-    let processes = ProcessSet::shipped();
     let quota = Target {
         id: TargetId::generate(),
         owner: TargetOwner::Workspace,
         period: "2026-Q3".parse().unwrap(),
         amount: Money::new(100_000 * 100, Currency::USD),
     };
-    let benchmarks = FunnelBenchmarks::shipped();
-    let rates = ExchangeRates::new(Currency::USD);
+    let settings = Settings::new();
     let context = SliceContext::default();
-    let inputs = ReportInputs {
-        projection: &projection,
-        processes: &processes,
-        context: &context,
-        targets: std::slice::from_ref(&quota),
-        calendar: FiscalCalendar::default(),
-        currency: Currency::USD,
-        rates: &rates,
-        benchmarks: &benchmarks,
-    };
+    let inputs = settings.inputs(&projection, &context, std::slice::from_ref(&quota));
     let now: DateTime<Utc> = at("2026-12-01");
     let report = forecast::run(
         &ForecastRequest {
@@ -309,9 +334,6 @@ fn the_latest_calls_and_adjustments_make_the_call_and_its_roll_up() {
     ];
     let id = |n: u8| pipewise_core::ids::OpportunityId::from_parts(1, [n; 10]);
     let projection = project(&deals);
-    let processes = ProcessSet::shipped();
-    let benchmarks = FunnelBenchmarks::shipped();
-    let rates = ExchangeRates::new(Currency::USD);
     let context = SliceContext {
         user_names: HashMap::from([
             (ann, "Ann".to_owned()),
@@ -321,16 +343,8 @@ fn the_latest_calls_and_adjustments_make_the_call_and_its_roll_up() {
         managers: HashMap::from([(ann, meg), (ben, meg)]),
         ..SliceContext::default()
     };
-    let inputs = ReportInputs {
-        projection: &projection,
-        processes: &processes,
-        context: &context,
-        targets: &[],
-        calendar: FiscalCalendar::default(),
-        currency: Currency::USD,
-        rates: &rates,
-        benchmarks: &benchmarks,
-    };
+    let settings = Settings::new();
+    let inputs = settings.inputs(&projection, &context, &[]);
     let submission = |n: u8, subject, by, day: &str, kind| Submission {
         id: SubmissionId::from_parts(1, [n; 10]),
         period: "2026-Q3".parse().unwrap(),
@@ -456,20 +470,9 @@ fn the_backtest_replays_each_week_against_what_was_booked() {
         ),
     ];
     let projection = project(&deals);
-    let processes = ProcessSet::shipped();
-    let benchmarks = FunnelBenchmarks::shipped();
-    let rates = ExchangeRates::new(Currency::USD);
+    let settings = Settings::new();
     let context = SliceContext::default();
-    let inputs = ReportInputs {
-        projection: &projection,
-        processes: &processes,
-        context: &context,
-        targets: &[],
-        calendar: FiscalCalendar::default(),
-        currency: Currency::USD,
-        rates: &rates,
-        benchmarks: &benchmarks,
-    };
+    let inputs = settings.inputs(&projection, &context, &[]);
     let request = BacktestRequest {
         periods: 1,
         as_of: "2026-07-15".parse().unwrap(),
