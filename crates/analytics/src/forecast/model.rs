@@ -10,7 +10,7 @@
 //! learning rate. Being a fitted likelihood, the probabilities are calibrated on the
 //! training deals by construction; the backtest checks them on deals it has not seen.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -49,7 +49,7 @@ enum Column {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DealModel {
     columns: Vec<Column>,
-    index: HashMap<Column, usize>,
+    index: FxHashMap<Column, usize>,
     weights: Vec<f64>,
     /// Mean log size in training, so the size effect reads against a typical deal.
     size_center: f64,
@@ -116,7 +116,7 @@ impl DealModel {
     /// The columns the training rows call for, with zero weights.
     fn design(rows: &[Observation]) -> Self {
         let mut columns = Vec::new();
-        let mut index = HashMap::new();
+        let mut index = FxHashMap::default();
         for row in rows {
             let f = &row.facts;
             for column in [

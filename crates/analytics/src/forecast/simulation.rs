@@ -24,12 +24,19 @@ pub struct OutcomeRange {
 /// Simulates `trials` outcomes of `deals` (amount, probability of winning).
 pub fn simulate(deals: &[(i64, f64)], trials: usize) -> OutcomeRange {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    // Each deal is won when a uniform 32-bit draw falls under p · 2³²: half the random bytes
+    // of a float draw, and exact at 0 and 1.
+    let scale = f64::from(u32::MAX) + 1.0;
+    let weighed: Vec<(u64, f64)> = deals
+        .iter()
+        .map(|(amount, p)| ((p.clamp(0.0, 1.0) * scale) as u64, *amount as f64))
+        .collect();
     let mut totals: Vec<f64> = (0..trials)
         .map(|_| {
-            deals
+            weighed
                 .iter()
-                .filter(|(_, p)| rng.random::<f64>() < *p)
-                .map(|(amount, _)| *amount as f64)
+                .filter(|(threshold, _)| u64::from(rng.random::<u32>()) < *threshold)
+                .map(|(_, amount)| amount)
                 .sum()
         })
         .collect();

@@ -1,13 +1,13 @@
 //! Pipeline coverage of a target and the pipeline still required (DESIGN §4).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::opportunity::Status;
 use pipewise_core::process::ForecastCategory;
 use serde::Serialize;
 
-use super::outcomes::period_micros;
+use super::outcomes::{day_in, period_micros};
 use super::slicing::{Groups, fit};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
@@ -109,9 +109,7 @@ impl Projection {
     ) -> Result<Vec<Coverage>, ConversionError> {
         let (_, end) = period_micros(period);
         let now = micros(as_of);
-        let in_period = |days: i32| {
-            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
-        };
+        let in_period = day_in(period);
         let day = as_of.date_naive().min(period.last_day());
         let mut values: Vec<Coverage> = Vec::new();
         let mut slices = Vec::new();

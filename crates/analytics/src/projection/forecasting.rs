@@ -13,7 +13,7 @@ use pipewise_core::opportunity::{LossType, Status};
 use pipewise_core::process::{ForecastCategory, ProcessKey, StageKey};
 use serde::Serialize;
 
-use super::outcomes::period_micros;
+use super::outcomes::{day_in, period_micros};
 use super::{END, Projection, Tally, micros};
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
@@ -139,9 +139,7 @@ impl Projection {
     ) -> Result<HashMap<UserId, Tally>, ConversionError> {
         let (_, end) = period_micros(period);
         let now = micros(at);
-        let in_period = |days: i32| {
-            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
-        };
+        let in_period = day_in(period);
         let mut won: HashMap<UserId, Tally> = HashMap::new();
         for d in 0..self.deals.id.len() {
             let Some(span) = self
@@ -221,9 +219,7 @@ impl Projection {
             let point = start.saturating_add(offset_micros).min(end - 1);
             let point_day =
                 DateTime::from_timestamp_micros(point).map_or(period.start, |t| t.date_naive());
-            let in_period = |days: i32| {
-                NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
-            };
+            let in_period = day_in(*period);
             for d in 0..self.deals.id.len() {
                 let won = self
                     .closed_in(d, now.min(end - 1), now, &in_period)

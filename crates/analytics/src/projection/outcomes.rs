@@ -2,7 +2,7 @@
 //! excluded (disqualified, duplicate), or slipped; and the close, win and slippage-adjusted
 //! close rates of DESIGN §4, each by count and by amount with numerator and denominator.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::money::Money;
@@ -56,6 +56,16 @@ impl Ratio {
 pub(super) fn period_micros(period: DateRange) -> (i64, i64) {
     let at = |day: NaiveDate| micros(day.and_time(NaiveTime::MIN).and_utc());
     (at(period.start), at(period.end))
+}
+
+/// Whether a day as spans hold it (days since 1 January of year 1) falls in `period`,
+/// compared as numbers: no date is built per deal.
+pub(super) fn day_in(period: DateRange) -> impl Fn(i32) -> bool {
+    let (start, end) = (
+        period.start.num_days_from_ce(),
+        period.end.num_days_from_ce(),
+    );
+    move |days| start <= days && days < end
 }
 
 /// The pipeline needed per unit of target at `rate`: 25% needs 4×.
@@ -145,9 +155,7 @@ impl Projection {
         let over = now >= end;
         // The state at the end of the period (or now, while it runs).
         let cutoff = if over { end - 1 } else { now };
-        let in_period = |days: i32| {
-            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
-        };
+        let in_period = day_in(period);
         let mut values: Vec<Outcomes> = Vec::new();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {

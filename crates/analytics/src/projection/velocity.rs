@@ -7,7 +7,7 @@ use pipewise_core::opportunity::Status;
 use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
 
-use super::outcomes::period_micros;
+use super::outcomes::{day_in, period_micros};
 use super::slicing::{Groups, fit, whole};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
@@ -106,9 +106,7 @@ impl Projection {
     ) -> Result<Vec<SalesCycle>, ConversionError> {
         let (_, end) = period_micros(period);
         let now = micros(as_of);
-        let in_period = |days: i32| {
-            NaiveDate::from_num_days_from_ce_opt(days).is_some_and(|d| period.contains(d))
-        };
+        let in_period = day_in(period);
         let mut days: Vec<Vec<f64>> = Vec::new();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
