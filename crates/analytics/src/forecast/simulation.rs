@@ -34,7 +34,7 @@ pub struct OutcomeRange {
 pub fn simulate(deals: &[(i64, f64)], trials: usize) -> OutcomeRange {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let mut by_size: Vec<(i64, f64)> = deals.to_vec();
-    by_size.sort_by(|a, b| b.0.cmp(&a.0));
+    by_size.sort_by_key(|d| std::cmp::Reverse(d.0));
     let (large, small) = by_size.split_at(by_size.len().min(DRAWN_ONE_BY_ONE));
     // Each large deal is won when a uniform 32-bit draw falls under p · 2³²: half the random
     // bytes of a float draw, and exact at 0 and 1.
