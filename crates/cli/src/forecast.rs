@@ -10,7 +10,6 @@ use pipewise_analytics::FunnelBenchmarks;
 use pipewise_analytics::forecast::{
     self, BacktestReport, BacktestRequest, Comparison, ForecastReport, ForecastRequest, Snapshot,
 };
-use pipewise_analytics::reports::{ReportError, end_of};
 use pipewise_core::forecast::{CallLine, Submission, SubmissionKind};
 use pipewise_core::ids::{OpportunityId, SnapshotId, UserId};
 use pipewise_core::money::{Currency, Money};
@@ -354,18 +353,8 @@ async fn forecast_of(
     let settings = pipewise_store::analytics::report_settings(store, workspace, false).await?;
     let benchmarks = FunnelBenchmarks::shipped();
     let inputs = settings.inputs(&projection, workspace, &benchmarks);
-    let submissions: Vec<Submission> = store
-        .submissions(workspace.id, request.period_in(workspace.fiscal_calendar))
-        .await?
-        .into_iter()
-        .filter(|s| s.submitted_at <= end_of(request.as_of))
-        .collect();
-    forecast::run(request, &inputs, &submissions).map_err(|e| match e {
-        ReportError::Request { parameter, message } => {
-            anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))
-        }
-        other => other.into(),
-    })
+    let submissions = forecasts::submitted_for(store, workspace, request).await?;
+    forecast::run(request, &inputs, &submissions).map_err(crate::report::refused)
 }
 
 fn summary(snapshot: &Snapshot, currency: Currency) -> String {
@@ -497,10 +486,8 @@ async fn backtest(
     let settings = pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
     let benchmarks = FunnelBenchmarks::shipped();
     let inputs = settings.inputs(&projection, &workspace, &benchmarks);
-    let mut submissions = Vec::new();
-    for period in request.quarters(workspace.fiscal_calendar) {
-        submissions.extend(store.submissions(workspace.id, period).await?);
-    }
+    let quarters = request.quarters(workspace.fiscal_calendar);
+    let submissions = forecasts::submitted_in(&*store, &workspace, &quarters).await?;
     let report = forecast::backtest(&request, &inputs, &submissions)?;
     let mut out = std::io::stdout().lock();
     match format {

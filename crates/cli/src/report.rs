@@ -11,6 +11,16 @@ use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
 use crate::cli::{CoverageArg, ReportArgs, ReportFormat};
 use crate::output::write_json;
 
+/// A refused report or forecast request, named by the flag of the parameter at fault.
+pub fn refused(error: reports::ReportError) -> anyhow::Error {
+    match error {
+        reports::ReportError::Request { parameter, message } => {
+            anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))
+        }
+        other => other.into(),
+    }
+}
+
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let (store, workspace) = crate::process::open(&args.target).await?;
     let currency = workspace.corporate_currency;
@@ -59,12 +69,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     )
     .await?;
     let inputs = settings.inputs(&projection, &workspace, &benchmarks);
-    let report = reports::run(&request, &inputs).map_err(|e| match e {
-        reports::ReportError::Request { parameter, message } => {
-            anyhow::anyhow!("--{}: {message}", parameter.replace('_', "-"))
-        }
-        other => other.into(),
-    })?;
+    let report = reports::run(&request, &inputs).map_err(refused)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Json => write_json(&mut out, &report),

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use pipewise_analytics::forecast::ForecastRequest;
+use pipewise_analytics::reports::end_of;
 use pipewise_core::calendar::Period;
 use pipewise_core::forecast::{
     CallLine, CallableDeal, Submission, SubmissionKind, check_adjustment, check_call,
@@ -57,6 +59,33 @@ impl People {
     fn speaks_for(&self, by: UserId, subject: UserId) -> bool {
         by == subject || check_adjustment(by, subject, |u| self.manager_of(u), true).is_ok()
     }
+}
+
+/// The calls and adjustments a forecast of `request` reads: those of its period submitted
+/// by the end of its as-of day.
+pub async fn submitted_for(
+    store: &dyn Store,
+    workspace: &Workspace,
+    request: &ForecastRequest,
+) -> Result<Vec<Submission>, StoreError> {
+    let period = request.period_in(workspace.fiscal_calendar);
+    let until = end_of(request.as_of);
+    let mut submissions = store.submissions(workspace.id, period).await?;
+    submissions.retain(|s| s.submitted_at <= until);
+    Ok(submissions)
+}
+
+/// Every call and adjustment of `periods`, as a backtest over them reads them.
+pub async fn submitted_in(
+    store: &dyn Store,
+    workspace: &Workspace,
+    periods: &[Period],
+) -> Result<Vec<Submission>, StoreError> {
+    let mut submissions = Vec::new();
+    for period in periods {
+        submissions.extend(store.submissions(workspace.id, *period).await?);
+    }
+    Ok(submissions)
 }
 
 /// Records `rep`'s call for `period`, made by `submitted_by` (the rep, or a manager above

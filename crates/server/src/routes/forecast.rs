@@ -8,9 +8,8 @@ use chrono::Utc;
 use pipewise_analytics::forecast::{
     self, BacktestReport, BacktestRequest, Comparison, ForecastReport, ForecastRequest, Listed,
 };
-use pipewise_analytics::reports::{ReportError, end_of};
+use pipewise_analytics::reports::ReportError;
 use pipewise_core::calendar::{Period, parse_date};
-use pipewise_core::forecast::Submission;
 use pipewise_core::ids::SnapshotId;
 use pipewise_core::org::Workspace;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
@@ -67,13 +66,8 @@ pub(crate) async fn forecast_report(
     workspace: &Workspace,
     request: ForecastRequest,
 ) -> Result<Result<ForecastReport, ReportError>, ApiError> {
-    let submissions: Vec<Submission> = state
-        .store
-        .submissions(workspace.id, request.period_in(workspace.fiscal_calendar))
-        .await?
-        .into_iter()
-        .filter(|s| s.submitted_at <= end_of(request.as_of))
-        .collect();
+    let submissions =
+        pipewise_store::forecasts::submitted_for(&*state.store, workspace, &request).await?;
     with_inputs(state, workspace, false, move |inputs| {
         forecast::run(&request, inputs, &submissions)
     })
@@ -200,10 +194,9 @@ pub(crate) async fn backtest(
         as_of,
         now,
     };
-    let mut submissions = Vec::new();
-    for period in request.quarters(workspace.fiscal_calendar) {
-        submissions.extend(state.store.submissions(workspace.id, period).await?);
-    }
+    let quarters = request.quarters(workspace.fiscal_calendar);
+    let submissions =
+        pipewise_store::forecasts::submitted_in(&*state.store, &workspace, &quarters).await?;
     let result = with_inputs(&state, &workspace, false, move |inputs| {
         forecast::backtest(&request, inputs, &submissions)
     })
