@@ -145,7 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             runs,
         } => {
             let (store, workspace) = open(&source).await?;
-            let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
+            let projection = timed_projection(&*store, &workspace).await?;
             let settings =
                 pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
             let benchmarks = pipewise_analytics::FunnelBenchmarks::shipped();
@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             as_of,
         } => {
             let (store, workspace) = open(&source).await?;
-            let projection = pipewise_store::analytics::projection(&*store, &workspace).await?;
+            let projection = timed_projection(&*store, &workspace).await?;
             let settings =
                 pipewise_store::analytics::report_settings(&*store, &workspace, false).await?;
             let evaluation = pipewise_analytics::forecast::evaluate(
@@ -216,6 +216,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The projection as the server builds it, with the time the build took.
+async fn timed_projection(
+    store: &dyn Store,
+    workspace: &Workspace,
+) -> anyhow::Result<pipewise_analytics::Projection> {
+    let started = std::time::Instant::now();
+    let projection = pipewise_store::analytics::projection(store, workspace).await?;
+    println!(
+        "projection of {} deals built from the log and activities in {:.1} s",
+        projection.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(projection)
 }
 
 async fn open(source: &Source) -> anyhow::Result<(Arc<dyn Store>, Workspace)> {

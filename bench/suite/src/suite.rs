@@ -235,8 +235,9 @@ fn canonical(s: &Setup, r: &Results) -> anyhow::Result<Value> {
     }))
 }
 
-/// Builds the projection as `pipewise_store::analytics::projection` does, but holds back the
-/// last event of every tenth deal (up to `hold` of them, state changes only) to apply later.
+/// Builds the projection as `pipewise_store::analytics::projection` does, but without the
+/// evidence and activities only the deal model reads, and holds back the last event of every
+/// tenth deal (up to `hold` of them, state changes only) to apply later.
 async fn build(
     store: &dyn Store,
     workspace: &Workspace,

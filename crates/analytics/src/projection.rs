@@ -3,12 +3,15 @@
 //! the columns they need.
 //!
 //! A new event appends one span and links it to its deal's previous one, so an update costs
-//! the same whatever the size of the history. Events that change nothing a pipeline number
-//! reads (evidence, descriptive fields) only advance the deal's sequence number.
+//! the same whatever the size of the history. Evidence events and activities the deal model
+//! reads (stakeholders, gates, calls, e-mails, meetings) go to a chain of dated signals per
+//! deal beside the spans; events that change nothing a number reads (descriptive fields, the
+//! rest of the evidence) only advance the deal's sequence number.
 
 mod coverage;
 mod forecasting;
 mod outcomes;
+mod signals;
 mod slicing;
 mod stages;
 mod velocity;
@@ -23,12 +26,14 @@ pub use stages::{Conversion, StageTime};
 pub use velocity::{Flow, SalesCycle, Velocity};
 pub use waterfall::Waterfall;
 
+use signals::Signals;
 use slicing::Groups;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use pipewise_core::crm::DealTouch;
 use pipewise_core::exchange::{ConversionError, ExchangeRates};
 use pipewise_core::ids::{AccountId, OpportunityId, UserId};
 use pipewise_core::money::{Currency, Money};
@@ -186,6 +191,7 @@ pub struct Projection {
     stage_codes: HashMap<(ProcessKey, StageKey), u16>,
     deals: Deals,
     spans: Spans,
+    signals: Signals,
     index: HashMap<OpportunityId, u32>,
     currencies: Interner<Currency>,
     people: Interner<UserId>,
@@ -242,6 +248,7 @@ impl Projection {
             stage_codes,
             deals: Deals::default(),
             spans: Spans::default(),
+            signals: Signals::default(),
             index: HashMap::new(),
             currencies: Interner::default(),
             people: Interner::default(),
@@ -251,7 +258,8 @@ impl Projection {
     }
 
     /// Builds the projection from a log: each deal's events together or interleaved, each
-    /// deal's in `seq` order. Events no number reads (evidence) may be left out.
+    /// deal's in `seq` order. Evidence events may be left out; the deal model then goes
+    /// without stakeholders and gates.
     pub fn build<'a>(
         versions: impl IntoIterator<Item = &'a ProcessSet>,
         events: impl IntoIterator<Item = &'a OpportunityEvent>,
@@ -313,6 +321,8 @@ impl Projection {
             self.deals.last.push(span);
             self.deals.seq.push(1);
             self.deals.qualified_at.push(None);
+            self.signals.add_deal();
+            self.signals.opening(deal as usize, at, &created.evidence);
             let account = self.accounts.code(&created.account_id);
             let segment = self.label(created.segment.as_ref());
             let source = self.label(created.source.as_ref());
@@ -404,7 +414,12 @@ impl Projection {
                 self.deals.seq[d] = event.seq;
                 return Ok(());
             }
-            Change::Created(_) | Change::EvidenceRecorded(_) => {
+            Change::EvidenceRecorded(change) => {
+                self.signals.evidence(d, at, change);
+                self.deals.seq[d] = event.seq;
+                return Ok(());
+            }
+            Change::Created(_) => {
                 self.deals.seq[d] = event.seq;
                 return Ok(());
             }
@@ -415,6 +430,17 @@ impl Projection {
         self.deals.seq[d] = event.seq;
         self.note_qualified(d, row);
         Ok(())
+    }
+
+    /// Takes in a call, e-mail or meeting on a deal, in any order; `false` if the deal is
+    /// unknown, and then nothing changes.
+    pub fn touch(&mut self, touch: &DealTouch) -> bool {
+        let Some(&deal) = self.index.get(&touch.opportunity_id) else {
+            return false;
+        };
+        self.signals
+            .touch(deal as usize, micros(touch.occurred_at), touch.contact_id);
+        true
     }
 
     fn note_qualified(&mut self, deal: usize, row: Row) {

@@ -199,6 +199,15 @@ pub struct LastActivity {
     pub contacts: HashMap<ContactId, DateTime<Utc>>,
 }
 
+/// A call, e-mail or meeting on an opportunity, as the deal model reads it: when, and with
+/// which buyer contact if one was named. Notes are not touches (see [`LastActivity`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DealTouch {
+    pub opportunity_id: OpportunityId,
+    pub occurred_at: DateTime<Utc>,
+    pub contact_id: Option<ContactId>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

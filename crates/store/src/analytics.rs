@@ -11,8 +11,9 @@ use pipewise_core::process::ProcessSet;
 
 use crate::{Store, StoreError, processes};
 
-/// The projection of every deal in the workspace, read in one pass over its event log
-/// (evidence events aside: no pipeline number reads them).
+/// The projection of every deal in the workspace, read in one pass over its event log (the
+/// evidence the projection ignores left out) and one over the calls, e-mails and meetings
+/// logged on its deals.
 pub async fn projection(
     store: &dyn Store,
     workspace: &Workspace,
@@ -22,13 +23,18 @@ pub async fn projection(
         versions.push(processes::at_version(store, workspace, revision.version).await?);
     }
     let mut projection = Projection::new(&versions);
-    let mut events = store.event_log_without_evidence(workspace.id);
+    let mut events = store.event_log_for_analytics(workspace.id);
     while let Some(event) = events.try_next().await? {
         projection.apply(&event).map_err(|e| StoreError::Corrupt {
             table: "opportunity_events",
             key: format!("{}#{}", e.opportunity_id, e.seq),
             detail: e.problem,
         })?;
+    }
+    let mut touches = store.deal_touches(workspace.id);
+    while let Some(touch) = touches.try_next().await? {
+        // An activity on an opportunity with no events cannot say anything of a deal.
+        projection.touch(&touch);
     }
     Ok(projection)
 }

@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use pipewise_analytics::forecast::Snapshot;
 use pipewise_core::calendar::Period;
-use pipewise_core::crm::{Account, Activity, Contact, LastActivity, Lead, Target};
+use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target};
 use pipewise_core::exchange::ExchangeRate;
 use pipewise_core::forecast::Submission;
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, SnapshotId, UserId, WorkspaceId};
@@ -182,6 +182,9 @@ pub trait Store: Send + Sync {
     fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>>;
     /// Every contact of a workspace, in id order, streamed.
     fn all_contacts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Contact>>;
+    /// Every call, e-mail and meeting logged on an opportunity, in no particular order,
+    /// streamed.
+    fn deal_touches(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<DealTouch>>;
     /// When each opportunity, account and contact last had a call, e-mail or meeting.
     async fn last_activity(&self, workspace: WorkspaceId) -> Result<LastActivity>;
 
@@ -209,6 +212,12 @@ pub trait Store: Send + Sync {
     /// The event log without `evidence_recorded` events, in the same order: what stage,
     /// amount, date, owner and outcome histories need, at less than half the rows.
     fn event_log_without_evidence(
+        &self,
+        workspace: WorkspaceId,
+    ) -> BoxStream<'_, Result<OpportunityEvent>>;
+    /// The event log with, of the evidence, only gate decisions and stakeholder changes, in
+    /// the same order: what the analytics projection reads, at about half the rows.
+    fn event_log_for_analytics(
         &self,
         workspace: WorkspaceId,
     ) -> BoxStream<'_, Result<OpportunityEvent>>;

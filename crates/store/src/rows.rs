@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use pipewise_core::calendar::FiscalCalendar;
-use pipewise_core::crm::{Account, Contact, Target, TargetOwner};
+use pipewise_core::crm::{Account, Contact, DealTouch, Target, TargetOwner};
 use pipewise_core::evidence::Evidence;
 use pipewise_core::exchange::{ExchangeRate, Rate};
 use pipewise_core::forecast::{Submission, SubmissionKind};
@@ -355,6 +355,25 @@ impl TryFrom<ContactRow> for Contact {
             title: p.optional("title", row.title.as_deref(), Label::parse)?,
             buying_role: p.optional("buying_role", row.buying_role.as_deref(), str::parse)?,
             created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TouchRow {
+    opportunity_id: Uuid,
+    occurred_at: DbTime,
+    contact_id: Option<Uuid>,
+}
+
+impl TryFrom<TouchRow> for DealTouch {
+    type Error = StoreError;
+
+    fn try_from(row: TouchRow) -> Result<Self, StoreError> {
+        Ok(DealTouch {
+            opportunity_id: OpportunityId::from_uuid(row.opportunity_id),
+            occurred_at: row.occurred_at.0,
+            contact_id: row.contact_id.map(ContactId::from_uuid),
         })
     }
 }

@@ -65,7 +65,7 @@ macro_rules! impl_store {
     ($store:ty, $db:ty) => {
         use async_trait::async_trait;
         use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-        use pipewise_core::crm::{Account, Activity, Contact, LastActivity, Lead, Target, TargetOwner};
+        use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target, TargetOwner};
         use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
@@ -87,9 +87,8 @@ macro_rules! impl_store {
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
-            SubmissionRow,
             AccountRow, ContactRow, EventRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
-            TargetRow, TeamRow, UserRow, WorkspaceRow,
+            SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, contact_columns, event_columns,
@@ -722,6 +721,15 @@ macro_rules! impl_store {
                 stream_rows::<ContactRow, Contact>(&self.pool, concat!("SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 ORDER BY id"), workspace)
             }
 
+            fn deal_touches(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<DealTouch>> {
+                stream_rows::<TouchRow, DealTouch>(
+                    &self.pool,
+                    "SELECT opportunity_id, occurred_at, contact_id FROM activities \
+                     WHERE workspace_id = $1 AND opportunity_id IS NOT NULL AND kind <> 'note'",
+                    workspace,
+                )
+            }
+
             async fn last_activity(&self, workspace: WorkspaceId) -> Result<LastActivity> {
                 // One query per kind of record; the column name is fixed, never user input.
                 let latest = |column: &'static str| async move {
@@ -904,6 +912,17 @@ macro_rules! impl_store {
                 let sql = concat!(
                     "SELECT ", event_columns!(), " FROM opportunity_events \
                      WHERE workspace_id = $1 AND kind <> 'evidence_recorded' ORDER BY opportunity_id, seq"
+                );
+                stream_rows::<EventRow, OpportunityEvent>(&self.pool, sql, workspace)
+            }
+
+            fn event_log_for_analytics(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<OpportunityEvent>> {
+                // `->>` reads a JSON member as text in both SQLite (3.38+) and PostgreSQL.
+                let sql = concat!(
+                    "SELECT ", event_columns!(), " FROM opportunity_events \
+                     WHERE workspace_id = $1 AND (kind <> 'evidence_recorded' \
+                     OR data ->> 'evidence' IN ('gate_decided', 'stakeholder_set', 'stakeholder_removed')) \
+                     ORDER BY opportunity_id, seq"
                 );
                 stream_rows::<EventRow, OpportunityEvent>(&self.pool, sql, workspace)
             }

@@ -6,8 +6,12 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::{Org, TestStore, at, install, org};
-use pipewise_core::crm::{Activity, ActivityKind, BuyingRole, Contact, Target, TargetOwner};
-use pipewise_core::evidence::{Engagement, EvidenceChange, ScoreItem, Stakeholder};
+use pipewise_core::crm::{
+    Activity, ActivityKind, BuyingRole, Contact, DealTouch, Target, TargetOwner,
+};
+use pipewise_core::evidence::{
+    Engagement, EvidenceChange, Gate, GateDecision, ScoreItem, Stakeholder,
+};
 use pipewise_core::hygiene::{HygieneRules, RuleId};
 use pipewise_core::ids::{AccountId, ActivityId, ContactId, OpportunityId, TargetId, UserId};
 use pipewise_core::money::{Currency, Money};
@@ -248,6 +252,82 @@ on_both_backends! {
         assert_eq!(lost.category, ForecastCategory::Omitted);
         let pipeline = projection.pipeline_at(now);
         assert_eq!(pipeline.categories[&ForecastCategory::Pipeline].count, 1);
+    }
+
+    async fn the_analytics_read_gates_stakeholders_and_touches_and_skip_other_evidence(store) {
+        use futures_util::TryStreamExt;
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = &acme.workspace;
+        let deal = open_deal(store, &acme, "Globex rollout").await.state;
+        let process = Process::default_enterprise();
+        let stamp = Stamp::now(acme.reps[0], at("2026-01-06T10:00:00Z"));
+        let contact = ContactId::from_parts(1_800_000_000_000, [9; 10]);
+        let champion = Contact {
+            id: contact,
+            account_id: acme.accounts[0],
+            name: Name::parse("Dana Reyes").unwrap(),
+            email: None,
+            title: None,
+            buying_role: Some(BuyingRole::Champion),
+            created_at: at("2025-06-01T00:00:00Z"),
+        };
+        store.write_batch(ws.id, &Batch { contacts: vec![champion], ..Batch::default() }).await.unwrap();
+        for change in [
+            EvidenceChange::Scored { item: ScoreItem::MeddiccIdentifyPain, value: 2 },
+            EvidenceChange::StakeholderSet(Stakeholder {
+                contact_id: contact,
+                role: BuyingRole::Champion,
+                engagement: Engagement::Engaged,
+            }),
+            EvidenceChange::GateDecided {
+                gate: Gate::ProblemImpact,
+                decision: GateDecision::Fail { remedy: Note::parse("Pain workshop").unwrap() },
+            },
+            EvidenceChange::StakeholderRemoved { contact_id: contact },
+        ] {
+            commands::execute(store, ws, &process, deal.id, None, Command::RecordEvidence(change), stamp)
+                .await
+                .unwrap();
+        }
+        let seqs = |events: Vec<opportunity::OpportunityEvent>| -> Vec<u32> {
+            events.iter().map(|e| e.seq).collect()
+        };
+        let all = store.event_log(ws.id).try_collect().await.unwrap();
+        assert_eq!(seqs(all), [1, 2, 3, 4, 5]);
+        // The score (event 2) is the only evidence the analytics leave out.
+        let read = store.event_log_for_analytics(ws.id).try_collect().await.unwrap();
+        assert_eq!(seqs(read), [1, 3, 4, 5]);
+
+        let activity = |n: u8, kind, contact_id| Activity {
+            id: ActivityId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
+            kind,
+            occurred_at: at("2026-01-07T15:00:00Z"),
+            user_id: acme.reps[0],
+            account_id: Some(acme.accounts[0]),
+            contact_id,
+            lead_id: None,
+            opportunity_id: Some(deal.id),
+            subject: Name::parse("Discovery").unwrap(),
+            outcome: None,
+        };
+        let batch = Batch {
+            activities: vec![
+                activity(1, ActivityKind::Meeting, Some(contact)),
+                activity(2, ActivityKind::Note, None),
+            ],
+            ..Batch::default()
+        };
+        store.write_batch(ws.id, &batch).await.unwrap();
+        let touches: Vec<DealTouch> = store.deal_touches(ws.id).try_collect().await.unwrap();
+        assert_eq!(
+            touches,
+            [DealTouch {
+                opportunity_id: deal.id,
+                occurred_at: at("2026-01-07T15:00:00Z"),
+                contact_id: Some(contact),
+            }]
+        );
     }
 
     async fn hygiene_reads_deals_activities_accounts_and_contacts(store) {

@@ -3,7 +3,8 @@
 //!
 //! A logistic regression with one intercept per stage and penalised effects for everything
 //! else (segment, source, a named competitor, close-date pushes, time in stage against the
-//! stage's typical duration, size). The ridge penalty is a Gaussian prior centred on zero, so
+//! stage's typical duration, size, buyer contacts reached or engaged, days since the latest
+//! call, e-mail or meeting, gates failed or paused). The ridge penalty is a Gaussian prior centred on zero, so
 //! with little evidence an effect stays near nothing and a deal's probability stays near its
 //! stage's base rate; with much evidence the data decide. Fitted by Newton's method on the
 //! penalised log-likelihood, which is concave, so the fit is unique and needs no tuning of a
@@ -23,6 +24,10 @@ const EFFECT_PENALTY: f64 = 2.0;
 const STAGE_PENALTY: f64 = 0.01;
 /// Pushes beyond this many count as this many: the demo and real teams alike rarely see more.
 const MAX_PUSHES: u32 = 4;
+/// Buyer contacts beyond this many add nothing more: a deal is well threaded by then.
+const MAX_CONTACTS: u32 = 6;
+/// Open gates beyond this many count as this many.
+const MAX_GATES_OPEN: u32 = 3;
 const MAX_ITERATIONS: usize = 50;
 
 /// One effect's part in a deal's log-odds.
@@ -43,7 +48,21 @@ enum Column {
     Pushes,
     StageAge,
     Size,
+    Contacts,
+    Quiet,
+    GatesOpen,
 }
+
+/// The columns every model has, after the stage, segment and source ones.
+const FIXED: [Column; 7] = [
+    Column::Competitor,
+    Column::Pushes,
+    Column::StageAge,
+    Column::Size,
+    Column::Contacts,
+    Column::Quiet,
+    Column::GatesOpen,
+];
 
 /// A fitted model.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,14 +70,30 @@ pub(crate) struct DealModel {
     columns: Vec<Column>,
     index: FxHashMap<Column, usize>,
     weights: Vec<f64>,
-    /// Mean log size in training, so the size effect reads against a typical deal.
+    /// Training means of log size, buyer contacts and log quiet days, so those effects read
+    /// against a typical deal.
     size_center: f64,
+    contacts_center: f64,
+    quiet_center: f64,
     pub training_rows: usize,
 }
 
 fn log_size(amount: i64) -> f64 {
     // Minor units to major, then log: sizes span orders of magnitude.
     (amount.max(0) as f64 / 100.0 + 1.0).ln()
+}
+
+fn contacts(facts: &Facts) -> f64 {
+    f64::from(facts.contacts.min(MAX_CONTACTS))
+}
+
+/// A week's silence matters early on far more than one more week after two months.
+fn log_quiet(facts: &Facts) -> f64 {
+    facts.quiet_days.max(0.0).ln_1p()
+}
+
+fn mean(rows: &[Observation], value: impl Fn(&Facts) -> f64) -> f64 {
+    rows.iter().map(|r| value(&r.facts)).sum::<f64>() / rows.len() as f64
 }
 
 impl DealModel {
@@ -130,19 +165,17 @@ impl DealModel {
                 });
             }
         }
-        columns.extend([
-            Column::Competitor,
-            Column::Pushes,
-            Column::StageAge,
-            Column::Size,
-        ]);
-        let size_center =
-            rows.iter().map(|r| log_size(r.facts.amount)).sum::<f64>() / rows.len() as f64;
+        for column in FIXED {
+            index.insert(column, columns.len());
+            columns.push(column);
+        }
         Self {
             weights: vec![0.0; columns.len()],
             columns,
             index,
-            size_center,
+            size_center: mean(rows, |f| log_size(f.amount)),
+            contacts_center: mean(rows, contacts),
+            quiet_center: mean(rows, log_quiet),
             training_rows: rows.len(),
         }
     }
@@ -166,12 +199,22 @@ impl DealModel {
                 x[j] = 1.0;
             }
         }
-        let n = self.columns.len();
-        x[n - 4] = f64::from(u8::from(facts.competitor));
-        x[n - 3] = f64::from(facts.pushes.min(MAX_PUSHES));
-        // Zero at the stage's typical duration, so the effect reads against a deal on time.
-        x[n - 2] = facts.stage_age.ln_1p() - std::f64::consts::LN_2;
-        x[n - 1] = log_size(facts.amount) - self.size_center;
+        for column in FIXED {
+            let value = match column {
+                Column::Competitor => f64::from(u8::from(facts.competitor)),
+                Column::Pushes => f64::from(facts.pushes.min(MAX_PUSHES)),
+                // Zero at the stage's typical duration: the effect reads against a deal on time.
+                Column::StageAge => facts.stage_age.ln_1p() - std::f64::consts::LN_2,
+                Column::Size => log_size(facts.amount) - self.size_center,
+                Column::Contacts => contacts(facts) - self.contacts_center,
+                Column::Quiet => log_quiet(facts) - self.quiet_center,
+                Column::GatesOpen => f64::from(facts.gates_open.min(MAX_GATES_OPEN)),
+                Column::Stage(_) | Column::Segment(_) | Column::Source(_) => continue,
+            };
+            if let Some(&j) = self.index.get(&column) {
+                x[j] = value;
+            }
+        }
     }
 
     /// The deal's chance of being won; `None` for a stage the training deals never stood in.
@@ -206,6 +249,18 @@ impl DealModel {
                         format!("{:.1}× typical time in stage", facts.stage_age)
                     }
                     Column::Size => "size against the typical deal".to_owned(),
+                    Column::Contacts => match facts.contacts {
+                        1 => "1 buyer contact engaged".to_owned(),
+                        n => format!("{n} buyer contacts engaged"),
+                    },
+                    Column::Quiet => format!(
+                        "{:.0} days since the last call, e-mail or meeting",
+                        facts.quiet_days
+                    ),
+                    Column::GatesOpen => match facts.gates_open {
+                        1 => "1 gate failed or paused".to_owned(),
+                        n => format!("{n} gates failed or paused"),
+                    },
                 },
                 log_odds: value * weight,
             })
@@ -305,6 +360,39 @@ mod tests {
         assert!((p(0) - 0.3).abs() < 0.01, "{}", p(0));
         assert!((p(1) - 0.6).abs() < 0.01, "{}", p(1));
         assert_eq!(model.probability(&observation(7, 0, false).facts), None);
+    }
+
+    #[test]
+    fn engaged_buyers_and_quiet_weeks_are_weighed_as_history_shows() {
+        let deal = |contacts, quiet_days, won| Observation {
+            facts: Facts {
+                contacts,
+                quiet_days,
+                amount: 1_000_000,
+                ..Facts::default()
+            },
+            won,
+        };
+        let mut rows = Vec::new();
+        for i in 0..200 {
+            // Single-threaded deals gone quiet for a month: 1 in 5 won. Deals with four
+            // buyers engaged and touched this week: 3 in 5 won.
+            rows.push(deal(1, 30.0, i % 5 == 0));
+            rows.push(deal(4, 3.0, i % 5 < 3));
+        }
+        let model = DealModel::fit(&rows).unwrap();
+        let thin = model.probability(&deal(1, 30.0, false).facts).unwrap();
+        let broad = model.probability(&deal(4, 3.0, false).facts).unwrap();
+        assert!((0.2..0.25).contains(&thin), "{thin}");
+        assert!((0.55..0.6).contains(&broad), "{broad}");
+        let factors = model.factors(&deal(4, 3.0, false).facts, |c| c.to_string());
+        let named: Vec<&str> = factors.iter().map(|f| f.factor.as_str()).collect();
+        assert!(named.contains(&"4 buyer contacts engaged"), "{named:?}");
+        assert!(
+            named.contains(&"3 days since the last call, e-mail or meeting"),
+            "{named:?}"
+        );
+        assert!(factors.iter().all(|f| f.log_odds > 0.0), "{factors:?}");
     }
 
     #[test]

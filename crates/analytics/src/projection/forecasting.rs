@@ -32,6 +32,12 @@ pub(crate) struct Facts {
     pub competitor: bool,
     /// Corporate minor units.
     pub amount: i64,
+    /// Distinct buyer contacts reached or engaged by then.
+    pub contacts: u32,
+    /// Days since the latest call, e-mail or meeting (since the deal opened, if none).
+    pub quiet_days: f64,
+    /// Gates whose latest decision was a fail or a pause.
+    pub gates_open: u32,
 }
 
 /// A deal as it stood at a past moment, and whether it was won in the end.
@@ -332,6 +338,9 @@ impl Projection {
     fn facts(&self, deal: usize, span: usize, at: i64, walked: Walked, amount: i64) -> Facts {
         let stage = self.spans.stage[span];
         let days = (at - walked.stage_since).max(0) as f64 / MICROS_PER_DAY;
+        let buyers = self.signals.at(deal, at);
+        let opened = self.spans.from[self.deals.first[deal] as usize];
+        let quiet = at - buyers.last_touch.unwrap_or(opened).max(opened);
         Facts {
             stage,
             stage_age: days / f64::from(self.stages[stage as usize].typical_days),
@@ -340,6 +349,9 @@ impl Projection {
             source: self.deals.source[deal],
             competitor: self.deals.competitor_since[deal] <= at,
             amount,
+            contacts: buyers.contacts,
+            quiet_days: quiet.max(0) as f64 / MICROS_PER_DAY,
+            gates_open: buyers.gates_open,
         }
     }
 
