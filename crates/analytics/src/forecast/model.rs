@@ -104,7 +104,21 @@ impl DealModel {
         }
         let mut model = Self::design(rows);
         let n = model.columns.len();
+        // A row has a handful of non-zero columns: encode each once, keep those alone.
         let mut x = vec![0.0; n];
+        let mut starts = Vec::with_capacity(rows.len() + 1);
+        let mut nonzero: Vec<(usize, f64)> = Vec::with_capacity(rows.len() * 10);
+        for row in rows {
+            starts.push(nonzero.len());
+            model.encode(&row.facts, &mut x);
+            nonzero.extend(
+                x.iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v != 0.0)
+                    .map(|(j, v)| (j, *v)),
+            );
+        }
+        starts.push(nonzero.len());
         for _ in 0..MAX_ITERATIONS {
             // Gradient and Hessian of the penalised log-likelihood.
             let mut gradient: Vec<f64> = (0..n)
@@ -114,20 +128,16 @@ impl DealModel {
             for (j, h) in (0..n).zip(hessian.iter_mut().step_by(n + 1)) {
                 *h = model.penalty(j);
             }
-            // A row has a handful of non-zero columns: work on those alone.
-            let mut nonzero = Vec::with_capacity(8);
-            for row in rows {
-                model.encode(&row.facts, &mut x);
-                nonzero.clear();
-                nonzero.extend((0..n).filter(|j| x[*j] != 0.0));
-                let p = logistic(nonzero.iter().map(|j| model.weights[*j] * x[*j]).sum());
+            for (row, bounds) in rows.iter().zip(starts.windows(2)) {
+                let cells = &nonzero[bounds[0]..bounds[1]];
+                let p = logistic(cells.iter().map(|(j, v)| model.weights[*j] * v).sum());
                 let residual = f64::from(u8::from(row.won)) - p;
                 let w = p * (1.0 - p);
-                for (a, &j) in nonzero.iter().enumerate() {
-                    gradient[j] += residual * x[j];
-                    let wx = w * x[j];
-                    for &k in &nonzero[a..] {
-                        hessian[j * n + k] += wx * x[k];
+                for (a, &(j, xj)) in cells.iter().enumerate() {
+                    gradient[j] += residual * xj;
+                    let wx = w * xj;
+                    for &(k, xk) in &cells[a..] {
+                        hessian[j * n + k] += wx * xk;
                     }
                 }
             }
@@ -165,10 +175,7 @@ impl DealModel {
                 });
             }
         }
-        for column in FIXED {
-            index.insert(column, columns.len());
-            columns.push(column);
-        }
+        columns.extend(FIXED);
         Self {
             weights: vec![0.0; columns.len()],
             columns,
@@ -199,8 +206,10 @@ impl DealModel {
                 x[j] = 1.0;
             }
         }
-        for column in FIXED {
-            let value = match column {
+        // The fixed columns come last, in their order.
+        let first_fixed = self.columns.len() - FIXED.len();
+        for (j, column) in (first_fixed..).zip(FIXED) {
+            x[j] = match column {
                 Column::Competitor => f64::from(u8::from(facts.competitor)),
                 Column::Pushes => f64::from(facts.pushes.min(MAX_PUSHES)),
                 // Zero at the stage's typical duration: the effect reads against a deal on time.
@@ -211,9 +220,6 @@ impl DealModel {
                 Column::GatesOpen => f64::from(facts.gates_open.min(MAX_GATES_OPEN)),
                 Column::Stage(_) | Column::Segment(_) | Column::Source(_) => continue,
             };
-            if let Some(&j) = self.index.get(&column) {
-                x[j] = value;
-            }
         }
     }
 

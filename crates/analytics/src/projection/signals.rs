@@ -11,6 +11,8 @@ use pipewise_core::evidence::{
 };
 use pipewise_core::ids::ContactId;
 
+use smallvec::SmallVec;
+
 use super::END;
 
 /// One dated fact about a deal.
@@ -115,9 +117,10 @@ impl Signals {
     /// How `deal` stood with its buyers at `at`: after the signals dated at or before it,
     /// later-arrived ones winning among those dated alike.
     pub(super) fn at(&self, deal: usize, at: i64) -> BuyerSignals {
-        let mut reached: Vec<u32> = Vec::new();
+        // Read for millions of deal-moments, so kept on the stack for all but rare deals.
+        let mut reached: SmallVec<[u32; 16]> = SmallVec::new();
         // (contact, role, engaged)
-        let mut map: Vec<(u32, u8, bool)> = Vec::new();
+        let mut map: SmallVec<[(u32, u8, bool); 16]> = SmallVec::new();
         let mut gates = [None::<bool>; Gate::ALL.len()];
         let mut last_touch = None;
         let mut i = self.first[deal];
