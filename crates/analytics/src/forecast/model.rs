@@ -4,12 +4,13 @@
 //! A logistic regression with one intercept per stage and penalised effects for everything
 //! else (segment, source, a named competitor, close-date pushes, time in stage against the
 //! stage's typical duration, size, buyer contacts reached or engaged, days since the latest
-//! call, e-mail or meeting, gates failed or paused). The ridge penalty is a Gaussian prior centred on zero, so
-//! with little evidence an effect stays near nothing and a deal's probability stays near its
-//! stage's base rate; with much evidence the data decide. Fitted by Newton's method on the
-//! penalised log-likelihood, which is concave, so the fit is unique and needs no tuning of a
-//! learning rate. Being a fitted likelihood, the probabilities are calibrated on the
-//! training deals by construction; the backtest checks them on deals it has not seen.
+//! call, e-mail or meeting, gates failed or paused). The ridge penalty is a Gaussian prior
+//! centred on zero, so with little evidence an effect stays near nothing and a deal's
+//! probability stays near its stage's base rate; with much evidence the data decide. Fitted
+//! by Newton's method on the penalised log-likelihood, which is concave, so the fit is unique
+//! and needs no tuning of a learning rate. Being a fitted likelihood, the probabilities are
+//! calibrated on the training deals by construction; the backtest checks them on deals it
+//! has not seen.
 
 use rustc_hash::FxHashMap;
 
