@@ -115,7 +115,7 @@ impl Signals {
     }
 
     /// How `deal` stood with its buyers at `at`: after the signals dated at or before it,
-    /// later-arrived ones winning among those dated alike.
+    /// its evidence taken in the order it was recorded.
     pub(super) fn at(&self, deal: usize, at: i64) -> BuyerSignals {
         // Read for millions of deal-moments, so kept on the stack for all but rare deals.
         let mut reached: SmallVec<[u32; 16]> = SmallVec::new();
