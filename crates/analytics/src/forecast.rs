@@ -160,27 +160,56 @@ pub fn run(
     inputs: &ReportInputs,
     submissions: &[Submission],
 ) -> Result<ForecastReport, ReportError> {
+    forecast(request, inputs, submissions, Detail::Explained)
+}
+
+/// How much of a forecast to work out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Everything a person reads: each deal's factors and the deal model's range.
+    Explained,
+    /// The numbers and probabilities alone, for the backtest's hundred replays.
+    Numbers,
+}
+
+fn forecast(
+    request: &ForecastRequest,
+    inputs: &ReportInputs,
+    submissions: &[Submission],
+    detail: Detail,
+) -> Result<ForecastReport, ReportError> {
     let (calendar, rates, projection) = (inputs.calendar, inputs.rates, inputs.projection);
     let period = request.period_in(calendar);
     let range = calendar.range(period);
     let moment = end_of(request.as_of).min(request.now);
-    let won_by_owner = projection.won_by_owner(range, moment, rates)?;
+    let (periods, window) = baseline(calendar, period, request.as_of);
+    let ranges: Vec<DateRange> = periods.iter().map(|p| calendar.range(*p)).collect();
+    let offset = moment.timestamp_micros() - start_micros(range.start);
+    // Two independent halves, each a few passes over every deal: one per core.
+    let (read, learnt) = rayon::join(
+        || -> Result<_, ReportError> {
+            Ok((
+                projection.won_by_owner(range, moment, rates)?,
+                projection.category_history(&ranges, offset, moment, rates)?,
+                projection.open_deals(range, moment, rates)?,
+            ))
+        },
+        || -> Result<_, ReportError> {
+            Ok((
+                stage_probabilities(inputs, window, moment),
+                fit_model(projection, window, moment, inputs)?,
+            ))
+        },
+    );
+    let (won_by_owner, history, open) = read?;
+    let ((stages, stage_probability), model) = learnt?;
     let won = won_by_owner.values().fold(Tally::default(), |a, b| a + *b);
     let mut quota = 0i64;
     for target in targets_of(inputs.targets, &calendar, period, &TargetOwner::Workspace) {
         quota = quota.saturating_add(rates.convert(target.amount, range.start)?);
     }
     let quota = (quota > 0).then_some(quota);
-
-    let (periods, window) = baseline(calendar, period, request.as_of);
-    let ranges: Vec<DateRange> = periods.iter().map(|p| calendar.range(*p)).collect();
-    let offset = moment.timestamp_micros() - start_micros(range.start);
-    let history = projection.category_history(&ranges, offset, moment, rates)?;
-
-    let open = projection.open_deals(range, moment, rates)?;
     let calls = Calls::latest(submissions);
-    let (stages, stage_probability) = stage_probabilities(inputs, window, moment);
-    let model = fit_model(projection, window, moment, inputs)?;
 
     let deals: Vec<DealForecast> = open
         .iter()
@@ -206,9 +235,12 @@ pub fn run(
                     .as_ref()
                     .and_then(|m| m.probability(&deal.facts))
                     .or(stage_p),
-                factors: model.as_ref().map_or_else(Vec::new, |m| {
-                    m.factors(&deal.facts, |code| projection.label_text(code))
-                }),
+                factors: match (&model, detail) {
+                    (Some(m), Detail::Explained) => {
+                        m.factors(&deal.facts, |code| projection.label_text(code))
+                    }
+                    _ => Vec::new(),
+                },
             }
         })
         .collect();
@@ -238,7 +270,7 @@ pub fn run(
         deal_call(won.amount, &open, &calls),
         category_weighted(won.amount, &open, &history),
         stage_weighted(won.amount, &open, &stages, &stage_probability),
-        deal_model(won.amount, &deals),
+        deal_model(won.amount, &deals, detail),
     ];
     let mut deals = deals;
     deals.sort_by(|a, b| {
@@ -518,7 +550,7 @@ fn stage_weighted(
     )
 }
 
-fn deal_model(won: i64, deals: &[DealForecast]) -> MethodForecast {
+fn deal_model(won: i64, deals: &[DealForecast], detail: Detail) -> MethodForecast {
     let mut by_category: Vec<(ForecastCategory, Tally, f64)> = Vec::new();
     let mut weighed = Vec::with_capacity(deals.len());
     for deal in deals {
@@ -555,17 +587,20 @@ fn deal_model(won: i64, deals: &[DealForecast]) -> MethodForecast {
         won,
         "Closed won plus each open deal's amount at its own win probability from the deal \
          model (stage, segment, source, competitor, close-date pushes, time in stage against \
-         the typical, size), learnt from the baseline's deals week by week; the range is \
-         simulated from the same probabilities."
+         the typical, size, buyer contacts engaged, days since the last touch, gates failed \
+         or paused), learnt from the baseline's deals week by week; the range is simulated \
+         from the same probabilities."
             .to_owned(),
         lines,
     );
-    let range = simulation::simulate(&weighed, TRIALS);
-    forecast.range = Some(OutcomeRange {
-        p10: won + range.p10,
-        p50: won + range.p50,
-        p90: won + range.p90,
-        ..range
-    });
+    if detail == Detail::Explained {
+        let range = simulation::simulate(&weighed, TRIALS);
+        forecast.range = Some(OutcomeRange {
+            p10: won + range.p10,
+            p50: won + range.p50,
+            p90: won + range.p90,
+            ..range
+        });
+    }
     forecast
 }

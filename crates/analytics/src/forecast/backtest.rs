@@ -9,7 +9,9 @@ use pipewise_core::forecast::Submission;
 use pipewise_core::opportunity::Status;
 use serde::Serialize;
 
-use super::{ForecastRequest, Method, run};
+use rayon::prelude::*;
+
+use super::{Detail, ForecastRequest, Method, forecast};
 use crate::Tally;
 use crate::reports::{ReportError, ReportInputs, end_of};
 
@@ -139,10 +141,31 @@ pub fn backtest(
     let calendar = inputs.calendar;
     let moment = end_of(request.as_of).min(request.now);
 
+    // Every week of every quarter replays on its own, so the weeks share the cores; they
+    // are gathered back in order, which keeps the report the same run after run.
+    let periods = request.quarters(calendar);
+    let weeks: Vec<(Period, i64, NaiveDate)> = periods
+        .iter()
+        .flat_map(|period| {
+            let range = calendar.range(*period);
+            (1..=WEEKS)
+                .map(move |week| (*period, week, range.start + Duration::days(7 * week - 1)))
+                .take_while(move |(.., day)| *day <= range.last_day())
+        })
+        .collect();
+    let mut replays = weeks
+        .par_iter()
+        .map(|&(period, week, day)| {
+            replay(inputs, submissions, request.now, moment, period, week, day)
+        })
+        .collect::<Result<Vec<Replay>, ReportError>>()?
+        .into_iter()
+        .peekable();
+
     let mut replayed = Vec::new();
     let mut model = Outcomes::default();
     let mut staged = Outcomes::default();
-    for period in request.quarters(calendar) {
+    for period in periods {
         let range = calendar.range(period);
         let actual = inputs
             .projection
@@ -151,54 +174,16 @@ pub fn backtest(
             .fold(Tally::default(), |a, b| a + *b)
             .amount;
         let mut weeks = Vec::new();
-        for week in 1..=WEEKS {
-            let day = range.start + Duration::days(7 * week - 1);
-            if day > range.last_day() {
-                break;
-            }
-            let seen: Vec<Submission> = submissions
-                .iter()
-                .filter(|s| s.period == period && s.submitted_at <= end_of(day))
-                .cloned()
-                .collect();
-            let forecast = run(
-                &ForecastRequest {
-                    period: Some(period),
-                    as_of: day,
-                    now: request.now,
-                },
-                inputs,
-                &seen,
-            )?;
-            for deal in &forecast.deals {
-                let won = match inputs
-                    .projection
-                    .state_at(deal.opportunity_id, moment)
-                    .map(|s| s.status)
-                {
-                    Some(Status::Won) => true,
-                    Some(Status::Lost) => false,
-                    _ => continue,
-                };
-                if let Some(p) = deal.model_probability {
+        while let Some(replay) = replays.next_if(|r| r.period == period) {
+            for (model_p, stage_p, won) in replay.scored {
+                if let Some(p) = model_p {
                     model.add(p, won);
                 }
-                if let Some(p) = deal.stage_probability {
+                if let Some(p) = stage_p {
                     staged.add(p, won);
                 }
             }
-            weeks.push(WeekForecast {
-                week: u32::try_from(week).unwrap_or(u32::MAX),
-                day,
-                forecasts: forecast
-                    .methods
-                    .iter()
-                    .map(|m| MethodNumber {
-                        method: m.method,
-                        forecast: m.forecast,
-                    })
-                    .collect(),
-            });
+            weeks.push(replay.week);
         }
         replayed.push(PeriodBacktest {
             period: period.to_string(),
@@ -278,6 +263,68 @@ fn accuracy(method: Method, periods: &[PeriodBacktest]) -> MethodAccuracy {
 #[derive(Debug, Default)]
 struct Outcomes {
     given: Vec<(f64, bool)>,
+}
+
+/// One week replayed: each method's number, and each deal's probabilities with whether it
+/// was won in the end (deals still open left out).
+struct Replay {
+    period: Period,
+    week: WeekForecast,
+    scored: Vec<(Option<f64>, Option<f64>, bool)>,
+}
+
+fn replay(
+    inputs: &ReportInputs,
+    submissions: &[Submission],
+    now: DateTime<Utc>,
+    moment: DateTime<Utc>,
+    period: Period,
+    week: i64,
+    day: NaiveDate,
+) -> Result<Replay, ReportError> {
+    let seen: Vec<Submission> = submissions
+        .iter()
+        .filter(|s| s.period == period && s.submitted_at <= end_of(day))
+        .cloned()
+        .collect();
+    let request = ForecastRequest {
+        period: Some(period),
+        as_of: day,
+        now,
+    };
+    let forecast = forecast(&request, inputs, &seen, Detail::Numbers)?;
+    let scored = forecast
+        .deals
+        .iter()
+        .filter_map(|deal| {
+            let won = match inputs
+                .projection
+                .state_at(deal.opportunity_id, moment)
+                .map(|s| s.status)
+            {
+                Some(Status::Won) => true,
+                Some(Status::Lost) => false,
+                _ => return None,
+            };
+            Some((deal.model_probability, deal.stage_probability, won))
+        })
+        .collect();
+    Ok(Replay {
+        period,
+        week: WeekForecast {
+            week: u32::try_from(week).unwrap_or(u32::MAX),
+            day,
+            forecasts: forecast
+                .methods
+                .iter()
+                .map(|m| MethodNumber {
+                    method: m.method,
+                    forecast: m.forecast,
+                })
+                .collect(),
+        },
+        scored,
+    })
 }
 
 impl Outcomes {
