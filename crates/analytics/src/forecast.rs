@@ -153,6 +153,19 @@ pub struct ForecastReport {
     pub deals: Vec<DealForecast>,
 }
 
+impl ForecastReport {
+    /// Each method's number, without its workings.
+    pub fn numbers(&self) -> Vec<MethodNumber> {
+        self.methods
+            .iter()
+            .map(|m| MethodNumber {
+                method: m.method,
+                forecast: m.forecast,
+            })
+            .collect()
+    }
+}
+
 /// The forecast of one period; `submissions` are the period's calls and adjustments, oldest
 /// first.
 pub fn run(

@@ -314,14 +314,7 @@ fn replay(
         week: WeekForecast {
             week: u32::try_from(week).unwrap_or(u32::MAX),
             day,
-            forecasts: forecast
-                .methods
-                .iter()
-                .map(|m| MethodNumber {
-                    method: m.method,
-                    forecast: m.forecast,
-                })
-                .collect(),
+            forecasts: forecast.numbers(),
         },
         scored,
     })

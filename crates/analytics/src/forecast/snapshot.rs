@@ -61,14 +61,7 @@ impl Snapshot {
             currency: report.scope.currency.clone(),
             quota: report.quota,
             won: report.won.amount,
-            methods: report
-                .methods
-                .iter()
-                .map(|m| MethodNumber {
-                    method: m.method,
-                    forecast: m.forecast,
-                })
-                .collect(),
+            methods: report.numbers(),
             people: report
                 .people
                 .iter()
