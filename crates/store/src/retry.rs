@@ -1,4 +1,5 @@
-//! The one retry loop around write transactions.
+//! The retry loops: around write transactions (and opening a SQLite file), and around
+//! migrations.
 
 use std::future::Future;
 use std::time::Duration;

@@ -45,10 +45,16 @@ impl SqliteStore {
             // Negative: a size in KiB rather than a number of pages.
             .pragma("cache_size", format!("-{CACHE_KIB}"));
         let description = format!("SQLite database {}", options.get_filename().display());
-        let pool = SqlitePoolOptions::new()
-            .max_connections(POOL_SIZE)
-            .connect_with(options)
-            .await?;
+        // The first connection to a fresh file turns on WAL, which needs the file to itself:
+        // another process doing the same at that moment makes it fail at once, busy timeout
+        // or not, so it is tried again.
+        let pool = crate::retry::retrying(|| async {
+            Ok(SqlitePoolOptions::new()
+                .max_connections(POOL_SIZE)
+                .connect_with(options.clone())
+                .await?)
+        })
+        .await?;
         let migrator = sqlx::migrate!("migrations/sqlite");
         crate::retry::migrating(|| migrator.run(&pool)).await?;
         Ok(Self {
