@@ -243,24 +243,16 @@ mod tests {
         signals.touch(0, 4, None);
 
         assert_eq!(signals.at(0, 0), BuyerSignals::default());
-        let day = |d| signals.at(0, d);
-        assert_eq!(
-            (day(1).contacts, day(1).last_touch, day(1).gates_open),
-            (1, Some(1), 0)
-        );
-        assert_eq!(
-            (day(2).contacts, day(2).last_touch, day(2).gates_open),
-            (2, Some(1), 0)
-        );
-        assert_eq!(
-            (day(4).contacts, day(4).last_touch, day(4).gates_open),
-            (2, Some(4), 1)
-        );
-        assert_eq!(
-            (day(5).contacts, day(5).last_touch, day(5).gates_open),
-            (1, Some(5), 1)
-        );
-        assert_eq!(day(6).gates_open, 0);
+        // (contacts, last touch, gates open) on a day.
+        let day = |d| {
+            let read = signals.at(0, d);
+            (read.contacts, read.last_touch, read.gates_open)
+        };
+        assert_eq!(day(1), (1, Some(1), 0));
+        assert_eq!(day(2), (2, Some(1), 0));
+        assert_eq!(day(4), (2, Some(4), 1));
+        assert_eq!(day(5), (1, Some(5), 1));
+        assert_eq!(day(6).2, 0);
     }
 
     #[test]
