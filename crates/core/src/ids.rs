@@ -112,3 +112,11 @@ mod tests {
         assert_eq!(id.to_string().parse::<UserId>().unwrap(), id);
     }
 }
+id_type!(
+    /// A signed-in browser session.
+    SessionId
+);
+id_type!(
+    /// An API token a program authenticates with.
+    TokenId
+);

@@ -7,7 +7,9 @@
 #[macro_use]
 mod text_enum;
 
+pub mod access;
 pub mod calendar;
+pub mod credentials;
 pub mod crm;
 pub mod evidence;
 pub mod exchange;

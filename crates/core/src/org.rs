@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access::RepVisibility;
 use crate::calendar::FiscalCalendar;
 use crate::ids::{TeamId, UserId, WorkspaceId};
 use crate::money::Currency;
@@ -19,6 +20,8 @@ pub struct Workspace {
     /// Currency every report converts amounts into.
     pub corporate_currency: Currency,
     pub fiscal_calendar: FiscalCalendar,
+    /// Whether reps read their team's deals or only their own.
+    pub rep_visibility: RepVisibility,
     pub created_at: DateTime<Utc>,
 }
 

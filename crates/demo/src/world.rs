@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use pipewise_core::access::RepVisibility;
 use pipewise_core::calendar::{FiscalCalendar, Period};
 use pipewise_core::crm::{Account, BuyingRole, Contact};
 use pipewise_core::ids::{AccountId, ContactId, TeamId, UserId, WorkspaceId};
@@ -87,6 +88,7 @@ impl World {
             name: name("Acme Analytics (demo)")?,
             corporate_currency: Currency::USD,
             fiscal_calendar: calendar,
+            rep_visibility: RepVisibility::Team,
             created_at: founded,
         };
         let mut world = World {

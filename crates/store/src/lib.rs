@@ -23,17 +23,22 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use pipewise_analytics::forecast::Snapshot;
+use pipewise_core::access::RepVisibility;
 use pipewise_core::calendar::Period;
+use pipewise_core::credentials::{ApiToken, Session};
 use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target};
 use pipewise_core::exchange::ExchangeRate;
 use pipewise_core::forecast::Submission;
-use pipewise_core::ids::{AccountId, ContactId, OpportunityId, SnapshotId, UserId, WorkspaceId};
+use pipewise_core::ids::{
+    AccountId, ContactId, OpportunityId, SessionId, SnapshotId, TokenId, UserId, WorkspaceId,
+};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
-use pipewise_core::text::Slug;
+use pipewise_core::text::{Email, Slug};
 
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -137,11 +142,69 @@ pub trait Store: Send + Sync {
     /// Removes a workspace and everything in it, in one transaction.
     async fn delete_workspace(&self, workspace: WorkspaceId) -> Result<()>;
 
+    /// Sets whether the workspace's reps read their team's deals or only their own.
+    async fn set_rep_visibility(
+        &self,
+        workspace: WorkspaceId,
+        visibility: RepVisibility,
+    ) -> Result<()>;
+
     /// Writes new records in one transaction: all of them or, on any error, none.
     async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()>;
 
     async fn users(&self, workspace: WorkspaceId) -> Result<Vec<User>>;
     async fn user(&self, workspace: WorkspaceId, id: UserId) -> Result<User>;
+    /// The user with this e-mail address.
+    async fn user_by_email(&self, workspace: WorkspaceId, email: &Email) -> Result<User>;
+    /// Sets a user's password hash (a PHC string), replacing any earlier one and ending the
+    /// user's sessions.
+    async fn set_password(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// A user's password hash, if they have a password.
+    async fn password_hash(&self, workspace: WorkspaceId, user: UserId) -> Result<Option<String>>;
+    /// The users who have a password, in id order.
+    async fn users_with_password(&self, workspace: WorkspaceId) -> Result<Vec<UserId>>;
+    /// Stores a new session with the hash of its secret; clears expired ones.
+    async fn create_session(
+        &self,
+        workspace: WorkspaceId,
+        session: &Session,
+        secret_hash: &[u8],
+    ) -> Result<()>;
+    /// A session and the hash of its secret.
+    async fn session(&self, workspace: WorkspaceId, id: SessionId) -> Result<(Session, Vec<u8>)>;
+    /// Ends a session; ending one that is gone is no error.
+    async fn delete_session(&self, workspace: WorkspaceId, id: SessionId) -> Result<()>;
+    /// Stores a new API token with the hash of its secret.
+    async fn create_api_token(
+        &self,
+        workspace: WorkspaceId,
+        token: &ApiToken,
+        secret_hash: &[u8],
+    ) -> Result<()>;
+    /// Every API token of the workspace, revoked ones included, in creation order.
+    async fn api_tokens(&self, workspace: WorkspaceId) -> Result<Vec<ApiToken>>;
+    /// An API token and the hash of its secret.
+    async fn api_token(&self, workspace: WorkspaceId, id: TokenId) -> Result<(ApiToken, Vec<u8>)>;
+    /// Revokes an API token; revoking it again keeps the first time.
+    async fn revoke_api_token(
+        &self,
+        workspace: WorkspaceId,
+        id: TokenId,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Notes when an API token was last used.
+    async fn api_token_used(
+        &self,
+        workspace: WorkspaceId,
+        id: TokenId,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account>;
     async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact>;
     async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>>;

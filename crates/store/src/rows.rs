@@ -3,12 +3,14 @@
 
 use chrono::NaiveDate;
 use pipewise_core::calendar::FiscalCalendar;
+use pipewise_core::credentials::{ApiToken, Session};
 use pipewise_core::crm::{Account, Contact, DealTouch, Target, TargetOwner};
 use pipewise_core::evidence::Evidence;
 use pipewise_core::exchange::{ExchangeRate, Rate};
 use pipewise_core::forecast::{Submission, SubmissionKind};
 use pipewise_core::ids::{
-    AccountId, ContactId, OpportunityId, SubmissionId, TargetId, UserId, WorkspaceId,
+    AccountId, ContactId, OpportunityId, SessionId, SubmissionId, TargetId, TokenId, UserId,
+    WorkspaceId,
 };
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
@@ -92,6 +94,7 @@ pub(crate) struct WorkspaceRow {
     corporate_currency: String,
     fiscal_year_start_month: i64,
     created_at: DbTime,
+    rep_visibility: String,
 }
 
 impl TryFrom<WorkspaceRow> for Workspace {
@@ -109,6 +112,7 @@ impl TryFrom<WorkspaceRow> for Workspace {
                 "fiscal_year_start_month",
                 FiscalCalendar::starting_in(month),
             )?,
+            rep_visibility: p.value("rep_visibility", row.rep_visibility.parse())?,
             created_at: row.created_at.0,
         })
     }
@@ -457,5 +461,56 @@ impl TryFrom<SubmissionRow> for Submission {
             submitted_by: UserId::from_uuid(row.submitted_by),
             submitted_at: row.submitted_at.0,
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    secret_hash: Vec<u8>,
+    created_at: DbTime,
+    expires_at: DbTime,
+}
+
+impl From<SessionRow> for (Session, Vec<u8>) {
+    fn from(row: SessionRow) -> Self {
+        let session = Session {
+            id: SessionId::from_uuid(row.id),
+            user_id: UserId::from_uuid(row.user_id),
+            created_at: row.created_at.0,
+            expires_at: row.expires_at.0,
+        };
+        (session, row.secret_hash)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiTokenRow {
+    id: Uuid,
+    user_id: Uuid,
+    name: String,
+    scope: String,
+    secret_hash: Vec<u8>,
+    created_at: DbTime,
+    last_used_at: Option<DbTime>,
+    revoked_at: Option<DbTime>,
+}
+
+impl TryFrom<ApiTokenRow> for (ApiToken, Vec<u8>) {
+    type Error = StoreError;
+
+    fn try_from(row: ApiTokenRow) -> Result<Self, StoreError> {
+        let p = Parser::new("api_tokens", row.id);
+        let token = ApiToken {
+            id: TokenId::from_uuid(row.id),
+            user_id: UserId::from_uuid(row.user_id),
+            name: p.value("name", Label::parse(&row.name))?,
+            scope: p.value("scope", row.scope.parse())?,
+            created_at: row.created_at.0,
+            last_used_at: row.last_used_at.map(|t| t.0),
+            revoked_at: row.revoked_at.map(|t| t.0),
+        };
+        Ok((token, row.secret_hash))
     }
 }

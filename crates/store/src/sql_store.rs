@@ -37,6 +37,12 @@ macro_rules! contact_columns {
     };
 }
 
+macro_rules! api_token_columns {
+    () => {
+        "id, user_id, name, scope, secret_hash, created_at, last_used_at, revoked_at"
+    };
+}
+
 macro_rules! account_columns {
     () => {
         "id, name, domain, industry, employee_band, region, segment, tier, owner_id, created_at"
@@ -44,7 +50,10 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 14] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 17] = [
+    "sessions",
+    "api_tokens",
+    "credentials",
     "forecast_snapshots",
     "forecast_submissions",
     "exchange_rates",
@@ -65,14 +74,17 @@ macro_rules! impl_store {
     ($store:ty, $db:ty) => {
         use async_trait::async_trait;
         use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+        use chrono::{DateTime, Utc};
+        use pipewise_core::access::RepVisibility;
+        use pipewise_core::credentials::{ApiToken, Session};
         use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target, TargetOwner};
-        use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId, WorkspaceId};
+        use pipewise_core::ids::{AccountId, ContactId, OpportunityId, SessionId, TokenId, UserId, WorkspaceId};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
         use pipewise_core::process::{
             ProcessFile, ProcessKey, ProcessRevision, ProcessSet, ProcessVersion, StageKey,
         };
-        use pipewise_core::text::Slug;
+        use pipewise_core::text::{Email, Slug};
         use sqlx::query_builder::Separated;
         use sqlx::types::Json;
         use sqlx::{QueryBuilder, Transaction};
@@ -87,11 +99,11 @@ macro_rules! impl_store {
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
-            AccountRow, ContactRow, EventRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
-            SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
+            AccountRow, ApiTokenRow, ContactRow, EventRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
+            SessionRow, SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
-            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, contact_columns, event_columns,
+            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, api_token_columns, contact_columns, event_columns,
             opportunity_columns, user_columns,
         };
         use crate::{Batch, Counts, Page, PageRequest, Result, Store, StoreError};
@@ -299,6 +311,33 @@ macro_rules! impl_store {
 
         /// Writes one command's outcome. A new opportunity is inserted; an existing one is
         /// updated only if its stored version is still the one the command was decided on.
+        /// Runs `sql`, an update of one API token (`$1` workspace, `$2` id) to time `$3`.
+        async fn stamp_api_token(
+            store: &$store,
+            workspace: WorkspaceId,
+            id: TokenId,
+            at: DateTime<Utc>,
+            sql: &'static str,
+        ) -> Result<()> {
+            let updated = retrying(|| async {
+                let mut tx = store.begin_write().await?;
+                let updated = sqlx::query(sql)
+                    .bind(workspace.as_uuid())
+                    .bind(id.as_uuid())
+                    .bind(DbTime(at))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(updated)
+            })
+            .await?;
+            if updated == 0 {
+                return Err(StoreError::not_found("API token", id));
+            }
+            Ok(())
+        }
+
         async fn record_in(tx: &mut Tx, workspace: Uuid, recorded: &Recorded) -> Result<()> {
             let state = &recorded.state;
             let applied = u32::try_from(recorded.events.len()).unwrap_or(u32::MAX);
@@ -451,7 +490,8 @@ macro_rules! impl_store {
                     let mut tx = self.begin_write().await?;
                     sqlx::query(
                         "INSERT INTO workspaces (id, slug, name, corporate_currency, \
-                         fiscal_year_start_month, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                         fiscal_year_start_month, created_at, rep_visibility) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(workspace.id.as_uuid())
                     .bind(workspace.slug.as_str())
@@ -459,6 +499,7 @@ macro_rules! impl_store {
                     .bind(workspace.corporate_currency.code())
                     .bind(i64::from(workspace.fiscal_calendar.start_month()))
                     .bind(DbTime(workspace.created_at))
+                    .bind(workspace.rep_visibility.as_str())
                     .execute(&mut *tx)
                     .await?;
                     insert_process_version(&mut tx, workspace.id.as_uuid(), &first, shipped.files()).await?;
@@ -507,6 +548,210 @@ macro_rules! impl_store {
                 // Nobody listening is no error.
                 let _ = self.written.send(crate::Written::Replaced { workspace });
                 Ok(())
+            }
+
+            async fn set_rep_visibility(
+                &self,
+                workspace: WorkspaceId,
+                visibility: RepVisibility,
+            ) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("UPDATE workspaces SET rep_visibility = $2 WHERE id = $1")
+                        .bind(workspace.as_uuid())
+                        .bind(visibility.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn user_by_email(&self, workspace: WorkspaceId, email: &Email) -> Result<User> {
+                let row = sqlx::query_as::<_, UserRow>(concat!(
+                    "SELECT ", user_columns!(), " FROM users WHERE workspace_id = $1 AND email = $2"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(email.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or_else(|| StoreError::not_found("user", email))?.try_into()
+            }
+
+            async fn set_password(
+                &self,
+                workspace: WorkspaceId,
+                user: UserId,
+                hash: &str,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO credentials (workspace_id, user_id, password_hash, changed_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, user_id) \
+                         DO UPDATE SET password_hash = excluded.password_hash, \
+                         changed_at = excluded.changed_at",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(user.as_uuid())
+                    .bind(hash)
+                    .bind(DbTime(at))
+                    .execute(&mut *tx)
+                    .await?;
+                    // A new password signs out every browser signed in with the old one.
+                    sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND user_id = $2")
+                        .bind(workspace.as_uuid())
+                        .bind(user.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn password_hash(&self, workspace: WorkspaceId, user: UserId) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT password_hash FROM credentials WHERE workspace_id = $1 AND user_id = $2",
+                )
+                .bind(workspace.as_uuid())
+                .bind(user.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn users_with_password(&self, workspace: WorkspaceId) -> Result<Vec<UserId>> {
+                let ids: Vec<Uuid> = sqlx::query_scalar(
+                    "SELECT user_id FROM credentials WHERE workspace_id = $1 ORDER BY user_id",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(ids.into_iter().map(UserId::from_uuid).collect())
+            }
+
+            async fn create_session(
+                &self,
+                workspace: WorkspaceId,
+                session: &Session,
+                secret_hash: &[u8],
+            ) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    // Sessions are only looked up by id; expired ones are cleared as new ones come.
+                    sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND expires_at < $2")
+                        .bind(workspace.as_uuid())
+                        .bind(DbTime(session.created_at))
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO sessions (workspace_id, id, user_id, secret_hash, created_at, \
+                         expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(session.id.as_uuid())
+                    .bind(session.user_id.as_uuid())
+                    .bind(secret_hash)
+                    .bind(DbTime(session.created_at))
+                    .bind(DbTime(session.expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn session(&self, workspace: WorkspaceId, id: SessionId) -> Result<(Session, Vec<u8>)> {
+                let row = fetch_by_id::<SessionRow>(
+                    &self.pool,
+                    "SELECT id, user_id, secret_hash, created_at, expires_at FROM sessions \
+                     WHERE workspace_id = $1 AND id = $2",
+                    workspace,
+                    id.as_uuid(),
+                )
+                .await?;
+                Ok(row.ok_or_else(|| StoreError::not_found("session", id))?.into())
+            }
+
+            async fn delete_session(&self, workspace: WorkspaceId, id: SessionId) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND id = $2")
+                        .bind(workspace.as_uuid())
+                        .bind(id.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn create_api_token(
+                &self,
+                workspace: WorkspaceId,
+                token: &ApiToken,
+                secret_hash: &[u8],
+            ) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO api_tokens (workspace_id, id, user_id, name, scope, \
+                         secret_hash, created_at, last_used_at, revoked_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(token.id.as_uuid())
+                    .bind(token.user_id.as_uuid())
+                    .bind(token.name.as_str())
+                    .bind(token.scope.as_str())
+                    .bind(secret_hash)
+                    .bind(DbTime(token.created_at))
+                    .bind(token.last_used_at.map(DbTime))
+                    .bind(token.revoked_at.map(DbTime))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn api_tokens(&self, workspace: WorkspaceId) -> Result<Vec<ApiToken>> {
+                sqlx::query_as::<_, ApiTokenRow>(concat!(
+                    "SELECT ", api_token_columns!(), " FROM api_tokens WHERE workspace_id = $1 ORDER BY id"
+                ))
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|row| <(ApiToken, Vec<u8>)>::try_from(row).map(|(token, _)| token))
+                .collect()
+            }
+
+            async fn api_token(&self, workspace: WorkspaceId, id: TokenId) -> Result<(ApiToken, Vec<u8>)> {
+                let row = fetch_by_id::<ApiTokenRow>(
+                    &self.pool,
+                    concat!("SELECT ", api_token_columns!(), " FROM api_tokens WHERE workspace_id = $1 AND id = $2"),
+                    workspace,
+                    id.as_uuid(),
+                )
+                .await?;
+                row.ok_or_else(|| StoreError::not_found("API token", id))?.try_into()
+            }
+
+            async fn revoke_api_token(&self, workspace: WorkspaceId, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+                // The first revocation's time stands.
+                stamp_api_token(self, workspace, id, at, "UPDATE api_tokens \
+                    SET revoked_at = COALESCE(revoked_at, $3) WHERE workspace_id = $1 AND id = $2").await
+            }
+
+            async fn api_token_used(&self, workspace: WorkspaceId, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+                stamp_api_token(self, workspace, id, at, "UPDATE api_tokens \
+                    SET last_used_at = $3 WHERE workspace_id = $1 AND id = $2").await
             }
 
             async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()> {
@@ -954,5 +1199,6 @@ macro_rules! impl_store {
 }
 
 pub(crate) use {
-    account_columns, contact_columns, event_columns, impl_store, opportunity_columns, user_columns,
+    account_columns, api_token_columns, contact_columns, event_columns, impl_store,
+    opportunity_columns, user_columns,
 };

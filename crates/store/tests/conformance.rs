@@ -6,6 +6,8 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::{Org, TestStore, at, install, org};
+use pipewise_core::access::RepVisibility;
+use pipewise_core::credentials::{ApiToken, Session, TokenScope};
 use pipewise_core::crm::{
     Activity, ActivityKind, BuyingRole, Contact, DealTouch, Target, TargetOwner,
 };
@@ -13,7 +15,9 @@ use pipewise_core::evidence::{
     Engagement, EvidenceChange, Gate, GateDecision, ScoreItem, Stakeholder,
 };
 use pipewise_core::hygiene::{HygieneRules, RuleId};
-use pipewise_core::ids::{AccountId, ActivityId, ContactId, OpportunityId, TargetId, UserId};
+use pipewise_core::ids::{
+    AccountId, ActivityId, ContactId, OpportunityId, SessionId, TargetId, TokenId, UserId,
+};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
     self, Command, Created, EventKind, LossType, NextStep, OpportunityDraft, Recorded, Stamp,
@@ -469,6 +473,76 @@ on_both_backends! {
         assert_eq!(store.workspaces().await.unwrap(), vec![acme.workspace.clone()]);
         let missing = "nobody".parse().unwrap();
         assert!(matches!(store.workspace(&missing).await, Err(StoreError::NotFound { .. })));
+    }
+
+    async fn passwords_sessions_and_tokens_are_kept_per_workspace(store) {
+        let acme = org("acme", 1);
+        let umbrella = org("umbrella", 2);
+        install(store, &acme).await;
+        install(store, &umbrella).await;
+        let ws = acme.workspace.id;
+        let raj = acme.reps[0];
+        let t0 = at("2026-11-02T09:00:00Z");
+        let email = Email::parse("RAJ@acme.example.com").unwrap();
+        assert_eq!(store.user_by_email(ws, &email).await.unwrap().id, raj);
+        assert!(matches!(store.user_by_email(umbrella.workspace.id, &email).await, Err(StoreError::NotFound { .. })));
+
+        assert_eq!(store.password_hash(ws, raj).await.unwrap(), None);
+        store.set_password(ws, raj, "$argon2id$first", t0).await.unwrap();
+        store.set_password(ws, raj, "$argon2id$second", t0).await.unwrap();
+        assert_eq!(store.password_hash(ws, raj).await.unwrap().as_deref(), Some("$argon2id$second"));
+        assert_eq!(store.users_with_password(ws).await.unwrap(), vec![raj]);
+        assert!(store.users_with_password(umbrella.workspace.id).await.unwrap().is_empty());
+
+        // A session is found by id with its secret's hash, in its own workspace only.
+        let session = Session { id: SessionId::generate(), user_id: raj, created_at: t0, expires_at: t0 + Duration::days(7) };
+        store.create_session(ws, &session, &[7; 32]).await.unwrap();
+        assert_eq!(store.session(ws, session.id).await.unwrap(), (session.clone(), vec![7; 32]));
+        assert!(matches!(store.session(umbrella.workspace.id, session.id).await, Err(StoreError::NotFound { .. })));
+        // A later session clears the expired ones; a new password ends the rest.
+        let later = Session { id: SessionId::generate(), created_at: t0 + Duration::days(8), expires_at: t0 + Duration::days(15), ..session.clone() };
+        store.create_session(ws, &later, &[8; 32]).await.unwrap();
+        assert!(matches!(store.session(ws, session.id).await, Err(StoreError::NotFound { .. })));
+        store.set_password(ws, raj, "$argon2id$third", t0).await.unwrap();
+        assert!(matches!(store.session(ws, later.id).await, Err(StoreError::NotFound { .. })));
+        store.create_session(ws, &later, &[8; 32]).await.unwrap();
+        store.delete_session(ws, later.id).await.unwrap();
+        store.delete_session(ws, later.id).await.unwrap();
+        assert!(matches!(store.session(ws, later.id).await, Err(StoreError::NotFound { .. })));
+
+        let token = ApiToken {
+            id: TokenId::generate(),
+            user_id: raj,
+            name: Label::parse("nightly export").unwrap(),
+            scope: TokenScope::Read,
+            created_at: t0,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        store.create_api_token(ws, &token, &[9; 32]).await.unwrap();
+        store.api_token_used(ws, token.id, t0 + Duration::hours(1)).await.unwrap();
+        store.revoke_api_token(ws, token.id, t0 + Duration::hours(2)).await.unwrap();
+        store.revoke_api_token(ws, token.id, t0 + Duration::hours(3)).await.unwrap();
+        let expected = ApiToken {
+            last_used_at: Some(t0 + Duration::hours(1)),
+            revoked_at: Some(t0 + Duration::hours(2)),
+            ..token.clone()
+        };
+        assert_eq!(store.api_token(ws, token.id).await.unwrap(), (expected.clone(), vec![9; 32]));
+        assert_eq!(store.api_tokens(ws).await.unwrap(), vec![expected]);
+        let elsewhere = umbrella.workspace.id;
+        assert!(store.api_tokens(elsewhere).await.unwrap().is_empty());
+        assert!(matches!(store.revoke_api_token(elsewhere, token.id, t0).await, Err(StoreError::NotFound { .. })));
+
+        // Reps see their team by default; the setting is kept per workspace.
+        assert_eq!(store.workspace(&acme.workspace.slug).await.unwrap().rep_visibility, RepVisibility::Team);
+        store.set_rep_visibility(ws, RepVisibility::Own).await.unwrap();
+        assert_eq!(store.workspace(&acme.workspace.slug).await.unwrap().rep_visibility, RepVisibility::Own);
+        assert_eq!(store.workspace(&umbrella.workspace.slug).await.unwrap().rep_visibility, RepVisibility::Team);
+
+        // Deleting the workspace takes its credentials with it.
+        store.delete_workspace(ws).await.unwrap();
+        assert!(store.api_tokens(ws).await.unwrap().is_empty());
     }
 
     async fn a_batch_is_written_whole(store) {

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use pipewise_core::access::RepVisibility;
 use pipewise_core::calendar::FiscalCalendar;
 use pipewise_core::crm::{Account, EmployeeBand};
 use pipewise_core::ids::{AccountId, TeamId, UserId, WorkspaceId};
@@ -181,6 +182,7 @@ pub fn org(slug: &str, seed: u8) -> Org {
         name: Name::parse(&format!("Test {slug}")).unwrap(),
         corporate_currency: Currency::USD,
         fiscal_calendar: FiscalCalendar::starting_in(2).unwrap(),
+        rep_visibility: RepVisibility::Team,
         created_at,
     };
     let team = TeamId::from_parts(millis + 1, id_bytes(seed));
