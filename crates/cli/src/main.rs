@@ -71,6 +71,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 loaded.events,
                 loaded.elapsed.as_secs_f64()
             );
+            let workspace = store.workspace(&loaded.slug).await?;
+            serve::demo_passwords(&*store, &workspace).await?;
             serve::serve(store, args.bind, "the demo").await
         }
         Command::Generate(args) => {

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use chrono::Utc;
+use pipewise_core::org::{Role, Workspace};
 use pipewise_server::AppState;
 use pipewise_store::Store;
 use tokio::net::TcpListener;
@@ -14,6 +16,7 @@ pub async fn serve(store: Arc<dyn Store>, bind: SocketAddr, what: &str) -> anyho
         format!("cannot listen on {bind}; is another server using it? Choose another with --bind")
     })?;
     let address = listener.local_addr()?;
+    first_admin_passwords(&*store).await?;
     println!("pipewise is serving {what} at http://{address}/  (Ctrl+C to stop)");
     let state = AppState::new(store);
     // Build the analytics of every workspace while already serving.
@@ -27,6 +30,60 @@ pub async fn serve(store: Arc<dyn Store>, bind: SocketAddr, what: &str) -> anyho
     pipewise_server::schedule_snapshots(state.clone());
     pipewise_server::serve(listener, state, shutdown_signal()).await?;
     println!("pipewise stopped");
+    Ok(())
+}
+
+/// The password every user of the demo workspace signs in with.
+pub const DEMO_PASSWORD: &str = "pipewise-demo";
+
+/// Gives every user of `workspace` the demo password, and prints whom to sign in as.
+pub async fn demo_passwords(store: &dyn Store, workspace: &Workspace) -> anyhow::Result<()> {
+    let password = DEMO_PASSWORD.to_owned();
+    let hash =
+        tokio::task::spawn_blocking(move || pipewise_server::hash_password(&password)).await??;
+    let users = store.users(workspace.id).await?;
+    let now = Utc::now();
+    for user in &users {
+        store
+            .set_password(workspace.id, user.id, &hash, now)
+            .await?;
+    }
+    println!(
+        "Sign in to workspace `{}` with password `{DEMO_PASSWORD}` as:",
+        workspace.slug
+    );
+    for role in Role::ALL {
+        if let Some(user) = users.iter().find(|u| u.role == *role) {
+            println!("  {:<8} {} <{}>", role.as_str(), user.name, user.email);
+        }
+    }
+    Ok(())
+}
+
+/// On a workspace where nobody has a password yet (a first start), gives its first admin a
+/// random one and prints it, once.
+async fn first_admin_passwords(store: &dyn Store) -> anyhow::Result<()> {
+    for workspace in store.workspaces().await? {
+        if !store.users_with_password(workspace.id).await?.is_empty() {
+            continue;
+        }
+        let users = store.users(workspace.id).await?;
+        let Some(admin) = users.iter().find(|u| u.role == Role::Admin) else {
+            continue;
+        };
+        let password = pipewise_server::new_password();
+        let to_hash = password.clone();
+        let hash =
+            tokio::task::spawn_blocking(move || pipewise_server::hash_password(&to_hash)).await??;
+        store
+            .set_password(workspace.id, admin.id, &hash, Utc::now())
+            .await?;
+        println!(
+            "First start of workspace `{}`: sign in as {} with password {password}\n  \
+             (shown once; change it with PUT /api/v1/workspaces/{}/users/{}/password)",
+            workspace.slug, admin.email, workspace.slug, admin.id
+        );
+    }
     Ok(())
 }
 

@@ -170,9 +170,13 @@ impl Access {
         self.reads.contains(owner)
     }
 
-    /// Whether every record in the workspace is visible.
-    pub fn reads_everything(&self) -> bool {
-        self.reads == Reach::Everyone
+    /// The owners whose records are visible, in no order; `None` when all are.
+    pub fn readable_owners(&self) -> Option<Vec<UserId>> {
+        match &self.reads {
+            Reach::Everyone => None,
+            Reach::Owners(owners) => Some(owners.iter().copied().collect()),
+            Reach::Nobody => Some(Vec::new()),
+        }
     }
 
     /// Checks that records owned by `owner` may be changed.

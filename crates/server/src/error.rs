@@ -4,8 +4,12 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pipewise_core::access::Denied;
+use pipewise_core::opportunity::CommandError;
+use pipewise_core::process::Unmet;
 use pipewise_core::validation::FieldErrors;
 use pipewise_store::StoreError;
+use pipewise_store::commands::CommandFailed;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +22,27 @@ pub enum ApiError {
     /// without an exchange rate, say).
     #[error("{0}")]
     Unprocessable(String),
+    /// The sales process or a deal's state refuses the change.
+    #[error("{0}")]
+    Refused(CommandError),
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("send the version you read in an If-Match header, such as If-Match: \"3\"")]
+    IfMatchRequired,
+    #[error("the record has changed since you read it; it is at version {current} now")]
+    VersionMismatch { current: u32 },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadBody(String),
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("send the body as application/json")]
+    NotJson,
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -45,32 +70,57 @@ struct Problem<'a> {
     code: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<InvalidField<'a>>,
+    /// The criteria a refused move, opening or win still needs.
+    #[serde(skip_serializing_if = "<[Unmet]>::is_empty")]
+    unmet: &'a [Unmet],
+    /// The version a stale write should be retried against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<u32>,
 }
 
 impl ApiError {
     fn status_title_code(&self) -> (StatusCode, &'static str, &'static str) {
+        use StatusCode as S;
         match self {
-            ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "Not found", "not_found"),
-            ApiError::InvalidParameters(_) => (
-                StatusCode::BAD_REQUEST,
-                "Invalid parameters",
-                "invalid_parameters",
+            ApiError::NotFound { .. } => (S::NOT_FOUND, "Not found", "not_found"),
+            ApiError::InvalidParameters(_) => {
+                (S::BAD_REQUEST, "Invalid parameters", "invalid_parameters")
+            }
+            ApiError::BadBody(_) => (S::BAD_REQUEST, "Invalid body", "invalid_body"),
+            ApiError::Unprocessable(_) => {
+                (S::UNPROCESSABLE_ENTITY, "Unprocessable", "unprocessable")
+            }
+            ApiError::Refused(_) => (S::UNPROCESSABLE_ENTITY, "Refused", "refused"),
+            ApiError::Unauthenticated(_) => (S::UNAUTHORIZED, "Not signed in", "unauthenticated"),
+            ApiError::Forbidden(_) => (S::FORBIDDEN, "Forbidden", "forbidden"),
+            ApiError::TooManyAttempts { .. } => (
+                S::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "too_many_attempts",
             ),
-            ApiError::Unprocessable(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Unprocessable",
-                "unprocessable",
+            ApiError::IfMatchRequired => (
+                S::PRECONDITION_REQUIRED,
+                "Version required",
+                "if_match_required",
             ),
-            ApiError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service unavailable",
-                "unavailable",
+            ApiError::VersionMismatch { .. } => (
+                S::PRECONDITION_FAILED,
+                "Version mismatch",
+                "version_mismatch",
             ),
-            ApiError::Internal(_) | ApiError::Fault(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                "internal",
+            ApiError::Conflict(_) => (S::CONFLICT, "Conflict", "conflict"),
+            ApiError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "Body too large", "too_large"),
+            ApiError::NotJson => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                "not_json",
             ),
+            ApiError::Unavailable(_) => {
+                (S::SERVICE_UNAVAILABLE, "Service unavailable", "unavailable")
+            }
+            ApiError::Internal(_) | ApiError::Fault(_) => {
+                (S::INTERNAL_SERVER_ERROR, "Internal error", "internal")
+            }
         }
     }
 }
@@ -79,6 +129,8 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound { what, key } => ApiError::NotFound { what, key },
+            StoreError::Conflict(detail) => ApiError::Conflict(detail),
+            StoreError::VersionConflict { current } => ApiError::VersionMismatch { current },
             other => ApiError::Internal(other),
         }
     }
@@ -90,14 +142,39 @@ impl From<FieldErrors> for ApiError {
     }
 }
 
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        ApiError::Forbidden(denied.to_string())
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Invalid(errors) => ApiError::InvalidParameters(errors),
+            other => ApiError::Refused(other),
+        }
+    }
+}
+
+impl From<CommandFailed> for ApiError {
+    fn from(failed: CommandFailed) -> Self {
+        match failed {
+            CommandFailed::Refused(error) => error.into(),
+            CommandFailed::Store(error) => error.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, title, code) = self.status_title_code();
-        if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = &self {
-            tracing::error!(error = %cause, "{title}");
-        }
-        if let ApiError::Fault(cause) = &self {
-            tracing::error!(error = %cause, "{title}");
+        match &self {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, "{title}");
+            }
+            ApiError::Fault(cause) => tracing::error!(error = %cause, "{title}"),
+            _ => {}
         }
         let errors = match &self {
             ApiError::InvalidParameters(errors) => errors
@@ -114,6 +191,14 @@ impl IntoResponse for ApiError {
             ApiError::InvalidParameters(errors) => errors.to_string(),
             other => other.to_string(),
         };
+        let unmet = match &self {
+            ApiError::Refused(CommandError::CriteriaUnmet { unmet, .. }) => unmet.as_slice(),
+            _ => &[],
+        };
+        let current_version = match &self {
+            ApiError::VersionMismatch { current } => Some(*current),
+            _ => None,
+        };
         let problem = Problem {
             kind: "about:blank",
             title,
@@ -121,12 +206,32 @@ impl IntoResponse for ApiError {
             detail,
             code,
             errors,
+            unmet,
+            current_version,
         };
         let mut response = (status, Json(problem)).into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        match &self {
+            ApiError::Unauthenticated(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"pipewise\""),
+                );
+            }
+            ApiError::TooManyAttempts { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            ApiError::VersionMismatch { current } => {
+                if let Ok(etag) = HeaderValue::from_str(&crate::versioning::etag(*current)) {
+                    headers.insert(header::ETAG, etag);
+                }
+            }
+            _ => {}
+        }
         response
     }
 }

@@ -2,19 +2,26 @@
 //! domain, and render the result. Rules live in `pipewise-core`; SQL in `pipewise-store`.
 
 mod analytics;
+mod auth;
+mod body;
 mod error;
 mod routes;
 mod snapshots;
+mod versioning;
 
 use std::future::Future;
 use std::sync::Arc;
 
+use std::net::SocketAddr;
+
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use pipewise_store::Store;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 pub use analytics::ResidentAnalytics;
+pub use auth::{HashFailed, hash_password, new_password};
 pub use error::ApiError;
 pub use snapshots::{schedule_snapshots, take_weekly_snapshots};
 
@@ -23,6 +30,9 @@ pub use snapshots::{schedule_snapshots, take_weekly_snapshots};
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub analytics: Arc<ResidentAnalytics>,
+    limiter: Arc<auth::limiter::LoginLimiter>,
+    /// Mark session cookies `Secure` even without a proxy's `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -32,6 +42,8 @@ impl AppState {
         Self {
             analytics: ResidentAnalytics::start(store.clone()),
             store,
+            limiter: Arc::default(),
+            secure_cookies: false,
         }
     }
 }
@@ -39,6 +51,7 @@ impl AppState {
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     routes::router()
+        .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -49,7 +62,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // Client addresses let sign-in attempts be limited per client.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -2,79 +2,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
 
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use pipewise_core::ids::OpportunityId;
-use pipewise_demo::{DemoConfig, Generator};
-use pipewise_server::{AppState, router};
-use pipewise_store::{SqliteStore, Store};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-const DEALS: usize = 60;
+mod common;
 
-struct TestApp {
-    state: AppState,
-    _dir: tempfile::TempDir,
-}
-
-impl TestApp {
-    async fn spawn() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("api.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
-        let mut generator = Generator::new(DemoConfig {
-            seed: 5,
-            opportunities: DEALS,
-            as_of: "2026-11-23".parse().unwrap(),
-            slug: "demo".parse().unwrap(),
-        })
-        .unwrap();
-        store.create_workspace(generator.workspace()).await.unwrap();
-        let workspace = generator.workspace().id;
-        for chunk in generator.by_ref() {
-            store
-                .write_batch(workspace, &chunk.unwrap().batch)
-                .await
-                .unwrap();
-        }
-        Self {
-            state: AppState::new(store),
-            _dir: dir,
-        }
-    }
-
-    async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
-        let request = Request::get(uri).body(Body::empty()).unwrap();
-        let response = router(self.state.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            content_type,
-            serde_json::from_slice(&bytes).unwrap(),
-        )
-    }
-}
+use common::{DEALS, TestApp};
 
 #[tokio::test]
 async fn health_reports_ok_when_the_database_answers() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let (status, _, body) = app.get("/health").await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
 }
 
 #[tokio::test]
 async fn the_index_links_each_workspace() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let (status, _, body) = app.get("/").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -89,7 +34,7 @@ async fn the_index_links_each_workspace() {
 
 #[tokio::test]
 async fn pages_cover_every_opportunity_once_in_creation_order() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let mut ids = Vec::new();
     let mut uri = "/api/v1/workspaces/demo/opportunities?limit=25".to_owned();
     let mut pages = 0;
@@ -130,7 +75,7 @@ async fn pages_cover_every_opportunity_once_in_creation_order() {
 
 #[tokio::test]
 async fn one_opportunity_comes_with_its_event_history() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let (_, _, list) = app
         .get("/api/v1/workspaces/demo/opportunities?limit=1")
         .await;
@@ -164,7 +109,7 @@ async fn one_opportunity_comes_with_its_event_history() {
 
 #[tokio::test]
 async fn unknown_workspaces_and_opportunities_are_404_problems() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let (status, content_type, body) = app.get("/api/v1/workspaces/nowhere/opportunities").await;
     assert_eq!(
         (status, content_type.as_str()),
@@ -193,7 +138,7 @@ async fn unknown_workspaces_and_opportunities_are_404_problems() {
 
 #[tokio::test]
 async fn bad_parameters_are_400_problems_naming_field_and_value() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let cases = [
         (
             "/api/v1/workspaces/demo/opportunities?limit=0",
@@ -250,7 +195,7 @@ async fn bad_parameters_are_400_problems_naming_field_and_value() {
 async fn reports_match_the_projection_and_follow_writes_without_a_rebuild() {
     use pipewise_core::money::Money;
     use pipewise_core::opportunity::{Command, Stamp, Status};
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let store = app.state.store.clone();
     let workspace = store.workspace(&"demo".parse().unwrap()).await.unwrap();
     // The outcomes of a quarter of the demo's history, computed here from a projection built
@@ -292,6 +237,7 @@ async fn reports_match_the_projection_and_follow_writes_without_a_rebuild() {
                 after: None,
                 limit: 200,
             },
+            None,
         )
         .await
         .unwrap()
@@ -329,7 +275,7 @@ async fn reports_match_the_projection_and_follow_writes_without_a_rebuild() {
 
 #[tokio::test]
 async fn bad_report_requests_name_the_parameter() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let (status, content_type, body) = app
         .get("/api/v1/workspaces/demo/reports/outcomes?by=owner,owner&as_of=yesterday")
         .await;
@@ -364,7 +310,7 @@ async fn bad_report_requests_name_the_parameter() {
 
 #[tokio::test]
 async fn the_forecast_shows_four_methods_over_the_same_wins() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let (status, _, body) = app
         .get("/api/v1/workspaces/demo/forecast?period=2027-Q4&as_of=2026-11-23")
         .await;
@@ -412,7 +358,7 @@ async fn the_forecast_shows_four_methods_over_the_same_wins() {
 
 #[tokio::test]
 async fn the_backtest_replays_past_quarters_for_every_method() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let (status, _, body) = app
         .get("/api/v1/workspaces/demo/forecast/backtest?periods=2&as_of=2026-11-23")
         .await;
@@ -441,7 +387,7 @@ async fn the_backtest_replays_past_quarters_for_every_method() {
 
 #[tokio::test]
 async fn the_server_takes_a_snapshot_a_week_and_compares_any_two() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::sqlite().await;
     let monday: chrono::DateTime<chrono::Utc> = "2026-11-23T06:00:00Z".parse().unwrap();
     let taken = |at| pipewise_server::take_weekly_snapshots(&app.state, at);
     assert_eq!(taken(monday).await.unwrap(), 1, "none yet: one is taken");

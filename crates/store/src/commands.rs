@@ -71,7 +71,32 @@ pub async fn execute(
     command: Command,
     stamp: Stamp,
 ) -> Result<Opportunity, CommandFailed> {
-    check_references(store, workspace, &command).await?;
+    execute_all(
+        store,
+        workspace,
+        process,
+        id,
+        expected_version,
+        vec![command],
+        stamp,
+    )
+    .await
+}
+
+/// Runs several commands on a stored opportunity as one change, stored whole or not at all;
+/// versions are checked as by [`execute`].
+pub async fn execute_all(
+    store: &dyn Store,
+    workspace: &Workspace,
+    process: &Process,
+    id: OpportunityId,
+    expected_version: Option<u32>,
+    commands: Vec<Command>,
+    stamp: Stamp,
+) -> Result<Opportunity, CommandFailed> {
+    for command in &commands {
+        check_references(store, workspace, command).await?;
+    }
     let mut attempt = 1;
     loop {
         let current = store.opportunity(workspace.id, id).await?;
@@ -82,7 +107,7 @@ pub async fn execute(
             }
             .into());
         }
-        let recorded = opportunity::execute(&current, command.clone(), process, stamp)?;
+        let recorded = opportunity::execute_all(&current, commands.clone(), process, stamp)?;
         match store.record(workspace.id, &recorded).await {
             Err(StoreError::VersionConflict { .. })
                 if expected_version.is_none() && attempt < CONFLICT_ATTEMPTS =>

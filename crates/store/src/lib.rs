@@ -252,10 +252,12 @@ pub trait Store: Send + Sync {
     async fn last_activity(&self, workspace: WorkspaceId) -> Result<LastActivity>;
 
     async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity>;
+    /// A page of opportunities in creation order; with `owners`, only theirs.
     async fn opportunities(
         &self,
         workspace: WorkspaceId,
         page: PageRequest,
+        owners: Option<&[UserId]>,
     ) -> Result<Page<Opportunity>>;
     /// An opportunity's events in order.
     async fn opportunity_events(

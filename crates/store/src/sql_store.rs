@@ -1002,20 +1002,37 @@ macro_rules! impl_store {
                 row.ok_or_else(|| StoreError::not_found("opportunity", id))?.try_into()
             }
 
-            async fn opportunities(&self, workspace: WorkspaceId, page: PageRequest) -> Result<Page<Opportunity>> {
+            async fn opportunities(
+                &self,
+                workspace: WorkspaceId,
+                page: PageRequest,
+                owners: Option<&[UserId]>,
+            ) -> Result<Page<Opportunity>> {
                 let limit = page.limit.max(1);
-                let mut items = sqlx::query_as::<_, OpportunityRow>(concat!(
-                    "SELECT ", opportunity_columns!(), " FROM opportunities \
-                     WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                ))
-                .bind(workspace.as_uuid())
-                .bind(page.after.map_or(Uuid::nil(), |id| id.as_uuid()))
-                .bind(i64::from(limit) + 1)
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .map(Opportunity::try_from)
-                .collect::<Result<Vec<_>>>()?;
+                let mut query = QueryBuilder::<$db>::new(concat!(
+                    "SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = "
+                ));
+                query.push_bind(workspace.as_uuid());
+                query.push(" AND id > ").push_bind(page.after.map_or(Uuid::nil(), |id| id.as_uuid()));
+                if let Some(owners) = owners {
+                    if owners.is_empty() {
+                        return Ok(Page { items: Vec::new(), next_after: None });
+                    }
+                    query.push(" AND owner_id IN (");
+                    let mut list = query.separated(", ");
+                    for owner in owners {
+                        list.push_bind(owner.as_uuid());
+                    }
+                    query.push(")");
+                }
+                query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit) + 1);
+                let mut items = query
+                    .build_query_as::<OpportunityRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(Opportunity::try_from)
+                    .collect::<Result<Vec<_>>>()?;
                 let more = items.len() > limit as usize;
                 items.truncate(limit as usize);
                 let next_after = if more { items.last().map(|o| o.id) } else { None };

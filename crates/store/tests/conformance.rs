@@ -636,7 +636,7 @@ on_both_backends! {
         let mut after = None;
         let mut sizes = Vec::new();
         loop {
-            let page = store.opportunities(acme.workspace.id, PageRequest { after, limit: 10 }).await.unwrap();
+            let page = store.opportunities(acme.workspace.id, PageRequest { after, limit: 10 }, None).await.unwrap();
             sizes.push(page.items.len());
             seen.extend(page.items.iter().map(|o| o.id));
             match page.next_after {
@@ -646,6 +646,13 @@ on_both_backends! {
         }
         assert_eq!(sizes, [10, 10, 5]);
         assert_eq!(seen, ids, "every deal once, in creation order");
+        // Only the owners asked for: all 25 are Raj's, none Rosa's.
+        let first = PageRequest { after: None, limit: 100 };
+        let raj = store.opportunities(acme.workspace.id, first, Some(&[acme.reps[0], acme.manager])).await.unwrap();
+        assert_eq!(raj.items.len(), 25);
+        let rosa = store.opportunities(acme.workspace.id, first, Some(&[acme.reps[1]])).await.unwrap();
+        assert!(rosa.items.is_empty() && rosa.next_after.is_none());
+        assert!(store.opportunities(acme.workspace.id, first, Some(&[])).await.unwrap().items.is_empty());
     }
 
     async fn workspaces_never_see_each_others_data(store) {
@@ -657,7 +664,7 @@ on_both_backends! {
         let other = umbrella.workspace.id;
         assert!(matches!(store.opportunity(other, deal).await, Err(StoreError::NotFound { .. })));
         assert!(store.opportunity_events(other, deal).await.unwrap().is_empty());
-        let page = store.opportunities(other, PageRequest { after: None, limit: 100 }).await.unwrap();
+        let page = store.opportunities(other, PageRequest { after: None, limit: 100 }, None).await.unwrap();
         assert!(page.items.is_empty());
         assert!(matches!(store.user(other, acme.reps[0]).await, Err(StoreError::NotFound { .. })));
         assert_eq!(store.counts(other).await.unwrap().opportunities, 0);

@@ -184,6 +184,26 @@ pub fn execute(
     })
 }
 
+/// Runs several commands as one change: each is decided on the state the one before left,
+/// and their events are stored together or not at all.
+pub fn execute_all(
+    current: &Opportunity,
+    commands: Vec<Command>,
+    process: &Process,
+    stamp: Stamp,
+) -> Result<Recorded, CommandError> {
+    let mut recorded = Recorded {
+        state: current.clone(),
+        events: Vec::new(),
+    };
+    for command in commands {
+        let step = execute(&recorded.state, command, process, stamp)?;
+        recorded.state = step.state;
+        recorded.events.extend(step.events);
+    }
+    Ok(recorded)
+}
+
 /// Where a change takes the deal forward: `Some(Some(stage))` for a forward move (or a
 /// reopening into a later stage than it closed from), `Some(None)` for closing won; `None`
 /// for anything else.

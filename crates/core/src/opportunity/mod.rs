@@ -13,7 +13,7 @@ mod replay;
 #[cfg(test)]
 mod tests;
 
-pub use command::{Command, CommandError, Recorded, Stamp, execute, open};
+pub use command::{Command, CommandError, Recorded, Stamp, execute, execute_all, open};
 pub use draft::OpportunityDraft;
 pub use event::{
     AmountChanged, CategoryOverridden, Change, CloseDateChanged, ClosedLost, ClosedWon, Created,

@@ -910,3 +910,29 @@ mod reopening_and_drafts {
         );
     }
 }
+
+#[test]
+fn several_commands_become_one_change_or_none() {
+    let process = Process::default_enterprise();
+    let (deal, _) = run(vec![]).unwrap();
+    let stamp = Stamp::now(manager(), t0() + Duration::days(1));
+    let both = vec![
+        Command::ChangeAmount(usd(60_000)),
+        Command::ChangeCloseDate(day("2026-04-30")),
+    ];
+    let recorded = execute_all(&deal, both, &process, stamp).unwrap();
+    let seqs: Vec<u32> = recorded.events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![2, 3]);
+    assert_eq!(recorded.state.version, 3);
+    assert_eq!(recorded.state.amount, usd(60_000));
+    assert_eq!(recorded.state.close_date, day("2026-04-30"));
+    // A refused command refuses the whole change, even after one that would pass.
+    let refused = vec![
+        Command::ChangeAmount(usd(70_000)),
+        move_to("negotiating", None),
+    ];
+    assert!(matches!(
+        execute_all(&deal, refused, &process, stamp),
+        Err(CommandError::CriteriaUnmet { .. })
+    ));
+}

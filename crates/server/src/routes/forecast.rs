@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use chrono::Utc;
 use pipewise_analytics::forecast::{
     self, BacktestReport, BacktestRequest, Comparison, ForecastReport, ForecastRequest, Listed,
@@ -15,7 +15,7 @@ use pipewise_core::org::Workspace;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use serde::Deserialize;
 
-use crate::routes::opportunities::workspace;
+use crate::auth::Caller;
 use crate::routes::reports::{refused, with_inputs};
 use crate::{ApiError, AppState};
 
@@ -28,7 +28,7 @@ pub(crate) struct ForecastQuery {
 
 pub(crate) async fn forecast(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    caller: Caller,
     query: Result<Query<ForecastQuery>, QueryRejection>,
 ) -> Result<Json<ForecastReport>, ApiError> {
     let Query(query) = query.map_err(|rejection| {
@@ -40,7 +40,7 @@ pub(crate) async fn forecast(
             .at("query"),
         )
     })?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = caller.workspace;
     let now = Utc::now();
     let mut fields = Fields::default();
     let period = fields.check_optional("period", query.period.as_deref(), str::parse::<Period>);
@@ -83,7 +83,7 @@ pub(crate) struct SnapshotsQuery {
 /// `GET …/forecast/snapshots?period=`: the period's snapshots, oldest first.
 pub(crate) async fn snapshots(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    caller: Caller,
     query: Result<Query<SnapshotsQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Listed>>, ApiError> {
     let Query(query) = query.map_err(|rejection| {
@@ -91,7 +91,7 @@ pub(crate) async fn snapshots(
             InvalidValue::new(&rejection.body_text(), "only the parameter period").at("query"),
         )
     })?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = caller.workspace;
     let mut fields = Fields::default();
     let period = fields.check_optional("period", query.period.as_deref(), str::parse::<Period>);
     fields.finish()?;
@@ -119,7 +119,7 @@ pub(crate) struct CompareQuery {
 /// `GET …/forecast/snapshots/compare?from=&to=`: what moved between two snapshots.
 pub(crate) async fn compare(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    caller: Caller,
     query: Result<Query<CompareQuery>, QueryRejection>,
 ) -> Result<Json<Comparison>, ApiError> {
     let Query(query) = query.map_err(|rejection| {
@@ -128,7 +128,7 @@ pub(crate) async fn compare(
                 .at("query"),
         )
     })?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = caller.workspace;
     let mut fields = Fields::default();
     let from = fields.require("from", query.from.as_deref(), str::parse::<SnapshotId>);
     let to = fields.require("to", query.to.as_deref(), str::parse::<SnapshotId>);
@@ -162,7 +162,7 @@ pub(crate) struct BacktestQuery {
 /// over past quarters, as `pipewise forecast backtest --format json` prints it.
 pub(crate) async fn backtest(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    caller: Caller,
     query: Result<Query<BacktestQuery>, QueryRejection>,
 ) -> Result<Json<BacktestReport>, ApiError> {
     let Query(query) = query.map_err(|rejection| {
@@ -174,7 +174,7 @@ pub(crate) async fn backtest(
             .at("query"),
         )
     })?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = caller.workspace;
     let now = Utc::now();
     let mut fields = Fields::default();
     let periods = fields

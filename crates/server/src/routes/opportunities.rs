@@ -1,8 +1,11 @@
-//! Read-only opportunity endpoints: a paginated list, and one deal with its event history.
+//! Reading deals: a paginated list of those the caller may see, and one deal with its event
+//! history and its version as the ETag.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use pipewise_core::ids::OpportunityId;
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent};
 use pipewise_core::org::Workspace;
@@ -12,6 +15,8 @@ use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use pipewise_store::{PageRequest, processes};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Caller;
+use crate::versioning::etag;
 use crate::{ApiError, AppState};
 
 /// Page size when none is asked for.
@@ -35,7 +40,7 @@ pub(crate) struct OpportunityView {
 }
 
 impl OpportunityView {
-    fn new(opportunity: Opportunity, processes: &ProcessSet) -> Self {
+    pub(crate) fn new(opportunity: Opportunity, processes: &ProcessSet) -> Self {
         let process = processes.process_of(&opportunity.process);
         Self {
             forecast_category: opportunity.forecast_category(process),
@@ -69,7 +74,7 @@ pub(crate) async fn workspace(state: &AppState, slug: &str) -> Result<Workspace,
 /// `GET /api/v1/workspaces/{workspace}/opportunities?cursor=&limit=`: deals in creation order.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    caller: Caller,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<ListResponse>, ApiError> {
     let Query(query) = query.map_err(|rejection| {
@@ -89,12 +94,17 @@ pub(crate) async fn list(
         .check_optional("limit", query.limit.as_deref(), parse_limit)
         .unwrap_or(DEFAULT_LIMIT);
     fields.finish()?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
+    let owners = caller.access.readable_owners();
     let page = state
         .store
-        .opportunities(workspace.id, PageRequest { after, limit })
+        .opportunities(
+            workspace.id,
+            PageRequest { after, limit },
+            owners.as_deref(),
+        )
         .await?;
-    let process_set = processes::current(&*state.store, &workspace).await?;
+    let process_set = processes::current(&*state.store, workspace).await?;
     Ok(Json(ListResponse {
         items: page
             .items
@@ -108,19 +118,33 @@ pub(crate) async fn list(
 /// `GET /api/v1/workspaces/{workspace}/opportunities/{id}`: one deal and its events.
 pub(crate) async fn show(
     State(state): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-) -> Result<Json<ShowResponse>, ApiError> {
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let id: OpportunityId = id
         .parse()
         .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let opportunity = state.store.opportunity(workspace.id, id).await?;
+    // A deal out of reach is as good as absent: its existence is not confirmed.
+    if !caller.access.can_read(opportunity.owner_id) {
+        return Err(ApiError::NotFound {
+            what: "opportunity",
+            key: id.to_string(),
+        });
+    }
     let events = state.store.opportunity_events(workspace.id, id).await?;
-    let process_set = processes::current(&*state.store, &workspace).await?;
-    Ok(Json(ShowResponse {
+    let process_set = processes::current(&*state.store, workspace).await?;
+    let tag = HeaderValue::from_str(&etag(opportunity.version));
+    let mut response = Json(ShowResponse {
         opportunity: OpportunityView::new(opportunity, &process_set),
         events,
-    }))
+    })
+    .into_response();
+    if let Ok(tag) = tag {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    Ok(response)
 }
 
 fn parse_limit(text: &str) -> Result<u32, InvalidValue> {

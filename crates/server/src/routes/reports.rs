@@ -15,7 +15,7 @@ use pipewise_core::process::ProcessKey;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use serde::Deserialize;
 
-use crate::routes::opportunities::workspace;
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,7 +32,8 @@ pub(crate) struct ReportQuery {
 
 pub(crate) async fn report(
     State(state): State<AppState>,
-    Path((slug, name)): Path<(String, String)>,
+    caller: Caller,
+    Path((_, name)): Path<(String, String)>,
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Json<Report>, ApiError> {
     let Query(query) = query.map_err(|rejection| {
@@ -48,7 +49,7 @@ pub(crate) async fn report(
         what: "report",
         key: name.clone(),
     })?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = caller.workspace;
     let now = Utc::now();
     let mut fields = Fields::default();
     let period = fields.check_optional("period", query.period.as_deref(), str::parse::<Period>);
