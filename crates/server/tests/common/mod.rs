@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../../store/tests/common/mod.rs"]
-mod store_common;
+pub mod store_common;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -86,6 +86,10 @@ impl TestApp {
         let admin = app.user(Role::Admin).clone();
         app.admin_token = app.token(&admin, "write").await;
         app
+    }
+
+    pub fn store(&self) -> &dyn pipewise_store::Store {
+        &*self.state.store
     }
 
     pub async fn remove(self) {
