@@ -373,6 +373,10 @@ pub struct ServeArgs {
     /// Address and port to listen on; port 0 picks a free one.
     #[arg(long, env = "PIPEWISE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Mark session cookies Secure: set when users reach the server over HTTPS (a proxy
+    /// sending X-Forwarded-Proto: https gets them anyway).
+    #[arg(long, env = "PIPEWISE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Args)]

@@ -58,7 +58,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let store = open(&args.database_url).await?;
             let what = store.describe();
-            serve::serve(store, args.bind, &what).await
+            serve::serve(store, args.bind, &what, args.secure_cookies).await
         }
         Command::Demo(args) => {
             let store = open(&args.database_url).await?;
@@ -73,7 +73,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let workspace = store.workspace(&loaded.slug).await?;
             serve::demo_passwords(&*store, &workspace).await?;
-            serve::serve(store, args.bind, "the demo").await
+            serve::serve(store, args.bind, "the demo", false).await
         }
         Command::Generate(args) => {
             let store = open(&args.target.database_url).await?;

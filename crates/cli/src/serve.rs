@@ -11,14 +11,20 @@ use pipewise_store::Store;
 use tokio::net::TcpListener;
 
 /// Listens on `bind`, prints the URL, and serves until asked to stop.
-pub async fn serve(store: Arc<dyn Store>, bind: SocketAddr, what: &str) -> anyhow::Result<()> {
+pub async fn serve(
+    store: Arc<dyn Store>,
+    bind: SocketAddr,
+    what: &str,
+    secure_cookies: bool,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(bind).await.with_context(|| {
         format!("cannot listen on {bind}; is another server using it? Choose another with --bind")
     })?;
     let address = listener.local_addr()?;
     first_admin_passwords(&*store).await?;
     println!("pipewise is serving {what} at http://{address}/  (Ctrl+C to stop)");
-    let state = AppState::new(store);
+    let mut state = AppState::new(store);
+    state.secure_cookies = secure_cookies;
     // Build the analytics of every workspace while already serving.
     let analytics = state.analytics.clone();
     tokio::spawn(async move {

@@ -98,16 +98,35 @@ impl PostgresDatabase {
 
 /// `GET path` on a local server; returns the status line and the body.
 fn http_get(address: &str, path: &str) -> (String, String) {
+    let (status, _, body) = http(address, "GET", path, &[], "");
+    (status, body)
+}
+
+/// One HTTP/1.1 request: the status line, the headers' lines and the body of the response.
+fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> (String, Vec<String>, String) {
     let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for header in headers {
+        request.push_str(&format!("{header}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
+    let mut lines = head.lines().map(str::to_owned);
+    let status = lines.next().unwrap();
+    (status, lines.collect(), body.to_owned())
 }
 
 /// Kills the child when dropped, so a failing test leaves no server behind.
@@ -172,7 +191,25 @@ fn the_demo_prints_its_url_and_serves_the_generated_workspace() {
         generated.starts_with("Generated workspace `demo`: 300 opportunities"),
         "{generated}"
     );
-    let serving = lines.next().unwrap().unwrap();
+    // Then whom to sign in as, one user per role, and the address.
+    let mut sign_in = Vec::new();
+    let serving = loop {
+        let line = lines.next().unwrap().unwrap();
+        if line.starts_with("pipewise is serving") {
+            break line;
+        }
+        sign_in.push(line);
+    };
+    assert_eq!(
+        sign_in[0],
+        "Sign in to workspace `demo` with password `pipewise-demo` as:"
+    );
+    let admin = sign_in
+        .iter()
+        .find_map(|line| line.trim().strip_prefix("admin"))
+        .and_then(|rest| rest.split_once('<'))
+        .map(|(_, email)| email.trim_end_matches('>').to_owned())
+        .unwrap_or_else(|| panic!("no admin in {sign_in:?}"));
     let address = serving
         .split("http://")
         .nth(1)
@@ -186,10 +223,77 @@ fn the_demo_prints_its_url_and_serves_the_generated_workspace() {
             r#"{"status":"ok"}"#.to_owned()
         )
     );
-    let (status, body) = http_get(&address, "/api/v1/workspaces/demo/opportunities?limit=3");
+    let deals = "/api/v1/workspaces/demo/opportunities?limit=3";
+    assert_eq!(http_get(&address, deals).0, "HTTP/1.1 401 Unauthorized");
+    let credentials = format!(r#"{{"email":"{admin}","password":"pipewise-demo"}}"#);
+    let (status, headers, _) = http(
+        &address,
+        "POST",
+        "/api/v1/workspaces/demo/session",
+        &[],
+        &credentials,
+    );
+    assert_eq!(status, "HTTP/1.1 201 Created");
+    let cookie = headers
+        .iter()
+        .find_map(|h| h.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let (status, _, body) = http(&address, "GET", deals, &[&format!("Cookie: {cookie}")], "");
     assert_eq!(status, "HTTP/1.1 200 OK");
     let page: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 3);
+}
+
+/// Starts `pipewise serve` on `url`; returns the server and the lines it printed before
+/// its address, and the address.
+fn start_serving(url: &str) -> (Running, Vec<String>, String) {
+    let child = pipewise(&["serve", "--database-url", url, "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Running(child);
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let mut before = Vec::new();
+    loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            let address = rest.split('/').next().unwrap().to_owned();
+            return (server, before, address);
+        }
+        before.push(line);
+    }
+}
+
+#[test]
+fn the_first_start_prints_a_one_time_admin_password_that_signs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    generate_demo(&url, "50");
+    let (server, printed, address) = start_serving(&url);
+    let first = printed.join("\n");
+    let (email, password) = first
+        .strip_prefix("First start of workspace `demo`: sign in as ")
+        .and_then(|rest| rest.split_once(" with password "))
+        .map(|(email, rest)| {
+            (
+                email.to_owned(),
+                rest.split_whitespace().next().unwrap().to_owned(),
+            )
+        })
+        .unwrap_or_else(|| panic!("no password in {first:?}"));
+    assert_eq!(password.len(), 32);
+    let credentials = format!(r#"{{"email":"{email}","password":"{password}"}}"#);
+    let session = "/api/v1/workspaces/demo/session";
+    assert_eq!(
+        http(&address, "POST", session, &[], &credentials).0,
+        "HTTP/1.1 201 Created"
+    );
+    drop(server);
+    // Shown once: the next start prints none.
+    let (_server, printed, _) = start_serving(&url);
+    assert!(printed.is_empty(), "{printed:?}");
 }
 
 async fn generate_and_check(url: &str) {

@@ -41,6 +41,8 @@ pub enum Action {
     EditProcess,
     /// Adding people, setting roles and other people's passwords.
     ManageUsers,
+    /// Changing workspace settings, such as what reps may read.
+    ConfigureWorkspace,
 }
 
 impl Action {
@@ -54,6 +56,7 @@ impl Action {
             Action::SetQuotas => "set quotas",
             Action::EditProcess => "change the sales process",
             Action::ManageUsers => "manage users",
+            Action::ConfigureWorkspace => "change workspace settings",
         }
     }
 
@@ -64,7 +67,10 @@ impl Action {
             Action::ChangeOwner | Action::Reopen | Action::OverrideCategory => {
                 &[Role::Admin, Role::Manager]
             }
-            Action::SetQuotas | Action::EditProcess | Action::ManageUsers => &[Role::Admin],
+            Action::SetQuotas
+            | Action::EditProcess
+            | Action::ManageUsers
+            | Action::ConfigureWorkspace => &[Role::Admin],
         }
     }
 }

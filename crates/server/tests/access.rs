@@ -20,7 +20,7 @@ use common::{PASSWORD, TestApp};
 
 const DEALS: &str = "/api/v1/workspaces/demo/opportunities";
 
-async fn open_deals(app: &TestApp) -> Vec<Opportunity> {
+async fn all_deals(app: &TestApp) -> Vec<Opportunity> {
     let workspace = app
         .store()
         .workspace(&"demo".parse().unwrap())
@@ -30,13 +30,16 @@ async fn open_deals(app: &TestApp) -> Vec<Opportunity> {
         after: None,
         limit: 1000,
     };
-    let all = app
-        .store()
+    app.store()
         .opportunities(workspace.id, page, None)
         .await
-        .unwrap();
-    all.items
-        .into_iter()
+        .unwrap()
+        .items
+}
+
+async fn open_deals(app: &TestApp) -> Vec<Opportunity> {
+    let all = all_deals(app).await;
+    all.into_iter()
         .filter(|d| d.status == Status::Open)
         .collect()
 }
@@ -248,6 +251,30 @@ on_both_backends_app! {
         let given = app.with_token(&manager_token, Method::PATCH, &uri, &[("if-match", &tag)], Some(give)).await;
         assert_eq!(given.status, StatusCode::OK, "{}", given.body);
         assert_eq!(given.body["owner_id"], mate.id.to_string());
+    }
+
+    async fn an_admin_can_keep_reps_to_their_own_deals(app) {
+        let deals = all_deals(&app).await;
+        let mate_deal = |rep: &User| deals.iter().find(|d| {
+            d.owner_id != rep.id && app.users.iter().any(|u| u.id == d.owner_id && u.team_id == rep.team_id)
+        });
+        let (rep, mate_deal) = app.users.iter()
+            .filter(|u| u.role == Role::Rep)
+            .find_map(|u| Some((u.clone(), mate_deal(u)?)))
+            .unwrap();
+        let uri = format!("{DEALS}/{}", mate_deal.id);
+        let token = app.token(&rep, "write").await;
+        assert_eq!(app.with_token(&token, Method::GET, &uri, &[], None).await.status, StatusCode::OK);
+        let settings = "/api/v1/workspaces/demo/settings";
+        let own = json!({ "rep_visibility": "own" });
+        let by_rep = app.with_token(&token, Method::PATCH, settings, &[], Some(own.clone())).await;
+        assert_eq!(by_rep.status, StatusCode::FORBIDDEN);
+        assert_eq!(by_rep.body["detail"], "a rep cannot change workspace settings; ask an admin");
+        let by_admin = app.with_token(&app.admin_token, Method::PATCH, settings, &[], Some(own)).await;
+        assert_eq!(by_admin.body, json!({ "rep_visibility": "own" }));
+        assert_eq!(app.with_token(&token, Method::GET, &uri, &[], None).await.status, StatusCode::NOT_FOUND);
+        let bad = app.with_token(&app.admin_token, Method::PATCH, settings, &[], Some(json!({ "rep_visibility": "all" }))).await;
+        assert_eq!(bad.body["errors"][0]["expected"], "one of own, team");
     }
 
     async fn concurrent_writers_are_applied_or_refused_and_every_applied_one_is_logged(app) {

@@ -5,6 +5,7 @@ mod opportunities;
 mod opportunity_changes;
 mod reports;
 mod session;
+mod settings;
 mod tokens;
 mod users;
 
@@ -27,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
                 .get(session::show)
                 .delete(session::sign_out),
         )
+        .route("/settings", get(settings::show).patch(settings::change))
         .route("/tokens", post(tokens::create).get(tokens::list))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/users", get(users::list))
