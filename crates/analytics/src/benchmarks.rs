@@ -13,7 +13,7 @@ use toml::Spanned;
 const SHIPPED: &str = include_str!("../benchmarks.toml");
 
 /// The setting of one funnel step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StepSetting {
     /// The range aimed for, as shares: below `low` is a shortfall.
     pub target: Option<(f64, f64)>,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// Where a funnel step sits, which says what content and coaching fix it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FunnelPart {
     Top,
@@ -38,7 +38,7 @@ impl FunnelPart {
 }
 
 /// One funnel step judged against its benchmark.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StepBenchmark {
     pub from: String,
     pub to: String,
@@ -56,7 +56,7 @@ pub struct StepBenchmark {
 }
 
 /// A metric watched beside a step's conversion, and its limit if one is set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Guardrail {
     pub name: String,
     pub value: Option<f64>,
@@ -83,7 +83,7 @@ impl StepBenchmark {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
     /// Not enough pipeline: coverage under 3× or under what the close rate needs.
@@ -95,7 +95,7 @@ pub enum Problem {
 }
 
 /// What the numbers say, with the reasons in words.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     pub problems: Vec<Problem>,
     pub reasons: Vec<String>,
@@ -105,7 +105,7 @@ pub struct Diagnosis {
 }
 
 /// The inputs of a diagnosis.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Health {
     pub coverage: Option<f64>,
     pub close_rate: Option<f64>,

@@ -67,7 +67,9 @@ impl ForecastRequest {
 }
 
 /// The four methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     DealCall,
@@ -88,7 +90,7 @@ impl Method {
 }
 
 /// One method's number: closed won plus what it expects of the open deals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MethodForecast {
     pub method: Method,
     /// Corporate minor units.
@@ -102,7 +104,7 @@ pub struct MethodForecast {
 }
 
 /// One open deal due in the period, as each method sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DealForecast {
     pub opportunity_id: OpportunityId,
     pub owner: String,
@@ -121,7 +123,7 @@ pub struct DealForecast {
 }
 
 /// The history the rates were learnt from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Baseline {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -133,7 +135,7 @@ pub struct Baseline {
     pub training_rows: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ForecastReport {
     #[serde(flatten)]
     pub scope: Scope,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// What a target needs, stage by stage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TargetStack {
     /// Target / average deal size, rounded up.
     pub wins: u64,

@@ -73,14 +73,14 @@ pub struct DealState {
 
 /// Open deals of one forecast category: how many, and their amounts per currency in minor
 /// units (conversion to the corporate currency comes with the exchange-rate table).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CategoryTotals {
     pub count: u64,
     pub amounts: BTreeMap<Currency, i64>,
 }
 
 /// The open pipeline at a moment, by forecast category.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Pipeline {
     pub categories: BTreeMap<ForecastCategory, CategoryTotals>,
 }

@@ -25,7 +25,7 @@ pub use diagnosis::DiagnosisReport;
 pub use views::*;
 
 /// The reports there are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReportName {
     Outcomes,
@@ -129,7 +129,7 @@ fn refuse(parameter: &'static str, message: impl Into<String>) -> ReportError {
 }
 
 /// One report, tagged with its name in JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "report", rename_all = "kebab-case")]
 pub enum Report {
     Outcomes(OutcomesReport),

@@ -133,7 +133,7 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, InvalidValue> {
 }
 
 /// Days from `start` (inclusive) to `end` (exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DateRange {
     pub start: NaiveDate,
     pub end: NaiveDate,
@@ -229,6 +229,36 @@ impl fmt::Display for Period {
             Period::Quarter { year, quarter } => write!(f, "{year}-Q{quarter}"),
             Period::Month { year, month } => write!(f, "{year}-{month:02}"),
         }
+    }
+}
+
+/// Travels as the month its year starts in, like the serde form.
+impl schemars::JsonSchema for FiscalCalendar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FiscalCalendar".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 12,
+            "description": "The month the fiscal year starts in (1 = January)."
+        })
+    }
+}
+
+/// Travels as its text, like the serde form.
+impl schemars::JsonSchema for Period {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Period".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A fiscal year (`FY2026`), fiscal quarter (`2026-Q3`) or month (`2026-07`)."
+        })
     }
 }
 

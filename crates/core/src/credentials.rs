@@ -28,7 +28,7 @@ pub struct Session {
 }
 
 /// A credential for a program acting as its user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApiToken {
     pub id: TokenId,
     pub user_id: UserId,

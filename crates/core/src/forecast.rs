@@ -17,7 +17,7 @@ use crate::text::Note;
 use crate::validation::{FieldErrors, Fields, InvalidValue};
 
 /// One deal of a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallLine {
     pub opportunity_id: OpportunityId,
     /// In the number, or out of it.
@@ -27,7 +27,7 @@ pub struct CallLine {
 }
 
 /// What a submission says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SubmissionKind {
     /// A rep's call on their own deals. Deals it does not name keep their category's
@@ -39,7 +39,7 @@ pub enum SubmissionKind {
 }
 
 /// A call or an adjustment, with who made it and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Submission {
     pub id: SubmissionId,
     pub period: Period,

@@ -31,7 +31,7 @@ fn parse_key(text: &str, example: &str) -> Result<String, InvalidValue> {
 macro_rules! key_type {
     ($(#[$doc:meta])* $name:ident, example = $example:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 

@@ -118,7 +118,7 @@ impl fmt::Debug for Currency {
 }
 
 /// An amount in a currency's minor units (cents for USD).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Money {
     pub minor: i64,
     pub currency: Currency,
@@ -199,6 +199,21 @@ impl fmt::Display for Money {
                 width = usize::from(digits)
             ),
         }
+    }
+}
+
+/// Travels as its code, like the serde form.
+impl schemars::JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Za-z]{3}$",
+            "description": "An ISO 4217 currency code, such as `USD`."
+        })
     }
 }
 

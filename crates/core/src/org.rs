@@ -12,7 +12,7 @@ use crate::money::Currency;
 use crate::text::{Email, Name, Slug};
 
 /// A tenant: one company's sales organisation with its own data, process and calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub slug: Slug,
@@ -39,7 +39,7 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct User {
     pub id: UserId,
     pub name: Name,
@@ -53,7 +53,7 @@ pub struct User {
 
 /// A group of sellers working one segment or territory. Who manages whom is given by users'
 /// manager links, not by teams.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Team {
     pub id: TeamId,
     pub name: Name,

@@ -9,7 +9,7 @@ use crate::validation::InvalidValue;
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, max = $max:expr, what = $what:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -52,7 +52,9 @@ bounded_text!(
 );
 
 /// An e-mail address; compared and stored in lower case.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
@@ -82,7 +84,9 @@ string_conversions!(Email);
 
 /// A company's web domain, normalised so duplicates compare equal:
 /// `https://www.Acme.com/about` becomes `acme.com`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct WebDomain(String);
 
@@ -129,7 +133,9 @@ impl WebDomain {
 string_conversions!(WebDomain);
 
 /// A short lower-case handle used in URLs (`acme-sales`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
 

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use pipewise_core::validation::{FieldErrors, InvalidValue};
 use serde::de::DeserializeOwned;
+
 use serde::{Deserialize, Deserializer};
 
 use crate::ApiError;
@@ -67,4 +68,13 @@ pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl<T: schemars::JsonSchema> aide::operation::OperationInput for JsonBody<T> {
+    fn operation_input(
+        ctx: &mut aide::generate::GenContext,
+        operation: &mut aide::openapi::Operation,
+    ) {
+        <axum::Json<T> as aide::operation::OperationInput>::operation_input(ctx, operation);
+    }
 }

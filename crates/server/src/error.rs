@@ -1,6 +1,8 @@
 //! The one mapping from failures to HTTP responses: RFC 9457 problem details with a stable
 //! snake_case `code`. Server errors say nothing internal; their cause goes to the log.
 
+use aide::generate::GenContext;
+use aide::openapi::{MediaType, Operation, Response as ApiResponse, SchemaObject};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,6 +12,7 @@ use pipewise_core::process::Unmet;
 use pipewise_core::validation::FieldErrors;
 use pipewise_store::StoreError;
 use pipewise_store::commands::CommandFailed;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,14 +56,15 @@ pub enum ApiError {
 }
 
 /// One invalid field, as reported to API clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct InvalidField<'a> {
     field: &'a str,
     value: &'a str,
     expected: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+/// An RFC 9457 problem: what went wrong, with a stable `code`.
+#[derive(Debug, Serialize, JsonSchema)]
 struct Problem<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -68,13 +72,13 @@ struct Problem<'a> {
     status: u16,
     detail: String,
     code: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     errors: Vec<InvalidField<'a>>,
     /// The criteria a refused move, opening or win still needs.
-    #[serde(skip_serializing_if = "<[Unmet]>::is_empty")]
+    #[serde(default, skip_serializing_if = "<[Unmet]>::is_empty")]
     unmet: &'a [Unmet],
     /// The version a stale write should be retried against.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     current_version: Option<u32>,
 }
 
@@ -234,4 +238,49 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Every operation may answer with a problem, whatever its status: documented once, as the
+/// default response.
+impl aide::operation::OperationOutput for ApiError {
+    type Inner = ();
+
+    fn operation_response(ctx: &mut GenContext, _: &mut Operation) -> Option<ApiResponse> {
+        let json_schema = ctx.schema.subschema_for::<Problem<'static>>();
+        Some(ApiResponse {
+            description: "A problem (RFC 9457): `status`, `code` and `detail` say what went \
+                          wrong; `errors` lists invalid fields."
+                .into(),
+            content: indexmap::IndexMap::from_iter([(
+                "application/problem+json".into(),
+                MediaType {
+                    schema: Some(SchemaObject {
+                        json_schema,
+                        example: None,
+                        external_docs: None,
+                    }),
+                    ..Default::default()
+                },
+            )]),
+            ..Default::default()
+        })
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        Self::operation_response(ctx, operation)
+            .map(|response| vec![(None, response)])
+            .unwrap_or_default()
+    }
+}
+
+/// The problem an extractor answers with when it refuses a request, for the extractors'
+/// `inferred_early_responses`.
+pub(crate) fn problem_response(
+    ctx: &mut GenContext,
+    operation: &mut Operation,
+) -> Vec<(Option<u16>, ApiResponse)> {
+    <ApiError as aide::operation::OperationOutput>::inferred_responses(ctx, operation)
 }

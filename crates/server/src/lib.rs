@@ -5,6 +5,8 @@ mod analytics;
 mod auth;
 mod body;
 mod error;
+mod openapi;
+mod responses;
 mod routes;
 mod snapshots;
 mod versioning;
@@ -16,6 +18,9 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::Html;
+use axum::routing::get;
 use pipewise_store::Store;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -48,9 +53,25 @@ impl AppState {
     }
 }
 
-/// The whole API.
+/// The whole API, with its OpenAPI description at `/openapi.json` and a page of it at
+/// `/docs`.
 pub fn router(state: AppState) -> Router {
-    routes::router()
+    let (routes, described) = openapi::finish(routes::router);
+    let json = described.clone();
+    routes
+        .route(
+            "/openapi.json",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    json.json.clone(),
+                )
+            }),
+        )
+        .route(
+            "/docs",
+            get(move || async move { Html(described.page.clone()) }),
+        )
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

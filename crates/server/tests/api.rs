@@ -429,3 +429,20 @@ async fn the_server_takes_a_snapshot_a_week_and_compares_any_two() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["errors"][0]["field"], "to");
 }
+
+#[tokio::test]
+async fn the_openapi_document_and_its_page_are_public() {
+    let app = TestApp::sqlite().await;
+    let reply = app
+        .send(axum::http::Method::GET, "/openapi.json", &[], None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("content-type"), "application/json");
+    assert_eq!(reply.body["info"]["title"], "pipewise");
+    let deals = &reply.body["paths"]["/api/v1/workspaces/{workspace}/opportunities"];
+    assert_eq!(
+        deals["get"]["summary"],
+        "Deals the caller may read, a page at a time"
+    );
+    assert_eq!(deals["post"]["summary"], "Open a deal");
+}

@@ -47,14 +47,16 @@ impl BacktestRequest {
 }
 
 /// One method's number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct MethodNumber {
     pub method: Method,
     pub forecast: i64,
 }
 
 /// Every method's number at the end of one week of a period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WeekForecast {
     /// 1 for the first week of the period.
     pub week: u32,
@@ -63,7 +65,7 @@ pub struct WeekForecast {
 }
 
 /// One past period: what was booked and what each method said week by week.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PeriodBacktest {
     pub period: String,
     pub from: NaiveDate,
@@ -74,7 +76,7 @@ pub struct PeriodBacktest {
 }
 
 /// A method's error at one week of the period, over the periods replayed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WeekAccuracy {
     pub week: u32,
     pub periods: usize,
@@ -84,7 +86,7 @@ pub struct WeekAccuracy {
     pub bias: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MethodAccuracy {
     pub method: Method,
     /// Over every week of every period replayed.
@@ -94,7 +96,7 @@ pub struct MethodAccuracy {
 }
 
 /// Deals given a probability in [from, to), and how often they were won.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Bucket {
     pub from: f64,
     pub to: f64,
@@ -107,7 +109,7 @@ pub struct Bucket {
 }
 
 /// How well one kind of per-deal probability predicted wins.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Calibration {
     pub method: Method,
     pub deals: u64,
@@ -120,7 +122,7 @@ pub struct Calibration {
     pub alerts: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BacktestReport {
     pub as_of: NaiveDate,
     pub periods: Vec<PeriodBacktest>,

@@ -23,14 +23,14 @@ const LADDER: [f64; 6] = [0.1, 0.2, 0.4, 0.6, 0.8, 0.9];
 /// Odoo's smoothing: added to every count.
 const SMOOTHING: f64 = 0.1;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ScorerScore {
     pub scorer: &'static str,
     pub brier: f64,
     pub log_loss: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Evaluation {
     pub cutoff: DateTime<Utc>,
     pub end: DateTime<Utc>,

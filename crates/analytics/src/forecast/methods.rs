@@ -10,7 +10,7 @@ use crate::{CategoryHistory, OpenDeal, Tally};
 
 /// One part of a method's number: open pipeline of one kind, the rate it is weighed at and
 /// what it is expected to bring (amount × rate).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Line {
     /// A forecast category, a stage, `later` (pipeline yet to come into the period), or for
     /// the call `included` / `upside`.

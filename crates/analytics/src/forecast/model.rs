@@ -32,7 +32,7 @@ const MAX_GATES_OPEN: u32 = 3;
 const MAX_ITERATIONS: usize = 50;
 
 /// One effect's part in a deal's log-odds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Factor {
     pub factor: String,
     /// Added to the log-odds of winning: positive helps, negative hurts.

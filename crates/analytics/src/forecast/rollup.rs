@@ -24,7 +24,7 @@ pub struct Own {
 }
 
 /// The number that replaces a person's roll-up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Adjusted {
     pub amount: i64,
     pub note: String,
@@ -33,7 +33,7 @@ pub struct Adjusted {
 }
 
 /// One person's line of the roll-up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PersonCall {
     pub user_id: UserId,
     pub name: String,

@@ -22,7 +22,7 @@ const SEED: u64 = 0x7069_7065_7769_7365;
 const DRAWN_ONE_BY_ONE: usize = 1_000;
 
 /// Percentiles of the simulated total won from open deals, in corporate minor units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OutcomeRange {
     pub p10: i64,
     pub p50: i64,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{ForecastReport, Method, MethodNumber};
 
 /// The numbers of a forecast when the snapshot was taken.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Snapshot {
     pub period: String,
     pub as_of: NaiveDate,
@@ -25,14 +25,14 @@ pub struct Snapshot {
 }
 
 /// A snapshot with its id, as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Listed {
     pub id: SnapshotId,
     #[serde(flatten)]
     pub snapshot: Snapshot,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PersonNumber {
     pub user_id: UserId,
     pub name: String,
@@ -40,7 +40,7 @@ pub struct PersonNumber {
 }
 
 /// An open deal due in the period, as it stood.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DealAtSnapshot {
     pub opportunity_id: OpportunityId,
     pub owner: String,
@@ -90,7 +90,7 @@ impl Snapshot {
 }
 
 /// A number then and now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Change {
     pub from: i64,
     pub to: i64,
@@ -108,7 +108,7 @@ impl Change {
 }
 
 /// A method's number then and now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct MethodChange {
     pub method: Method,
     #[serde(flatten)]
@@ -116,7 +116,7 @@ pub struct MethodChange {
 }
 
 /// A person's number then and now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PersonChange {
     pub name: String,
     #[serde(flatten)]
@@ -124,7 +124,7 @@ pub struct PersonChange {
 }
 
 /// How an open deal of the earlier snapshot changed by the later one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DealChange {
     pub opportunity_id: OpportunityId,
     pub owner: String,
@@ -136,7 +136,7 @@ pub struct DealChange {
 }
 
 /// What moved between two snapshots of the same period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     pub period: String,
     pub from: DateTime<Utc>,

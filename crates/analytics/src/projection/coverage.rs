@@ -12,7 +12,7 @@ use super::slicing::{Groups, fit};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
 /// Which open deals count towards coverage.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CoverageMode {
     /// Best Case and Commit: enterprise cycles outlast a quarter, so Pipeline rarely closes
@@ -23,7 +23,7 @@ pub enum CoverageMode {
     Smb,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Coverage {
     pub mode: CoverageMode,
     /// Corporate minor units.

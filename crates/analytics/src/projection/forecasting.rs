@@ -63,7 +63,7 @@ pub struct OpenDeal {
 }
 
 /// Open pipeline of one kind at the point, and what of it was won within its period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CategoryHistoryRow {
     pub open: Tally,
     pub won: Tally,
@@ -80,7 +80,7 @@ impl CategoryHistoryRow {
 /// the forecast's moment is of its own: per category, the open deals due in the period at
 /// that point and the wins among them within it; and the pipeline that came into the period
 /// after the point (created, pulled in, reopened) with its wins.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CategoryHistory {
     pub periods: usize,
     pub categories: BTreeMap<ForecastCategory, CategoryHistoryRow>,

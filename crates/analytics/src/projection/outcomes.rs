@@ -13,7 +13,7 @@ use super::slicing::{Groups, fit};
 use super::{Projection, Slice, Slicing, micros};
 
 /// Deals counted and their amount in corporate minor units (a deal without an amount adds 0).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Tally {
     pub count: u64,
     pub amount: i64,
@@ -32,7 +32,7 @@ impl std::ops::Add for Tally {
 }
 
 /// A rate with what it is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Ratio {
     pub numerator: Tally,
     pub denominator: Tally,
@@ -77,7 +77,7 @@ pub fn required_coverage(rate: f64) -> Option<f64> {
 /// counts there: by its state at the as-of moment, or, if it was reopened since, as it stood
 /// at the end of the period. Slipped deals are judged at the end of the period (or at the
 /// as-of moment, for a period not over yet).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Outcomes {
     pub won: Tally,
     pub lost_to_competition: Tally,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::{Interner, NONE, NONE_U16, Projection};
 
 /// What a metric can be broken down by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dimension {
     /// The deal's owner.
@@ -154,7 +154,7 @@ pub struct Slicing<'a> {
 
 /// One slice of a metric: the slice's value for each dimension, in the order asked, and the
 /// metric over its deals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Slice<M> {
     pub key: Vec<String>,
     pub value: M,

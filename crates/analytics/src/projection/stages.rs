@@ -27,7 +27,7 @@ struct Visit {
 }
 
 /// Time in one stage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StageTime {
     pub stage: StageKey,
     /// Visits that ended in the window.
@@ -44,7 +44,7 @@ pub struct StageTime {
 /// Of the deals that entered `from` in the window, how many later reached `to` (a later
 /// stage or a win counts; `to` is `won` for the step into a win), how many are still open
 /// without having reached it, and the rest lost on the way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Conversion {
     pub from: StageKey,
     /// A later stage, or `won`.

@@ -12,7 +12,7 @@ use super::slicing::{Groups, fit, whole};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
 /// Days from reaching the SAL stage to the close date, over deals won in a period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SalesCycle {
     pub won: u64,
     /// Median (nearest rank) and mean, in days; `None` without wins.
@@ -22,7 +22,7 @@ pub struct SalesCycle {
 
 /// (qualified open deals × win rate × average won amount) / average cycle days: the
 /// corporate minor units the pipeline turns into per day at the period's rates.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Velocity {
     pub qualified_open: u64,
     pub win_rate: Option<f64>,
@@ -45,7 +45,7 @@ impl SalesCycle {
 }
 
 /// A period's qualified pipeline created, sales cycle and velocity, for one slice.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Flow {
     pub qualified_created: Tally,
     pub sales_cycle: SalesCycle,

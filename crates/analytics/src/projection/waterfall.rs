@@ -14,7 +14,7 @@ use super::{END, Projection, Slice, Slicing, Tally, micros};
 /// Open pipeline in a period at `from`, the changes until `to`, and the pipeline at `to`:
 /// `start + created + pulled_in + reopened − pushed_out ± amount_changes − won − lost = end`,
 /// by count and to the cent (amounts converted at one rate, that of `to`'s day).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Waterfall {
     pub start: Tally,
     /// New deals due in the period.

@@ -11,7 +11,7 @@ use crate::{
     Conversion, CoverageMode, Diagnosis, FunnelPart, Guardrail, Health, StepBenchmark, diagnose,
 };
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DiagnosisReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -25,7 +25,7 @@ pub struct DiagnosisReport {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Baseline {
     pub from: NaiveDate,
     pub to: NaiveDate,

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// What a report covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Scope {
     pub period: String,
     /// First and last day of the period.
@@ -47,7 +47,7 @@ impl Scope {
 }
 
 /// One slice of a report: its value for each dimension, and the numbers over its deals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Sliced<M> {
     pub slice: BTreeMap<&'static str, String>,
     #[serde(flatten)]
@@ -74,7 +74,7 @@ impl<M> Sliced<M> {
 }
 
 /// A rate with what it is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RateView {
     pub numerator: Tally,
     pub denominator: Tally,
@@ -94,7 +94,7 @@ impl From<Ratio> for RateView {
 }
 
 /// Outcomes with their three rates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OutcomesView {
     #[serde(flatten)]
     pub outcomes: Outcomes,
@@ -118,7 +118,7 @@ impl From<Outcomes> for OutcomesView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OutcomesReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -128,7 +128,7 @@ pub struct OutcomesReport {
 }
 
 /// The open pipeline at the as-of moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PipelineReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -137,20 +137,20 @@ pub struct PipelineReport {
     pub slices: Vec<Sliced<Pipeline>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Snapshot {
     pub week_ending: NaiveDate,
     #[serde(flatten)]
     pub pipeline: Pipeline,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Snapshots {
     pub weeks: Vec<Snapshot>,
 }
 
 /// The open pipeline at the end of each week of the period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SnapshotsReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -159,7 +159,7 @@ pub struct SnapshotsReport {
     pub slices: Vec<Sliced<Snapshots>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProcessName {
     pub key: String,
     pub name: String,
@@ -174,14 +174,14 @@ impl ProcessName {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ConversionView {
     #[serde(flatten)]
     pub conversion: Conversion,
     pub rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Conversions {
     pub conversions: Vec<ConversionView>,
 }
@@ -200,7 +200,7 @@ impl From<Vec<Conversion>> for Conversions {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ConversionReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -210,12 +210,12 @@ pub struct ConversionReport {
     pub slices: Vec<Sliced<Conversions>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StageTimes {
     pub stages: Vec<StageTime>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TimeInStageReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -225,7 +225,7 @@ pub struct TimeInStageReport {
     pub slices: Vec<Sliced<StageTimes>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WaterfallReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -236,7 +236,7 @@ pub struct WaterfallReport {
     pub slices: Vec<Sliced<Waterfall>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct VelocityReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -246,21 +246,21 @@ pub struct VelocityReport {
 }
 
 /// Losses of one type and their share of all losses (competition and no decision).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LossShare {
     pub lost: Tally,
     pub share_by_count: Option<f64>,
     pub share_by_amount: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CompetitorLoss {
     pub competitor: String,
     pub lost: Tally,
 }
 
 /// Losses to competition and to no decision, and losses to competition by competitor.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LossMix {
     pub lost: Tally,
     pub competition: LossShare,
@@ -319,7 +319,7 @@ impl LossMix {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LossMixReport {
     #[serde(flatten)]
     pub scope: Scope,
@@ -329,7 +329,7 @@ pub struct LossMixReport {
 }
 
 /// The year before the period, whose rates coverage and the target stack use.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TrailingYear {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -339,7 +339,7 @@ pub struct TrailingYear {
     pub average_win: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CoverageReport {
     #[serde(flatten)]
     pub scope: Scope,

@@ -37,7 +37,7 @@ impl Gate {
 
 /// The outcome of a gate. Every outcome carries the plan that follows from it, so a gate is
 /// never left at "we should talk again".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum GateDecision {
     /// The gate holds; `next_step` is what the next meeting covers.

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::ContactId;
 use crate::keys::ItemKey;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Evidence {
     /// The latest decision at each gate.
@@ -133,7 +133,7 @@ impl Evidence {
 }
 
 /// One change to a deal's evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "evidence", rename_all = "snake_case")]
 pub enum EvidenceChange {
     GateDecided {

@@ -99,7 +99,7 @@ impl Scorecard {
 }
 
 /// The scores recorded on a deal; an element never scored counts as 0.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Scores(BTreeMap<ScoreItem, u8>);
 
@@ -150,7 +150,7 @@ impl Scores {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "advice", content = "gaps", rename_all = "snake_case")]
 pub enum ReadinessAdvice {
     /// 7–8: confirm decision owners and dates and lock the decision meeting.
@@ -159,7 +159,7 @@ pub enum ReadinessAdvice {
     SurfaceGaps(Vec<ScoreItem>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BudgetProcurementReading {
     /// Owner, approval steps and procurement path are all confirmed.

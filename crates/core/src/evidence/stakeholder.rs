@@ -19,7 +19,7 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Stakeholder {
     pub contact_id: ContactId,
     pub role: BuyingRole,
@@ -27,7 +27,7 @@ pub struct Stakeholder {
 }
 
 /// Who plays which role; a person appears once per role they play.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct StakeholderMap(Vec<Stakeholder>);
 

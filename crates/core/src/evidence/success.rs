@@ -10,7 +10,7 @@ use crate::keys::ItemKey;
 use crate::text::{Label, Note};
 use crate::validation::{FieldErrors, Fields};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuccessCriterion {
     pub key: ItemKey,
     /// What is measured: "hours spent on the monthly close".
@@ -26,7 +26,7 @@ pub struct SuccessCriterion {
 }
 
 /// A success criterion as typed into a form or an import file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuccessCriterionDraft {
     pub key: Option<String>,
     pub metric: Option<String>,

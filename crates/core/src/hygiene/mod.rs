@@ -36,7 +36,7 @@ text_enum! {
 }
 
 /// One problem with one record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub rule: RuleId,
     pub severity: Severity,
@@ -63,7 +63,7 @@ pub struct Inspection<'a> {
     pub teams: &'a [Team],
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub as_of: NaiveDate,
     pub findings: Vec<Finding>,

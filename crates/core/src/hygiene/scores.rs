@@ -23,7 +23,7 @@ const MINIMUM_FIELDS: [DealField; 4] = [
     DealField::Segment,
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RecordScore {
     pub record_kind: RecordKind,
     pub record_id: String,
@@ -45,7 +45,7 @@ pub struct RecordScore {
 }
 
 /// Scores of an owner's or a team's open deals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GroupScore {
     pub id: String,
     pub name: String,

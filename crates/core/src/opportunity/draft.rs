@@ -14,7 +14,7 @@ use crate::validation::{FieldErrors, Fields, InvalidValue};
 
 /// Fields of a new opportunity as entered. Amounts are decimal text in major units
 /// (`"48000.00"`); dates are `YYYY-MM-DD`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpportunityDraft {
     pub name: Option<String>,

@@ -11,7 +11,7 @@ use crate::money::Money;
 use crate::process::{ForecastCategory, ProcessKey, ProcessVersion, StageKey};
 use crate::text::{Label, Name, Note};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OpportunityEvent {
     pub opportunity_id: OpportunityId,
     /// Position in the opportunity's log, from 1.
@@ -26,7 +26,7 @@ pub struct OpportunityEvent {
 }
 
 /// What changed. Serialised as `{"kind": "stage_changed", "data": {...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Change {
     Created(Created),
@@ -78,7 +78,7 @@ impl Change {
 }
 
 /// The deal as it was first recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Created {
     pub name: Name,
     pub account_id: AccountId,
@@ -96,7 +96,7 @@ pub struct Created {
     pub evidence: Box<Evidence>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageChanged {
     pub from: StageKey,
     pub to: StageKey,
@@ -112,38 +112,38 @@ impl StageChanged {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AmountChanged {
     pub from: Option<Money>,
     pub to: Option<Money>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CloseDateChanged {
     pub from: NaiveDate,
     pub to: NaiveDate,
 }
 
 /// A forecast category set by hand, or (`to: None`) the override removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CategoryOverridden {
     pub from: Option<ForecastCategory>,
     pub to: Option<CategoryOverride>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OwnerChanged {
     pub from: UserId,
     pub to: UserId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClosedWon {
     /// The day the contract was signed; becomes the close date.
     pub on: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClosedLost {
     pub on: NaiveDate,
     pub loss_type: LossType,
@@ -152,7 +152,7 @@ pub struct ClosedLost {
     pub competitor: Option<Label>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reopened {
     pub stage: StageKey,
     pub close_date: NaiveDate,
@@ -160,7 +160,7 @@ pub struct Reopened {
 }
 
 /// A change to a field with no event of its own; carries the new value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "field", content = "to", rename_all = "snake_case")]
 pub enum FieldChange {
     Name(Name),

@@ -57,7 +57,7 @@ impl LossType {
 }
 
 /// The dated action that moves a deal forward, and who owns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NextStep {
     pub text: Note,
     pub owner_id: UserId,
@@ -65,20 +65,20 @@ pub struct NextStep {
 }
 
 /// A forecast category set by hand instead of the one the stage implies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CategoryOverride {
     pub category: ForecastCategory,
     pub reason: Note,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Loss {
     pub loss_type: LossType,
     pub reason: Option<Note>,
 }
 
 /// The current state of a deal: exactly what replaying its events produces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Opportunity {
     pub id: OpportunityId,
     /// Number of events applied; the `seq` of the latest one.

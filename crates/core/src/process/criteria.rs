@@ -44,7 +44,7 @@ text_enum! {
 }
 
 /// A score a criterion tests: one element, or a scorecard's total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ScoreRef {
     Item(ScoreItem),
@@ -52,7 +52,7 @@ pub enum ScoreRef {
 }
 
 /// What a criterion checks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Test {
     /// The field has a value.
@@ -81,7 +81,7 @@ pub enum Test {
     Any(Vec<CriterionKey>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Criterion {
     pub key: CriterionKey,
     /// How a person reads it: "Economic buyer engaged".
@@ -90,7 +90,7 @@ pub struct Criterion {
 }
 
 /// A criterion that does not hold, as listed when a move is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Unmet {
     pub key: CriterionKey,
     pub label: Name,

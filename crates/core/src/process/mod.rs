@@ -55,12 +55,24 @@ text_enum! {
 }
 
 /// Which revision of a workspace's process definitions an event was made under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct ProcessVersion(pub u32);
 
 /// A checklist item a stage's evidence or a criterion can name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ChecklistItem {
     pub key: ItemKey,
     /// What the buyer has done, in a sentence.
@@ -68,7 +80,7 @@ pub struct ChecklistItem {
 }
 
 /// One buyer state in a process.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Stage {
     pub key: StageKey,
     /// What the buyer is doing, in their words: "Building business case".
@@ -97,7 +109,7 @@ pub struct Stage {
 /// A sales process: ordered open stages that are buyer states, grouped into buyer phases that
 /// count in forecast categories, with named criteria for moving between them. Closed won and
 /// closed lost are outcomes, not stages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Process {
     pub key: ProcessKey,
     pub name: Name,

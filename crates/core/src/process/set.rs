@@ -9,7 +9,7 @@ use super::{ENTERPRISE_TOML, Process, ProcessKey, ProcessVersion, SMB_TOML};
 use crate::ids::UserId;
 
 /// A process file as RevOps wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessFile {
     /// The file's name, such as `enterprise.toml`; errors refer to it.
     pub name: String,
@@ -25,7 +25,7 @@ pub struct ProcessSet {
 }
 
 /// Who changed a workspace's processes, when, and what changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessRevision {
     pub version: ProcessVersion,
     pub changed_by: Option<UserId>,

@@ -194,3 +194,32 @@ fn csrf_matches(headers: &HeaderMap, secret: &Secret) -> bool {
             subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()).into()
         })
 }
+
+/// Every operation with a caller names its workspace in the path and needs a session or a
+/// token.
+impl aide::operation::OperationInput for Caller {
+    fn operation_input(
+        _: &mut aide::generate::GenContext,
+        operation: &mut aide::openapi::Operation,
+    ) {
+        crate::openapi::add_parameter(
+            operation,
+            serde_json::json!({"in": "path", "name": "workspace", "required": true,
+                               "description": "The workspace's slug.",
+                               "schema": {"type": "string"}}),
+        );
+        for scheme in ["token", "session"] {
+            operation.security.push(indexmap::IndexMap::from_iter([(
+                scheme.to_owned(),
+                Vec::new(),
+            )]));
+        }
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut aide::generate::GenContext,
+        operation: &mut aide::openapi::Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        crate::error::problem_response(ctx, operation)
+    }
+}

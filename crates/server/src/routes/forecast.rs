@@ -13,13 +13,14 @@ use pipewise_core::calendar::{Period, parse_date};
 use pipewise_core::ids::SnapshotId;
 use pipewise_core::org::Workspace;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::routes::reports::{refused, with_inputs};
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ForecastQuery {
     period: Option<String>,
@@ -74,7 +75,7 @@ pub(crate) async fn forecast_report(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SnapshotsQuery {
     period: Option<String>,
@@ -109,7 +110,7 @@ pub(crate) async fn snapshots(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CompareQuery {
     from: Option<String>,
@@ -151,7 +152,7 @@ pub(crate) async fn compare(
     Ok(Json(forecast::compare(&earlier, &later)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BacktestQuery {
     periods: Option<String>,

@@ -9,8 +9,11 @@ mod settings;
 mod tokens;
 mod users;
 
-use axum::Router;
-use axum::routing::{get, post, put};
+use aide::axum::ApiRouter;
+use aide::axum::routing::{delete_with, get_with, post_with, put_with};
+use aide::transform::TransformOperation;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::AppState;
 
@@ -20,54 +23,160 @@ pub(crate) use opportunities::workspace;
 /// Where each workspace's API lives.
 const WORKSPACE: &str = "/api/v1/workspaces/{workspace}";
 
-pub(crate) fn router() -> Router<AppState> {
-    let workspace = Router::new()
-        .route(
+/// A record named in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct IdPath {
+    /// The record's id.
+    id: String,
+}
+
+/// A workspace named in the path, where no caller is needed yet.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct WorkspacePath {
+    /// The workspace's slug.
+    workspace: String,
+}
+
+/// An operation's summary and the group it is listed in.
+fn doc(
+    tag: &'static str,
+    summary: &'static str,
+) -> impl for<'t> FnOnce(TransformOperation<'t>) -> TransformOperation<'t> {
+    move |operation| operation.tag(tag).summary(summary)
+}
+
+pub(crate) fn router() -> ApiRouter<AppState> {
+    use opportunity_changes as change;
+    let workspace = ApiRouter::new()
+        .api_route(
             "/session",
-            post(session::sign_in)
-                .get(session::show)
-                .delete(session::sign_out),
+            post_with(
+                session::sign_in,
+                doc("access", "Sign in with e-mail and password"),
+            )
+            .get_with(
+                session::show,
+                doc("access", "Who is signed in, and the CSRF token"),
+            )
+            .delete_with(session::sign_out, doc("access", "Sign this browser out")),
         )
-        .route("/settings", get(settings::show).patch(settings::change))
-        .route("/tokens", post(tokens::create).get(tokens::list))
-        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
-        .route("/users", get(users::list))
-        .route("/users/{id}/password", put(users::set_password))
-        .route(
+        .api_route(
+            "/settings",
+            get_with(settings::show, doc("access", "The workspace's settings")).patch_with(
+                settings::change,
+                doc("access", "Change the workspace's settings (admins)"),
+            ),
+        )
+        .api_route(
+            "/tokens",
+            post_with(
+                tokens::create,
+                doc("access", "Create an API token for the caller"),
+            )
+            .get_with(
+                tokens::list,
+                doc("access", "The caller's API tokens (an admin's: all)"),
+            ),
+        )
+        .api_route(
+            "/tokens/{id}",
+            delete_with(tokens::revoke, doc("access", "Revoke an API token")),
+        )
+        .api_route(
+            "/users",
+            get_with(users::list, doc("access", "Everyone in the workspace")),
+        )
+        .api_route(
+            "/users/{id}/password",
+            put_with(users::set_password, doc("access", "Set a password")),
+        )
+        .api_route(
             "/opportunities",
-            get(opportunities::list).post(opportunity_changes::create),
+            get_with(
+                opportunities::list,
+                doc("deals", "Deals the caller may read, a page at a time"),
+            )
+            .post_with(change::create, doc("deals", "Open a deal")),
         )
-        .route(
+        .api_route(
             "/opportunities/{id}",
-            get(opportunities::show).patch(opportunity_changes::patch),
+            get_with(opportunities::show, doc("deals", "A deal and its history")).patch_with(
+                change::patch,
+                doc("deals", "Change several fields of a deal at once"),
+            ),
         )
-        .route(
+        .api_route(
             "/opportunities/{id}/moves",
-            post(opportunity_changes::move_stage),
+            post_with(
+                change::move_stage,
+                doc("deals", "Move a deal to another stage"),
+            ),
         )
-        .route(
+        .api_route(
             "/opportunities/{id}/close-won",
-            post(opportunity_changes::close_won),
+            post_with(change::close_won, doc("deals", "Close a deal won")),
         )
-        .route(
+        .api_route(
             "/opportunities/{id}/close-lost",
-            post(opportunity_changes::close_lost),
+            post_with(change::close_lost, doc("deals", "Close a deal lost")),
         )
-        .route(
+        .api_route(
             "/opportunities/{id}/reopen",
-            post(opportunity_changes::reopen),
+            post_with(change::reopen, doc("deals", "Reopen a closed deal")),
         )
-        .route(
+        .api_route(
             "/opportunities/{id}/evidence",
-            post(opportunity_changes::record_evidence),
+            post_with(
+                change::record_evidence,
+                doc(
+                    "deals",
+                    "Record a gate, score, milestone, stakeholder or criterion",
+                ),
+            ),
         )
-        .route("/forecast", get(forecast::forecast))
-        .route("/forecast/backtest", get(forecast::backtest))
-        .route("/forecast/snapshots", get(forecast::snapshots))
-        .route("/forecast/snapshots/compare", get(forecast::compare))
-        .route("/reports/{name}", get(reports::report));
-    Router::new()
-        .route("/", get(index::index))
-        .route("/health", get(health::health))
+        .api_route(
+            "/forecast",
+            get_with(
+                forecast::forecast,
+                doc("forecast", "The period's forecast by four methods"),
+            ),
+        )
+        .api_route(
+            "/forecast/backtest",
+            get_with(
+                forecast::backtest,
+                doc("forecast", "Every method replayed on past quarters"),
+            ),
+        )
+        .api_route(
+            "/forecast/snapshots",
+            get_with(
+                forecast::snapshots,
+                doc("forecast", "The period's forecast snapshots"),
+            ),
+        )
+        .api_route(
+            "/forecast/snapshots/compare",
+            get_with(
+                forecast::compare,
+                doc("forecast", "What moved between two snapshots"),
+            ),
+        )
+        .api_route(
+            "/reports/{name}",
+            get_with(reports::report, doc("reports", "A pipeline report")),
+        );
+    ApiRouter::new()
+        .api_route(
+            "/",
+            get_with(index::index, doc("server", "What this server holds")),
+        )
+        .api_route(
+            "/health",
+            get_with(
+                health::health,
+                doc("server", "Whether the database answers"),
+            ),
+        )
         .nest(WORKSPACE, workspace)
 }

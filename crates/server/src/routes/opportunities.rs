@@ -4,8 +4,6 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use pipewise_core::ids::OpportunityId;
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent};
 use pipewise_core::org::Workspace;
@@ -13,10 +11,12 @@ use pipewise_core::process::{ForecastCategory, ProcessSet};
 use pipewise_core::text::Slug;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use pipewise_store::{PageRequest, processes};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::IdPath;
 use crate::auth::Caller;
-use crate::versioning::etag;
+use crate::versioning::Versioned;
 use crate::{ApiError, AppState};
 
 /// Page size when none is asked for.
@@ -24,7 +24,7 @@ const DEFAULT_LIMIT: u32 = 50;
 /// Largest page a client may ask for.
 const MAX_LIMIT: u32 = 200;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     cursor: Option<String>,
@@ -32,7 +32,7 @@ pub(crate) struct ListQuery {
 }
 
 /// An opportunity as the API shows it: its stored fields plus its forecast category.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct OpportunityView {
     #[serde(flatten)]
     opportunity: Opportunity,
@@ -49,14 +49,14 @@ impl OpportunityView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct ListResponse {
     items: Vec<OpportunityView>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct ShowResponse {
     opportunity: OpportunityView,
     events: Vec<OpportunityEvent>,
@@ -119,8 +119,8 @@ pub(crate) async fn list(
 pub(crate) async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<Versioned<ShowResponse>, ApiError> {
     let id: OpportunityId = id
         .parse()
         .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
@@ -135,16 +135,14 @@ pub(crate) async fn show(
     }
     let events = state.store.opportunity_events(workspace.id, id).await?;
     let process_set = processes::current(&*state.store, workspace).await?;
-    let tag = HeaderValue::from_str(&etag(opportunity.version));
-    let mut response = Json(ShowResponse {
-        opportunity: OpportunityView::new(opportunity, &process_set),
-        events,
+    Ok(Versioned {
+        version: opportunity.version,
+        location: None,
+        body: ShowResponse {
+            opportunity: OpportunityView::new(opportunity, &process_set),
+            events,
+        },
     })
-    .into_response();
-    if let Ok(tag) = tag {
-        response.headers_mut().insert(header::ETAG, tag);
-    }
-    Ok(response)
 }
 
 fn parse_limit(text: &str) -> Result<u32, InvalidValue> {

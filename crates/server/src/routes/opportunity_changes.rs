@@ -3,10 +3,7 @@
 //! (`pipewise_core::opportunity::execute`) and stored with its events; each names the version
 //! it was made on in `If-Match` and answers with the deal's new version as its ETag.
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use pipewise_core::calendar::parse_date;
 use pipewise_core::evidence::EvidenceChange;
@@ -19,28 +16,26 @@ use pipewise_core::process::{ForecastCategory, Process, ProcessSet};
 use pipewise_core::text::{Label, Name, Note};
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use pipewise_store::{commands, processes};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::IdPath;
 use super::opportunities::OpportunityView;
 use crate::auth::Caller;
 use crate::body::{JsonBody, present};
-use crate::versioning::{IfMatch, etag};
+use crate::versioning::{IfMatch, Versioned};
 use crate::{ApiError, AppState};
 
 /// A deal in a response, with its version as the ETag.
-fn deal_response(status: StatusCode, deal: Opportunity, processes: &ProcessSet) -> Response {
-    let tag = HeaderValue::from_str(&etag(deal.version));
-    let location = HeaderValue::from_str(&deal.id.to_string());
-    let mut response = (status, Json(OpportunityView::new(deal, processes))).into_response();
-    if let Ok(tag) = tag {
-        response.headers_mut().insert(header::ETAG, tag);
+fn versioned<const STATUS: u16>(
+    deal: Opportunity,
+    processes: &ProcessSet,
+) -> Versioned<OpportunityView, STATUS> {
+    Versioned {
+        version: deal.version,
+        location: (STATUS == 201).then(|| deal.id.to_string()),
+        body: OpportunityView::new(deal, processes),
     }
-    if status == StatusCode::CREATED {
-        if let Ok(location) = location {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
-    }
-    response
 }
 
 /// `POST /api/v1/workspaces/{workspace}/opportunities`: opens a deal. The owner defaults to
@@ -49,7 +44,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(mut draft): JsonBody<OpportunityDraft>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView, 201>, ApiError> {
     let owner_text = draft
         .owner_id
         .get_or_insert_with(|| caller.user.id.to_string());
@@ -66,7 +61,7 @@ pub(crate) async fn create(
         caller.stamp(),
     )
     .await?;
-    Ok(deal_response(StatusCode::CREATED, deal, &processes))
+    Ok(versioned(deal, &processes))
 }
 
 /// Loads a deal the caller can see, decides the commands `build` makes of the request on
@@ -77,7 +72,7 @@ async fn change(
     id: &str,
     IfMatch(version): IfMatch,
     build: impl FnOnce(&Opportunity, &Process, NaiveDate) -> Result<Vec<Command>, FieldErrors>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
     let id: OpportunityId = id
         .parse()
         .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
@@ -105,10 +100,10 @@ async fn change(
         stamp,
     )
     .await?;
-    Ok(deal_response(StatusCode::OK, deal, &processes))
+    Ok(versioned(deal, &processes))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NextStepBody {
     text: Option<String>,
@@ -134,7 +129,7 @@ impl NextStepBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MoveBody {
     to: Option<String>,
@@ -147,10 +142,10 @@ pub(crate) struct MoveBody {
 pub(crate) async fn move_stage(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path(IdPath { id }): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<MoveBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
     change(&state, &caller, &id, if_match, |deal, process, _| {
         let mut fields = Fields::default();
         let to = fields.require("to", body.to.as_deref(), |s| process.parse_stage(s));
@@ -170,7 +165,7 @@ pub(crate) async fn move_stage(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CloseWonBody {
     /// Defaults to today.
@@ -181,10 +176,10 @@ pub(crate) struct CloseWonBody {
 pub(crate) async fn close_won(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path(IdPath { id }): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<CloseWonBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
     change(&state, &caller, &id, if_match, |_, _, today| {
         let mut fields = Fields::default();
         let on = fields.check_optional("on", body.on.as_deref(), parse_date);
@@ -197,7 +192,7 @@ pub(crate) async fn close_won(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CloseLostBody {
     /// Defaults to today.
@@ -212,10 +207,10 @@ pub(crate) struct CloseLostBody {
 pub(crate) async fn close_lost(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path(IdPath { id }): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<CloseLostBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
     change(&state, &caller, &id, if_match, |_, _, today| {
         let mut fields = Fields::default();
         let on = fields.check_optional("on", body.on.as_deref(), parse_date);
@@ -239,7 +234,7 @@ pub(crate) async fn close_lost(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReopenBody {
     /// Defaults to the stage the deal closed from.
@@ -252,10 +247,10 @@ pub(crate) struct ReopenBody {
 pub(crate) async fn reopen(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path(IdPath { id }): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<ReopenBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
     change(&state, &caller, &id, if_match, |_, process, _| {
         let mut fields = Fields::default();
         let stage =
@@ -278,10 +273,10 @@ pub(crate) async fn reopen(
 pub(crate) async fn record_evidence(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path(IdPath { id }): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<EvidenceChange>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
     change(&state, &caller, &id, if_match, |_, _, _| {
         Ok(vec![Command::RecordEvidence(body)])
     })
@@ -289,7 +284,7 @@ pub(crate) async fn record_evidence(
 }
 
 /// A forecast category set by hand (`category`), or removed (`null`), with why.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CategoryBody {
     category: Option<String>,
@@ -297,7 +292,7 @@ pub(crate) struct CategoryBody {
 }
 
 /// Fields to change; absent fields stay, `null` clears an optional one.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchBody {
     name: Option<String>,
@@ -323,10 +318,10 @@ pub(crate) struct PatchBody {
 pub(crate) async fn patch(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path(IdPath { id }): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<PatchBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
     let corporate_currency = caller.workspace.corporate_currency;
     change(&state, &caller, &id, if_match, |deal, _, _| {
         patch_commands(&body, deal, corporate_currency)

@@ -13,12 +13,21 @@ use pipewise_core::calendar::{Period, parse_date};
 use pipewise_core::org::Workspace;
 use pipewise_core::process::ProcessKey;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Default, Deserialize)]
+/// Which report.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct ReportPath {
+    /// One of outcomes, pipeline, snapshots, conversion, time-in-stage, waterfall, velocity,
+    /// loss-mix, coverage, diagnosis.
+    name: String,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReportQuery {
     period: Option<String>,
@@ -33,7 +42,7 @@ pub(crate) struct ReportQuery {
 pub(crate) async fn report(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, name)): Path<(String, String)>,
+    Path(ReportPath { name }): Path<ReportPath>,
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Json<Report>, ApiError> {
     let Query(query) = query.map_err(|rejection| {

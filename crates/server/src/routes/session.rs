@@ -6,39 +6,42 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::NoContent;
 use chrono::{DateTime, Duration, Utc};
 use pipewise_core::credentials::Session;
 use pipewise_core::ids::SessionId;
 use pipewise_core::org::User;
 use pipewise_core::text::Email;
 use pipewise_core::validation::Fields;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::WorkspacePath;
 use crate::auth::{Caller, Secret, Via, session_cookie, session_text, verify_password};
 use crate::body::JsonBody;
+use crate::responses::{Created, SetCookie};
 use crate::routes::workspace;
 use crate::{ApiError, AppState};
 
 /// How long a session lasts.
 const SESSION_DAYS: i64 = 7;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignIn {
     email: Option<String>,
     password: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionView {
     user: User,
     /// Send as the `X-CSRF-Token` header with every change made with the session cookie.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     csrf_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<DateTime<Utc>>,
 }
 
@@ -58,14 +61,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
+impl aide::operation::OperationInput for ClientAddress {}
+
 /// `POST /api/v1/workspaces/{workspace}/session`: signs in with e-mail and password.
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    Path(WorkspacePath { workspace: slug }): Path<WorkspacePath>,
     ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     JsonBody(body): JsonBody<SignIn>,
-) -> Result<Response, ApiError> {
+) -> Result<SetCookie<Created<SessionView>>, ApiError> {
     let mut fields = Fields::default();
     let email = fields.require("email", body.email.as_deref(), Email::parse);
     let password = fields.require("password", body.password.as_deref(), |p| Ok(p.to_owned()));
@@ -124,11 +129,10 @@ pub(crate) async fn sign_in(
         csrf_token: Some(secret.csrf_token()),
         expires_at: Some(session.expires_at),
     };
-    let mut response = (StatusCode::CREATED, Json(view)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    Ok(response)
+    Ok(SetCookie {
+        cookie,
+        response: Created(view),
+    })
 }
 
 /// `GET /api/v1/workspaces/{workspace}/session`: who is signed in, and the CSRF token again.
@@ -148,7 +152,7 @@ pub(crate) async fn show(caller: Caller) -> Json<SessionView> {
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Response, ApiError> {
+) -> Result<SetCookie<NoContent>, ApiError> {
     let Via::Session { id, .. } = caller.via else {
         return Err(ApiError::Forbidden(
             "an API token has no session; revoke the token instead".into(),
@@ -159,11 +163,10 @@ pub(crate) async fn sign_out(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
         session_cookie(&caller.workspace.slug)
     );
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    Ok(response)
+    Ok(SetCookie {
+        cookie,
+        response: NoContent,
+    })
 }
 
 /// Whether a reverse proxy says the client reached it over HTTPS.

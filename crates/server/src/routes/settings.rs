@@ -4,18 +4,19 @@ use axum::Json;
 use axum::extract::State;
 use pipewise_core::access::{Action, RepVisibility};
 use pipewise_core::validation::Fields;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct Settings {
     rep_visibility: RepVisibility,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SettingsChange {
     /// `team` (reps read their team's deals) or `own`.

@@ -3,27 +3,30 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use chrono::Utc;
 use pipewise_core::access::Action;
 use pipewise_core::credentials::{ApiToken, TokenScope};
 use pipewise_core::ids::TokenId;
 use pipewise_core::text::Label;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::IdPath;
 use crate::auth::{Caller, Secret, token_text};
 use crate::body::JsonBody;
+use crate::responses::Created;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewToken {
     name: Option<String>,
     scope: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct CreatedToken {
     token: ApiToken,
     /// Send as `Authorization: Bearer <secret>`. Shown this once only.
@@ -35,7 +38,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<NewToken>,
-) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+) -> Result<Created<CreatedToken>, ApiError> {
     let mut fields = Fields::default();
     let name = fields.require("name", body.name.as_deref(), Label::parse);
     let scope = fields.require("scope", body.scope.as_deref(), str::parse::<TokenScope>);
@@ -55,7 +58,7 @@ pub(crate) async fn create(
         .create_api_token(caller.workspace.id, &token, &secret.hash())
         .await?;
     let secret = token_text(token.id, &secret);
-    Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
+    Ok(Created(CreatedToken { token, secret }))
 }
 
 /// `GET /api/v1/workspaces/{workspace}/tokens`: the caller's tokens; an admin sees all.
@@ -78,8 +81,8 @@ pub(crate) async fn list(
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<NoContent, ApiError> {
     let id: TokenId = id
         .parse()
         .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
@@ -91,5 +94,5 @@ pub(crate) async fn revoke(
         .store
         .revoke_api_token(caller.workspace.id, id, Utc::now())
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

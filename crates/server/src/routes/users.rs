@@ -2,15 +2,17 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use chrono::Utc;
 use pipewise_core::access::Action;
 use pipewise_core::credentials::check_password;
 use pipewise_core::ids::UserId;
 use pipewise_core::org::User;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::IdPath;
 use crate::auth::{Caller, hash_password, verify_password};
 use crate::body::JsonBody;
 use crate::{ApiError, AppState};
@@ -24,7 +26,7 @@ pub(crate) async fn list(
     Ok(Json(state.store.users(caller.workspace.id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewPassword {
     password: Option<String>,
@@ -37,9 +39,9 @@ pub(crate) struct NewPassword {
 pub(crate) async fn set_password(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    Path(IdPath { id }): Path<IdPath>,
     JsonBody(body): JsonBody<NewPassword>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<NoContent, ApiError> {
     let id: UserId = id
         .parse()
         .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
@@ -75,5 +77,5 @@ pub(crate) async fn set_password(
         .store
         .set_password(caller.workspace.id, id, &hash, Utc::now())
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
