@@ -15,7 +15,11 @@ use aide::transform::TransformOperation;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::AppState;
+use std::str::FromStr;
+
+use pipewise_core::validation::{FieldErrors, InvalidValue};
+
+use crate::{ApiError, AppState};
 
 pub(crate) use forecast::forecast_report;
 pub(crate) use opportunities::workspace;
@@ -28,6 +32,15 @@ const WORKSPACE: &str = "/api/v1/workspaces/{workspace}";
 pub(crate) struct IdPath {
     /// The record's id.
     id: String,
+}
+
+impl IdPath {
+    /// The id as the kind of id it must be, or a 400 naming `id`.
+    fn parse<T: FromStr<Err = InvalidValue>>(&self) -> Result<T, ApiError> {
+        self.id
+            .parse()
+            .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")).into())
+    }
 }
 
 /// A workspace named in the path, where no caller is needed yet.

@@ -119,11 +119,9 @@ pub(crate) async fn list(
 pub(crate) async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
 ) -> Result<Versioned<ShowResponse>, ApiError> {
-    let id: OpportunityId = id
-        .parse()
-        .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
+    let id: OpportunityId = path.parse()?;
     let workspace = &caller.workspace;
     let opportunity = state.store.opportunity(workspace.id, id).await?;
     // A deal out of reach is as good as absent: its existence is not confirmed.

@@ -14,7 +14,7 @@ use pipewise_core::opportunity::{
 };
 use pipewise_core::process::{ForecastCategory, Process, ProcessSet};
 use pipewise_core::text::{Label, Name, Note};
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::{FieldErrors, Fields};
 use pipewise_store::{commands, processes};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -69,13 +69,11 @@ pub(crate) async fn create(
 async fn change(
     state: &AppState,
     caller: &Caller,
-    id: &str,
+    path: &IdPath,
     IfMatch(version): IfMatch,
     build: impl FnOnce(&Opportunity, &Process, NaiveDate) -> Result<Vec<Command>, FieldErrors>,
 ) -> Result<Versioned<OpportunityView>, ApiError> {
-    let id: OpportunityId = id
-        .parse()
-        .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
+    let id: OpportunityId = path.parse()?;
     let deal = state.store.opportunity(caller.workspace.id, id).await?;
     if !caller.access.can_read(deal.owner_id) {
         return Err(ApiError::NotFound {
@@ -142,11 +140,11 @@ pub(crate) struct MoveBody {
 pub(crate) async fn move_stage(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<MoveBody>,
 ) -> Result<Versioned<OpportunityView>, ApiError> {
-    change(&state, &caller, &id, if_match, |deal, process, _| {
+    change(&state, &caller, &path, if_match, |deal, process, _| {
         let mut fields = Fields::default();
         let to = fields.require("to", body.to.as_deref(), |s| process.parse_stage(s));
         let reason = fields.check_optional("reason", body.reason.as_deref(), Note::parse);
@@ -176,11 +174,11 @@ pub(crate) struct CloseWonBody {
 pub(crate) async fn close_won(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<CloseWonBody>,
 ) -> Result<Versioned<OpportunityView>, ApiError> {
-    change(&state, &caller, &id, if_match, |_, _, today| {
+    change(&state, &caller, &path, if_match, |_, _, today| {
         let mut fields = Fields::default();
         let on = fields.check_optional("on", body.on.as_deref(), parse_date);
         fields.build(|| {
@@ -207,11 +205,11 @@ pub(crate) struct CloseLostBody {
 pub(crate) async fn close_lost(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<CloseLostBody>,
 ) -> Result<Versioned<OpportunityView>, ApiError> {
-    change(&state, &caller, &id, if_match, |_, _, today| {
+    change(&state, &caller, &path, if_match, |_, _, today| {
         let mut fields = Fields::default();
         let on = fields.check_optional("on", body.on.as_deref(), parse_date);
         let loss_type = fields.require(
@@ -247,11 +245,11 @@ pub(crate) struct ReopenBody {
 pub(crate) async fn reopen(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<ReopenBody>,
 ) -> Result<Versioned<OpportunityView>, ApiError> {
-    change(&state, &caller, &id, if_match, |_, process, _| {
+    change(&state, &caller, &path, if_match, |_, process, _| {
         let mut fields = Fields::default();
         let stage =
             fields.check_optional("stage", body.stage.as_deref(), |s| process.parse_stage(s));
@@ -273,11 +271,11 @@ pub(crate) async fn reopen(
 pub(crate) async fn record_evidence(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<EvidenceChange>,
 ) -> Result<Versioned<OpportunityView>, ApiError> {
-    change(&state, &caller, &id, if_match, |_, _, _| {
+    change(&state, &caller, &path, if_match, |_, _, _| {
         Ok(vec![Command::RecordEvidence(body)])
     })
     .await
@@ -318,12 +316,12 @@ pub(crate) struct PatchBody {
 pub(crate) async fn patch(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<PatchBody>,
 ) -> Result<Versioned<OpportunityView>, ApiError> {
     let corporate_currency = caller.workspace.corporate_currency;
-    change(&state, &caller, &id, if_match, |deal, _, _| {
+    change(&state, &caller, &path, if_match, |deal, _, _| {
         patch_commands(&body, deal, corporate_currency)
     })
     .await

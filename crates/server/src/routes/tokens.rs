@@ -9,7 +9,7 @@ use pipewise_core::access::Action;
 use pipewise_core::credentials::{ApiToken, TokenScope};
 use pipewise_core::ids::TokenId;
 use pipewise_core::text::Label;
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::Fields;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -81,11 +81,9 @@ pub(crate) async fn list(
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
 ) -> Result<NoContent, ApiError> {
-    let id: TokenId = id
-        .parse()
-        .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
+    let id: TokenId = path.parse()?;
     let (token, _) = state.store.api_token(caller.workspace.id, id).await?;
     if token.user_id != caller.user.id {
         caller.access.check_action(Action::ManageUsers)?;

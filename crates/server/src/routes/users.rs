@@ -39,12 +39,10 @@ pub(crate) struct NewPassword {
 pub(crate) async fn set_password(
     State(state): State<AppState>,
     caller: Caller,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(path): Path<IdPath>,
     JsonBody(body): JsonBody<NewPassword>,
 ) -> Result<NoContent, ApiError> {
-    let id: UserId = id
-        .parse()
-        .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
+    let id: UserId = path.parse()?;
     let user = state.store.user(caller.workspace.id, id).await?;
     let own = user.id == caller.user.id;
     if !own {
