@@ -194,6 +194,14 @@ impl Access {
         }
     }
 
+    /// Checks that the caller may change anything at all: everyone but viewers.
+    pub fn check_writer(&self) -> Result<(), Denied> {
+        match self.edits {
+            Reach::Nobody => Err(Denied::ReadOnly),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks that the role may take `action` at all.
     pub fn check_action(&self, action: Action) -> Result<(), Denied> {
         if self.edits == Reach::Nobody {

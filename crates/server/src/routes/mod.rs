@@ -1,4 +1,5 @@
 mod forecast;
+mod forecast_submissions;
 mod health;
 mod index;
 mod opportunities;
@@ -166,6 +167,24 @@ pub(crate) fn router() -> ApiRouter<AppState> {
             get_with(
                 forecast::snapshots,
                 doc("forecast", "The period's forecast snapshots"),
+            )
+            .post_with(
+                forecast_submissions::snapshot,
+                doc("forecast", "Take a snapshot of the period's forecast now"),
+            ),
+        )
+        .api_route(
+            "/forecast/calls",
+            post_with(
+                forecast_submissions::call,
+                doc("forecast", "Submit a rep's call on their deals"),
+            ),
+        )
+        .api_route(
+            "/forecast/adjustments",
+            post_with(
+                forecast_submissions::adjust,
+                doc("forecast", "Adjust the number of someone below you"),
             ),
         )
         .api_route(

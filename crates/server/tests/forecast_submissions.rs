@@ -1,0 +1,84 @@
+//! Forecast calls, adjustments and snapshots submitted over HTTP, on both databases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chrono::Utc;
+use pipewise_core::opportunity::Status;
+use pipewise_core::org::{Role, User};
+use pipewise_store::PageRequest;
+use serde_json::json;
+
+use common::TestApp;
+
+const FORECAST: &str = "/api/v1/workspaces/demo/forecast";
+
+on_both_backends_app! {
+    async fn a_call_and_an_adjustment_reach_the_roll_up_and_a_snapshot_freezes_it(app) {
+        let workspace = app.store().workspace(&"demo".parse().unwrap()).await.unwrap();
+        let period = workspace.fiscal_calendar.quarter_of(Utc::now().date_naive());
+        let range = workspace.fiscal_calendar.range(period);
+        let page = PageRequest { after: None, limit: 1000 };
+        let deals = app.store().opportunities(workspace.id, page, None).await.unwrap().items;
+        let due: Vec<_> = deals.iter().filter(|d| d.status == Status::Open && range.contains(d.close_date)).collect();
+        // A rep with a deal due this quarter, and their manager.
+        let (rep, deal) = app.users.iter()
+            .filter(|u| u.role == Role::Rep)
+            .find_map(|u| Some((u.clone(), *due.iter().find(|d| d.owner_id == u.id)?)))
+            .unwrap();
+        let manager: User = app.users.iter().find(|u| Some(u.id) == rep.manager_id).unwrap().clone();
+        let rep_token = app.token(&rep, "write").await;
+        let manager_token = app.token(&manager, "write").await;
+
+        let call = json!({
+            "period": period.to_string(),
+            "lines": [{ "opportunity_id": deal.id.to_string(), "include": true, "note": "Signature planned for the 15th" }],
+        });
+        let called = app.with_token(&rep_token, Method::POST, &format!("{FORECAST}/calls"), &[], Some(call)).await;
+        assert_eq!(called.status, StatusCode::CREATED, "{}", called.body);
+        assert_eq!(called.body["subject_id"], rep.id.to_string());
+        assert_eq!(called.body["submitted_by"], rep.id.to_string());
+
+        // Someone else's deal, and a deal twice, are refused at their lines.
+        let other = due.iter().find(|d| d.owner_id != rep.id).unwrap();
+        let wrong = json!({
+            "period": period.to_string(),
+            "lines": [{ "opportunity_id": other.id.to_string(), "include": true, "note": "x" }],
+        });
+        let refused = app.with_token(&rep_token, Method::POST, &format!("{FORECAST}/calls"), &[], Some(wrong)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.body["errors"][0]["field"], "lines[0].opportunity_id");
+        assert_eq!(refused.body["errors"][0]["expected"], "a deal the calling rep owns");
+
+        // A rep cannot adjust anyone; their manager can adjust them.
+        let adjustment = json!({ "period": period.to_string(), "subject_id": rep.id.to_string(),
+                                 "amount": "125000.00", "note": "Procurement confirmed the date" });
+        let by_rep = app.with_token(&rep_token, Method::POST, &format!("{FORECAST}/adjustments"), &[], Some(adjustment.clone())).await;
+        assert_eq!(by_rep.status, StatusCode::BAD_REQUEST, "{}", by_rep.body);
+        let by_manager = app.with_token(&manager_token, Method::POST, &format!("{FORECAST}/adjustments"), &[], Some(adjustment)).await;
+        assert_eq!(by_manager.status, StatusCode::CREATED, "{}", by_manager.body);
+
+        let forecast = app.get(&format!("{FORECAST}?period={period}")).await.2;
+        let person = forecast["people"].as_array().unwrap().iter().find(|p| p["user_id"] == rep.id.to_string()).unwrap();
+        assert_eq!(person["adjustment"]["amount"], 12_500_000);
+        assert_eq!(person["forecast"], 12_500_000);
+        assert!(person["called_at"].is_string());
+        let line = forecast["deals"].as_array().unwrap().iter().find(|d| d["opportunity_id"] == deal.id.to_string()).unwrap();
+        assert_eq!(line["in_call"], true);
+
+        // A viewer may not take a snapshot; an admin may, and it lists with the period's.
+        let viewer = app.user(Role::Viewer).clone();
+        let viewer_token = app.token(&viewer, "write").await;
+        let snapshots = format!("{FORECAST}/snapshots");
+        let by_viewer = app.with_token(&viewer_token, Method::POST, &snapshots, &[], Some(json!({}))).await;
+        assert_eq!(by_viewer.status, StatusCode::FORBIDDEN);
+        let taken = app.with_token(&app.admin_token, Method::POST, &snapshots, &[], Some(json!({ "period": period.to_string() }))).await;
+        assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
+        let person = taken.body["people"].as_array().unwrap().iter().find(|p| p["user_id"] == rep.id.to_string()).unwrap();
+        assert_eq!(person["forecast"], 12_500_000);
+        let listed = app.get(&format!("{snapshots}?period={period}")).await.2;
+        assert!(listed.as_array().unwrap().iter().any(|s| s["id"] == taken.body["id"]));
+    }
+}
