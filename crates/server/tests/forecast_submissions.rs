@@ -11,8 +11,6 @@ use pipewise_core::org::{Role, User};
 use pipewise_store::PageRequest;
 use serde_json::json;
 
-use common::TestApp;
-
 const FORECAST: &str = "/api/v1/workspaces/demo/forecast";
 
 on_both_backends_app! {
