@@ -120,3 +120,7 @@ id_type!(
     /// An API token a program authenticates with.
     TokenId
 );
+id_type!(
+    /// A webhook subscription.
+    WebhookId
+);

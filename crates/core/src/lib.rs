@@ -26,3 +26,4 @@ pub mod stats;
 pub mod testing;
 pub mod text;
 pub mod validation;
+pub mod webhooks;

@@ -33,12 +33,14 @@ use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Le
 use pipewise_core::exchange::ExchangeRate;
 use pipewise_core::forecast::Submission;
 use pipewise_core::ids::{
-    AccountId, ContactId, OpportunityId, SessionId, SnapshotId, TokenId, UserId, WorkspaceId,
+    AccountId, ContactId, OpportunityId, SessionId, SnapshotId, TokenId, UserId, WebhookId,
+    WorkspaceId,
 };
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
 use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
 use pipewise_core::text::{Email, Slug};
+use pipewise_core::webhooks::{Delivery, Webhook};
 
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -141,6 +143,42 @@ pub trait Store: Send + Sync {
     async fn workspaces(&self) -> Result<Vec<Workspace>>;
     /// Removes a workspace and everything in it, in one transaction.
     async fn delete_workspace(&self, workspace: WorkspaceId) -> Result<()>;
+
+    /// Stores a new webhook subscription with the secret its deliveries are signed with.
+    async fn create_webhook(
+        &self,
+        workspace: WorkspaceId,
+        hook: &Webhook,
+        secret: &str,
+    ) -> Result<()>;
+    /// Every webhook subscription of the workspace, in creation order.
+    async fn webhooks(&self, workspace: WorkspaceId) -> Result<Vec<Webhook>>;
+    /// A webhook subscription and its signing secret.
+    async fn webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<(Webhook, String)>;
+    /// Removes a webhook subscription and its deliveries.
+    async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()>;
+    /// Pending deliveries due by `now`, each the earliest pending one of its webhook and
+    /// deal (so a deal's events go out in order), soonest due first.
+    async fn due_deliveries(
+        &self,
+        workspace: WorkspaceId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
+    /// Stores how a delivery went and its webhook's failure count, in one transaction.
+    async fn record_delivery(
+        &self,
+        workspace: WorkspaceId,
+        delivery: &Delivery,
+        hook: &Webhook,
+    ) -> Result<()>;
+    /// A webhook's most recent deliveries, newest first: its delivery log.
+    async fn deliveries(
+        &self,
+        workspace: WorkspaceId,
+        webhook: WebhookId,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
 
     /// Sets whether the workspace's reps read their team's deals or only their own.
     async fn set_rep_visibility(

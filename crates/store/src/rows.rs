@@ -10,7 +10,7 @@ use pipewise_core::exchange::{ExchangeRate, Rate};
 use pipewise_core::forecast::{Submission, SubmissionKind};
 use pipewise_core::ids::{
     AccountId, ContactId, OpportunityId, SessionId, SubmissionId, TargetId, TokenId, UserId,
-    WorkspaceId,
+    WebhookId, WorkspaceId,
 };
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
@@ -18,6 +18,7 @@ use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessRevision, ProcessVersion};
 use pipewise_core::text::{Email, Label, Name, Note, Slug, WebDomain};
 use pipewise_core::validation::InvalidValue;
+use pipewise_core::webhooks::{Delivery, EventFilter, Webhook, WebhookUrl};
 use serde_json::value::RawValue;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -512,5 +513,74 @@ impl TryFrom<ApiTokenRow> for (ApiToken, Vec<u8>) {
             revoked_at: row.revoked_at.map(|t| t.0),
         };
         Ok((token, row.secret_hash))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookRow {
+    id: Uuid,
+    url: String,
+    events: String,
+    secret: String,
+    created_by: Uuid,
+    created_at: DbTime,
+    failed_deliveries: i64,
+    disabled_at: Option<DbTime>,
+}
+
+impl TryFrom<WebhookRow> for (Webhook, String) {
+    type Error = StoreError;
+
+    fn try_from(row: WebhookRow) -> Result<Self, StoreError> {
+        let p = Parser::new("webhooks", row.id);
+        let hook = Webhook {
+            id: WebhookId::from_uuid(row.id),
+            url: p.value("url", WebhookUrl::parse(&row.url))?,
+            events: p.value("events", EventFilter::from_stored(&row.events))?,
+            created_by: UserId::from_uuid(row.created_by),
+            created_at: row.created_at.0,
+            failed_deliveries: p.count("failed_deliveries", row.failed_deliveries)?,
+            disabled_at: row.disabled_at.map(|t| t.0),
+        };
+        Ok((hook, row.secret))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    webhook_id: Uuid,
+    opportunity_id: Uuid,
+    seq: i64,
+    event_kind: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: DbTime,
+    last_attempt_at: Option<DbTime>,
+    last_status: Option<i64>,
+    last_error: Option<String>,
+    created_at: DbTime,
+}
+
+impl TryFrom<DeliveryRow> for Delivery {
+    type Error = StoreError;
+
+    fn try_from(row: DeliveryRow) -> Result<Self, StoreError> {
+        let p = Parser::new(
+            "webhook_deliveries",
+            format!("{}:{}", row.opportunity_id, row.seq),
+        );
+        Ok(Delivery {
+            webhook_id: WebhookId::from_uuid(row.webhook_id),
+            opportunity_id: OpportunityId::from_uuid(row.opportunity_id),
+            seq: p.count("seq", row.seq)?,
+            event_kind: p.value("event_kind", row.event_kind.parse())?,
+            status: p.value("status", row.status.parse())?,
+            attempts: p.count("attempts", row.attempts)?,
+            next_attempt_at: row.next_attempt_at.0,
+            last_attempt_at: row.last_attempt_at.map(|t| t.0),
+            last_status: row.last_status.and_then(|s| u16::try_from(s).ok()),
+            last_error: row.last_error,
+            created_at: row.created_at.0,
+        })
     }
 }

@@ -43,6 +43,19 @@ macro_rules! api_token_columns {
     };
 }
 
+macro_rules! webhook_columns {
+    () => {
+        "id, url, events, secret, created_by, created_at, failed_deliveries, disabled_at"
+    };
+}
+
+macro_rules! delivery_columns {
+    () => {
+        "webhook_id, opportunity_id, seq, event_kind, status, attempts, next_attempt_at, \
+         last_attempt_at, last_status, last_error, created_at"
+    };
+}
+
 macro_rules! account_columns {
     () => {
         "id, name, domain, industry, employee_band, region, segment, tier, owner_id, created_at"
@@ -50,7 +63,9 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 17] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 19] = [
+    "webhook_deliveries",
+    "webhooks",
     "sessions",
     "api_tokens",
     "credentials",
@@ -78,7 +93,8 @@ macro_rules! impl_store {
         use pipewise_core::access::RepVisibility;
         use pipewise_core::credentials::{ApiToken, Session};
         use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target, TargetOwner};
-        use pipewise_core::ids::{AccountId, ContactId, OpportunityId, SessionId, TokenId, UserId, WorkspaceId};
+        use pipewise_core::ids::{AccountId, ContactId, OpportunityId, SessionId, TokenId, UserId, WebhookId, WorkspaceId};
+        use pipewise_core::webhooks::{Delivery, Webhook};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
         use pipewise_core::process::{
@@ -99,11 +115,12 @@ macro_rules! impl_store {
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
-            AccountRow, ApiTokenRow, ContactRow, EventRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
+            AccountRow, ApiTokenRow, ContactRow, DeliveryRow, EventRow, WebhookRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
             SessionRow, SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
-            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, api_token_columns, contact_columns, event_columns,
+            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, api_token_columns, contact_columns,
+            delivery_columns, event_columns, webhook_columns,
             opportunity_columns, user_columns,
         };
         use crate::{Batch, Counts, Page, PageRequest, Result, Store, StoreError};
@@ -377,7 +394,31 @@ macro_rules! impl_store {
                 });
             }
             let events: Vec<&OpportunityEvent> = recorded.events.iter().collect();
-            insert_events(tx, workspace, &events).await
+            insert_events(tx, workspace, &events).await?;
+            queue_deliveries(tx, workspace, &events).await
+        }
+
+        /// Adds a delivery of each event to every enabled webhook that wants its kind, in
+        /// the transaction that writes the events.
+        async fn queue_deliveries(tx: &mut Tx, workspace: Uuid, events: &[&OpportunityEvent]) -> Result<()> {
+            for event in events {
+                let kind = event.change.kind().as_str();
+                sqlx::query(concat!(
+                    "INSERT INTO webhook_deliveries (workspace_id, webhook_id, opportunity_id, seq, ",
+                    "event_kind, status, attempts, next_attempt_at, created_at) ",
+                    "SELECT workspace_id, id, $2, $3, $4, 'pending', 0, $5, $5 FROM webhooks ",
+                    "WHERE workspace_id = $1 AND disabled_at IS NULL AND (events = '*' OR events LIKE $6)"
+                ))
+                .bind(workspace)
+                .bind(event.opportunity_id.as_uuid())
+                .bind(i64::from(event.seq))
+                .bind(kind)
+                .bind(DbTime(event.recorded_at))
+                .bind(format!("%,{kind},%"))
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
         }
 
         /// The row a query finds by workspace (`$1`) and id (`$2`), if any.
@@ -548,6 +589,147 @@ macro_rules! impl_store {
                 // Nobody listening is no error.
                 let _ = self.written.send(crate::Written::Replaced { workspace });
                 Ok(())
+            }
+
+            async fn create_webhook(&self, workspace: WorkspaceId, hook: &Webhook, secret: &str) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(concat!("INSERT INTO webhooks (workspace_id, ", webhook_columns!(), ") \
+                                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                        .bind(workspace.as_uuid())
+                        .bind(hook.id.as_uuid())
+                        .bind(hook.url.as_str())
+                        .bind(hook.events.to_stored())
+                        .bind(secret)
+                        .bind(hook.created_by.as_uuid())
+                        .bind(DbTime(hook.created_at))
+                        .bind(i64::from(hook.failed_deliveries))
+                        .bind(hook.disabled_at.map(DbTime))
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn webhooks(&self, workspace: WorkspaceId) -> Result<Vec<Webhook>> {
+                sqlx::query_as::<_, WebhookRow>(concat!(
+                    "SELECT ", webhook_columns!(), " FROM webhooks WHERE workspace_id = $1 ORDER BY id"
+                ))
+                .bind(workspace.as_uuid())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|row| <(Webhook, String)>::try_from(row).map(|(hook, _)| hook))
+                .collect()
+            }
+
+            async fn webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<(Webhook, String)> {
+                let row = fetch_by_id::<WebhookRow>(
+                    &self.pool,
+                    concat!("SELECT ", webhook_columns!(), " FROM webhooks WHERE workspace_id = $1 AND id = $2"),
+                    workspace,
+                    id.as_uuid(),
+                )
+                .await?;
+                row.ok_or_else(|| StoreError::not_found("webhook", id))?.try_into()
+            }
+
+            async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()> {
+                let deleted = retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND webhook_id = $2")
+                        .bind(workspace.as_uuid())
+                        .bind(id.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                    let deleted = sqlx::query("DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2")
+                        .bind(workspace.as_uuid())
+                        .bind(id.as_uuid())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    tx.commit().await?;
+                    Ok(deleted)
+                })
+                .await?;
+                if deleted == 0 {
+                    return Err(StoreError::not_found("webhook", id));
+                }
+                Ok(())
+            }
+
+            async fn due_deliveries(&self, workspace: WorkspaceId, now: DateTime<Utc>, limit: u32) -> Result<Vec<Delivery>> {
+                // Only the earliest pending event of each webhook and deal: a deal's events
+                // arrive in order.
+                sqlx::query_as::<_, DeliveryRow>(concat!(
+                    "SELECT ", delivery_columns!(), " FROM webhook_deliveries d ",
+                    "WHERE workspace_id = $1 AND status = 'pending' AND next_attempt_at <= $2 ",
+                    "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.workspace_id = d.workspace_id ",
+                    "AND e.webhook_id = d.webhook_id AND e.opportunity_id = d.opportunity_id ",
+                    "AND e.status = 'pending' AND e.seq < d.seq) ",
+                    "ORDER BY next_attempt_at, opportunity_id, seq LIMIT $3"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(DbTime(now))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
+            async fn record_delivery(&self, workspace: WorkspaceId, delivery: &Delivery, hook: &Webhook) -> Result<()> {
+                retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET status = $5, attempts = $6, next_attempt_at = $7, \
+                         last_attempt_at = $8, last_status = $9, last_error = $10 \
+                         WHERE workspace_id = $1 AND webhook_id = $2 AND opportunity_id = $3 AND seq = $4",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(delivery.webhook_id.as_uuid())
+                    .bind(delivery.opportunity_id.as_uuid())
+                    .bind(i64::from(delivery.seq))
+                    .bind(delivery.status.as_str())
+                    .bind(i64::from(delivery.attempts))
+                    .bind(DbTime(delivery.next_attempt_at))
+                    .bind(delivery.last_attempt_at.map(DbTime))
+                    .bind(delivery.last_status.map(i64::from))
+                    .bind(delivery.last_error.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE webhooks SET failed_deliveries = $3, disabled_at = $4 \
+                         WHERE workspace_id = $1 AND id = $2",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(hook.id.as_uuid())
+                    .bind(i64::from(hook.failed_deliveries))
+                    .bind(hook.disabled_at.map(DbTime))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
+            }
+
+            async fn deliveries(&self, workspace: WorkspaceId, webhook: WebhookId, limit: u32) -> Result<Vec<Delivery>> {
+                sqlx::query_as::<_, DeliveryRow>(concat!(
+                    "SELECT ", delivery_columns!(), " FROM webhook_deliveries ",
+                    "WHERE workspace_id = $1 AND webhook_id = $2 ORDER BY created_at DESC, opportunity_id, seq DESC LIMIT $3"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(webhook.as_uuid())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
             }
 
             async fn set_rep_visibility(
@@ -1216,6 +1398,6 @@ macro_rules! impl_store {
 }
 
 pub(crate) use {
-    account_columns, api_token_columns, contact_columns, event_columns, impl_store,
-    opportunity_columns, user_columns,
+    account_columns, api_token_columns, contact_columns, delivery_columns, event_columns,
+    impl_store, opportunity_columns, user_columns, webhook_columns,
 };

@@ -17,6 +17,7 @@ use pipewise_core::evidence::{
 use pipewise_core::hygiene::{HygieneRules, RuleId};
 use pipewise_core::ids::{
     AccountId, ActivityId, ContactId, OpportunityId, SessionId, TargetId, TokenId, UserId,
+    WebhookId,
 };
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
@@ -28,6 +29,9 @@ use pipewise_core::process::{
 };
 use pipewise_core::testing::qualified_evidence;
 use pipewise_core::text::{Email, Label, Name, Note};
+use pipewise_core::webhooks::{
+    AllEvents, Attempt, DeliveryStatus, EventFilter, Webhook, WebhookUrl,
+};
 use pipewise_store::commands::{self, CommandFailed};
 use pipewise_store::{Batch, Counts, PageRequest, Store, StoreError, integrity, processes};
 
@@ -543,6 +547,57 @@ on_both_backends! {
         // Deleting the workspace takes its credentials with it.
         store.delete_workspace(ws).await.unwrap();
         assert!(store.api_tokens(ws).await.unwrap().is_empty());
+    }
+
+    async fn deal_events_queue_webhook_deliveries_that_go_out_in_order_per_deal(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = acme.workspace.id;
+        let t0 = at("2026-11-02T09:00:00Z");
+        let hook = |n: u8, events: EventFilter| Webhook {
+            id: WebhookId::from_parts(u64::from(n), [n; 10]),
+            url: WebhookUrl::parse("https://hooks.example.com/pw").unwrap(),
+            events,
+            created_by: acme.manager,
+            created_at: t0,
+            failed_deliveries: 0,
+            disabled_at: None,
+        };
+        let every = hook(1, EventFilter::All(AllEvents));
+        let amounts = hook(2, EventFilter::Kinds(vec![EventKind::AmountChanged]));
+        let disabled = Webhook { disabled_at: Some(t0), ..hook(3, EventFilter::All(AllEvents)) };
+        for h in [&every, &amounts, &disabled] {
+            store.create_webhook(ws, h, "s3cret").await.unwrap();
+        }
+        assert_eq!(store.webhook(ws, amounts.id).await.unwrap(), (amounts.clone(), "s3cret".to_owned()));
+        assert_eq!(store.webhooks(ws).await.unwrap(), vec![every.clone(), amounts.clone(), disabled.clone()]);
+
+        let deal = open_deal(store, &acme, "Globex rollout").await.state;
+        let process = Process::default_enterprise();
+        let stamp = Stamp::now(acme.reps[0], deal.updated_at + Duration::hours(1));
+        commands::execute(store, &acme.workspace, &process, deal.id, None, Command::ChangeAmount(Some(Money::new(5_000_000, Currency::USD))), stamp).await.unwrap();
+
+        let later = t0 + Duration::days(365);
+        let due = store.due_deliveries(ws, later, 10).await.unwrap();
+        let keys: Vec<(WebhookId, u32, EventKind)> = due.iter().map(|d| (d.webhook_id, d.seq, d.event_kind)).collect();
+        // The deal's second event waits for its first; the disabled hook gets nothing.
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert!(keys.contains(&(every.id, 1, EventKind::Created)));
+        assert!(keys.contains(&(amounts.id, 2, EventKind::AmountChanged)));
+        let first = due.iter().find(|d| d.webhook_id == every.id).unwrap();
+        let delivered = first.after(Attempt::Accepted { status: 200 }, later, chrono::Duration::seconds(30));
+        store.record_delivery(ws, &delivered, &every).await.unwrap();
+        let due = store.due_deliveries(ws, later, 10).await.unwrap();
+        assert!(due.iter().any(|d| d.webhook_id == every.id && d.seq == 2));
+        // Not yet due before its time.
+        assert!(store.due_deliveries(ws, first.created_at - Duration::seconds(1), 10).await.unwrap().is_empty());
+        let log = store.deliveries(ws, every.id, 10).await.unwrap();
+        assert_eq!(log.iter().map(|d| (d.seq, d.status)).collect::<Vec<_>>(), [(2, DeliveryStatus::Pending), (1, DeliveryStatus::Delivered)]);
+
+        store.delete_webhook(ws, every.id).await.unwrap();
+        assert!(matches!(store.webhook(ws, every.id).await, Err(StoreError::NotFound { .. })));
+        store.delete_workspace(ws).await.unwrap();
+        assert!(store.webhooks(ws).await.unwrap().is_empty());
     }
 
     async fn a_batch_is_written_whole(store) {
