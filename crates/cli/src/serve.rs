@@ -23,7 +23,8 @@ pub async fn serve(
     let address = listener.local_addr()?;
     first_admin_passwords(&*store).await?;
     println!("pipewise is serving {what} at http://{address}/  (Ctrl+C to stop)");
-    let mut state = AppState::new(store);
+    let mut state =
+        AppState::new(store).context("cannot make the HTTP client webhooks are sent with")?;
     state.secure_cookies = secure_cookies;
     // Build the analytics of every workspace while already serving.
     let analytics = state.analytics.clone();
@@ -34,6 +35,8 @@ pub async fn serve(
     });
     // A forecast snapshot of each workspace's quarter every week.
     pipewise_server::schedule_snapshots(state.clone());
+    // Webhook deliveries as events are written, and their retries.
+    pipewise_server::schedule_webhooks(state.clone());
     pipewise_server::serve(listener, state, shutdown_signal()).await?;
     println!("pipewise stopped");
     Ok(())

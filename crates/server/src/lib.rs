@@ -10,6 +10,7 @@ mod responses;
 mod routes;
 mod snapshots;
 mod versioning;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use analytics::ResidentAnalytics;
 pub use auth::{HashFailed, hash_password, new_password};
 pub use error::ApiError;
 pub use snapshots::{schedule_snapshots, take_weekly_snapshots};
+pub use webhooks::{schedule_webhooks, send_due_deliveries, signature};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -38,18 +40,23 @@ pub struct AppState {
     limiter: Arc<auth::limiter::LoginLimiter>,
     /// Mark session cookies `Secure` even without a proxy's `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
+    /// The wait before a failed webhook delivery's first retry; later waits double.
+    pub webhook_backoff: chrono::Duration,
+    http: reqwest::Client,
 }
 
 impl AppState {
     /// State over `store`, following its writes for the resident analytics. Call within a
-    /// Tokio runtime.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
+    /// Tokio runtime. Fails only if no HTTP client for webhooks can be made (no TLS roots).
+    pub fn new(store: Arc<dyn Store>) -> Result<Self, reqwest::Error> {
+        Ok(Self {
             analytics: ResidentAnalytics::start(store.clone()),
             store,
             limiter: Arc::default(),
             secure_cookies: false,
-        }
+            webhook_backoff: chrono::Duration::seconds(30),
+            http: reqwest::Client::builder().build()?,
+        })
     }
 }
 

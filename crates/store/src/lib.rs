@@ -157,8 +157,8 @@ pub trait Store: Send + Sync {
     async fn webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<(Webhook, String)>;
     /// Removes a webhook subscription and its deliveries.
     async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()>;
-    /// Pending deliveries due by `now`, each the earliest pending one of its webhook and
-    /// deal (so a deal's events go out in order), soonest due first.
+    /// Pending deliveries to enabled webhooks due by `now`, each the earliest pending one of
+    /// its webhook and deal (so a deal's events go out in order), soonest due first.
     async fn due_deliveries(
         &self,
         workspace: WorkspaceId,

@@ -666,6 +666,7 @@ macro_rules! impl_store {
                 sqlx::query_as::<_, DeliveryRow>(concat!(
                     "SELECT ", delivery_columns!(), " FROM webhook_deliveries d ",
                     "WHERE workspace_id = $1 AND status = 'pending' AND next_attempt_at <= $2 ",
+                    "AND webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = $1 AND disabled_at IS NULL) ",
                     "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.workspace_id = d.workspace_id ",
                     "AND e.webhook_id = d.webhook_id AND e.opportunity_id = d.opportunity_id ",
                     "AND e.status = 'pending' AND e.seq < d.seq) ",

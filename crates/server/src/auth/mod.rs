@@ -20,7 +20,9 @@ use pipewise_core::text::Slug;
 use pipewise_store::StoreError;
 
 pub use secrets::{HashFailed, hash_password, new_password};
-pub(crate) use secrets::{Secret, parse_session, session_text, token_text, verify_password};
+pub(crate) use secrets::{
+    Secret, parse_session, session_text, token_text, verify_password, webhook_secret,
+};
 
 use crate::routes::workspace;
 use crate::{ApiError, AppState};

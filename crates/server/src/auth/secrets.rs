@@ -71,6 +71,11 @@ pub(crate) fn parse_session(text: &str) -> Option<(SessionId, Secret)> {
     Some((id.parse::<SessionId>().ok()?, Secret::parse(secret)?))
 }
 
+/// A webhook subscription's signing secret: `whsec_` and 256 random bits in hex.
+pub(crate) fn webhook_secret() -> String {
+    format!("whsec_{}", hex::encode(Secret::generate().0))
+}
+
 /// A random password for a first sign-in: 128 bits as 32 hex digits.
 pub fn new_password() -> String {
     let mut bytes = [0; 16];

@@ -9,6 +9,7 @@ mod session;
 mod settings;
 mod tokens;
 mod users;
+mod webhooks;
 
 use aide::axum::ApiRouter;
 use aide::axum::routing::{delete_with, get_with, post_with, put_with};
@@ -95,6 +96,31 @@ pub(crate) fn router() -> ApiRouter<AppState> {
         .api_route(
             "/tokens/{id}",
             delete_with(tokens::revoke, doc("access", "Revoke an API token")),
+        )
+        .api_route(
+            "/webhooks",
+            post_with(
+                webhooks::create,
+                doc("webhooks", "Subscribe a URL to deal events"),
+            )
+            .get_with(
+                webhooks::list,
+                doc("webhooks", "Every webhook subscription"),
+            ),
+        )
+        .api_route(
+            "/webhooks/{id}",
+            get_with(webhooks::show, doc("webhooks", "A webhook subscription")).delete_with(
+                webhooks::delete,
+                doc("webhooks", "End a webhook subscription"),
+            ),
+        )
+        .api_route(
+            "/webhooks/{id}/deliveries",
+            get_with(
+                webhooks::deliveries,
+                doc("webhooks", "A webhook's latest deliveries"),
+            ),
         )
         .api_route(
             "/users",

@@ -78,7 +78,7 @@ impl TestApp {
                 .unwrap();
         }
         let mut app = Self {
-            state: AppState::new(store),
+            state: AppState::new(store).unwrap(),
             users,
             admin_token: String::new(),
             store: test,
