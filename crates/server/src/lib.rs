@@ -4,6 +4,7 @@
 mod analytics;
 mod auth;
 mod body;
+mod directory;
 mod error;
 mod openapi;
 mod responses;
@@ -37,6 +38,7 @@ pub use webhooks::{schedule_webhooks, send_due_deliveries, signature};
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub analytics: Arc<ResidentAnalytics>,
+    directory: Arc<directory::Directory>,
     limiter: Arc<auth::limiter::LoginLimiter>,
     /// Mark session cookies `Secure` even without a proxy's `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
@@ -51,6 +53,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Result<Self, reqwest::Error> {
         Ok(Self {
             analytics: ResidentAnalytics::start(store.clone()),
+            directory: directory::Directory::start(store.clone()),
             store,
             limiter: Arc::default(),
             secure_cookies: false,

@@ -6,6 +6,7 @@ pub mod limiter;
 mod secrets;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::HeaderMap;
@@ -15,7 +16,7 @@ use pipewise_core::access::Access;
 use pipewise_core::credentials::{ApiToken, TokenScope};
 use pipewise_core::ids::{SessionId, TokenId};
 use pipewise_core::opportunity::Stamp;
-use pipewise_core::org::{Hierarchy, User, Workspace};
+use pipewise_core::org::{User, Workspace};
 use pipewise_core::text::Slug;
 use pipewise_store::StoreError;
 
@@ -24,7 +25,7 @@ pub(crate) use secrets::{
     Secret, parse_session, session_text, token_text, verify_password, webhook_secret,
 };
 
-use crate::routes::workspace;
+use crate::directory::WorkspaceContext;
 use crate::{ApiError, AppState};
 
 /// The header a browser sends its CSRF token in with every change.
@@ -41,6 +42,8 @@ pub(crate) fn session_cookie(slug: &Slug) -> String {
 /// A signed-in person, or a program with their API token.
 pub(crate) struct Caller {
     pub workspace: Workspace,
+    /// The workspace's people and process, as this server holds them.
+    pub context: Arc<WorkspaceContext>,
     pub user: User,
     pub access: Access,
     pub via: Via,
@@ -73,7 +76,8 @@ impl FromRequestParts<AppState> for Caller {
             .await
             .map_err(|e| ApiError::Fault(format!("no workspace in the path: {e}")))?;
         let slug = params.get("workspace").map_or("", String::as_str);
-        let workspace = workspace(state, slug).await?;
+        let context = state.directory.get(slug).await?;
+        let workspace = context.workspace.clone();
         let writes = !parts.method.is_safe();
         let (user_id, via) = match presented(&parts.headers, &workspace.slug)? {
             Presented::Token(id, secret) => {
@@ -106,14 +110,18 @@ impl FromRequestParts<AppState> for Caller {
                 (session.user_id, Via::Session { id, csrf_token })
             }
         };
-        let users = state.store.users(workspace.id).await?;
-        let Some(user) = users.iter().find(|u| u.id == user_id).cloned() else {
+        let Some(user) = context.users.iter().find(|u| u.id == user_id).cloned() else {
             return Err(ApiError::Unauthenticated("the user no longer exists"));
         };
-        let hierarchy = Hierarchy::new(&users).map_err(|e| ApiError::Fault(e.to_string()))?;
-        let access = Access::new(&user, &users, &hierarchy, workspace.rep_visibility);
+        let access = Access::new(
+            &user,
+            &context.users,
+            &context.hierarchy,
+            workspace.rep_visibility,
+        );
         Ok(Caller {
             workspace,
+            context,
             user,
             access,
             via,

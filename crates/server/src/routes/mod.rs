@@ -24,7 +24,6 @@ use pipewise_core::validation::{FieldErrors, InvalidValue};
 use crate::{ApiError, AppState};
 
 pub(crate) use forecast::forecast_report;
-pub(crate) use opportunities::workspace;
 
 /// Where each workspace's API lives.
 const WORKSPACE: &str = "/api/v1/workspaces/{workspace}";

@@ -6,11 +6,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use pipewise_core::ids::OpportunityId;
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent};
-use pipewise_core::org::Workspace;
 use pipewise_core::process::{ForecastCategory, ProcessSet};
-use pipewise_core::text::Slug;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
-use pipewise_store::{PageRequest, processes};
+use pipewise_store::PageRequest;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -62,15 +60,6 @@ pub(crate) struct ShowResponse {
     events: Vec<OpportunityEvent>,
 }
 
-pub(crate) async fn workspace(state: &AppState, slug: &str) -> Result<Workspace, ApiError> {
-    let not_found = || ApiError::NotFound {
-        what: "workspace",
-        key: slug.to_owned(),
-    };
-    let slug = Slug::parse(slug).map_err(|_| not_found())?;
-    Ok(state.store.workspace(&slug).await?)
-}
-
 /// `GET /api/v1/workspaces/{workspace}/opportunities?cursor=&limit=`: deals in creation order.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -104,12 +93,12 @@ pub(crate) async fn list(
             owners.as_deref(),
         )
         .await?;
-    let process_set = processes::current(&*state.store, workspace).await?;
+    let process_set = &caller.context.processes;
     Ok(Json(ListResponse {
         items: page
             .items
             .into_iter()
-            .map(|o| OpportunityView::new(o, &process_set))
+            .map(|o| OpportunityView::new(o, process_set))
             .collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
     }))
@@ -132,12 +121,12 @@ pub(crate) async fn show(
         });
     }
     let events = state.store.opportunity_events(workspace.id, id).await?;
-    let process_set = processes::current(&*state.store, workspace).await?;
+    let process_set = &caller.context.processes;
     Ok(Versioned {
         version: opportunity.version,
         location: None,
         body: ShowResponse {
-            opportunity: OpportunityView::new(opportunity, &process_set),
+            opportunity: OpportunityView::new(opportunity, process_set),
             events,
         },
     })

@@ -15,7 +15,7 @@ use pipewise_core::opportunity::{
 use pipewise_core::process::{ForecastCategory, Process, ProcessSet};
 use pipewise_core::text::{Label, Name, Note};
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{commands, processes};
+use pipewise_store::commands;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -51,7 +51,7 @@ pub(crate) async fn create(
     if let Ok(owner) = owner_text.parse::<UserId>() {
         caller.access.check_edit(owner)?;
     }
-    let processes = processes::current(&*state.store, &caller.workspace).await?;
+    let processes = &caller.context.processes;
     let process = processes.default_process();
     let deal = commands::create_opportunity(
         &*state.store,
@@ -61,7 +61,7 @@ pub(crate) async fn create(
         caller.stamp(),
     )
     .await?;
-    Ok(versioned(deal, &processes))
+    Ok(versioned(deal, processes))
 }
 
 /// Loads a deal the caller can see, decides the commands `build` makes of the request on
@@ -81,7 +81,7 @@ async fn change(
             key: id.to_string(),
         });
     }
-    let processes = processes::current(&*state.store, &caller.workspace).await?;
+    let processes = &caller.context.processes;
     let process = processes.process_of(&deal.process);
     let stamp = caller.stamp();
     let commands = build(&deal, process, stamp.effective_at.date_naive())?;
@@ -98,7 +98,7 @@ async fn change(
         stamp,
     )
     .await?;
-    Ok(versioned(deal, &processes))
+    Ok(versioned(deal, processes))
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -22,7 +22,6 @@ use super::WorkspacePath;
 use crate::auth::{Caller, Secret, Via, session_cookie, session_text, verify_password};
 use crate::body::JsonBody;
 use crate::responses::{Created, SetCookie};
-use crate::routes::workspace;
 use crate::{ApiError, AppState};
 
 /// How long a session lasts.
@@ -75,7 +74,7 @@ pub(crate) async fn sign_in(
     let email = fields.require("email", body.email.as_deref(), Email::parse);
     let password = fields.require("password", body.password.as_deref(), |p| Ok(p.to_owned()));
     let (email, password) = fields.build(|| Some((email?, password?)))?;
-    let workspace = workspace(&state, &slug).await?;
+    let workspace = state.directory.get(&slug).await?.workspace.clone();
     let email_key = format!("{}:{email}", workspace.slug);
     let mut keys = vec![email_key.clone()];
     keys.extend(client.map(|address| format!("ip:{}", address.ip())));

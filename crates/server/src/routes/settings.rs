@@ -49,5 +49,6 @@ pub(crate) async fn change(
         .store
         .set_rep_visibility(caller.workspace.id, rep_visibility)
         .await?;
+    state.directory.forget();
     Ok(Json(Settings { rep_visibility }))
 }

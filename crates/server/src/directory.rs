@@ -1,0 +1,94 @@
+//! What every request needs to know about its workspace — the workspace, its people and
+//! hierarchy, and the process in force — kept in memory for a few seconds instead of read
+//! from the database on each request. Forgotten at once when this server replaces any of it
+//! (a new process version, a bulk write, a settings change); changes made by other
+//! processes on the same database show within [`FRESH_FOR`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use pipewise_core::org::{Hierarchy, User, Workspace};
+use pipewise_core::process::ProcessSet;
+use pipewise_core::text::Slug;
+use pipewise_store::{Store, Written, processes};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::ApiError;
+
+/// How long a workspace's context is used before it is read again.
+const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// A workspace as requests see it.
+pub(crate) struct WorkspaceContext {
+    pub workspace: Workspace,
+    pub users: Vec<User>,
+    pub hierarchy: Hierarchy,
+    pub processes: ProcessSet,
+}
+
+pub(crate) struct Directory {
+    store: Arc<dyn Store>,
+    entries: Mutex<HashMap<Slug, (Instant, Arc<WorkspaceContext>)>>,
+}
+
+impl Directory {
+    /// Starts following the store's writes. Call within a Tokio runtime.
+    pub(crate) fn start(store: Arc<dyn Store>) -> Arc<Self> {
+        let mut written = store.subscribe();
+        let directory = Arc::new(Self {
+            store,
+            entries: Mutex::default(),
+        });
+        let weak = Arc::downgrade(&directory);
+        tokio::spawn(async move {
+            loop {
+                let message = written.recv().await;
+                let Some(directory) = weak.upgrade() else {
+                    return;
+                };
+                match message {
+                    Ok(Written::Events { .. }) => {}
+                    Ok(Written::Replaced { .. }) | Err(RecvError::Lagged(_)) => directory.forget(),
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        directory
+    }
+
+    /// The context of the workspace `slug` names; a 404 if there is none.
+    pub(crate) async fn get(&self, slug: &str) -> Result<Arc<WorkspaceContext>, ApiError> {
+        let not_found = || ApiError::NotFound {
+            what: "workspace",
+            key: slug.to_owned(),
+        };
+        let slug = Slug::parse(slug).map_err(|_| not_found())?;
+        if let Some((read_at, context)) = self.lock().get(&slug) {
+            if read_at.elapsed() < FRESH_FOR {
+                return Ok(context.clone());
+            }
+        }
+        let workspace = self.store.workspace(&slug).await?;
+        let users = self.store.users(workspace.id).await?;
+        let hierarchy = Hierarchy::new(&users).map_err(|e| ApiError::Fault(e.to_string()))?;
+        let processes = processes::current(&*self.store, &workspace).await?;
+        let context = Arc::new(WorkspaceContext {
+            workspace,
+            users,
+            hierarchy,
+            processes,
+        });
+        self.lock().insert(slug, (Instant::now(), context.clone()));
+        Ok(context)
+    }
+
+    /// Forgets every workspace, to be read again on the next request.
+    pub(crate) fn forget(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Slug, (Instant, Arc<WorkspaceContext>)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
