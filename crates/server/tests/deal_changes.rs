@@ -53,7 +53,7 @@ on_both_backends_app! {
         assert_eq!(opened.body["forecast_category"], "pipeline");
         assert_eq!(opened.header("etag"), "\"1\"");
         let id = opened.body["id"].as_str().unwrap().to_owned();
-        assert_eq!(opened.header("location"), id);
+        assert_eq!(opened.header("location"), format!("{DEALS}/{id}"));
         let uri = format!("{DEALS}/{id}");
 
         // Skipping to negotiating needs the criteria of every stage skipped.

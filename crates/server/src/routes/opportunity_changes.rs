@@ -30,10 +30,11 @@ use crate::{ApiError, AppState};
 fn versioned<const STATUS: u16>(
     deal: Opportunity,
     processes: &ProcessSet,
+    location: Option<String>,
 ) -> Versioned<OpportunityView, STATUS> {
     Versioned {
         version: deal.version,
-        location: (STATUS == 201).then(|| deal.id.to_string()),
+        location,
         body: OpportunityView::new(deal, processes),
     }
 }
@@ -61,7 +62,11 @@ pub(crate) async fn create(
         caller.stamp(),
     )
     .await?;
-    Ok(versioned(deal, processes))
+    let location = format!(
+        "/api/v1/workspaces/{}/opportunities/{}",
+        caller.workspace.slug, deal.id
+    );
+    Ok(versioned(deal, processes, Some(location)))
 }
 
 /// Loads a deal the caller can see, decides the commands `build` makes of the request on
@@ -98,7 +103,7 @@ async fn change(
         stamp,
     )
     .await?;
-    Ok(versioned(deal, processes))
+    Ok(versioned(deal, processes, None))
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

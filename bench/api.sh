@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Benchmark: the HTTP API under load, measured with wrk (Debian package `wrk`). Serves a
+# generated workspace with the release build, signs in with the admin password the first
+# start prints, makes a write token, and measures for 20 s each, 2 threads and 32 connections:
+#
+#   reads  GET …/opportunities/{id}, over 1,000 deals
+#   moves  POST …/opportunities/{id}/moves, each of 1,000 deals moved back a stage and then
+#          forward again (with a reason and a dated next step, as the process asks)
+#
+#   bench/api.sh                                   # 1,000,000 deals in SQLite
+#   bench/api.sh 100000                            # another size
+#   bench/api.sh 100000 postgres://postgres@127.0.0.1/pipewise_api_bench
+#
+# The database is generated afresh (--replace), so the first start prints the password.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OPPORTUNITIES=${1:-1000000}
+WORK=$(mktemp -d)
+SERVER=
+cleanup() {
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+DATABASE_URL=${2:-sqlite://$WORK/api.db}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+
+cargo build --release --quiet -p pipewise
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "database: ${DATABASE_URL%%\?*} with $OPPORTUNITIES deals"
+target/release/pipewise generate --opportunities "$OPPORTUNITIES" --seed 7 --as-of 2026-11-23 \
+    --database-url "$DATABASE_URL" --replace >/dev/null
+RUST_LOG=warn target/release/pipewise serve --database-url "$DATABASE_URL" --bind 127.0.0.1:0 \
+    >"$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 600); do
+    grep -q "pipewise is serving" "$WORK/serve.log" && break
+    sleep 0.5
+done
+
+# A write token, and 1,000 open deals past the first stage with the stage before theirs.
+python3 - "$WORK" <<'PYTHON'
+import json, re, sys, urllib.request
+
+work = sys.argv[1]
+log = open(f"{work}/serve.log").read()
+email, password = re.search(r"sign in as (\S+) with password (\S+)", log).groups()
+base = re.search(r"at (http://\S+?)/ ", log).group(1)
+api = f"{base}/api/v1/workspaces/demo"
+
+def call(method, path, body=None, headers=None):
+    request = urllib.request.Request(
+        api + path, method=method, headers={"content-type": "application/json", **(headers or {})},
+        data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(request) as response:
+        return response.headers, json.load(response)
+
+headers, session = call("POST", "/session", {"email": email, "password": password})
+cookie = headers["set-cookie"].split(";")[0]
+_, token = call("POST", "/tokens", {"name": "benchmark", "scope": "write"},
+                {"cookie": cookie, "x-csrf-token": session["csrf_token"]})
+auth = {"authorization": f"Bearer {token['secret']}"}
+order = ["qualified", "business_case", "evaluating", "shortlisted", "negotiating", "redlining"]
+deals, cursor = [], ""
+while len(deals) < 1000:
+    _, page = call("GET", f"/opportunities?limit=200{cursor}", headers=auth)
+    for deal in page["items"]:
+        if deal["status"] == "open" and deal["process"] == "enterprise" and order.index(deal["stage"]) > 0:
+            deals.append((deal["id"], deal["stage"], order[order.index(deal["stage"]) - 1]))
+    if not page.get("next_cursor"):
+        break
+    cursor = f"&cursor={page['next_cursor']}"
+deals = deals[:1000]
+lua = lambda name, rows: f"{name} = {{" + ",".join(rows) + "}\n"
+with open(f"{work}/deals.lua", "w") as out:
+    out.write(f'token = "{token["secret"]}"\n')
+    out.write(lua("ids", [f'"{d[0]}"' for d in deals]))
+    out.write(lua("stages", [f'"{d[1]}"' for d in deals]))
+    out.write(lua("previous", [f'"{d[2]}"' for d in deals]))
+open(f"{work}/base", "w").write(base)
+print(f"{len(deals)} deals")
+PYTHON
+
+cat >"$WORK/reads.lua" <<LUA
+dofile("$WORK/deals.lua")
+local i = 0
+request = function()
+    i = i % #ids + 1
+    return wrk.format("GET", "/api/v1/workspaces/demo/opportunities/" .. ids[i],
+                      { ["Authorization"] = "Bearer " .. token })
+end
+LUA
+cat >"$WORK/moves.lua" <<LUA
+dofile("$WORK/deals.lua")
+local threads, counter = {}, 0
+function setup(thread)
+    counter = counter + 1
+    thread:set("part", counter)
+    table.insert(threads, thread)
+end
+-- Each thread moves its own half of the deals, each back a stage and then forward again.
+local i, back = 0, {}
+request = function()
+    repeat i = i % #ids + 1 until i % 2 == part % 2
+    local to = back[i] and stages[i] or previous[i]
+    back[i] = not back[i]
+    local body = '{"to":"' .. to .. '","reason":"Pipeline review","next_step":'
+        .. '{"text":"Confirm the evaluation plan","due":"2027-06-30"}}'
+    return wrk.format("POST", "/api/v1/workspaces/demo/opportunities/" .. ids[i] .. "/moves",
+                      { ["Authorization"] = "Bearer " .. token, ["If-Match"] = "*",
+                        ["Content-Type"] = "application/json" }, body)
+end
+LUA
+
+for run in reads moves; do
+    echo "== $run"
+    wrk -t2 -c32 -d20s --latency -s "$WORK/$run.lua" "$(cat "$WORK/base")" \
+        | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|requests in"
+done
