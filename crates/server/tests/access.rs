@@ -253,6 +253,23 @@ on_both_backends_app! {
         assert_eq!(given.body["owner_id"], mate.id.to_string());
     }
 
+    async fn hygiene_shows_each_role_the_findings_it_may_read(app) {
+        let uri = "/api/v1/workspaces/demo/hygiene?as_of=2026-12-31";
+        let all = app.get(uri).await.2;
+        let findings = all["findings"].as_array().unwrap();
+        assert!(!findings.is_empty());
+        let (rep, _) = rep_with_a_deal(&app).await;
+        let team: Vec<String> = app.users.iter().filter(|u| u.team_id == rep.team_id).map(|u| u.id.to_string()).collect();
+        let expected = findings.iter().filter(|f| f["owner_id"].as_str().is_none_or(|o| team.contains(&o.to_owned()))).count();
+        let token = app.token(&rep, "read").await;
+        let theirs = app.with_token(&token, Method::GET, uri, &[], None).await;
+        assert_eq!(theirs.status, StatusCode::OK);
+        assert_eq!(theirs.body["findings"].as_array().unwrap().len(), expected);
+        assert!(expected < findings.len());
+        let early = app.with_token(&token, Method::GET, "/api/v1/workspaces/demo/hygiene?as_of=2020-01-01", &[], None).await;
+        assert_eq!((early.status, early.body["errors"][0]["field"].clone()), (StatusCode::BAD_REQUEST, json!("as_of")));
+    }
+
     async fn an_admin_can_keep_reps_to_their_own_deals(app) {
         let deals = all_deals(&app).await;
         let mate_deal = |rep: &User| deals.iter().find(|d| {

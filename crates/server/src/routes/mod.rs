@@ -1,6 +1,7 @@
 mod forecast;
 mod forecast_submissions;
 mod health;
+mod hygiene;
 mod index;
 mod opportunities;
 mod opportunity_changes;
@@ -95,6 +96,13 @@ pub(crate) fn router() -> ApiRouter<AppState> {
         .api_route(
             "/tokens/{id}",
             delete_with(tokens::revoke, doc("access", "Revoke an API token")),
+        )
+        .api_route(
+            "/hygiene",
+            get_with(
+                hygiene::hygiene,
+                doc("hygiene", "Hygiene findings and scores"),
+            ),
         )
         .api_route(
             "/webhooks",
