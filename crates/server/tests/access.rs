@@ -31,7 +31,7 @@ async fn all_deals(app: &TestApp) -> Vec<Opportunity> {
         limit: 1000,
     };
     app.store()
-        .opportunities(workspace.id, page, None)
+        .opportunities(workspace.id, page, &pipewise_store::DealFilter::default())
         .await
         .unwrap()
         .items
@@ -251,6 +251,35 @@ on_both_backends_app! {
         let given = app.with_token(&manager_token, Method::PATCH, &uri, &[("if-match", &tag)], Some(give)).await;
         assert_eq!(given.status, StatusCode::OK, "{}", given.body);
         assert_eq!(given.body["owner_id"], mate.id.to_string());
+    }
+
+    async fn lists_filter_by_owner_stage_status_and_close_date_within_reach(app) {
+        let deals = all_deals(&app).await;
+        let (rep, _) = rep_with_a_deal(&app).await;
+        let uri = |query: &str| format!("{DEALS}?limit=200&{query}");
+        let ids = |body: &serde_json::Value| -> Vec<String> {
+            body["items"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let expected = |keep: &dyn Fn(&Opportunity) -> bool| -> Vec<String> {
+            deals.iter().filter(|d| keep(d)).map(|d| d.id.to_string()).collect()
+        };
+        let open_of_rep = app.get(&uri(&format!("owner_id={}&status=open", rep.id))).await.2;
+        assert_eq!(ids(&open_of_rep), expected(&|d| d.owner_id == rep.id && d.status == Status::Open));
+        // A stage and a month around one open deal's close date hold at least that deal.
+        let some = deals.iter().find(|d| d.status == Status::Open).unwrap();
+        let (from, to) = (some.close_date - chrono::Duration::days(15), some.close_date + chrono::Duration::days(15));
+        let query = format!("stage={}&closing_from={from}&closing_to={to}", some.stage);
+        let listed = ids(&app.get(&uri(&query)).await.2);
+        assert!(listed.contains(&some.id.to_string()));
+        assert_eq!(listed, expected(&|d| d.stage == some.stage && d.close_date >= from && d.close_date <= to));
+        // A rep asking for a deal owner outside their reach gets nothing.
+        let stranger = app.users.iter().find(|u| u.role == Role::Rep && u.team_id != rep.team_id).unwrap();
+        let token = app.token(&rep, "read").await;
+        let theirs = app.with_token(&token, Method::GET, &uri(&format!("owner_id={}", stranger.id)), &[], None).await;
+        assert_eq!(theirs.body["items"], json!([]));
+        let bad = app.get(&uri("stage=contracting&status=pending")).await;
+        let fields: Vec<&str> = bad.2["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!((bad.0, fields), (StatusCode::BAD_REQUEST, vec!["stage", "status"]));
     }
 
     async fn hygiene_shows_each_role_the_findings_it_may_read(app) {

@@ -237,7 +237,7 @@ async fn reports_match_the_projection_and_follow_writes_without_a_rebuild() {
                 after: None,
                 limit: 200,
             },
-            None,
+            &pipewise_store::DealFilter::default(),
         )
         .await
         .unwrap()

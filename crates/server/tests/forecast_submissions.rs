@@ -19,7 +19,7 @@ on_both_backends_app! {
         let period = workspace.fiscal_calendar.quarter_of(Utc::now().date_naive());
         let range = workspace.fiscal_calendar.range(period);
         let page = PageRequest { after: None, limit: 1000 };
-        let deals = app.store().opportunities(workspace.id, page, None).await.unwrap().items;
+        let deals = app.store().opportunities(workspace.id, page, &pipewise_store::DealFilter::default()).await.unwrap().items;
         let due: Vec<_> = deals.iter().filter(|d| d.status == Status::Open && range.contains(d.close_date)).collect();
         // A rep with a deal due this quarter, and their manager.
         let (rep, deal) = app.users.iter()

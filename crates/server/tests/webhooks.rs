@@ -64,7 +64,7 @@ async fn open_deal_ids(app: &TestApp) -> Vec<String> {
     };
     let deals = app
         .store()
-        .opportunities(workspace.id, page, None)
+        .opportunities(workspace.id, page, &pipewise_store::DealFilter::default())
         .await
         .unwrap()
         .items;

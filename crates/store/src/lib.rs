@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use pipewise_analytics::forecast::Snapshot;
 use pipewise_core::access::RepVisibility;
-use pipewise_core::calendar::Period;
+use pipewise_core::calendar::{DateRange, Period};
 use pipewise_core::credentials::{ApiToken, Session};
 use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target};
 use pipewise_core::exchange::ExchangeRate;
@@ -36,7 +36,7 @@ use pipewise_core::ids::{
     AccountId, ContactId, OpportunityId, SessionId, SnapshotId, TokenId, UserId, WebhookId,
     WorkspaceId,
 };
-use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
+use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded, Status};
 use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
 use pipewise_core::text::{Email, Slug};
@@ -73,6 +73,17 @@ impl Batch {
             && self.activities.is_empty()
             && self.targets.is_empty()
     }
+}
+
+/// Which deals a list holds; a part left `None` keeps every deal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DealFilter {
+    /// Only these owners' deals (an empty list: none).
+    pub owners: Option<Vec<UserId>>,
+    pub stage: Option<StageKey>,
+    pub status: Option<Status>,
+    /// Only deals closing in this range.
+    pub closing: Option<DateRange>,
 }
 
 /// One page of a list ordered by id (which is creation order, ids being UUIDv7).
@@ -290,12 +301,12 @@ pub trait Store: Send + Sync {
     async fn last_activity(&self, workspace: WorkspaceId) -> Result<LastActivity>;
 
     async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity>;
-    /// A page of opportunities in creation order; with `owners`, only theirs.
+    /// A page of the opportunities `filter` keeps, in creation order.
     async fn opportunities(
         &self,
         workspace: WorkspaceId,
         page: PageRequest,
-        owners: Option<&[UserId]>,
+        filter: &DealFilter,
     ) -> Result<Page<Opportunity>>;
     /// An opportunity's events in order.
     async fn opportunity_events(

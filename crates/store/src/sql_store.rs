@@ -123,7 +123,7 @@ macro_rules! impl_store {
             delivery_columns, event_columns, webhook_columns,
             opportunity_columns, user_columns,
         };
-        use crate::{Batch, Counts, Page, PageRequest, Result, Store, StoreError};
+        use crate::{Batch, Counts, DealFilter, Page, PageRequest, Result, Store, StoreError};
 
         type Tx = Transaction<'static, $db>;
 
@@ -1189,7 +1189,7 @@ macro_rules! impl_store {
                 &self,
                 workspace: WorkspaceId,
                 page: PageRequest,
-                owners: Option<&[UserId]>,
+                filter: &DealFilter,
             ) -> Result<Page<Opportunity>> {
                 let limit = page.limit.max(1);
                 let mut query = QueryBuilder::<$db>::new(concat!(
@@ -1197,7 +1197,7 @@ macro_rules! impl_store {
                 ));
                 query.push_bind(workspace.as_uuid());
                 query.push(" AND id > ").push_bind(page.after.map_or(Uuid::nil(), |id| id.as_uuid()));
-                if let Some(owners) = owners {
+                if let Some(owners) = &filter.owners {
                     if owners.is_empty() {
                         return Ok(Page { items: Vec::new(), next_after: None });
                     }
@@ -1207,6 +1207,16 @@ macro_rules! impl_store {
                         list.push_bind(owner.as_uuid());
                     }
                     query.push(")");
+                }
+                if let Some(stage) = &filter.stage {
+                    query.push(" AND stage = ").push_bind(stage.as_str().to_owned());
+                }
+                if let Some(status) = filter.status {
+                    query.push(" AND status = ").push_bind(status.as_str());
+                }
+                if let Some(closing) = filter.closing {
+                    query.push(" AND close_date >= ").push_bind(closing.start);
+                    query.push(" AND close_date < ").push_bind(closing.end);
                 }
                 query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit) + 1);
                 let mut items = query

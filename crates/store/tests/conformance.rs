@@ -7,6 +7,7 @@ mod common;
 use chrono::{Duration, NaiveDate};
 use common::{Org, TestStore, at, install, org};
 use pipewise_core::access::RepVisibility;
+use pipewise_core::calendar::DateRange;
 use pipewise_core::credentials::{ApiToken, Session, TokenScope};
 use pipewise_core::crm::{
     Activity, ActivityKind, BuyingRole, Contact, DealTouch, Target, TargetOwner,
@@ -33,7 +34,9 @@ use pipewise_core::webhooks::{
     AllEvents, Attempt, DeliveryStatus, EventFilter, Webhook, WebhookUrl,
 };
 use pipewise_store::commands::{self, CommandFailed};
-use pipewise_store::{Batch, Counts, PageRequest, Store, StoreError, integrity, processes};
+use pipewise_store::{
+    Batch, Counts, DealFilter, PageRequest, Store, StoreError, integrity, processes,
+};
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -691,7 +694,7 @@ on_both_backends! {
         let mut after = None;
         let mut sizes = Vec::new();
         loop {
-            let page = store.opportunities(acme.workspace.id, PageRequest { after, limit: 10 }, None).await.unwrap();
+            let page = store.opportunities(acme.workspace.id, PageRequest { after, limit: 10 }, &DealFilter::default()).await.unwrap();
             sizes.push(page.items.len());
             seen.extend(page.items.iter().map(|o| o.id));
             match page.next_after {
@@ -703,11 +706,23 @@ on_both_backends! {
         assert_eq!(seen, ids, "every deal once, in creation order");
         // Only the owners asked for: all 25 are Raj's, none Rosa's.
         let first = PageRequest { after: None, limit: 100 };
-        let raj = store.opportunities(acme.workspace.id, first, Some(&[acme.reps[0], acme.manager])).await.unwrap();
+        let owners = |ids: &[UserId]| DealFilter { owners: Some(ids.to_vec()), ..DealFilter::default() };
+        let raj = store.opportunities(acme.workspace.id, first, &owners(&[acme.reps[0], acme.manager])).await.unwrap();
         assert_eq!(raj.items.len(), 25);
-        let rosa = store.opportunities(acme.workspace.id, first, Some(&[acme.reps[1]])).await.unwrap();
+        let rosa = store.opportunities(acme.workspace.id, first, &owners(&[acme.reps[1]])).await.unwrap();
         assert!(rosa.items.is_empty() && rosa.next_after.is_none());
-        assert!(store.opportunities(acme.workspace.id, first, Some(&[])).await.unwrap().items.is_empty());
+        assert!(store.opportunities(acme.workspace.id, first, &owners(&[])).await.unwrap().items.is_empty());
+        // By stage, status and close date: all 25 are open in `qualified`, closing 2026-03-31.
+        let count = |filter: DealFilter| async move {
+            store.opportunities(acme.workspace.id, first, &filter).await.unwrap().items.len()
+        };
+        let range = |from: &str, to: &str| Some(DateRange { start: day(from), end: day(to) });
+        assert_eq!(count(DealFilter { stage: Some("qualified".parse().unwrap()), ..DealFilter::default() }).await, 25);
+        assert_eq!(count(DealFilter { stage: Some("redlining".parse().unwrap()), ..DealFilter::default() }).await, 0);
+        assert_eq!(count(DealFilter { status: Some(opportunity::Status::Open), ..DealFilter::default() }).await, 25);
+        assert_eq!(count(DealFilter { status: Some(opportunity::Status::Won), ..DealFilter::default() }).await, 0);
+        assert_eq!(count(DealFilter { closing: range("2026-03-31", "2026-04-01"), ..DealFilter::default() }).await, 25);
+        assert_eq!(count(DealFilter { closing: range("2026-01-01", "2026-03-31"), ..DealFilter::default() }).await, 0);
     }
 
     async fn workspaces_never_see_each_others_data(store) {
@@ -719,7 +734,7 @@ on_both_backends! {
         let other = umbrella.workspace.id;
         assert!(matches!(store.opportunity(other, deal).await, Err(StoreError::NotFound { .. })));
         assert!(store.opportunity_events(other, deal).await.unwrap().is_empty());
-        let page = store.opportunities(other, PageRequest { after: None, limit: 100 }, None).await.unwrap();
+        let page = store.opportunities(other, PageRequest { after: None, limit: 100 }, &DealFilter::default()).await.unwrap();
         assert!(page.items.is_empty());
         assert!(matches!(store.user(other, acme.reps[0]).await, Err(StoreError::NotFound { .. })));
         assert_eq!(store.counts(other).await.unwrap().opportunities, 0);

@@ -4,11 +4,13 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use pipewise_core::ids::OpportunityId;
-use pipewise_core::opportunity::{Opportunity, OpportunityEvent};
+use chrono::NaiveDate;
+use pipewise_core::calendar::{DateRange, parse_date};
+use pipewise_core::ids::{OpportunityId, UserId};
+use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessSet};
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
-use pipewise_store::PageRequest;
+use pipewise_store::{DealFilter, PageRequest};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -25,8 +27,20 @@ const MAX_LIMIT: u32 = 200;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size, 1 to 200; default 50.
     limit: Option<String>,
+    /// Only this owner's deals.
+    owner_id: Option<String>,
+    /// Only deals in this stage (open, or closed from it).
+    stage: Option<String>,
+    /// `open`, `won` or `lost`.
+    status: Option<String>,
+    /// Only deals closing on or after this day (`YYYY-MM-DD`).
+    closing_from: Option<String>,
+    /// Only deals closing on or before this day.
+    closing_to: Option<String>,
 }
 
 /// An opportunity as the API shows it: its stored fields plus its forecast category.
@@ -60,7 +74,8 @@ pub(crate) struct ShowResponse {
     events: Vec<OpportunityEvent>,
 }
 
-/// `GET /api/v1/workspaces/{workspace}/opportunities?cursor=&limit=`: deals in creation order.
+/// `GET /api/v1/workspaces/{workspace}/opportunities`: the deals the caller may read that
+/// the filters keep, in creation order.
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -70,7 +85,8 @@ pub(crate) async fn list(
         FieldErrors::from(
             InvalidValue::new(
                 &rejection.body_text(),
-                "only the parameters cursor and limit",
+                "only the parameters cursor, limit, owner_id, stage, status, closing_from and \
+                 closing_to",
             )
             .at("query"),
         )
@@ -82,18 +98,43 @@ pub(crate) async fn list(
     let limit = fields
         .check_optional("limit", query.limit.as_deref(), parse_limit)
         .unwrap_or(DEFAULT_LIMIT);
+    let process_set = &caller.context.processes;
+    let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
+    let stage = fields.check_optional("stage", query.stage.as_deref(), |s| {
+        process_set
+            .processes()
+            .iter()
+            .find_map(|p| p.parse_stage(s).ok())
+            .ok_or_else(|| InvalidValue::new(s, "a stage of one of the workspace's processes"))
+    });
+    let status = fields.check_optional("status", query.status.as_deref(), str::parse::<Status>);
+    let from = fields.check_optional("closing_from", query.closing_from.as_deref(), parse_date);
+    let to = fields.check_optional("closing_to", query.closing_to.as_deref(), parse_date);
     fields.finish()?;
-    let workspace = &caller.workspace;
-    let owners = caller.access.readable_owners();
+    // The owners asked for, within those the caller may read.
+    let owners = match (owner, caller.access.readable_owners()) {
+        (Some(owner), reach) => Some(
+            reach
+                .is_none_or(|owners| owners.contains(&owner))
+                .then_some(vec![owner])
+                .unwrap_or_default(),
+        ),
+        (None, reach) => reach,
+    };
+    let closing = (from.is_some() || to.is_some()).then(|| DateRange {
+        start: from.unwrap_or(NaiveDate::MIN),
+        end: to.and_then(|d| d.succ_opt()).unwrap_or(NaiveDate::MAX),
+    });
+    let filter = DealFilter {
+        owners,
+        stage,
+        status,
+        closing,
+    };
     let page = state
         .store
-        .opportunities(
-            workspace.id,
-            PageRequest { after, limit },
-            owners.as_deref(),
-        )
+        .opportunities(caller.workspace.id, PageRequest { after, limit }, &filter)
         .await?;
-    let process_set = &caller.context.processes;
     Ok(Json(ListResponse {
         items: page
             .items
