@@ -12,6 +12,7 @@ use pipewise_core::org::Workspace;
 use pipewise_core::webhooks::{Attempt, Delivery, DeliveryStatus, Webhook};
 use serde_json::json;
 use sha2::Sha256;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::{ApiError, AppState};
 
@@ -149,8 +150,8 @@ async fn send(
     })
 }
 
-/// Sends deliveries for as long as the server runs: when a write is announced, and at
-/// least every second for retries that come due.
+/// Sends deliveries for as long as the server runs: when writes are announced (many at once
+/// make one round), and at least every second for retries that come due.
 pub fn schedule_webhooks(state: AppState) {
     tokio::spawn(async move {
         let mut written = state.store.subscribe();
@@ -159,7 +160,13 @@ pub fn schedule_webhooks(state: AppState) {
                 tracing::error!(%error, "sending webhook deliveries failed");
             }
             tokio::select! {
-                _ = written.recv() => {}
+                message = written.recv() => {
+                    if matches!(message, Err(RecvError::Closed)) {
+                        return;
+                    }
+                    // Writes announced meanwhile are served by the same round.
+                    while !matches!(written.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
+                }
                 () = tokio::time::sleep(POLL) => {}
             }
         }

@@ -1,13 +1,17 @@
 //! Failed sign-ins, counted per e-mail address and per client address: after too many in a
 //! window, sign-in is refused until the oldest failure leaves the window, whatever the
-//! password. Kept in memory: a restart forgives, which a guesser cannot cause.
+//! password. A client address may fail more often than one account, since an office or a
+//! proxy puts many people behind one. Kept in memory: a restart forgives, which a guesser
+//! cannot cause.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures allowed in one window.
-const MAX_FAILURES: usize = 5;
+/// Failures allowed in one window for one e-mail address.
+pub(crate) const MAX_FAILURES_PER_ACCOUNT: usize = 5;
+/// Failures allowed in one window from one client address.
+pub(crate) const MAX_FAILURES_PER_CLIENT: usize = 50;
 /// How long a failure counts.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Past this many keys, keys with no failure left in the window are dropped.
@@ -19,21 +23,22 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// How long until any of `keys` may try again; `None` if all may now.
-    pub(crate) fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
+    /// How long until any of `keys`, each with the failures it is allowed, may try again;
+    /// `None` if all may now.
+    pub(crate) fn wait(&self, keys: &[(String, usize)], now: Instant) -> Option<Duration> {
         let mut failures = self.lock();
         keys.iter()
-            .filter_map(|key| {
+            .filter_map(|(key, allowed)| {
                 let times = failures.get_mut(key)?;
                 forget_old(times, now);
-                (times.len() >= MAX_FAILURES)
-                    .then(|| times.front().map(|first| WINDOW - (now - *first)))
-                    .flatten()
+                // The oldest failure that keeps the count at its limit must leave first.
+                let excess = times.len().checked_sub(*allowed)?;
+                times.get(excess).map(|oldest| WINDOW - (now - *oldest))
             })
             .max()
     }
 
-    pub(crate) fn failed(&self, keys: &[String], now: Instant) {
+    pub(crate) fn failed(&self, keys: &[(String, usize)], now: Instant) {
         let mut failures = self.lock();
         if failures.len() > PRUNE_ABOVE {
             failures.retain(|_, times| {
@@ -41,7 +46,7 @@ impl LoginLimiter {
                 !times.is_empty()
             });
         }
-        for key in keys {
+        for (key, _) in keys {
             failures.entry(key.clone()).or_default().push_back(now);
         }
     }
@@ -72,7 +77,9 @@ mod tests {
     #[test]
     fn the_sixth_try_within_the_window_waits_for_the_first_to_expire() {
         let limiter = LoginLimiter::default();
-        let keys = vec!["acme:raj@acme.example".to_owned(), "ip:10.0.0.1".to_owned()];
+        let raj = ("acme:raj@acme.example".to_owned(), MAX_FAILURES_PER_ACCOUNT);
+        let client = ("ip:10.0.0.1".to_owned(), MAX_FAILURES_PER_CLIENT);
+        let keys = vec![raj.clone(), client.clone()];
         let start = Instant::now();
         for minute in 0..5 {
             let at = start + Duration::from_secs(60 * minute);
@@ -84,15 +91,21 @@ mod tests {
             limiter.wait(&keys, sixth),
             Some(Duration::from_secs(10 * 60))
         );
-        // The same client trying another address is held back too.
-        let other = vec![
+        // Another account from the same client may still try: the client has 45 left.
+        let rosa = (
             "acme:rosa@acme.example".to_owned(),
-            "ip:10.0.0.1".to_owned(),
-        ];
-        assert!(limiter.wait(&other, sixth).is_some());
+            MAX_FAILURES_PER_ACCOUNT,
+        );
+        assert_eq!(limiter.wait(&[rosa.clone(), client.clone()], sixth), None);
         // Once the first failure is 15 minutes old, one more try is allowed.
         assert_eq!(limiter.wait(&keys, start + WINDOW), None);
-        limiter.succeeded("acme:raj@acme.example");
-        assert_eq!(limiter.wait(&keys[..1], sixth), None);
+        limiter.succeeded(&raj.0);
+        assert_eq!(limiter.wait(&keys, sixth), None);
+        // Fifty failures from one client hold back every account it tries (four of its
+        // first five are still in the window).
+        for _ in 0..46 {
+            limiter.failed(std::slice::from_ref(&client), sixth);
+        }
+        assert!(limiter.wait(&[rosa, client], sixth).is_some());
     }
 }

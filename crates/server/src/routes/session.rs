@@ -19,6 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::WorkspacePath;
+use crate::auth::limiter::{MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_CLIENT};
 use crate::auth::{Caller, Secret, Via, session_cookie, session_text, verify_password};
 use crate::body::JsonBody;
 use crate::responses::{Created, SetCookie};
@@ -76,8 +77,8 @@ pub(crate) async fn sign_in(
     let (email, password) = fields.build(|| Some((email?, password?)))?;
     let workspace = state.directory.get(&slug).await?.workspace.clone();
     let email_key = format!("{}:{email}", workspace.slug);
-    let mut keys = vec![email_key.clone()];
-    keys.extend(client.map(|address| format!("ip:{}", address.ip())));
+    let mut keys = vec![(email_key.clone(), MAX_FAILURES_PER_ACCOUNT)];
+    keys.extend(client.map(|address| (format!("ip:{}", address.ip()), MAX_FAILURES_PER_CLIENT)));
     if let Some(wait) = state.limiter.wait(&keys, Instant::now()) {
         return Err(ApiError::TooManyAttempts {
             retry_after_secs: wait.as_secs().max(1),
