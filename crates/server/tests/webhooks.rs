@@ -195,6 +195,14 @@ on_both_backends_app! {
         assert_eq!(received.lock().unwrap().len(), 30);
         assert_eq!(app.get(&format!("{uri}/deliveries")).await.2.as_array().unwrap().len(), 3);
 
+        // Enabled again, it gets what happens from then on.
+        let enabled = app.with_token(&app.admin_token, Method::POST, &format!("{uri}/enable"), &[], None).await;
+        assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.body);
+        assert_eq!((enabled.body["disabled_at"].clone(), enabled.body["failed_deliveries"].clone()), (Value::Null, json!(0)));
+        change_amount(&app, &deals[4], 9_500).await;
+        send_due_deliveries(&state, Utc::now()).await.unwrap();
+        assert_eq!(received.lock().unwrap().len(), 31);
+
         // Only admins manage webhooks.
         let rep = app.user(pipewise_core::org::Role::Rep).clone();
         let token = app.token(&rep, "write").await;

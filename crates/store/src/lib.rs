@@ -166,6 +166,9 @@ pub trait Store: Send + Sync {
     async fn webhooks(&self, workspace: WorkspaceId) -> Result<Vec<Webhook>>;
     /// A webhook subscription and its signing secret.
     async fn webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<(Webhook, String)>;
+    /// Enables a webhook subscription again, with no failures counted; what happened while
+    /// it was disabled is not sent.
+    async fn enable_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()>;
     /// Removes a webhook subscription and its deliveries.
     async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()>;
     /// Pending deliveries to enabled webhooks due by `now`, each the earliest pending one of

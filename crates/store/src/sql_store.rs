@@ -636,6 +636,28 @@ macro_rules! impl_store {
                 row.ok_or_else(|| StoreError::not_found("webhook", id))?.try_into()
             }
 
+            async fn enable_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()> {
+                let updated = retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    let updated = sqlx::query(
+                        "UPDATE webhooks SET disabled_at = NULL, failed_deliveries = 0 \
+                         WHERE workspace_id = $1 AND id = $2",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(id.as_uuid())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    tx.commit().await?;
+                    Ok(updated)
+                })
+                .await?;
+                if updated == 0 {
+                    return Err(StoreError::not_found("webhook", id));
+                }
+                Ok(())
+            }
+
             async fn delete_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()> {
                 let deleted = retrying(|| async {
                     let mut tx = self.begin_write().await?;

@@ -130,6 +130,13 @@ pub(crate) fn router() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/webhooks/{id}/enable",
+            post_with(
+                webhooks::enable,
+                doc("webhooks", "Send to a disabled subscription again"),
+            ),
+        )
+        .api_route(
             "/users",
             get_with(users::list, doc("access", "Everyone in the workspace")),
         )

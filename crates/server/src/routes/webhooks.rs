@@ -105,6 +105,20 @@ pub(crate) async fn show(
     Ok(Json(webhook))
 }
 
+/// `POST …/webhooks/{id}/enable`: sends to a disabled subscription again, once its
+/// receiver is fixed.
+pub(crate) async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+) -> Result<Json<Webhook>, ApiError> {
+    caller.access.check_action(Action::ConfigureWorkspace)?;
+    let id: WebhookId = path.parse()?;
+    state.store.enable_webhook(caller.workspace.id, id).await?;
+    let (webhook, _) = state.store.webhook(caller.workspace.id, id).await?;
+    Ok(Json(webhook))
+}
+
 /// `DELETE …/webhooks/{id}`: ends a subscription and drops its deliveries.
 pub(crate) async fn delete(
     State(state): State<AppState>,
