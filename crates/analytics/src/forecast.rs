@@ -107,6 +107,7 @@ pub struct MethodForecast {
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DealForecast {
     pub opportunity_id: OpportunityId,
+    pub owner_id: UserId,
     pub owner: String,
     pub process: ProcessKey,
     pub stage: StageKey,
@@ -233,6 +234,7 @@ fn forecast(
             let stage_p = stage_probability.get(&key).copied();
             DealForecast {
                 opportunity_id: deal.opportunity_id,
+                owner_id: deal.owner_id,
                 owner: inputs
                     .context
                     .user_names

@@ -66,6 +66,25 @@ on_both_backends_app! {
         let line = forecast["deals"].as_array().unwrap().iter().find(|d| d["opportunity_id"] == deal.id.to_string()).unwrap();
         assert_eq!(line["in_call"], true);
 
+        // The rep sees the same numbers, but only their team's deals.
+        let theirs = app.with_token(&rep_token, Method::GET, &format!("{FORECAST}?period={period}"), &[], None).await.body;
+        let numbers = |report: &serde_json::Value| -> Vec<(String, i64)> {
+            report["methods"].as_array().unwrap().iter()
+                .map(|m| (m["method"].as_str().unwrap().to_owned(), m["forecast"].as_i64().unwrap()))
+                .collect()
+        };
+        assert_eq!(numbers(&theirs), numbers(&forecast));
+        let team: Vec<String> = app.users.iter().filter(|u| u.team_id == rep.team_id).map(|u| u.id.to_string()).collect();
+        let ids = |deals: &serde_json::Value, keep: &dyn Fn(&str) -> bool| -> Vec<String> {
+            deals.as_array().unwrap().iter()
+                .filter(|d| keep(d["owner_id"].as_str().unwrap()))
+                .map(|d| d["opportunity_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let in_team = |owner: &str| team.iter().any(|t| t == owner);
+        assert_eq!(ids(&theirs["deals"], &|_| true), ids(&forecast["deals"], &in_team));
+        assert!(theirs["deals"].as_array().unwrap().len() < forecast["deals"].as_array().unwrap().len());
+
         // A viewer may not take a snapshot; an admin may, and it lists with the period's.
         let viewer = app.user(Role::Viewer).clone();
         let viewer_token = app.token(&viewer, "write").await;

@@ -41,7 +41,7 @@ pub(crate) async fn forecast(
             .at("query"),
         )
     })?;
-    let workspace = caller.workspace;
+    let workspace = &caller.workspace;
     let now = Utc::now();
     let mut fields = Fields::default();
     let period = fields.check_optional("period", query.period.as_deref(), str::parse::<Period>);
@@ -50,14 +50,18 @@ pub(crate) async fn forecast(
         .unwrap_or_else(|| now.date_naive());
     fields.finish()?;
     let request = ForecastRequest { period, as_of, now };
-    forecast_report(&state, &workspace, request)
+    let mut report = forecast_report(&state, workspace, request)
         .await?
-        .map(Json)
         .map_err(|e| {
             refused(e, |p| {
                 (p == "period").then(|| query.period.clone()).flatten()
             })
-        })
+        })?;
+    // The numbers are the workspace's; the deals listed are those the caller may read.
+    report
+        .deals
+        .retain(|deal| caller.access.can_read(deal.owner_id));
+    Ok(Json(report))
 }
 
 /// The forecast of `request` from the resident projection and the calls and adjustments
