@@ -154,9 +154,16 @@ pub(crate) fn router() -> ApiRouter<AppState> {
         )
         .api_route(
             "/opportunities/{id}",
-            get_with(opportunities::show, doc("deals", "A deal and its history")).patch_with(
+            get_with(opportunities::show, doc("deals", "A deal")).patch_with(
                 change::patch,
                 doc("deals", "Change several fields of a deal at once"),
+            ),
+        )
+        .api_route(
+            "/opportunities/{id}/history",
+            get_with(
+                opportunities::history,
+                doc("deals", "Every change to a deal, with who and when"),
             ),
         )
         .api_route(

@@ -1,5 +1,5 @@
-//! Reading deals: a paginated list of those the caller may see, and one deal with its event
-//! history and its version as the ETag.
+//! Reading deals: a paginated list of those the caller may see, one deal with its version as
+//! the ETag, and its history of changes.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -66,12 +66,6 @@ pub(crate) struct ListResponse {
     items: Vec<OpportunityView>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     next_cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct ShowResponse {
-    opportunity: OpportunityView,
-    events: Vec<OpportunityEvent>,
 }
 
 /// `GET /api/v1/workspaces/{workspace}/opportunities`: the deals the caller may read that
@@ -145,32 +139,53 @@ pub(crate) async fn list(
     }))
 }
 
-/// `GET /api/v1/workspaces/{workspace}/opportunities/{id}`: one deal and its events.
+/// `GET /api/v1/workspaces/{workspace}/opportunities/{id}`: one deal, with its version as the
+/// ETag.
 pub(crate) async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<IdPath>,
-) -> Result<Versioned<ShowResponse>, ApiError> {
+) -> Result<Versioned<OpportunityView>, ApiError> {
+    let opportunity = readable(&state, &caller, &path).await?;
+    Ok(Versioned {
+        version: opportunity.version,
+        location: None,
+        body: OpportunityView::new(opportunity, &caller.context.processes),
+    })
+}
+
+/// `GET /api/v1/workspaces/{workspace}/opportunities/{id}/history`: every change to the deal,
+/// oldest first, each with who made it and when.
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+) -> Result<Json<Vec<OpportunityEvent>>, ApiError> {
+    let opportunity = readable(&state, &caller, &path).await?;
+    Ok(Json(
+        state
+            .store
+            .opportunity_events(caller.workspace.id, opportunity.id)
+            .await?,
+    ))
+}
+
+/// The deal the path names, if the caller may read it: one out of reach is as good as
+/// absent, so its existence is not confirmed.
+async fn readable(
+    state: &AppState,
+    caller: &Caller,
+    path: &IdPath,
+) -> Result<Opportunity, ApiError> {
     let id: OpportunityId = path.parse()?;
-    let workspace = &caller.workspace;
-    let opportunity = state.store.opportunity(workspace.id, id).await?;
-    // A deal out of reach is as good as absent: its existence is not confirmed.
+    let opportunity = state.store.opportunity(caller.workspace.id, id).await?;
     if !caller.access.can_read(opportunity.owner_id) {
         return Err(ApiError::NotFound {
             what: "opportunity",
             key: id.to_string(),
         });
     }
-    let events = state.store.opportunity_events(workspace.id, id).await?;
-    let process_set = &caller.context.processes;
-    Ok(Versioned {
-        version: opportunity.version,
-        location: None,
-        body: ShowResponse {
-            opportunity: OpportunityView::new(opportunity, process_set),
-            events,
-        },
-    })
+    Ok(opportunity)
 }
 
 fn parse_limit(text: &str) -> Result<u32, InvalidValue> {
