@@ -68,12 +68,17 @@ on_both_backends_app! {
 
         // The rep sees the same numbers, but only their team's deals.
         let theirs = app.with_token(&rep_token, Method::GET, &format!("{FORECAST}?period={period}"), &[], None).await.body;
+        // The same numbers; the deal model's may move by a few cents between two requests,
+        // as its time-in-stage and quiet-days features read the clock.
         let numbers = |report: &serde_json::Value| -> Vec<(String, i64)> {
             report["methods"].as_array().unwrap().iter()
                 .map(|m| (m["method"].as_str().unwrap().to_owned(), m["forecast"].as_i64().unwrap()))
                 .collect()
         };
-        assert_eq!(numbers(&theirs), numbers(&forecast));
+        for ((method, theirs), (_, all)) in numbers(&theirs).into_iter().zip(numbers(&forecast)) {
+            let allowed = if method == "deal-model" { 100 } else { 0 };
+            assert!((theirs - all).abs() <= allowed, "{method}: {theirs} against {all}");
+        }
         let team: Vec<String> = app.users.iter().filter(|u| u.team_id == rep.team_id).map(|u| u.id.to_string()).collect();
         let ids = |deals: &serde_json::Value, keep: &dyn Fn(&str) -> bool| -> Vec<String> {
             deals.as_array().unwrap().iter()
