@@ -326,8 +326,21 @@ macro_rules! impl_store {
             .await
         }
 
-        /// Writes one command's outcome. A new opportunity is inserted; an existing one is
-        /// updated only if its stored version is still the one the command was decided on.
+        /// Runs the one statement `build` makes in a write transaction of its own, retried
+        /// like every write; returns how many rows it changed.
+        async fn write_one<'q, F>(store: &$store, build: F) -> Result<u64>
+        where
+            F: Fn() -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+        {
+            retrying(|| async {
+                let mut tx = store.begin_write().await?;
+                let changed = build().execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Ok(changed)
+            })
+            .await
+        }
+
         /// Runs `sql`, an update of one API token (`$1` workspace, `$2` id) to time `$3`.
         async fn stamp_api_token(
             store: &$store,
@@ -336,17 +349,11 @@ macro_rules! impl_store {
             at: DateTime<Utc>,
             sql: &'static str,
         ) -> Result<()> {
-            let updated = retrying(|| async {
-                let mut tx = store.begin_write().await?;
-                let updated = sqlx::query(sql)
+            let updated = write_one(store, || {
+                sqlx::query(sql)
                     .bind(workspace.as_uuid())
                     .bind(id.as_uuid())
                     .bind(DbTime(at))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                tx.commit().await?;
-                Ok(updated)
             })
             .await?;
             if updated == 0 {
@@ -355,6 +362,8 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// Writes one command's outcome. A new opportunity is inserted; an existing one is
+        /// updated only if its stored version is still the one the command was decided on.
         async fn record_in(tx: &mut Tx, workspace: Uuid, recorded: &Recorded) -> Result<()> {
             let state = &recorded.state;
             let applied = u32::try_from(recorded.events.len()).unwrap_or(u32::MAX);
@@ -592,8 +601,7 @@ macro_rules! impl_store {
             }
 
             async fn create_webhook(&self, workspace: WorkspaceId, hook: &Webhook, secret: &str) -> Result<()> {
-                retrying(|| async {
-                    let mut tx = self.begin_write().await?;
+                write_one(self, || {
                     sqlx::query(concat!("INSERT INTO webhooks (workspace_id, ", webhook_columns!(), ") \
                                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
                         .bind(workspace.as_uuid())
@@ -605,12 +613,9 @@ macro_rules! impl_store {
                         .bind(DbTime(hook.created_at))
                         .bind(i64::from(hook.failed_deliveries))
                         .bind(hook.disabled_at.map(DbTime))
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(())
                 })
                 .await
+                .map(drop)
             }
 
             async fn webhooks(&self, workspace: WorkspaceId) -> Result<Vec<Webhook>> {
@@ -637,19 +642,13 @@ macro_rules! impl_store {
             }
 
             async fn enable_webhook(&self, workspace: WorkspaceId, id: WebhookId) -> Result<()> {
-                let updated = retrying(|| async {
-                    let mut tx = self.begin_write().await?;
-                    let updated = sqlx::query(
+                let updated = write_one(self, || {
+                    sqlx::query(
                         "UPDATE webhooks SET disabled_at = NULL, failed_deliveries = 0 \
                          WHERE workspace_id = $1 AND id = $2",
                     )
                     .bind(workspace.as_uuid())
                     .bind(id.as_uuid())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    tx.commit().await?;
-                    Ok(updated)
                 })
                 .await?;
                 if updated == 0 {
@@ -760,17 +759,13 @@ macro_rules! impl_store {
                 workspace: WorkspaceId,
                 visibility: RepVisibility,
             ) -> Result<()> {
-                retrying(|| async {
-                    let mut tx = self.begin_write().await?;
+                write_one(self, || {
                     sqlx::query("UPDATE workspaces SET rep_visibility = $2 WHERE id = $1")
                         .bind(workspace.as_uuid())
                         .bind(visibility.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(())
                 })
                 .await
+                .map(drop)
             }
 
             async fn user_by_email(&self, workspace: WorkspaceId, email: &Email) -> Result<User> {
@@ -882,17 +877,13 @@ macro_rules! impl_store {
             }
 
             async fn delete_session(&self, workspace: WorkspaceId, id: SessionId) -> Result<()> {
-                retrying(|| async {
-                    let mut tx = self.begin_write().await?;
+                write_one(self, || {
                     sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND id = $2")
                         .bind(workspace.as_uuid())
                         .bind(id.as_uuid())
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(())
                 })
                 .await
+                .map(drop)
             }
 
             async fn create_api_token(
@@ -901,8 +892,7 @@ macro_rules! impl_store {
                 token: &ApiToken,
                 secret_hash: &[u8],
             ) -> Result<()> {
-                retrying(|| async {
-                    let mut tx = self.begin_write().await?;
+                write_one(self, || {
                     sqlx::query(
                         "INSERT INTO api_tokens (workspace_id, id, user_id, name, scope, \
                          secret_hash, created_at, last_used_at, revoked_at) \
@@ -917,12 +907,9 @@ macro_rules! impl_store {
                     .bind(DbTime(token.created_at))
                     .bind(token.last_used_at.map(DbTime))
                     .bind(token.revoked_at.map(DbTime))
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(())
                 })
                 .await
+                .map(drop)
             }
 
             async fn api_tokens(&self, workspace: WorkspaceId) -> Result<Vec<ApiToken>> {
@@ -1034,8 +1021,7 @@ macro_rules! impl_store {
                     SubmissionKind::Call { .. } => "call",
                     SubmissionKind::Adjustment { .. } => "adjustment",
                 };
-                retrying(|| async {
-                    let mut tx = self.begin_write().await?;
+                write_one(self, || {
                     sqlx::query(
                         "INSERT INTO forecast_submissions \
                          (workspace_id, id, period, subject_id, kind, body, submitted_by, submitted_at) \
@@ -1049,12 +1035,9 @@ macro_rules! impl_store {
                     .bind(Json(&submission.kind))
                     .bind(submission.submitted_by.as_uuid())
                     .bind(DbTime(submission.submitted_at))
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(())
                 })
                 .await
+                .map(drop)
             }
 
             async fn submissions(&self, workspace: WorkspaceId, period: Period) -> Result<Vec<Submission>> {
@@ -1078,8 +1061,7 @@ macro_rules! impl_store {
                 id: SnapshotId,
                 snapshot: &Snapshot,
             ) -> Result<()> {
-                retrying(|| async {
-                    let mut tx = self.begin_write().await?;
+                write_one(self, || {
                     sqlx::query(
                         "INSERT INTO forecast_snapshots (workspace_id, id, period, taken_at, body) \
                          VALUES ($1, $2, $3, $4, $5)",
@@ -1089,12 +1071,9 @@ macro_rules! impl_store {
                     .bind(&snapshot.period)
                     .bind(DbTime(snapshot.taken_at))
                     .bind(Json(snapshot))
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(())
                 })
                 .await
+                .map(drop)
             }
 
             async fn snapshots(
