@@ -106,14 +106,10 @@ pub(crate) async fn list(
     let to = fields.check_optional("closing_to", query.closing_to.as_deref(), parse_date);
     fields.finish()?;
     // The owners asked for, within those the caller may read.
-    let owners = match (owner, caller.access.readable_owners()) {
-        (Some(owner), reach) => Some(
-            reach
-                .is_none_or(|owners| owners.contains(&owner))
-                .then_some(vec![owner])
-                .unwrap_or_default(),
-        ),
-        (None, reach) => reach,
+    let owners = match owner {
+        Some(owner) if caller.access.can_read(owner) => Some(vec![owner]),
+        Some(_) => Some(Vec::new()),
+        None => caller.access.readable_owners(),
     };
     let closing = (from.is_some() || to.is_some()).then(|| DateRange {
         start: from.unwrap_or(NaiveDate::MIN),
