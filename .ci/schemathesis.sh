@@ -7,6 +7,7 @@
 # Usage: .ci/schemathesis.sh PATH/TO/pipewise
 set -euo pipefail
 pipewise=$(realpath "$1")
+scripts=$(cd "$(dirname "$0")/../scripts" && pwd)
 work=$(mktemp -d)
 server=
 cleanup() {
@@ -32,31 +33,20 @@ done
 # Sign in with the one-time admin password, make a write token, and list some deals'
 # ids and the reports' names so that generated requests reach real records too. Revoking
 # tokens is left out: the run would revoke its own (tests/access.rs covers revocation).
-"$work/venv/bin/python" - "$work" <<'PYTHON'
-import json, re, sys, urllib.request
+PYTHONPATH="$scripts" "$work/venv/bin/python" - "$work" <<'PYTHON'
+import sys
+
+from first_admin import Api
 
 work = sys.argv[1]
-log = open(f"{work}/serve.log").read()
-email, password = re.search(r"sign in as (\S+) with password (\S+)", log).groups()
-base = re.search(r"at (http://\S+?)/ ", log).group(1)
-api = f"{base}/api/v1/workspaces/demo"
-
-def call(method, path, body=None, headers=None):
-    request = urllib.request.Request(
-        api + path, method=method, headers={"content-type": "application/json", **(headers or {})},
-        data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(request) as response:
-        return response.headers, json.load(response)
-
-headers, session = call("POST", "/session", {"email": email, "password": password})
-cookie = headers["set-cookie"].split(";")[0]
-_, token = call("POST", "/tokens", {"name": "schemathesis", "scope": "write"},
-                {"cookie": cookie, "x-csrf-token": session["csrf_token"]})
-_, deals = call("GET", "/opportunities?limit=50", headers={"authorization": f"Bearer {token['secret']}"})
+api = Api(f"{work}/serve.log")
+secret = api.write_token("schemathesis")
+call, base = api.call, api.base
+_, deals = call("GET", "/opportunities?limit=50", headers={"authorization": f"Bearer {secret}"})
 ids = ", ".join(f'"{deal["id"]}"' for deal in deals["items"])
 open(f"{work}/schemathesis.toml", "w").write(f'''
 base-url = "{base}"
-headers = {{ Authorization = "Bearer {token['secret']}" }}
+headers = {{ Authorization = "Bearer {secret}" }}
 generation.max-examples = 50
 
 [parameters]

@@ -40,27 +40,16 @@ for _ in $(seq 1 600); do
 done
 
 # A write token, and 1,000 open deals past the first stage with the stage before theirs.
-python3 - "$WORK" <<'PYTHON'
-import json, re, sys, urllib.request
+PYTHONPATH=scripts python3 - "$WORK" <<'PYTHON'
+import sys
+
+from first_admin import Api
 
 work = sys.argv[1]
-log = open(f"{work}/serve.log").read()
-email, password = re.search(r"sign in as (\S+) with password (\S+)", log).groups()
-base = re.search(r"at (http://\S+?)/ ", log).group(1)
-api = f"{base}/api/v1/workspaces/demo"
-
-def call(method, path, body=None, headers=None):
-    request = urllib.request.Request(
-        api + path, method=method, headers={"content-type": "application/json", **(headers or {})},
-        data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(request) as response:
-        return response.headers, json.load(response)
-
-headers, session = call("POST", "/session", {"email": email, "password": password})
-cookie = headers["set-cookie"].split(";")[0]
-_, token = call("POST", "/tokens", {"name": "benchmark", "scope": "write"},
-                {"cookie": cookie, "x-csrf-token": session["csrf_token"]})
-auth = {"authorization": f"Bearer {token['secret']}"}
+api = Api(f"{work}/serve.log")
+secret = api.write_token("benchmark")
+call, base = api.call, api.base
+auth = {"authorization": f"Bearer {secret}"}
 order = ["qualified", "business_case", "evaluating", "shortlisted", "negotiating", "redlining"]
 deals, cursor = [], ""
 while len(deals) < 1000:
@@ -74,7 +63,7 @@ while len(deals) < 1000:
 deals = deals[:1000]
 lua = lambda name, rows: f"{name} = {{" + ",".join(rows) + "}\n"
 with open(f"{work}/deals.lua", "w") as out:
-    out.write(f'token = "{token["secret"]}"\n')
+    out.write(f'token = "{secret}"\n')
     out.write(lua("ids", [f'"{d[0]}"' for d in deals]))
     out.write(lua("stages", [f'"{d[1]}"' for d in deals]))
     out.write(lua("previous", [f'"{d[2]}"' for d in deals]))
