@@ -245,6 +245,7 @@ fn stage_probability_is_the_share_of_deals_entering_the_stage_that_won() {
     ));
     let projection = project(&deals);
     let quota = Target {
+        version: 1,
         id: TargetId::generate(),
         owner: TargetOwner::Workspace,
         period: "2026-Q3".parse().unwrap(),

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::validation::InvalidValue;
@@ -130,6 +130,20 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, InvalidValue> {
         .ok()
         .filter(|d| YEARS.contains(&d.year()))
         .ok_or_else(|| InvalidValue::new(text, "a date as YYYY-MM-DD, such as 2026-09-30"))
+}
+
+/// Parses a moment written in RFC 3339 with its offset (`2026-09-30T14:00:00Z`), as UTC.
+pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, InvalidValue> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .filter(|t| YEARS.contains(&t.year()))
+        .ok_or_else(|| {
+            InvalidValue::new(
+                text,
+                "a time in RFC 3339 with its offset, such as 2026-09-30T14:00:00Z",
+            )
+        })
 }
 
 /// Days from `start` (inclusive) to `end` (exclusive).

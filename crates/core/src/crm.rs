@@ -1,4 +1,8 @@
-//! The CRM records around opportunities: accounts, contacts, leads, activities and targets.
+//! The CRM records around opportunities: accounts, contacts, leads, activities and targets;
+//! the fields a change may set (`edits`) and the audit trail of changes (`changes`).
+
+pub mod changes;
+pub mod edits;
 
 use std::collections::HashMap;
 
@@ -38,6 +42,8 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Account {
     pub id: AccountId,
+    /// Starts at 1; every change adds 1. Send it back in `If-Match` to change the record.
+    pub version: u32,
     pub name: Name,
     /// Normalised web domain; two accounts with the same domain are likely duplicates.
     pub domain: Option<WebDomain>,
@@ -67,6 +73,8 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Contact {
     pub id: ContactId,
+    /// Starts at 1; every change adds 1. Send it back in `If-Match` to change the record.
+    pub version: u32,
     pub account_id: AccountId,
     pub name: Name,
     pub email: Option<Email>,
@@ -93,6 +101,8 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Lead {
     pub id: LeadId,
+    /// Starts at 1; every change adds 1. Send it back in `If-Match` to change the record.
+    pub version: u32,
     pub name: Name,
     pub email: Option<Email>,
     pub company: Option<Name>,
@@ -118,6 +128,8 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Activity {
     pub id: ActivityId,
+    /// Starts at 1; every change adds 1. Send it back in `If-Match` to change the record.
+    pub version: u32,
     pub kind: ActivityKind,
     pub occurred_at: DateTime<Utc>,
     pub user_id: UserId,
@@ -128,6 +140,23 @@ pub struct Activity {
     pub subject: Name,
     /// What came of it: `connected`, `no answer`, `meeting booked`…
     pub outcome: Option<Label>,
+}
+
+impl Activity {
+    /// The activity as the deal model reads it: a call, e-mail or meeting logged on a deal.
+    pub fn deal_touch(&self) -> Option<DealTouch> {
+        let touches = matches!(
+            self.kind,
+            ActivityKind::Call | ActivityKind::Email | ActivityKind::Meeting
+        );
+        self.opportunity_id
+            .filter(|_| touches)
+            .map(|opportunity_id| DealTouch {
+                opportunity_id,
+                occurred_at: self.occurred_at,
+                contact_id: self.contact_id,
+            })
+    }
 }
 
 /// Whose number a target is.
@@ -144,6 +173,8 @@ pub enum TargetOwner {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Target {
     pub id: TargetId,
+    /// Starts at 1; every change adds 1. Send it back in `If-Match` to change the record.
+    pub version: u32,
     pub owner: TargetOwner,
     pub period: Period,
     pub amount: Money,
@@ -216,6 +247,7 @@ mod tests {
     fn target(n: u8, owner: TargetOwner, period: &str, dollars: i64) -> Target {
         Target {
             id: TargetId::from_parts(1, [n; 10]),
+            version: 1,
             owner,
             period: period.parse().unwrap(),
             amount: Money::new(dollars * 100, Currency::USD),

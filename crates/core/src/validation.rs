@@ -259,3 +259,11 @@ mod tests {
         );
     }
 }
+
+/// For fields of a change that may be absent (leave as is), `null` (clear) or a value (set):
+/// use with `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

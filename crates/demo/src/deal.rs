@@ -652,6 +652,7 @@ fn activities(
         let subject = subjects.choose(rng).copied().unwrap_or("Follow-up");
         let contact = engaged.get(i).or_else(|| engaged.choose(rng)).map(|c| c.id);
         activities.push(Activity {
+            version: 1,
             id: ActivityId::from_parts(millis(occurred_at), rng.random()),
             kind,
             occurred_at,
@@ -679,6 +680,7 @@ fn inbound_leads(
 ) -> Result<Vec<Lead>, DemoError> {
     let lead_at = created_at - Duration::days(rng.random_range(3..21));
     let mut leads = vec![Lead {
+        version: 1,
         id: LeadId::from_parts(millis(lead_at), rng.random()),
         name: contact.map_or_else(|| name("Unknown buyer"), |c| Ok(c.name.clone()))?,
         email: contact.and_then(|c| c.email.clone()),
@@ -708,6 +710,7 @@ fn inbound_leads(
         );
         let email = format!("{}.{}@{domain}", names::slug(&first), names::slug(&last));
         leads.push(Lead {
+            version: 1,
             id: LeadId::from_parts(millis(at), rng.random()),
             name: name(&format!("{first} {last}"))?,
             email: Some(Email::parse(&email).map_err(DemoError::model)?),

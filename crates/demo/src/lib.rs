@@ -199,6 +199,7 @@ impl Generator {
                         * QUOTA_STEP;
                     team_total += quota;
                     targets.push(Target {
+                        version: 1,
                         id: TargetId::from_parts(millis, rng.random()),
                         owner: TargetOwner::User(*rep),
                         period,
@@ -207,6 +208,7 @@ impl Generator {
                 }
                 company_total += team_total;
                 targets.push(Target {
+                    version: 1,
                     id: TargetId::from_parts(millis, rng.random()),
                     owner: TargetOwner::Team(team.team.id),
                     period,
@@ -214,6 +216,7 @@ impl Generator {
                 });
             }
             targets.push(Target {
+                version: 1,
                 id: TargetId::from_parts(millis, rng.random()),
                 owner: TargetOwner::Workspace,
                 period,

@@ -266,6 +266,7 @@ impl World {
             let id = AccountId::from_parts(millis(created_at), rng.random());
             let domain = WebDomain::parse(&domain).map_err(DemoError::model)?;
             let account = Account {
+                version: 1,
                 id,
                 name: name(&company)?,
                 domain: Some(domain),
@@ -321,6 +322,7 @@ impl World {
                 role.map(str::parse).transpose().map_err(DemoError::model)?;
             ids.push(self.contacts.len());
             self.contacts.push(Contact {
+                version: 1,
                 id,
                 account_id: account.id,
                 name: name(&format!("{first} {last}"))?,

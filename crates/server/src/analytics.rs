@@ -124,6 +124,12 @@ impl ResidentAnalytics {
                     }
                 }
             }
+            Written::Touch { workspace, touch } => {
+                if let Some(projection) = self.slot(workspace).write().await.as_mut() {
+                    // A deal is announced before anything is logged on it, so it is known.
+                    projection.touch(&touch);
+                }
+            }
             Written::Replaced { workspace } => {
                 *self.slot(workspace).write().await = None;
             }

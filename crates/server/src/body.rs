@@ -7,8 +7,6 @@ use axum::http::{StatusCode, header};
 use pipewise_core::validation::{FieldErrors, InvalidValue};
 use serde::de::DeserializeOwned;
 
-use serde::{Deserialize, Deserializer};
-
 use crate::ApiError;
 
 /// The largest body a request may carry.
@@ -60,14 +58,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 FieldErrors::from(InvalidValue::new("", message).at(field)).into()
             })
     }
-}
-
-/// For fields of a change that may be absent (leave as is), `null` (clear) or a value (set):
-/// use with `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`.
-pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl<T: schemars::JsonSchema> aide::operation::OperationInput for JsonBody<T> {

@@ -48,7 +48,7 @@ impl Directory {
                     return;
                 };
                 match message {
-                    Ok(Written::Events { .. }) => {}
+                    Ok(Written::Events { .. } | Written::Touch { .. }) => {}
                     Ok(Written::Replaced { .. }) | Err(RecvError::Lagged(_)) => directory.forget(),
                     Err(RecvError::Closed) => return,
                 }

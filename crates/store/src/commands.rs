@@ -3,14 +3,15 @@
 //! `pipewise_core::opportunity` are applied the same way everywhere.
 
 use pipewise_core::evidence::EvidenceChange;
-use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
+use pipewise_core::ids::OpportunityId;
 use pipewise_core::opportunity::{
     self, Command, CommandError, FieldChange, Opportunity, OpportunityDraft, Stamp,
 };
 use pipewise_core::org::Workspace;
 use pipewise_core::process::Process;
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::FieldErrors;
 
+use crate::references::References;
 use crate::{Store, StoreError};
 
 /// How often a command without an expected version is decided again after another writer
@@ -146,58 +147,4 @@ async fn check_references(
         _ => {}
     }
     references.finish()
-}
-
-/// Collects references to records that are not in the workspace, as field errors.
-struct References<'a> {
-    store: &'a dyn Store,
-    workspace: &'a Workspace,
-    missing: Fields,
-}
-
-impl<'a> References<'a> {
-    fn new(store: &'a dyn Store, workspace: &'a Workspace) -> Self {
-        Self {
-            store,
-            workspace,
-            missing: Fields::default(),
-        }
-    }
-
-    async fn user(&mut self, field: &str, id: UserId) -> Result<(), StoreError> {
-        let found = self.store.user(self.workspace.id, id).await.map(drop);
-        self.note(field, &id.to_string(), "a user", found)
-    }
-
-    async fn account(&mut self, field: &str, id: AccountId) -> Result<(), StoreError> {
-        let found = self.store.account(self.workspace.id, id).await.map(drop);
-        self.note(field, &id.to_string(), "an account", found)
-    }
-
-    async fn contact(&mut self, field: &str, id: ContactId) -> Result<(), StoreError> {
-        let found = self.store.contact(self.workspace.id, id).await.map(drop);
-        self.note(field, &id.to_string(), "a contact", found)
-    }
-
-    /// Records `id` at `field` as missing if the lookup found nothing; passes other errors on.
-    fn note(
-        &mut self,
-        field: &str,
-        id: &str,
-        what: &str,
-        found: Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        match found {
-            Err(StoreError::NotFound { .. }) => {
-                let expected = format!("{what} of workspace {}", self.workspace.slug);
-                self.missing.push(InvalidValue::new(id, expected).at(field));
-                Ok(())
-            }
-            other => other,
-        }
-    }
-
-    fn finish(self) -> Result<(), CommandFailed> {
-        Ok(self.missing.finish()?)
-    }
 }

@@ -15,6 +15,8 @@ pub mod hygiene;
 pub mod integrity;
 mod postgres;
 pub mod processes;
+pub mod records;
+mod references;
 mod retry;
 mod rows;
 mod sql_store;
@@ -29,18 +31,22 @@ use pipewise_analytics::forecast::Snapshot;
 use pipewise_core::access::RepVisibility;
 use pipewise_core::calendar::{DateRange, Period};
 use pipewise_core::credentials::{ApiToken, Session};
-use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target};
+use pipewise_core::crm::changes::{CrmRecord, RecordChange};
+use pipewise_core::crm::{
+    Account, Activity, ActivityKind, Contact, DealTouch, LastActivity, Lead, LeadStatus, Target,
+};
 use pipewise_core::exchange::ExchangeRate;
 use pipewise_core::forecast::Submission;
 use pipewise_core::ids::{
-    AccountId, ContactId, OpportunityId, SessionId, SnapshotId, TokenId, UserId, WebhookId,
-    WorkspaceId,
+    AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, SnapshotId, TargetId,
+    TokenId, UserId, WebhookId, WorkspaceId,
 };
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded, Status};
 use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
-use pipewise_core::text::{Email, Slug};
+use pipewise_core::text::{Email, Label, Slug, WebDomain};
 use pipewise_core::webhooks::{Delivery, Webhook};
+use uuid::Uuid;
 
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -86,19 +92,57 @@ pub struct DealFilter {
     pub closing: Option<DateRange>,
 }
 
+/// Which accounts a list holds; a part left `None` keeps every account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    pub owner: Option<UserId>,
+    pub segment: Option<Label>,
+    pub region: Option<Label>,
+    pub domain: Option<WebDomain>,
+}
+
+/// Which contacts a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFilter {
+    pub account: Option<AccountId>,
+    pub email: Option<Email>,
+}
+
+/// Which leads a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadFilter {
+    /// Only these owners' leads (an empty list: none); unowned leads are kept when
+    /// `unowned` is set.
+    pub owners: Option<Vec<UserId>>,
+    pub unowned: bool,
+    pub status: Option<LeadStatus>,
+}
+
+/// Which activities a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityFilter {
+    /// Only activities by these people (an empty list: none).
+    pub users: Option<Vec<UserId>>,
+    pub kind: Option<ActivityKind>,
+    pub opportunity: Option<OpportunityId>,
+    pub account: Option<AccountId>,
+    pub contact: Option<ContactId>,
+    pub lead: Option<LeadId>,
+}
+
 /// One page of a list ordered by id (which is creation order, ids being UUIDv7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
+pub struct PageRequest<I = OpportunityId> {
     /// Start after this id; `None` for the first page.
-    pub after: Option<OpportunityId>,
+    pub after: Option<I>,
     pub limit: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
+pub struct Page<T, I = OpportunityId> {
     pub items: Vec<T>,
     /// Where the next page starts, if there is one.
-    pub next_after: Option<OpportunityId>,
+    pub next_after: Option<I>,
 }
 
 /// How many records of each kind a workspace holds.
@@ -124,8 +168,13 @@ pub enum Written {
         workspace: WorkspaceId,
         events: Arc<[OpportunityEvent]>,
     },
-    /// Many records at once, a new process version, or a deleted workspace: what was derived
-    /// from the workspace is to be rebuilt.
+    /// A new call, e-mail or meeting on a deal.
+    Touch {
+        workspace: WorkspaceId,
+        touch: DealTouch,
+    },
+    /// Many records at once, a new process version, a changed or deleted activity on a deal,
+    /// or a deleted workspace: what was derived from the workspace is to be rebuilt.
     Replaced { workspace: WorkspaceId },
 }
 
@@ -259,6 +308,50 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account>;
     async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact>;
+    async fn lead(&self, workspace: WorkspaceId, id: LeadId) -> Result<Lead>;
+    async fn activity(&self, workspace: WorkspaceId, id: ActivityId) -> Result<Activity>;
+    async fn target(&self, workspace: WorkspaceId, id: TargetId) -> Result<Target>;
+    /// A page of the accounts `filter` keeps, in creation order.
+    async fn accounts(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest<AccountId>,
+        filter: &AccountFilter,
+    ) -> Result<Page<Account, AccountId>>;
+    /// A page of the contacts `filter` keeps, in creation order.
+    async fn contacts(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest<ContactId>,
+        filter: &ContactFilter,
+    ) -> Result<Page<Contact, ContactId>>;
+    /// A page of the leads `filter` keeps, in creation order.
+    async fn leads(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest<LeadId>,
+        filter: &LeadFilter,
+    ) -> Result<Page<Lead, LeadId>>;
+    /// A page of the activities `filter` keeps, in creation order.
+    async fn activities(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest<ActivityId>,
+        filter: &ActivityFilter,
+    ) -> Result<Page<Activity, ActivityId>>;
+    /// Stores one write of a CRM record with its entry in the audit trail, in one
+    /// transaction: a creation inserts the record; a change replaces the version before it
+    /// by `record`; a deletion removes `record`, which is the stored version. Refused with
+    /// [`StoreError::VersionConflict`] if the stored version is another, and
+    /// [`StoreError::NotFound`] if the record is gone.
+    async fn write_record(
+        &self,
+        workspace: WorkspaceId,
+        record: &CrmRecord,
+        change: &RecordChange,
+    ) -> Result<()>;
+    /// Every change to a CRM record through the API, oldest first.
+    async fn record_history(&self, workspace: WorkspaceId, id: Uuid) -> Result<Vec<RecordChange>>;
     async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>>;
     /// Every quota and plan number of the workspace.
     async fn targets(&self, workspace: WorkspaceId) -> Result<Vec<Target>>;

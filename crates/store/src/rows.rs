@@ -4,13 +4,14 @@
 use chrono::NaiveDate;
 use pipewise_core::calendar::FiscalCalendar;
 use pipewise_core::credentials::{ApiToken, Session};
-use pipewise_core::crm::{Account, Contact, DealTouch, Target, TargetOwner};
+use pipewise_core::crm::changes::RecordChange;
+use pipewise_core::crm::{Account, Activity, Contact, DealTouch, Lead, Target, TargetOwner};
 use pipewise_core::evidence::Evidence;
 use pipewise_core::exchange::{ExchangeRate, Rate};
 use pipewise_core::forecast::{Submission, SubmissionKind};
 use pipewise_core::ids::{
-    AccountId, ContactId, OpportunityId, SessionId, SubmissionId, TargetId, TokenId, UserId,
-    WebhookId, WorkspaceId,
+    AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, SubmissionId, TargetId,
+    TokenId, UserId, WebhookId, WorkspaceId,
 };
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
@@ -150,6 +151,7 @@ impl TryFrom<UserRow> for User {
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccountRow {
     id: Uuid,
+    version: i64,
     name: String,
     domain: Option<String>,
     industry: Option<String>,
@@ -168,6 +170,7 @@ impl TryFrom<AccountRow> for Account {
         let p = Parser::new("accounts", row.id);
         Ok(Account {
             id: AccountId::from_uuid(row.id),
+            version: p.count("version", row.version)?,
             name: p.value("name", Name::parse(&row.name))?,
             domain: p.optional("domain", row.domain.as_deref(), WebDomain::parse)?,
             industry: p.optional("industry", row.industry.as_deref(), Label::parse)?,
@@ -339,6 +342,7 @@ impl TryFrom<TeamRow> for Team {
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactRow {
     id: Uuid,
+    version: i64,
     account_id: Uuid,
     name: String,
     email: Option<String>,
@@ -354,6 +358,7 @@ impl TryFrom<ContactRow> for Contact {
         let p = Parser::new("contacts", row.id);
         Ok(Contact {
             id: ContactId::from_uuid(row.id),
+            version: p.count("version", row.version)?,
             account_id: AccountId::from_uuid(row.account_id),
             name: p.value("name", Name::parse(&row.name))?,
             email: p.optional("email", row.email.as_deref(), Email::parse)?,
@@ -409,6 +414,7 @@ impl TryFrom<ExchangeRateRow> for ExchangeRate {
 #[derive(sqlx::FromRow)]
 pub(crate) struct TargetRow {
     id: Uuid,
+    version: i64,
     owner_kind: String,
     user_id: Option<Uuid>,
     team_id: Option<Uuid>,
@@ -430,6 +436,7 @@ impl TryFrom<TargetRow> for Target {
         };
         Ok(Target {
             id: TargetId::from_uuid(row.id),
+            version: p.count("version", row.version)?,
             owner,
             period: p.value("period", row.period.parse())?,
             amount: p
@@ -581,6 +588,111 @@ impl TryFrom<DeliveryRow> for Delivery {
             last_status: row.last_status.and_then(|s| u16::try_from(s).ok()),
             last_error: row.last_error,
             created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LeadRow {
+    id: Uuid,
+    version: i64,
+    name: String,
+    email: Option<String>,
+    company: Option<String>,
+    source: Option<String>,
+    status: String,
+    owner_id: Option<Uuid>,
+    account_id: Option<Uuid>,
+    opportunity_id: Option<Uuid>,
+    created_at: DbTime,
+}
+
+impl TryFrom<LeadRow> for Lead {
+    type Error = StoreError;
+
+    fn try_from(row: LeadRow) -> Result<Self, StoreError> {
+        let p = Parser::new("leads", row.id);
+        Ok(Lead {
+            id: LeadId::from_uuid(row.id),
+            version: p.count("version", row.version)?,
+            name: p.value("name", Name::parse(&row.name))?,
+            email: p.optional("email", row.email.as_deref(), Email::parse)?,
+            company: p.optional("company", row.company.as_deref(), Name::parse)?,
+            source: p.optional("source", row.source.as_deref(), Label::parse)?,
+            status: p.value("status", row.status.parse())?,
+            owner_id: row.owner_id.map(UserId::from_uuid),
+            account_id: row.account_id.map(AccountId::from_uuid),
+            opportunity_id: row.opportunity_id.map(OpportunityId::from_uuid),
+            created_at: row.created_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ActivityRow {
+    id: Uuid,
+    version: i64,
+    kind: String,
+    occurred_at: DbTime,
+    user_id: Uuid,
+    account_id: Option<Uuid>,
+    contact_id: Option<Uuid>,
+    lead_id: Option<Uuid>,
+    opportunity_id: Option<Uuid>,
+    subject: String,
+    outcome: Option<String>,
+}
+
+impl TryFrom<ActivityRow> for Activity {
+    type Error = StoreError;
+
+    fn try_from(row: ActivityRow) -> Result<Self, StoreError> {
+        let p = Parser::new("activities", row.id);
+        Ok(Activity {
+            id: ActivityId::from_uuid(row.id),
+            version: p.count("version", row.version)?,
+            kind: p.value("kind", row.kind.parse())?,
+            occurred_at: row.occurred_at.0,
+            user_id: UserId::from_uuid(row.user_id),
+            account_id: row.account_id.map(AccountId::from_uuid),
+            contact_id: row.contact_id.map(ContactId::from_uuid),
+            lead_id: row.lead_id.map(LeadId::from_uuid),
+            opportunity_id: row.opportunity_id.map(OpportunityId::from_uuid),
+            subject: p.value("subject", Name::parse(&row.subject))?,
+            outcome: p.optional("outcome", row.outcome.as_deref(), Label::parse)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecordChangeRow {
+    record_id: Uuid,
+    version: i64,
+    record_kind: String,
+    action: String,
+    actor_id: Uuid,
+    recorded_at: DbTime,
+    before: Json<serde_json::Map<String, serde_json::Value>>,
+    after: Json<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl TryFrom<RecordChangeRow> for RecordChange {
+    type Error = StoreError;
+
+    fn try_from(row: RecordChangeRow) -> Result<Self, StoreError> {
+        let p = Parser::new(
+            "record_changes",
+            format!("{} v{}", row.record_id, row.version),
+        );
+        Ok(RecordChange {
+            record_id: row.record_id,
+            record_kind: p.value("record_kind", row.record_kind.parse())?,
+            version: p.count("version", row.version)?,
+            action: p.value("action", row.action.parse())?,
+            actor_id: UserId::from_uuid(row.actor_id),
+            recorded_at: row.recorded_at.0,
+            before: row.before.0,
+            after: row.after.0,
         })
     }
 }

@@ -33,7 +33,33 @@ macro_rules! user_columns {
 
 macro_rules! contact_columns {
     () => {
-        "id, account_id, name, email, title, buying_role, created_at"
+        "id, version, account_id, name, email, title, buying_role, created_at"
+    };
+}
+
+macro_rules! lead_columns {
+    () => {
+        "id, version, name, email, company, source, status, owner_id, account_id, \
+         opportunity_id, created_at"
+    };
+}
+
+macro_rules! activity_columns {
+    () => {
+        "id, version, kind, occurred_at, user_id, account_id, contact_id, lead_id, \
+         opportunity_id, subject, outcome"
+    };
+}
+
+macro_rules! target_columns {
+    () => {
+        "id, version, owner_kind, user_id, team_id, period, amount_minor, currency"
+    };
+}
+
+macro_rules! record_change_columns {
+    () => {
+        "record_id, version, record_kind, action, actor_id, recorded_at, before, after"
     };
 }
 
@@ -58,12 +84,14 @@ macro_rules! delivery_columns {
 
 macro_rules! account_columns {
     () => {
-        "id, name, domain, industry, employee_band, region, segment, tier, owner_id, created_at"
+        "id, version, name, domain, industry, employee_band, region, segment, tier, owner_id, \
+         created_at"
     };
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 19] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 20] = [
+    "record_changes",
     "webhook_deliveries",
     "webhooks",
     "sessions",
@@ -93,7 +121,8 @@ macro_rules! impl_store {
         use pipewise_core::access::RepVisibility;
         use pipewise_core::credentials::{ApiToken, Session};
         use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target, TargetOwner};
-        use pipewise_core::ids::{AccountId, ContactId, OpportunityId, SessionId, TokenId, UserId, WebhookId, WorkspaceId};
+        use pipewise_core::crm::changes::{CrmRecord, RecordAction, RecordChange, RecordKind};
+        use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, TargetId, TokenId, UserId, WebhookId, WorkspaceId};
         use pipewise_core::webhooks::{Delivery, Webhook};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
@@ -115,15 +144,18 @@ macro_rules! impl_store {
         use crate::event_codec::EventData;
         use crate::retry::retrying;
         use crate::rows::{
-            AccountRow, ApiTokenRow, ContactRow, DeliveryRow, EventRow, WebhookRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
+            AccountRow, ActivityRow, ApiTokenRow, ContactRow, DeliveryRow, LeadRow, RecordChangeRow, EventRow, WebhookRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
             SessionRow, SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
-            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, api_token_columns, contact_columns,
-            delivery_columns, event_columns, webhook_columns,
-            opportunity_columns, user_columns,
+            MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, activity_columns, api_token_columns,
+            contact_columns, delivery_columns, event_columns, lead_columns, record_change_columns,
+            target_columns, webhook_columns, opportunity_columns, user_columns,
         };
-        use crate::{Batch, Counts, DealFilter, Page, PageRequest, Result, Store, StoreError};
+        use crate::{
+            AccountFilter, ActivityFilter, Batch, ContactFilter, Counts, DealFilter, LeadFilter, Page,
+            PageRequest, Result, Store, StoreError,
+        };
 
         type Tx = Transaction<'static, $db>;
 
@@ -222,37 +254,13 @@ macro_rules! impl_store {
                     .push_bind(DbTime(user.created_at));
             })
             .await?;
-            const ACCOUNTS: &str = concat!("INSERT INTO accounts (workspace_id, ", account_columns!(), ") ");
-            insert_all(tx, ACCOUNTS, 11, &by_id(&batch.accounts, |a| a.id), |row, account: &&Account| {
-                row.push_bind(workspace)
-                    .push_bind(account.id.as_uuid())
-                    .push_bind(account.name.as_str())
-                    .push_bind(account.domain.as_ref().map(|v| v.as_str()))
-                    .push_bind(account.industry.as_ref().map(|v| v.as_str()))
-                    .push_bind(account.employee_band.map(|v| v.as_str()))
-                    .push_bind(account.region.as_ref().map(|v| v.as_str()))
-                    .push_bind(account.segment.as_ref().map(|v| v.as_str()))
-                    .push_bind(account.tier.map(|v| v.as_str()))
-                    .push_bind(account.owner_id.map(|id| id.as_uuid()))
-                    .push_bind(DbTime(account.created_at));
+            insert_all(tx, ACCOUNTS, 12, &by_id(&batch.accounts, |a| a.id), |row, account: &&Account| {
+                bind_account(row, workspace, account)
             })
             .await?;
-            insert_all(
-                tx,
-                "INSERT INTO contacts (workspace_id, id, account_id, name, email, title, buying_role, created_at) ",
-                8,
-                &by_id(&batch.contacts, |c| c.id),
-                |row, contact: &&Contact| {
-                    row.push_bind(workspace)
-                        .push_bind(contact.id.as_uuid())
-                        .push_bind(contact.account_id.as_uuid())
-                        .push_bind(contact.name.as_str())
-                        .push_bind(contact.email.as_ref().map(|v| v.as_str()))
-                        .push_bind(contact.title.as_ref().map(|v| v.as_str()))
-                        .push_bind(contact.buying_role.map(|v| v.as_str()))
-                        .push_bind(DbTime(contact.created_at));
-                },
-            )
+            insert_all(tx, CONTACTS, 9, &by_id(&batch.contacts, |c| c.id), |row, contact: &&Contact| {
+                bind_contact(row, workspace, contact)
+            })
             .await?;
             const OPPORTUNITIES: &str = concat!("INSERT INTO opportunities (workspace_id, ", opportunity_columns!(), ") ");
             insert_all(tx, OPPORTUNITIES, 25, &batch.opportunities, |row, recorded: &Recorded| {
@@ -262,68 +270,212 @@ macro_rules! impl_store {
             let events: Vec<&OpportunityEvent> =
                 batch.opportunities.iter().flat_map(|r| &r.events).collect();
             insert_events(tx, workspace, &events).await?;
-            insert_all(
-                tx,
-                "INSERT INTO leads (workspace_id, id, name, email, company, source, status, owner_id, account_id, opportunity_id, created_at) ",
-                11,
-                &by_id(&batch.leads, |l| l.id),
-                |row, lead: &&Lead| {
-                    row.push_bind(workspace)
-                        .push_bind(lead.id.as_uuid())
-                        .push_bind(lead.name.as_str())
-                        .push_bind(lead.email.as_ref().map(|v| v.as_str()))
-                        .push_bind(lead.company.as_ref().map(|v| v.as_str()))
-                        .push_bind(lead.source.as_ref().map(|v| v.as_str()))
-                        .push_bind(lead.status.as_str())
-                        .push_bind(lead.owner_id.map(|id| id.as_uuid()))
-                        .push_bind(lead.account_id.map(|id| id.as_uuid()))
-                        .push_bind(lead.opportunity_id.map(|id| id.as_uuid()))
-                        .push_bind(DbTime(lead.created_at));
-                },
-            )
+            insert_all(tx, LEADS, 12, &by_id(&batch.leads, |l| l.id), |row, lead: &&Lead| {
+                bind_lead(row, workspace, lead)
+            })
             .await?;
-            insert_all(
-                tx,
-                "INSERT INTO activities (workspace_id, id, kind, occurred_at, user_id, account_id, contact_id, lead_id, opportunity_id, subject, outcome) ",
-                11,
-                &by_id(&batch.activities, |a| a.id),
-                |row, activity: &&Activity| {
-                    row.push_bind(workspace)
-                        .push_bind(activity.id.as_uuid())
-                        .push_bind(activity.kind.as_str())
-                        .push_bind(DbTime(activity.occurred_at))
-                        .push_bind(activity.user_id.as_uuid())
-                        .push_bind(activity.account_id.map(|id| id.as_uuid()))
-                        .push_bind(activity.contact_id.map(|id| id.as_uuid()))
-                        .push_bind(activity.lead_id.map(|id| id.as_uuid()))
-                        .push_bind(activity.opportunity_id.map(|id| id.as_uuid()))
-                        .push_bind(activity.subject.as_str())
-                        .push_bind(activity.outcome.as_ref().map(|v| v.as_str()));
-                },
-            )
+            insert_all(tx, ACTIVITIES, 12, &by_id(&batch.activities, |a| a.id), |row, activity: &&Activity| {
+                bind_activity(row, workspace, activity)
+            })
             .await?;
-            insert_all(
-                tx,
-                "INSERT INTO targets (workspace_id, id, owner_kind, user_id, team_id, period, amount_minor, currency) ",
-                8,
-                &batch.targets,
-                |row, target: &Target| {
-                    let (kind, user, team) = match target.owner {
-                        TargetOwner::User(id) => ("user", Some(id.as_uuid()), None),
-                        TargetOwner::Team(id) => ("team", None, Some(id.as_uuid())),
-                        TargetOwner::Workspace => ("workspace", None, None),
-                    };
-                    row.push_bind(workspace)
-                        .push_bind(target.id.as_uuid())
-                        .push_bind(kind)
-                        .push_bind(user)
-                        .push_bind(team)
-                        .push_bind(target.period.to_string())
-                        .push_bind(target.amount.minor)
-                        .push_bind(target.amount.currency.code().to_owned());
-                },
-            )
+            insert_all(tx, TARGETS, 9, &batch.targets, |row, target: &Target| {
+                bind_target(row, workspace, target)
+            })
             .await
+        }
+
+        const ACCOUNTS: &str = concat!("INSERT INTO accounts (workspace_id, ", account_columns!(), ") ");
+        const CONTACTS: &str = concat!("INSERT INTO contacts (workspace_id, ", contact_columns!(), ") ");
+        const LEADS: &str = concat!("INSERT INTO leads (workspace_id, ", lead_columns!(), ") ");
+        const ACTIVITIES: &str = concat!("INSERT INTO activities (workspace_id, ", activity_columns!(), ") ");
+        const TARGETS: &str = concat!("INSERT INTO targets (workspace_id, ", target_columns!(), ") ");
+
+        fn bind_account<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, workspace: Uuid, account: &'a Account) {
+            row.push_bind(workspace)
+                .push_bind(account.id.as_uuid())
+                .push_bind(i64::from(account.version))
+                .push_bind(account.name.as_str())
+                .push_bind(account.domain.as_ref().map(|v| v.as_str()))
+                .push_bind(account.industry.as_ref().map(|v| v.as_str()))
+                .push_bind(account.employee_band.map(|v| v.as_str()))
+                .push_bind(account.region.as_ref().map(|v| v.as_str()))
+                .push_bind(account.segment.as_ref().map(|v| v.as_str()))
+                .push_bind(account.tier.map(|v| v.as_str()))
+                .push_bind(account.owner_id.map(|id| id.as_uuid()))
+                .push_bind(DbTime(account.created_at));
+        }
+
+        fn bind_contact<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, workspace: Uuid, contact: &'a Contact) {
+            row.push_bind(workspace)
+                .push_bind(contact.id.as_uuid())
+                .push_bind(i64::from(contact.version))
+                .push_bind(contact.account_id.as_uuid())
+                .push_bind(contact.name.as_str())
+                .push_bind(contact.email.as_ref().map(|v| v.as_str()))
+                .push_bind(contact.title.as_ref().map(|v| v.as_str()))
+                .push_bind(contact.buying_role.map(|v| v.as_str()))
+                .push_bind(DbTime(contact.created_at));
+        }
+
+        fn bind_lead<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, workspace: Uuid, lead: &'a Lead) {
+            row.push_bind(workspace)
+                .push_bind(lead.id.as_uuid())
+                .push_bind(i64::from(lead.version))
+                .push_bind(lead.name.as_str())
+                .push_bind(lead.email.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.company.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.source.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.status.as_str())
+                .push_bind(lead.owner_id.map(|id| id.as_uuid()))
+                .push_bind(lead.account_id.map(|id| id.as_uuid()))
+                .push_bind(lead.opportunity_id.map(|id| id.as_uuid()))
+                .push_bind(DbTime(lead.created_at));
+        }
+
+        fn bind_activity<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, workspace: Uuid, activity: &'a Activity) {
+            row.push_bind(workspace)
+                .push_bind(activity.id.as_uuid())
+                .push_bind(i64::from(activity.version))
+                .push_bind(activity.kind.as_str())
+                .push_bind(DbTime(activity.occurred_at))
+                .push_bind(activity.user_id.as_uuid())
+                .push_bind(activity.account_id.map(|id| id.as_uuid()))
+                .push_bind(activity.contact_id.map(|id| id.as_uuid()))
+                .push_bind(activity.lead_id.map(|id| id.as_uuid()))
+                .push_bind(activity.opportunity_id.map(|id| id.as_uuid()))
+                .push_bind(activity.subject.as_str())
+                .push_bind(activity.outcome.as_ref().map(|v| v.as_str()));
+        }
+
+        fn bind_target<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, workspace: Uuid, target: &'a Target) {
+            let (kind, user, team) = match target.owner {
+                TargetOwner::User(id) => ("user", Some(id.as_uuid()), None),
+                TargetOwner::Team(id) => ("team", None, Some(id.as_uuid())),
+                TargetOwner::Workspace => ("workspace", None, None),
+            };
+            row.push_bind(workspace)
+                .push_bind(target.id.as_uuid())
+                .push_bind(i64::from(target.version))
+                .push_bind(kind)
+                .push_bind(user)
+                .push_bind(team)
+                .push_bind(target.period.to_string())
+                .push_bind(target.amount.minor)
+                .push_bind(target.amount.currency.code().to_owned());
+        }
+
+        /// Inserts one CRM record; with `replace`, overwrites the stored row of the same id
+        /// (every column but the id and creation time).
+        async fn insert_record(tx: &mut Tx, workspace: Uuid, record: &CrmRecord, replace: bool) -> Result<()> {
+            let (head, columns) = match record {
+                CrmRecord::Account(_) => (ACCOUNTS, account_columns!()),
+                CrmRecord::Contact(_) => (CONTACTS, contact_columns!()),
+                CrmRecord::Lead(_) => (LEADS, lead_columns!()),
+                CrmRecord::Activity(_) => (ACTIVITIES, activity_columns!()),
+                CrmRecord::Target(_) => (TARGETS, target_columns!()),
+            };
+            let mut query = QueryBuilder::<$db>::new(head);
+            query.push_values(std::iter::once(record), |mut row, record| match record {
+                CrmRecord::Account(r) => bind_account(&mut row, workspace, r),
+                CrmRecord::Contact(r) => bind_contact(&mut row, workspace, r),
+                CrmRecord::Lead(r) => bind_lead(&mut row, workspace, r),
+                CrmRecord::Activity(r) => bind_activity(&mut row, workspace, r),
+                CrmRecord::Target(r) => bind_target(&mut row, workspace, r),
+            });
+            if replace {
+                let assignments: Vec<String> = columns
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !matches!(*c, "id" | "created_at"))
+                    .map(|c| format!("{c} = excluded.{c}"))
+                    .collect();
+                query.push(" ON CONFLICT (workspace_id, id) DO UPDATE SET ");
+                query.push(assignments.join(", "));
+            }
+            query.build().execute(&mut **tx).await?;
+            Ok(())
+        }
+
+        /// Why a write found no row of `table` at the version it was made on: the record is
+        /// gone, or at another version.
+        async fn missed(tx: &mut Tx, table: &'static str, kind: RecordKind, workspace: Uuid, id: Uuid) -> StoreError {
+            let sql = format!("SELECT version FROM {table} WHERE workspace_id = $1 AND id = $2");
+            let current = sqlx::query_scalar::<_, i64>(&sql)
+                .bind(workspace)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await;
+            match current {
+                Ok(Some(version)) => StoreError::VersionConflict {
+                    current: u32::try_from(version).unwrap_or(u32::MAX),
+                },
+                Ok(None) => StoreError::not_found(kind.as_str(), id),
+                Err(error) => error.into(),
+            }
+        }
+
+        /// Writes one CRM record as `change` says, and `change` to the audit trail, in `tx`.
+        async fn write_record_in(tx: &mut Tx, workspace: Uuid, record: &CrmRecord, change: &RecordChange) -> Result<()> {
+            let table = match record.kind() {
+                RecordKind::Account => "accounts",
+                RecordKind::Contact => "contacts",
+                RecordKind::Lead => "leads",
+                RecordKind::Activity => "activities",
+                RecordKind::Target => "targets",
+            };
+            let id = record.id();
+            match change.action {
+                RecordAction::Created => insert_record(tx, workspace, record, false).await?,
+                RecordAction::Changed => {
+                    // Taking the next version first both checks the one the change was made
+                    // on and holds the row until the transaction ends.
+                    let sql = format!(
+                        "UPDATE {table} SET version = $3 WHERE workspace_id = $1 AND id = $2 AND version = $4"
+                    );
+                    let next = i64::from(record.version());
+                    let taken = sqlx::query(&sql)
+                        .bind(workspace)
+                        .bind(id)
+                        .bind(next)
+                        .bind(next - 1)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                    if taken == 0 {
+                        return Err(missed(tx, table, record.kind(), workspace, id).await);
+                    }
+                    insert_record(tx, workspace, record, true).await?;
+                }
+                RecordAction::Deleted => {
+                    let sql = format!("DELETE FROM {table} WHERE workspace_id = $1 AND id = $2 AND version = $3");
+                    let deleted = sqlx::query(&sql)
+                        .bind(workspace)
+                        .bind(id)
+                        .bind(i64::from(record.version()))
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                    if deleted == 0 {
+                        return Err(missed(tx, table, record.kind(), workspace, id).await);
+                    }
+                }
+            }
+            sqlx::query(concat!(
+                "INSERT INTO record_changes (workspace_id, ", record_change_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            ))
+            .bind(workspace)
+            .bind(change.record_id)
+            .bind(i64::from(change.version))
+            .bind(change.record_kind.as_str())
+            .bind(change.action.as_str())
+            .bind(change.actor_id.as_uuid())
+            .bind(DbTime(change.recorded_at))
+            .bind(Json(&change.before))
+            .bind(Json(&change.after))
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
         }
 
         /// Runs the one statement `build` makes in a write transaction of its own, retried
@@ -445,6 +597,41 @@ macro_rules! impl_store {
                 .bind(id)
                 .fetch_optional(pool)
                 .await?)
+        }
+
+        /// `select` (a `SELECT … FROM table`) limited to the workspace and to ids after `after`;
+        /// filters are added with ` AND …`, then [`fetch_page`] orders and limits.
+        fn page_query(select: &'static str, workspace: WorkspaceId, after: Option<Uuid>) -> QueryBuilder<'static, $db> {
+            let mut query = QueryBuilder::<$db>::new(select);
+            query.push(" WHERE workspace_id = ").push_bind(workspace.as_uuid());
+            query.push(" AND id > ").push_bind(after.unwrap_or(Uuid::nil()));
+            query
+        }
+
+        /// One page of `query`'s rows in id order, and where the next starts.
+        async fn fetch_page<R, T, I>(
+            pool: &sqlx::Pool<$db>,
+            mut query: QueryBuilder<'static, $db>,
+            limit: u32,
+            id: fn(&T) -> I,
+        ) -> Result<Page<T, I>>
+        where
+            R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            T: TryFrom<R, Error = StoreError>,
+        {
+            let limit = limit.max(1);
+            query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit) + 1);
+            let mut items = query
+                .build_query_as::<R>()
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(T::try_from)
+                .collect::<Result<Vec<_>>>()?;
+            let more = items.len() > limit as usize;
+            items.truncate(limit as usize);
+            let next_after = if more { items.last().map(id) } else { None };
+            Ok(Page { items, next_after })
         }
 
         /// Streams the rows of a query whose only parameter (`$1`) is the workspace, each
@@ -987,6 +1174,126 @@ macro_rules! impl_store {
                 row.ok_or_else(|| StoreError::not_found("contact", id))?.try_into()
             }
 
+            async fn lead(&self, workspace: WorkspaceId, id: LeadId) -> Result<Lead> {
+                let row = fetch_by_id::<LeadRow>(&self.pool, concat!("SELECT ", lead_columns!(), " FROM leads WHERE workspace_id = $1 AND id = $2"), workspace, id.as_uuid()).await?;
+                row.ok_or_else(|| StoreError::not_found("lead", id))?.try_into()
+            }
+
+            async fn activity(&self, workspace: WorkspaceId, id: ActivityId) -> Result<Activity> {
+                let row = fetch_by_id::<ActivityRow>(&self.pool, concat!("SELECT ", activity_columns!(), " FROM activities WHERE workspace_id = $1 AND id = $2"), workspace, id.as_uuid()).await?;
+                row.ok_or_else(|| StoreError::not_found("activity", id))?.try_into()
+            }
+
+            async fn target(&self, workspace: WorkspaceId, id: TargetId) -> Result<Target> {
+                let row = fetch_by_id::<TargetRow>(&self.pool, concat!("SELECT ", target_columns!(), " FROM targets WHERE workspace_id = $1 AND id = $2"), workspace, id.as_uuid()).await?;
+                row.ok_or_else(|| StoreError::not_found("target", id))?.try_into()
+            }
+
+            async fn accounts(&self, workspace: WorkspaceId, page: PageRequest<AccountId>, filter: &AccountFilter) -> Result<Page<Account, AccountId>> {
+                let mut query = page_query(concat!("SELECT ", account_columns!(), " FROM accounts"), workspace, page.after.map(|id| id.as_uuid()));
+                if let Some(owner) = filter.owner {
+                    query.push(" AND owner_id = ").push_bind(owner.as_uuid());
+                }
+                if let Some(segment) = &filter.segment {
+                    query.push(" AND segment = ").push_bind(segment.as_str().to_owned());
+                }
+                if let Some(region) = &filter.region {
+                    query.push(" AND region = ").push_bind(region.as_str().to_owned());
+                }
+                if let Some(domain) = &filter.domain {
+                    query.push(" AND domain = ").push_bind(domain.as_str().to_owned());
+                }
+                fetch_page::<AccountRow, Account, AccountId>(&self.pool, query, page.limit, |a| a.id).await
+            }
+
+            async fn contacts(&self, workspace: WorkspaceId, page: PageRequest<ContactId>, filter: &ContactFilter) -> Result<Page<Contact, ContactId>> {
+                let mut query = page_query(concat!("SELECT ", contact_columns!(), " FROM contacts"), workspace, page.after.map(|id| id.as_uuid()));
+                if let Some(account) = filter.account {
+                    query.push(" AND account_id = ").push_bind(account.as_uuid());
+                }
+                if let Some(email) = &filter.email {
+                    query.push(" AND email = ").push_bind(email.as_str().to_owned());
+                }
+                fetch_page::<ContactRow, Contact, ContactId>(&self.pool, query, page.limit, |c| c.id).await
+            }
+
+            async fn leads(&self, workspace: WorkspaceId, page: PageRequest<LeadId>, filter: &LeadFilter) -> Result<Page<Lead, LeadId>> {
+                let mut query = page_query(concat!("SELECT ", lead_columns!(), " FROM leads"), workspace, page.after.map(|id| id.as_uuid()));
+                if let Some(owners) = &filter.owners {
+                    query.push(" AND (");
+                    query.push(if filter.unowned { "owner_id IS NULL" } else { "FALSE" });
+                    for owner in owners {
+                        query.push(" OR owner_id = ").push_bind(owner.as_uuid());
+                    }
+                    query.push(")");
+                }
+                if let Some(status) = filter.status {
+                    query.push(" AND status = ").push_bind(status.as_str());
+                }
+                fetch_page::<LeadRow, Lead, LeadId>(&self.pool, query, page.limit, |l| l.id).await
+            }
+
+            async fn activities(&self, workspace: WorkspaceId, page: PageRequest<ActivityId>, filter: &ActivityFilter) -> Result<Page<Activity, ActivityId>> {
+                let mut query = page_query(concat!("SELECT ", activity_columns!(), " FROM activities"), workspace, page.after.map(|id| id.as_uuid()));
+                if let Some(users) = &filter.users {
+                    query.push(" AND (FALSE");
+                    for user in users {
+                        query.push(" OR user_id = ").push_bind(user.as_uuid());
+                    }
+                    query.push(")");
+                }
+                if let Some(kind) = filter.kind {
+                    query.push(" AND kind = ").push_bind(kind.as_str());
+                }
+                let links = [
+                    ("opportunity_id", filter.opportunity.map(|id| id.as_uuid())),
+                    ("account_id", filter.account.map(|id| id.as_uuid())),
+                    ("contact_id", filter.contact.map(|id| id.as_uuid())),
+                    ("lead_id", filter.lead.map(|id| id.as_uuid())),
+                ];
+                for (column, id) in links {
+                    if let Some(id) = id {
+                        query.push(format!(" AND {column} = ")).push_bind(id);
+                    }
+                }
+                fetch_page::<ActivityRow, Activity, ActivityId>(&self.pool, query, page.limit, |a| a.id).await
+            }
+
+            async fn write_record(&self, workspace: WorkspaceId, record: &CrmRecord, change: &RecordChange) -> Result<()> {
+                let id = workspace.as_uuid();
+                retrying(|| async move {
+                    let mut tx = self.begin_write().await?;
+                    write_record_in(&mut tx, id, record, change).await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await?;
+                if let CrmRecord::Activity(activity) = record {
+                    if let Some(touch) = activity.deal_touch() {
+                        let written = match change.action {
+                            RecordAction::Created => crate::Written::Touch { workspace, touch },
+                            RecordAction::Changed | RecordAction::Deleted => crate::Written::Replaced { workspace },
+                        };
+                        let _ = self.written.send(written);
+                    }
+                }
+                Ok(())
+            }
+
+            async fn record_history(&self, workspace: WorkspaceId, id: Uuid) -> Result<Vec<RecordChange>> {
+                sqlx::query_as::<_, RecordChangeRow>(concat!(
+                    "SELECT ", record_change_columns!(),
+                    " FROM record_changes WHERE workspace_id = $1 AND record_id = $2 ORDER BY version"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
+            }
+
             async fn teams(&self, workspace: WorkspaceId) -> Result<Vec<Team>> {
                 sqlx::query_as::<_, TeamRow>(
                     "SELECT id, name, created_at FROM teams WHERE workspace_id = $1 ORDER BY name",
@@ -1001,8 +1308,7 @@ macro_rules! impl_store {
 
             async fn targets(&self, workspace: WorkspaceId) -> Result<Vec<Target>> {
                 sqlx::query_as::<_, TargetRow>(
-                    "SELECT id, owner_kind, user_id, team_id, period, amount_minor, currency \
-                     FROM targets WHERE workspace_id = $1 ORDER BY id",
+                    concat!("SELECT ", target_columns!(), " FROM targets WHERE workspace_id = $1 ORDER BY id"),
                 )
                 .bind(workspace.as_uuid())
                 .fetch_all(&self.pool)
@@ -1410,6 +1716,7 @@ macro_rules! impl_store {
 }
 
 pub(crate) use {
-    account_columns, api_token_columns, contact_columns, delivery_columns, event_columns,
-    impl_store, opportunity_columns, user_columns, webhook_columns,
+    account_columns, activity_columns, api_token_columns, contact_columns, delivery_columns,
+    event_columns, impl_store, lead_columns, opportunity_columns, record_change_columns,
+    target_columns, user_columns, webhook_columns,
 };

@@ -216,6 +216,7 @@ on_both_backends! {
         let acme = org("acme", 1);
         install(store, &acme).await;
         let quota = |n: u8, owner, period: &str, dollars: i64| Target {
+            version: 1,
             id: TargetId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
             owner,
             period: period.parse().unwrap(),
@@ -275,6 +276,7 @@ on_both_backends! {
         let stamp = Stamp::now(acme.reps[0], at("2026-01-06T10:00:00Z"));
         let contact = ContactId::from_parts(1_800_000_000_000, [9; 10]);
         let champion = Contact {
+            version: 1,
             id: contact,
             account_id: acme.accounts[0],
             name: Name::parse("Dana Reyes").unwrap(),
@@ -311,6 +313,7 @@ on_both_backends! {
         assert_eq!(seqs(read), [1, 3, 4, 5]);
 
         let activity = |n: u8, kind, contact_id| Activity {
+            version: 1,
             id: ActivityId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
             kind,
             occurred_at: at("2026-01-07T15:00:00Z"),
@@ -347,6 +350,7 @@ on_both_backends! {
         let ws = &acme.workspace;
         let deal = open_deal(store, &acme, "Globex rollout").await.state;
         let contact = |n: u8, email: &str| Contact {
+            version: 1,
             id: ContactId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
             account_id: acme.accounts[0],
             name: Name::parse(&format!("Dana {n}")).unwrap(),
@@ -356,6 +360,7 @@ on_both_backends! {
             created_at: at("2025-06-01T00:00:00Z"),
         };
         let activity = |n: u8, kind, when: &str| Activity {
+            version: 1,
             id: ActivityId::from_parts(1_800_000_000_000 + u64::from(n), [n; 10]),
             kind,
             occurred_at: at(when),
@@ -620,6 +625,7 @@ on_both_backends! {
         let acme = org("acme", 1);
         install(store, &acme).await;
         let good = Contact {
+            version: 1,
             id: ContactId::generate(),
             account_id: acme.accounts[0],
             name: Name::parse("Grace Hopper").unwrap(),

@@ -189,6 +189,7 @@ fn users() -> Vec<User> {
 fn account(n: u8, name: &str, domain: &str) -> Account {
     Account {
         id: AccountId::from_parts(2, [n; 10]),
+        version: 1,
         name: Name::parse(name).unwrap(),
         domain: Some(WebDomain::parse(domain).unwrap()),
         industry: None,
@@ -204,6 +205,7 @@ fn account(n: u8, name: &str, domain: &str) -> Account {
 fn contact(n: u8, email: &str) -> Contact {
     Contact {
         id: ContactId::from_parts(2, [n; 10]),
+        version: 1,
         account_id: AccountId::from_parts(2, [1; 10]),
         name: Name::parse(&format!("Contact {n}")).unwrap(),
         email: Some(Email::parse(email).unwrap()),

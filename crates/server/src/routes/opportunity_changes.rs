@@ -14,7 +14,7 @@ use pipewise_core::opportunity::{
 };
 use pipewise_core::process::{ForecastCategory, Process, ProcessSet};
 use pipewise_core::text::{Label, Name, Note};
-use pipewise_core::validation::{FieldErrors, Fields};
+use pipewise_core::validation::{FieldErrors, Fields, present};
 use pipewise_store::commands;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use serde::Deserialize;
 use super::IdPath;
 use super::opportunities::OpportunityView;
 use crate::auth::Caller;
-use crate::body::{JsonBody, present};
+use crate::body::JsonBody;
 use crate::versioning::{IfMatch, Versioned};
 use crate::{ApiError, AppState};
 

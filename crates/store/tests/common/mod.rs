@@ -199,6 +199,7 @@ pub fn org(slug: &str, seed: u8) -> Org {
     let raj = user(1, "Raj", Role::Rep, Some(maria.id));
     let rosa = user(2, "Rosa", Role::Rep, Some(maria.id));
     let account = |n: u64, name: &str, domain: &str| Account {
+        version: 1,
         id: AccountId::from_parts(millis + 20 + n, id_bytes(seed)),
         name: Name::parse(name).unwrap(),
         domain: Some(WebDomain::parse(domain).unwrap()),
