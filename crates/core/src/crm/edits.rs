@@ -19,9 +19,12 @@ use crate::money::{Currency, Money};
 use crate::text::{Email, Label, Name, WebDomain};
 use crate::validation::{FieldErrors, Fields, InvalidValue, present};
 
+/// Sets one parsed field on a record of type `R`.
+type Setter<R> = Box<dyn FnOnce(&mut R)>;
+
 /// Parsed fields waiting to be set on a record of type `R`.
 struct Edit<R> {
-    setters: Vec<Box<dyn FnOnce(&mut R)>>,
+    setters: Vec<Setter<R>>,
 }
 
 impl<R: 'static> Edit<R> {
