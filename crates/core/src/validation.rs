@@ -218,6 +218,14 @@ impl Fields {
     }
 }
 
+/// For fields of a change that may be absent (leave as is), `null` (clear) or a value (set):
+/// use with `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,12 +266,4 @@ mod tests {
              close_date: `2026-13-01` is not accepted: a date as YYYY-MM-DD"
         );
     }
-}
-
-/// For fields of a change that may be absent (leave as is), `null` (clear) or a value (set):
-/// use with `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`.
-pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
