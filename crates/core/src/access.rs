@@ -49,7 +49,7 @@ impl Action {
     /// What the action is, for messages: "a rep cannot {describe}".
     pub fn describe(self) -> &'static str {
         match self {
-            Action::ChangeOwner => "change a deal's owner",
+            Action::ChangeOwner => "give a record to someone else",
             Action::Close => "close a deal",
             Action::Reopen => "reopen a closed deal",
             Action::OverrideCategory => "override a forecast category",
@@ -84,7 +84,7 @@ pub enum Denied {
     ReadOnly,
     #[error("this record belongs to someone outside what a {role} may edit")]
     NotYours { role: Role },
-    #[error("a {role} cannot give a deal to someone outside what they may edit")]
+    #[error("a {role} cannot give a record to someone outside what they may edit")]
     OwnerOutOfReach { role: Role },
 }
 
@@ -214,6 +214,32 @@ impl Access {
                 role: self.role,
                 action,
             })
+        }
+    }
+
+    /// Checks a write to a record owned by `owner` that leaves it owned by `new_owner`
+    /// (accounts, leads, activities; `None` is nobody's: any writer may change it, so a lead
+    /// in the queue can be taken). The record must be editable; giving it to someone else,
+    /// or back to nobody, is changing its owner, which takes the role and a new owner within
+    /// reach. Taking a record for oneself is not.
+    pub fn check_record_write(
+        &self,
+        owner: Option<UserId>,
+        new_owner: Option<UserId>,
+    ) -> Result<(), Denied> {
+        match owner {
+            Some(owner) => self.check_edit(owner)?,
+            None => self.check_writer()?,
+        }
+        if new_owner == owner || new_owner == Some(self.user) {
+            return Ok(());
+        }
+        self.check_action(Action::ChangeOwner)?;
+        match new_owner {
+            Some(new_owner) if !self.edits.contains(new_owner) => {
+                Err(Denied::OwnerOutOfReach { role: self.role })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -352,6 +378,38 @@ mod tests {
                 action: Action::EditProcess
             })
         );
+    }
+
+    #[test]
+    fn records_are_taken_freely_and_given_only_by_those_who_change_owners() {
+        let rep = access(3, RepVisibility::Team);
+        let manager = access(2, RepVisibility::Team);
+        let viewer = access(7, RepVisibility::Team);
+        // A rep takes a lead from the queue, edits their own, and keeps it.
+        assert_eq!(rep.check_record_write(None, Some(id(3))), Ok(()));
+        assert_eq!(rep.check_record_write(Some(id(3)), Some(id(3))), Ok(()));
+        assert_eq!(rep.check_record_write(None, None), Ok(()));
+        // But gives nothing away, not even back to the queue, and edits no teammate's.
+        let give = Err(Denied::Action {
+            role: Role::Rep,
+            action: Action::ChangeOwner,
+        });
+        assert_eq!(rep.check_record_write(Some(id(3)), Some(id(4))), give);
+        assert_eq!(rep.check_record_write(Some(id(3)), None), give);
+        assert_eq!(
+            rep.check_record_write(Some(id(4)), Some(id(4))),
+            Err(Denied::NotYours { role: Role::Rep })
+        );
+        // A manager hands records around their subtree only.
+        assert_eq!(manager.check_record_write(None, Some(id(4))), Ok(()));
+        assert_eq!(manager.check_record_write(Some(id(3)), None), Ok(()));
+        assert_eq!(
+            manager.check_record_write(Some(id(3)), Some(id(6))),
+            Err(Denied::OwnerOutOfReach {
+                role: Role::Manager
+            })
+        );
+        assert_eq!(viewer.check_record_write(None, None), Err(Denied::ReadOnly));
     }
 
     #[test]

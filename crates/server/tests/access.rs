@@ -243,7 +243,7 @@ on_both_backends_app! {
         let tag = version(&app, own).await;
         let refused = app.with_token(&rep_token, Method::PATCH, &uri, &[("if-match", &tag)], Some(give.clone())).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
-        assert_eq!(refused.body["detail"], "a rep cannot change a deal's owner; ask an admin or manager");
+        assert_eq!(refused.body["detail"], "a rep cannot give a record to someone else; ask an admin or manager");
         let manager_token = app.token(&manager, "write").await;
         let away = json!({ "owner_id": stranger.id.to_string() });
         let out_of_reach = app.with_token(&manager_token, Method::PATCH, &uri, &[("if-match", &tag)], Some(away)).await;

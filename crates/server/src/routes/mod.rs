@@ -1,13 +1,20 @@
+mod accounts;
+mod activities;
+mod contacts;
 mod forecast;
 mod forecast_submissions;
 mod health;
 mod hygiene;
 mod index;
+mod leads;
+mod lists;
 mod opportunities;
 mod opportunity_changes;
+mod records;
 mod reports;
 mod session;
 mod settings;
+mod targets;
 mod tokens;
 mod users;
 mod webhooks;
@@ -15,6 +22,7 @@ mod webhooks;
 use aide::axum::ApiRouter;
 use aide::axum::routing::{delete_with, get_with, post_with, put_with};
 use aide::transform::TransformOperation;
+use pipewise_core::crm::{Account, Activity, Contact, Lead, Target};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -62,7 +70,7 @@ fn doc(
 
 pub(crate) fn router() -> ApiRouter<AppState> {
     use opportunity_changes as change;
-    let workspace = ApiRouter::new()
+    let workspace = crm_routes(ApiRouter::new())
         .api_route(
             "/session",
             post_with(
@@ -258,4 +266,110 @@ pub(crate) fn router() -> ApiRouter<AppState> {
             ),
         )
         .nest(WORKSPACE, workspace)
+}
+
+/// Accounts, contacts, leads, activities and targets: each read, created, changed and shown
+/// with its history alike (`records`); activities and targets may also be deleted.
+fn crm_routes(router: ApiRouter<AppState>) -> ApiRouter<AppState> {
+    use records::{create, delete, history, patch, show};
+    router
+        .api_route(
+            "/accounts",
+            get_with(
+                accounts::list,
+                doc("accounts", "Accounts, a page at a time"),
+            )
+            .post_with(create::<Account>, doc("accounts", "Add an account")),
+        )
+        .api_route(
+            "/accounts/{id}",
+            get_with(show::<Account>, doc("accounts", "An account"))
+                .patch_with(patch::<Account>, doc("accounts", "Change an account")),
+        )
+        .api_route(
+            "/accounts/{id}/history",
+            get_with(
+                history::<Account>,
+                doc("accounts", "Every change to an account"),
+            ),
+        )
+        .api_route(
+            "/contacts",
+            get_with(
+                contacts::list,
+                doc("contacts", "Contacts, a page at a time"),
+            )
+            .post_with(create::<Contact>, doc("contacts", "Add a contact")),
+        )
+        .api_route(
+            "/contacts/{id}",
+            get_with(show::<Contact>, doc("contacts", "A contact"))
+                .patch_with(patch::<Contact>, doc("contacts", "Change a contact")),
+        )
+        .api_route(
+            "/contacts/{id}/history",
+            get_with(
+                history::<Contact>,
+                doc("contacts", "Every change to a contact"),
+            ),
+        )
+        .api_route(
+            "/leads",
+            get_with(leads::list, doc("leads", "Leads the caller may read"))
+                .post_with(create::<Lead>, doc("leads", "Add a lead")),
+        )
+        .api_route(
+            "/leads/{id}",
+            get_with(show::<Lead>, doc("leads", "A lead"))
+                .patch_with(patch::<Lead>, doc("leads", "Change a lead")),
+        )
+        .api_route(
+            "/leads/{id}/history",
+            get_with(history::<Lead>, doc("leads", "Every change to a lead")),
+        )
+        .api_route(
+            "/activities",
+            get_with(
+                activities::list,
+                doc(
+                    "activities",
+                    "Calls, e-mails, meetings and notes the caller may read",
+                ),
+            )
+            .post_with(create::<Activity>, doc("activities", "Log an activity")),
+        )
+        .api_route(
+            "/activities/{id}",
+            get_with(show::<Activity>, doc("activities", "An activity"))
+                .patch_with(patch::<Activity>, doc("activities", "Change an activity"))
+                .delete_with(delete::<Activity>, doc("activities", "Delete an activity")),
+        )
+        .api_route(
+            "/activities/{id}/history",
+            get_with(
+                history::<Activity>,
+                doc("activities", "Every change to an activity"),
+            ),
+        )
+        .api_route(
+            "/targets",
+            get_with(
+                targets::list,
+                doc("targets", "Quotas and plan numbers the caller may read"),
+            )
+            .post_with(
+                create::<Target>,
+                doc("targets", "Set a quota or plan number"),
+            ),
+        )
+        .api_route(
+            "/targets/{id}",
+            get_with(show::<Target>, doc("targets", "A quota or plan number"))
+                .patch_with(patch::<Target>, doc("targets", "Change a quota"))
+                .delete_with(delete::<Target>, doc("targets", "Remove a quota")),
+        )
+        .api_route(
+            "/targets/{id}/history",
+            get_with(history::<Target>, doc("targets", "Every change to a quota")),
+        )
 }

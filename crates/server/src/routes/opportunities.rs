@@ -9,20 +9,16 @@ use pipewise_core::calendar::{DateRange, parse_date};
 use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessSet};
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::{Fields, InvalidValue};
 use pipewise_store::{DealFilter, PageRequest};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::IdPath;
+use super::lists::{self, DEFAULT_LIMIT, ListPage};
 use crate::auth::Caller;
 use crate::versioning::Versioned;
 use crate::{ApiError, AppState};
-
-/// Page size when none is asked for.
-const DEFAULT_LIMIT: u32 = 50;
-/// Largest page a client may ask for.
-const MAX_LIMIT: u32 = 200;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,36 +57,23 @@ impl OpportunityView {
     }
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct ListResponse {
-    items: Vec<OpportunityView>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    next_cursor: Option<String>,
-}
-
 /// `GET /api/v1/workspaces/{workspace}/opportunities`: the deals the caller may read that
 /// the filters keep, in creation order.
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<ListResponse>, ApiError> {
-    let Query(query) = query.map_err(|rejection| {
-        FieldErrors::from(
-            InvalidValue::new(
-                &rejection.body_text(),
-                "only the parameters cursor, limit, owner_id, stage, status, closing_from and \
-                 closing_to",
-            )
-            .at("query"),
-        )
-    })?;
+) -> Result<Json<ListPage<OpportunityView>>, ApiError> {
+    let query = lists::query(
+        query,
+        "cursor, limit, owner_id, stage, status, closing_from and closing_to",
+    )?;
     let mut fields = Fields::default();
     let after = fields.check_optional("cursor", query.cursor.as_deref(), |s| {
         s.parse::<OpportunityId>()
     });
     let limit = fields
-        .check_optional("limit", query.limit.as_deref(), parse_limit)
+        .check_optional("limit", query.limit.as_deref(), lists::parse_limit)
         .unwrap_or(DEFAULT_LIMIT);
     let process_set = &caller.context.processes;
     let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
@@ -125,14 +108,12 @@ pub(crate) async fn list(
         .store
         .opportunities(caller.workspace.id, PageRequest { after, limit }, &filter)
         .await?;
-    Ok(Json(ListResponse {
-        items: page
-            .items
-            .into_iter()
-            .map(|o| OpportunityView::new(o, process_set))
-            .collect(),
-        next_cursor: page.next_after.map(|id| id.to_string()),
-    }))
+    let items = page
+        .items
+        .into_iter()
+        .map(|o| OpportunityView::new(o, process_set))
+        .collect();
+    Ok(Json(ListPage::new(items, page.next_after)))
 }
 
 /// `GET /api/v1/workspaces/{workspace}/opportunities/{id}`: one deal, with its version as the
@@ -182,11 +163,4 @@ async fn readable(
         });
     }
     Ok(opportunity)
-}
-
-fn parse_limit(text: &str) -> Result<u32, InvalidValue> {
-    text.parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_LIMIT).contains(n))
-        .ok_or_else(|| InvalidValue::new(text, format!("a whole number from 1 to {MAX_LIMIT}")))
 }
