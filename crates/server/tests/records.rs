@@ -285,4 +285,47 @@ on_both_backends_app! {
         assert_eq!((quota.status, quota.body["detail"].clone()),
                    (StatusCode::FORBIDDEN, json!("a rep cannot set quotas; ask an admin")));
     }
+
+    async fn process_files_are_applied_whole_on_their_version_by_admins_only(app) {
+        let uri = format!("{WS}/process");
+        let (current, tag) = admin(&app, Method::GET, &uri, None, None, StatusCode::OK).await;
+        assert_eq!((tag.as_str(), current["version"].clone()), ("\"1\"", json!(1)));
+        let files = current["files"].as_array().unwrap().clone();
+        let enterprise = files.iter().position(|f| f["name"] == "enterprise.toml").unwrap();
+        let keys: Vec<&str> = current["processes"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap()).collect();
+        assert_eq!(keys, ["enterprise", "smb"]);
+        let with = |text: String| {
+            let mut files = files.clone();
+            files[enterprise]["text"] = json!(text);
+            json!({ "files": files })
+        };
+        let text = files[enterprise]["text"].as_str().unwrap().to_owned();
+
+        let manager = app.user(Role::Manager).clone();
+        let manager_token = app.token(&manager, "write").await;
+        let refused = app.with_token(&manager_token, Method::PUT, &uri, &[("if-match", "\"1\"")],
+            Some(with(text.replace("typical_days = 14", "typical_days = 21")))).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+        // A file with an error is refused with where it is; nothing changes.
+        let broken = text.replace("conversations = \"pipeline\"", "conversations = \"maybe\"");
+        let (problem, _) = admin(&app, Method::PUT, &uri, Some("\"1\""), Some(with(broken)), StatusCode::BAD_REQUEST).await;
+        let field = problem["errors"][0]["field"].as_str().unwrap();
+        assert!(field.starts_with("enterprise.toml:12:"), "{problem}");
+        assert!(field.ends_with("categories.conversations"), "{problem}");
+        // Removing a stage that open deals are in strands them.
+        let (problem, _) = admin(&app, Method::PUT, &uri, Some("\"1\""),
+            Some(json!({ "files": [files[1 - enterprise].clone()] })), StatusCode::CONFLICT).await;
+        assert!(problem["detail"].as_str().unwrap().starts_with("process `enterprise` is removed but"), "{problem}");
+
+        let (applied, tag) = admin(&app, Method::PUT, &uri, Some("\"1\""),
+            Some(with(text.replacen("typical_days = 14", "typical_days = 21", 1))), StatusCode::OK).await;
+        assert_eq!((tag.as_str(), applied["version"].clone()), ("\"2\"", json!(2)));
+        admin(&app, Method::PUT, &uri, Some("\"1\""), Some(with(text.clone())), StatusCode::PRECONDITION_FAILED).await;
+        let (history, _) = admin(&app, Method::GET, &format!("{uri}/history"), None, None, StatusCode::OK).await;
+        let latest = history.as_array().unwrap().last().unwrap().clone();
+        assert_eq!((latest["version"].clone(), latest["changed_by"].clone()),
+                   (json!(2), json!(app.user(Role::Admin).id.to_string())));
+        assert_eq!(latest["changes"], json!(["enterprise: stage `qualified` changed: typical days"]));
+    }
 }

@@ -121,7 +121,7 @@ macro_rules! impl_store {
         use pipewise_core::access::RepVisibility;
         use pipewise_core::credentials::{ApiToken, Session};
         use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target, TargetOwner};
-        use pipewise_core::crm::changes::{CrmRecord, RecordAction, RecordChange, RecordKind};
+        use pipewise_core::crm::changes::{CrmRecord, RecordAction, RecordChange, CrmKind};
         use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, TargetId, TokenId, UserId, WebhookId, WorkspaceId};
         use pipewise_core::webhooks::{Delivery, Webhook};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
@@ -398,7 +398,7 @@ macro_rules! impl_store {
 
         /// Why a write found no row of `table` at the version it was made on: the record is
         /// gone, or at another version.
-        async fn missed(tx: &mut Tx, table: &'static str, kind: RecordKind, workspace: Uuid, id: Uuid) -> StoreError {
+        async fn missed(tx: &mut Tx, table: &'static str, kind: CrmKind, workspace: Uuid, id: Uuid) -> StoreError {
             let sql = format!("SELECT version FROM {table} WHERE workspace_id = $1 AND id = $2");
             let current = sqlx::query_scalar::<_, i64>(&sql)
                 .bind(workspace)
@@ -417,11 +417,11 @@ macro_rules! impl_store {
         /// Writes one CRM record as `change` says, and `change` to the audit trail, in `tx`.
         async fn write_record_in(tx: &mut Tx, workspace: Uuid, record: &CrmRecord, change: &RecordChange) -> Result<()> {
             let table = match record.kind() {
-                RecordKind::Account => "accounts",
-                RecordKind::Contact => "contacts",
-                RecordKind::Lead => "leads",
-                RecordKind::Activity => "activities",
-                RecordKind::Target => "targets",
+                CrmKind::Account => "accounts",
+                CrmKind::Contact => "contacts",
+                CrmKind::Lead => "leads",
+                CrmKind::Activity => "activities",
+                CrmKind::Target => "targets",
             };
             let id = record.id();
             match change.action {

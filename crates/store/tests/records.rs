@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Org, at, install, org};
-use pipewise_core::crm::changes::{CrmRecord, RecordAction, RecordKind};
+use pipewise_core::crm::changes::{CrmKind, CrmRecord, RecordAction};
 use pipewise_core::crm::edits::{
     AccountFields, ActivityFields, ContactFields, LeadFields, TargetFields,
 };
@@ -93,7 +93,7 @@ on_both_backends! {
         let history = store.record_history(ws.id, account.id.as_uuid()).await.unwrap();
         assert_eq!(history.len(), 2);
         assert_eq!(history[0].action, RecordAction::Created);
-        assert_eq!(history[0].record_kind, RecordKind::Account);
+        assert_eq!(history[0].record_kind, CrmKind::Account);
         assert_eq!(history[0].actor_id, acme.manager);
         assert_eq!(history[0].after.get("segment"), Some(&json!("Enterprise")));
         assert_eq!(history[1].version, 2);

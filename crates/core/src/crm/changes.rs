@@ -12,7 +12,7 @@ use crate::ids::UserId;
 
 text_enum! {
     /// The kinds of CRM record with a version and an audit trail.
-    pub enum RecordKind {
+    pub enum CrmKind {
         Account = "account",
         Contact = "contact",
         Lead = "lead",
@@ -40,13 +40,13 @@ pub enum CrmRecord {
 }
 
 impl CrmRecord {
-    pub fn kind(&self) -> RecordKind {
+    pub fn kind(&self) -> CrmKind {
         match self {
-            CrmRecord::Account(_) => RecordKind::Account,
-            CrmRecord::Contact(_) => RecordKind::Contact,
-            CrmRecord::Lead(_) => RecordKind::Lead,
-            CrmRecord::Activity(_) => RecordKind::Activity,
-            CrmRecord::Target(_) => RecordKind::Target,
+            CrmRecord::Account(_) => CrmKind::Account,
+            CrmRecord::Contact(_) => CrmKind::Contact,
+            CrmRecord::Lead(_) => CrmKind::Lead,
+            CrmRecord::Activity(_) => CrmKind::Activity,
+            CrmRecord::Target(_) => CrmKind::Target,
         }
     }
 
@@ -105,7 +105,7 @@ into_record!(Account, Contact, Lead, Activity, Target);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RecordChange {
     pub record_id: Uuid,
-    pub record_kind: RecordKind,
+    pub record_kind: CrmKind,
     /// The record's version after the change; a deletion takes the next version too, so a
     /// record's changes number 1, 2, 3… without gaps.
     pub version: u32,
@@ -234,7 +234,7 @@ mod tests {
         let change = RecordChange::changed(&before.into(), &after.into(), actor, at);
         assert_eq!(change.version, 2);
         assert_eq!(change.action, RecordAction::Changed);
-        assert_eq!(change.record_kind, RecordKind::Account);
+        assert_eq!(change.record_kind, CrmKind::Account);
         assert_eq!(
             Value::Object(change.before),
             json!({"name": "Acme Logistics", "region": "EMEA", "tier": null})

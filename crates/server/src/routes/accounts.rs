@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pipewise_core::crm::Account;
-use pipewise_core::crm::changes::{CrmRecord, RecordKind};
+use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::AccountFields;
 use pipewise_core::ids::{AccountId, UserId, WorkspaceId};
 use pipewise_core::text::{Label, WebDomain};
@@ -24,7 +24,7 @@ use crate::{ApiError, AppState};
 impl Editable for Account {
     type Id = AccountId;
     type Fields = AccountFields;
-    const KIND: RecordKind = RecordKind::Account;
+    const KIND: CrmKind = CrmKind::Account;
     const PATH: &'static str = "accounts";
 
     fn load(

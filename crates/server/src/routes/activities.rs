@@ -6,7 +6,7 @@ use super::records::BoxFuture;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use pipewise_core::crm::changes::{CrmRecord, RecordKind};
+use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::ActivityFields;
 use pipewise_core::crm::{Activity, ActivityKind};
 use pipewise_core::ids::{
@@ -25,7 +25,7 @@ use crate::{ApiError, AppState};
 impl Editable for Activity {
     type Id = ActivityId;
     type Fields = ActivityFields;
-    const KIND: RecordKind = RecordKind::Activity;
+    const KIND: CrmKind = CrmKind::Activity;
     const PATH: &'static str = "activities";
 
     fn load(

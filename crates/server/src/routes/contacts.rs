@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pipewise_core::crm::Contact;
-use pipewise_core::crm::changes::{CrmRecord, RecordKind};
+use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::ContactFields;
 use pipewise_core::ids::{AccountId, ContactId, WorkspaceId};
 use pipewise_core::text::Email;
@@ -23,7 +23,7 @@ use crate::{ApiError, AppState};
 impl Editable for Contact {
     type Id = ContactId;
     type Fields = ContactFields;
-    const KIND: RecordKind = RecordKind::Contact;
+    const KIND: CrmKind = CrmKind::Contact;
     const PATH: &'static str = "contacts";
 
     fn load(

@@ -7,7 +7,7 @@ use super::records::BoxFuture;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use pipewise_core::crm::changes::{CrmRecord, RecordKind};
+use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::LeadFields;
 use pipewise_core::crm::{Lead, LeadStatus};
 use pipewise_core::ids::{LeadId, UserId, WorkspaceId};
@@ -24,7 +24,7 @@ use crate::{ApiError, AppState};
 impl Editable for Lead {
     type Id = LeadId;
     type Fields = LeadFields;
-    const KIND: RecordKind = RecordKind::Lead;
+    const KIND: CrmKind = CrmKind::Lead;
     const PATH: &'static str = "leads";
 
     fn load(

@@ -10,6 +10,7 @@ mod leads;
 mod lists;
 mod opportunities;
 mod opportunity_changes;
+mod process;
 mod records;
 mod reports;
 mod session;
@@ -247,6 +248,27 @@ pub(crate) fn router() -> ApiRouter<AppState> {
             get_with(
                 forecast::compare,
                 doc("forecast", "What moved between two snapshots"),
+            ),
+        )
+        .api_route(
+            "/process",
+            get_with(
+                process::show,
+                doc("process", "The sales process in force, with its files"),
+            )
+            .put_with(
+                process::apply,
+                doc(
+                    "process",
+                    "Apply new process files as the next version (admins)",
+                ),
+            ),
+        )
+        .api_route(
+            "/process/history",
+            get_with(
+                process::history,
+                doc("process", "Every process version: who, when, what changed"),
             ),
         )
         .api_route(

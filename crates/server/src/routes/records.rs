@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::NoContent;
 use chrono::Utc;
-use pipewise_core::crm::changes::{CrmRecord, RecordChange, RecordKind};
+use pipewise_core::crm::changes::{CrmKind, CrmRecord, RecordChange};
 use pipewise_core::ids::WorkspaceId;
 use pipewise_core::validation::{FieldErrors, InvalidValue};
 use pipewise_store::{Store, StoreError, records};
@@ -38,7 +38,7 @@ pub(crate) trait Editable:
     type Id: FromStr<Err = InvalidValue> + Display + Copy + Send + Sync;
     /// The fields a request may set.
     type Fields: DeserializeOwned + JsonSchema + Send;
-    const KIND: RecordKind;
+    const KIND: CrmKind;
     /// Where the kind's records live under the workspace: `accounts`.
     const PATH: &'static str;
 

@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pipewise_core::access::Action;
 use pipewise_core::calendar::Period;
-use pipewise_core::crm::changes::{CrmRecord, RecordKind};
+use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::TargetFields;
 use pipewise_core::crm::{Target, TargetOwner};
 use pipewise_core::ids::{TargetId, WorkspaceId};
@@ -25,7 +25,7 @@ use crate::{ApiError, AppState};
 impl Editable for Target {
     type Id = TargetId;
     type Fields = TargetFields;
-    const KIND: RecordKind = RecordKind::Target;
+    const KIND: CrmKind = CrmKind::Target;
     const PATH: &'static str = "targets";
 
     fn load(
