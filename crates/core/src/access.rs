@@ -7,6 +7,9 @@
 //! | manager | their subtree                 | their subtree     | owner, closing, reopening, category override |
 //! | rep     | their own (and team's, if set) | their own        | closing                           |
 //! | viewer  | everything                    | nothing           | none                              |
+//!
+//! Records without an owner (an unowned account, a lead in the queue) may be changed by any
+//! writer, and taken by them; giving a record to someone else is changing its owner.
 
 use std::collections::HashSet;
 
