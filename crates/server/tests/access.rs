@@ -277,9 +277,17 @@ on_both_backends_app! {
         let token = app.token(&rep, "read").await;
         let theirs = app.with_token(&token, Method::GET, &uri(&format!("owner_id={}", stranger.id)), &[], None).await;
         assert_eq!(theirs.body["items"], json!([]));
-        let bad = app.get(&uri("stage=contracting&status=pending")).await;
+        // Soonest close first, ties by creation; the reverse, latest first.
+        let mut soonest: Vec<&Opportunity> = deals.iter().filter(|d| d.owner_id == rep.id).collect();
+        soonest.sort_by_key(|d| (d.close_date, d.id));
+        let soonest: Vec<String> = soonest.iter().map(|d| d.id.to_string()).collect();
+        let by_date = app.get(&uri(&format!("owner_id={}&sort=close_date", rep.id))).await.2;
+        assert_eq!(ids(&by_date), soonest);
+        let latest = app.get(&uri(&format!("owner_id={}&sort=-close_date", rep.id))).await.2;
+        assert_eq!(ids(&latest), soonest.iter().rev().cloned().collect::<Vec<_>>());
+        let bad = app.get(&uri("stage=contracting&status=pending&sort=amount")).await;
         let fields: Vec<&str> = bad.2["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-        assert_eq!((bad.0, fields), (StatusCode::BAD_REQUEST, vec!["stage", "status"]));
+        assert_eq!((bad.0, fields), (StatusCode::BAD_REQUEST, vec!["stage", "status", "sort"]));
     }
 
     async fn hygiene_shows_each_role_the_findings_it_may_read(app) {

@@ -81,7 +81,17 @@ impl Batch {
     }
 }
 
-/// Which deals a list holds; a part left `None` keeps every deal.
+/// The order of a list of deals; ties (and `Created`) go by id, which is creation order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DealOrder {
+    #[default]
+    Created,
+    CreatedDescending,
+    CloseDate,
+    CloseDateDescending,
+}
+
+/// Which deals a list holds, and in which order; a part left `None` keeps every deal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DealFilter {
     /// Only these owners' deals (an empty list: none).
@@ -90,6 +100,7 @@ pub struct DealFilter {
     pub status: Option<Status>,
     /// Only deals closing in this range.
     pub closing: Option<DateRange>,
+    pub order: DealOrder,
 }
 
 /// Which accounts a list holds; a part left `None` keeps every account.
@@ -397,7 +408,8 @@ pub trait Store: Send + Sync {
     async fn last_activity(&self, workspace: WorkspaceId) -> Result<LastActivity>;
 
     async fn opportunity(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Opportunity>;
-    /// A page of the opportunities `filter` keeps, in creation order.
+    /// A page of the opportunities `filter` keeps, in its order; a page after a deal starts
+    /// where that deal is in the order now.
     async fn opportunities(
         &self,
         workspace: WorkspaceId,

@@ -153,7 +153,7 @@ macro_rules! impl_store {
             target_columns, webhook_columns, opportunity_columns, user_columns,
         };
         use crate::{
-            AccountFilter, ActivityFilter, Batch, ContactFilter, Counts, DealFilter, LeadFilter, Page,
+            AccountFilter, ActivityFilter, Batch, ContactFilter, Counts, DealFilter, DealOrder, LeadFilter, Page,
             PageRequest, Result, Store, StoreError,
         };
 
@@ -1503,7 +1503,19 @@ macro_rules! impl_store {
                     "SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = "
                 ));
                 query.push_bind(workspace.as_uuid());
-                query.push(" AND id > ").push_bind(page.after.map_or(Uuid::nil(), |id| id.as_uuid()));
+                let (key, descending) = match filter.order {
+                    DealOrder::Created => ("id", false),
+                    DealOrder::CreatedDescending => ("id", true),
+                    DealOrder::CloseDate => ("close_date, id", false),
+                    DealOrder::CloseDateDescending => ("close_date, id", true),
+                };
+                let (after, direction) = if descending { ("<", " DESC") } else { (">", "") };
+                if let Some(last) = page.after {
+                    // Keyset paging: after the last deal's place in the order, read afresh.
+                    query.push(format!(" AND ({key}) {after} (SELECT {key} FROM opportunities WHERE workspace_id = "));
+                    query.push_bind(workspace.as_uuid());
+                    query.push(" AND id = ").push_bind(last.as_uuid()).push(")");
+                }
                 if let Some(owners) = &filter.owners {
                     if owners.is_empty() {
                         return Ok(Page { items: Vec::new(), next_after: None });
@@ -1525,7 +1537,8 @@ macro_rules! impl_store {
                     query.push(" AND close_date >= ").push_bind(closing.start);
                     query.push(" AND close_date < ").push_bind(closing.end);
                 }
-                query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit) + 1);
+                let order: Vec<String> = key.split(", ").map(|column| format!("{column}{direction}")).collect();
+                query.push(format!(" ORDER BY {} LIMIT ", order.join(", "))).push_bind(i64::from(limit) + 1);
                 let mut items = query
                     .build_query_as::<OpportunityRow>()
                     .fetch_all(&self.pool)

@@ -35,7 +35,7 @@ use pipewise_core::webhooks::{
 };
 use pipewise_store::commands::{self, CommandFailed};
 use pipewise_store::{
-    Batch, Counts, DealFilter, PageRequest, Store, StoreError, integrity, processes,
+    Batch, Counts, DealFilter, DealOrder, PageRequest, Store, StoreError, integrity, processes,
 };
 
 fn day(s: &str) -> NaiveDate {
@@ -729,6 +729,43 @@ on_both_backends! {
         assert_eq!(count(DealFilter { status: Some(opportunity::Status::Won), ..DealFilter::default() }).await, 0);
         assert_eq!(count(DealFilter { closing: range("2026-03-31", "2026-04-01"), ..DealFilter::default() }).await, 25);
         assert_eq!(count(DealFilter { closing: range("2026-01-01", "2026-03-31"), ..DealFilter::default() }).await, 0);
+    }
+
+    async fn deal_lists_page_in_close_date_order_or_newest_first(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let dates = ["2026-05-01", "2026-03-31", "2026-04-15", "2026-03-31", "2026-06-30", "2026-04-15"];
+        let mut ids = Vec::new();
+        for (i, date) in dates.iter().enumerate() {
+            let opened = open_deal(store, &acme, &format!("Deal {i}")).await;
+            let stamp = Stamp::now(acme.reps[0], at("2026-01-06T09:00:00Z"));
+            let moved = opportunity::execute(&opened.state, Command::ChangeCloseDate(day(date)), &process, stamp).unwrap();
+            store.record(acme.workspace.id, &moved).await.unwrap();
+            ids.push(opened.state.id);
+        }
+        // Every page of two, following the cursor: deal indexes in the order they came.
+        let pages = |order: DealOrder| {
+            let ids = ids.clone();
+            async move {
+                let filter = DealFilter { order, ..DealFilter::default() };
+                let mut seen = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = store.opportunities(acme.workspace.id, PageRequest { after, limit: 2 }, &filter).await.unwrap();
+                    seen.extend(page.items.iter().map(|o| ids.iter().position(|id| *id == o.id).unwrap()));
+                    match page.next_after {
+                        Some(next) => after = Some(next),
+                        None => return seen,
+                    }
+                }
+            }
+        };
+        // Same dates go by creation: 31 March (1, 3), 15 April (2, 5), 1 May (0), 30 June (4).
+        assert_eq!(pages(DealOrder::CloseDate).await, [1, 3, 2, 5, 0, 4]);
+        assert_eq!(pages(DealOrder::CloseDateDescending).await, [4, 0, 5, 2, 3, 1]);
+        assert_eq!(pages(DealOrder::CreatedDescending).await, [5, 4, 3, 2, 1, 0]);
+        assert_eq!(pages(DealOrder::Created).await, [0, 1, 2, 3, 4, 5]);
     }
 
     async fn workspaces_never_see_each_others_data(store) {

@@ -10,7 +10,7 @@ use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessSet};
 use pipewise_core::validation::{Fields, InvalidValue};
-use pipewise_store::{DealFilter, PageRequest};
+use pipewise_store::{DealFilter, DealOrder, PageRequest};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,9 @@ pub(crate) struct ListQuery {
     closing_from: Option<String>,
     /// Only deals closing on or before this day.
     closing_to: Option<String>,
+    /// `created` (the default), `close_date`, or either with `-` for the reverse order:
+    /// `-created` is newest first.
+    sort: Option<String>,
 }
 
 /// An opportunity as the API shows it: its stored fields plus its forecast category.
@@ -66,7 +69,7 @@ pub(crate) async fn list(
 ) -> Result<Json<ListPage<OpportunityView>>, ApiError> {
     let query = lists::query(
         query,
-        "cursor, limit, owner_id, stage, status, closing_from and closing_to",
+        "cursor, limit, owner_id, stage, status, closing_from, closing_to and sort",
     )?;
     let mut fields = Fields::default();
     let after = fields.check_optional("cursor", query.cursor.as_deref(), |s| {
@@ -87,6 +90,9 @@ pub(crate) async fn list(
     let status = fields.check_optional("status", query.status.as_deref(), str::parse::<Status>);
     let from = fields.check_optional("closing_from", query.closing_from.as_deref(), parse_date);
     let to = fields.check_optional("closing_to", query.closing_to.as_deref(), parse_date);
+    let order = fields
+        .check_optional("sort", query.sort.as_deref(), parse_order)
+        .unwrap_or_default();
     fields.finish()?;
     // The owners asked for, within those the caller may read.
     let owners = match owner {
@@ -103,6 +109,7 @@ pub(crate) async fn list(
         stage,
         status,
         closing,
+        order,
     };
     let page = state
         .store
@@ -163,4 +170,17 @@ async fn readable(
         });
     }
     Ok(opportunity)
+}
+
+fn parse_order(text: &str) -> Result<DealOrder, InvalidValue> {
+    match text {
+        "created" => Ok(DealOrder::Created),
+        "-created" => Ok(DealOrder::CreatedDescending),
+        "close_date" => Ok(DealOrder::CloseDate),
+        "-close_date" => Ok(DealOrder::CloseDateDescending),
+        _ => Err(InvalidValue::new(
+            text,
+            "one of created, -created, close_date, -close_date",
+        )),
+    }
 }
