@@ -34,10 +34,13 @@ target/release/pipewise generate --opportunities "$OPPORTUNITIES" --seed 7 --as-
 RUST_LOG=warn target/release/pipewise serve --database-url "$DATABASE_URL" --bind 127.0.0.1:0 \
     >"$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 600); do
-    grep -q "pipewise is serving" "$WORK/serve.log" && break
+# Measured in steady state: once every workspace's analytics are built, as in a server that
+# has been up a while.
+for _ in $(seq 1 1200); do
+    grep -q "pipewise analytics are ready" "$WORK/serve.log" && break
     sleep 0.5
 done
+grep "pipewise analytics are ready" "$WORK/serve.log"
 
 # A write token, and 1,000 open deals past the first stage with the stage before theirs.
 PYTHONPATH=scripts python3 - "$WORK" <<'PYTHON'

@@ -26,11 +26,17 @@ pub async fn serve(
     let mut state =
         AppState::new(store).context("cannot make the HTTP client webhooks are sent with")?;
     state.secure_cookies = secure_cookies;
-    // Build the analytics of every workspace while already serving.
+    // Build the analytics of every workspace while already serving; until then the first
+    // report of a workspace waits for its build.
     let analytics = state.analytics.clone();
     tokio::spawn(async move {
-        if let Err(error) = analytics.warm().await {
-            tracing::error!(%error, "building the analytics projections failed");
+        let started = std::time::Instant::now();
+        match analytics.warm().await {
+            Ok(()) => println!(
+                "pipewise analytics are ready ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(error) => tracing::error!(%error, "building the analytics projections failed"),
         }
     });
     // A forecast snapshot of each workspace's quarter every week.
