@@ -41,6 +41,8 @@ for _ in $(seq 1 1200); do
     sleep 0.5
 done
 grep "pipewise analytics are ready" "$WORK/serve.log"
+# The first weekly snapshot is taken right after; a warm-up run lets it finish.
+sleep 15
 
 # A write token, and 1,000 open deals past the first stage with the stage before theirs.
 PYTHONPATH=scripts python3 - "$WORK" <<'PYTHON'

@@ -8,8 +8,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-/// Connections in the pool: WAL lets readers work while one writer commits.
-const POOL_SIZE: u32 = 4;
+/// Connections that read: WAL lets them work while the writer commits.
+const READERS: u32 = 4;
 /// How long a writer waits for another to finish before giving up (then retried).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Large pages suit the wide, append-mostly event log and sequential analytics scans. Fixed
@@ -25,6 +25,12 @@ const CACHE_KIB: u32 = 131_072;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection that writes. SQLite takes one writer at a time; this process's writers
+    /// wait their turn for it in the pool's queue, in order, rather than in SQLite's busy
+    /// handler, which sleeps up to 100 ms between tries and made the tail latency of
+    /// concurrent writes hundreds of milliseconds. Other processes' writers still meet the
+    /// busy timeout.
+    writer: SqlitePool,
     description: String,
     written: tokio::sync::broadcast::Sender<crate::Written>,
 }
@@ -50,15 +56,20 @@ impl SqliteStore {
         // or not, so it is tried again.
         let pool = crate::retry::retrying(|| async {
             Ok(SqlitePoolOptions::new()
-                .max_connections(POOL_SIZE)
+                .max_connections(READERS)
                 .connect_with(options.clone())
                 .await?)
         })
         .await?;
         let migrator = sqlx::migrate!("migrations/sqlite");
         crate::retry::migrating(|| migrator.run(&pool)).await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
         Ok(Self {
             pool,
+            writer,
             description,
             written: crate::announcer(),
         })
@@ -67,7 +78,7 @@ impl SqliteStore {
     /// Write transactions take the write lock up front, so two writers queue on the busy
     /// timeout instead of failing when one tries to upgrade a read lock.
     async fn begin_write(&self) -> crate::Result<sqlx::Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 
