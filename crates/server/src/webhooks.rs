@@ -2,14 +2,15 @@
 //! posted, signed, to their subscriptions' URLs, one deal's events in order, retried and
 //! given up as `pipewise_core::webhooks` decides.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use pipewise_core::ids::WebhookId;
+use pipewise_core::ids::{WebhookId, WorkspaceId};
 use pipewise_core::org::Workspace;
 use pipewise_core::webhooks::{Attempt, Delivery, DeliveryStatus, Webhook};
+use pipewise_store::Written;
 use serde_json::json;
 use sha2::Sha256;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -150,25 +151,73 @@ async fn send(
     })
 }
 
-/// Sends deliveries for as long as the server runs: when writes are announced (many at once
-/// make one round), and at least every second for retries that come due.
+/// Sends deliveries for as long as the server runs: every second, all that are due (retries
+/// included); and as soon as a write is announced in a workspace with subscriptions, that
+/// workspace's (many writes at once make one round). Workspaces without subscriptions cost
+/// their writes nothing.
 pub fn schedule_webhooks(state: AppState) {
     tokio::spawn(async move {
         let mut written = state.store.subscribe();
+        let mut poll = tokio::time::interval(POLL);
+        // The workspaces with a subscription, as of the last poll.
+        let mut subscribed: HashMap<WorkspaceId, Workspace> = HashMap::new();
         loop {
-            if let Err(error) = send_due_deliveries(&state, Utc::now()).await {
-                tracing::error!(%error, "sending webhook deliveries failed");
-            }
             tokio::select! {
-                message = written.recv() => {
-                    if matches!(message, Err(RecvError::Closed)) {
-                        return;
+                _ = poll.tick() => {
+                    match with_subscriptions(&state).await {
+                        Ok(found) => subscribed = found,
+                        Err(error) => tracing::error!(%error, "reading webhook subscriptions failed"),
                     }
-                    // Writes announced meanwhile are served by the same round.
-                    while !matches!(written.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
+                    if let Err(error) = send_due_deliveries(&state, Utc::now()).await {
+                        tracing::error!(%error, "sending webhook deliveries failed");
+                    }
                 }
-                () = tokio::time::sleep(POLL) => {}
+                message = written.recv() => {
+                    let mut touched = HashSet::new();
+                    let mut next = message;
+                    // Writes announced meanwhile are served by the same round.
+                    loop {
+                        match next {
+                            Ok(written) => {
+                                touched.insert(workspace_of(&written));
+                            }
+                            Err(RecvError::Closed) => return,
+                            Err(RecvError::Lagged(_)) => touched.extend(subscribed.keys().copied()),
+                        }
+                        next = match written.try_recv() {
+                            Ok(written) => Ok(written),
+                            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+                            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                            Err(TryRecvError::Empty) => break,
+                        };
+                    }
+                    for workspace in touched.iter().filter_map(|id| subscribed.get(id)) {
+                        if let Err(error) = send_due_in(&state, workspace, Utc::now()).await {
+                            tracing::error!(%error, "sending webhook deliveries failed");
+                        }
+                    }
+                }
             }
         }
     });
+}
+
+fn workspace_of(written: &Written) -> WorkspaceId {
+    match written {
+        Written::Events { workspace, .. }
+        | Written::Touch { workspace, .. }
+        | Written::Replaced { workspace } => *workspace,
+    }
+}
+
+/// The workspaces with at least one enabled subscription.
+async fn with_subscriptions(state: &AppState) -> Result<HashMap<WorkspaceId, Workspace>, ApiError> {
+    let mut found = HashMap::new();
+    for workspace in state.store.workspaces().await? {
+        let hooks = state.store.webhooks(workspace.id).await?;
+        if hooks.iter().any(|hook| hook.disabled_at.is_none()) {
+            found.insert(workspace.id, workspace);
+        }
+    }
+    Ok(found)
 }

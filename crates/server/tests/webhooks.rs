@@ -121,6 +121,28 @@ fn recomputed_signature(timestamp: &str, body: &str) -> String {
 }
 
 on_both_backends_app! {
+    async fn the_running_server_sends_a_subscribed_workspace_its_deliveries_by_itself(app) {
+        let (url, received) = receiver(Some(0)).await;
+        subscribe(&app, &url, json!(["*"])).await;
+        pipewise_server::schedule_webhooks(app.state.clone());
+        let deal = open_deal_ids(&app).await.remove(0);
+        // The scheduler learns of the subscription at its first poll, at once; the next is a
+        // second later, so a delivery before then was sent because the write was announced.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        change_amount(&app, &deal, 51_000).await;
+        for _ in 0..35 {
+            if !received.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let received = received.lock().unwrap();
+        assert_eq!(received.len(), 1, "one delivery, sent before the next poll");
+        let body: Value = serde_json::from_str(&received[0].1).unwrap();
+        assert_eq!(body["type"], "opportunity.amount_changed");
+        assert_eq!(body["event"]["opportunity_id"], deal);
+    }
+
     async fn deliveries_are_signed_retried_and_in_order_per_deal(app) {
         let (url, received) = receiver(Some(2)).await;
         let mut state = app.state.clone();
