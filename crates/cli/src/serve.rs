@@ -1,5 +1,6 @@
 //! Serving the API until Ctrl+C or SIGTERM.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -32,10 +33,15 @@ pub async fn serve(
     tokio::spawn(async move {
         let started = std::time::Instant::now();
         match analytics.warm().await {
-            Ok(()) => println!(
-                "pipewise analytics are ready ({:.1} s)",
-                started.elapsed().as_secs_f64()
-            ),
+            Ok(()) => {
+                // Whoever started the server may have stopped reading its output; that is no
+                // reason to fail.
+                let seconds = started.elapsed().as_secs_f64();
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "pipewise analytics are ready ({seconds:.1} s)"
+                );
+            }
             Err(error) => tracing::error!(%error, "building the analytics projections failed"),
         }
     });
