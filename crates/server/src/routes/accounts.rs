@@ -2,53 +2,25 @@
 //! an account is edited by those who may edit its owner's records, and one with no owner by
 //! any writer. A new account is the caller's unless another owner (or `null`) is given.
 
-use super::records::BoxFuture;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pipewise_core::crm::Account;
-use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::AccountFields;
-use pipewise_core::ids::{AccountId, UserId, WorkspaceId};
+use pipewise_core::ids::{AccountId, UserId};
 use pipewise_core::text::{Label, WebDomain};
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{AccountFilter, PageRequest, Store, StoreError};
+use pipewise_store::{AccountFilter, PageRequest, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::lists::{self, DEFAULT_LIMIT, ListPage};
-use super::records::Editable;
+use super::records::{BoxFuture, Editable, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 impl Editable for Account {
-    type Id = AccountId;
-    type Fields = AccountFields;
-    const KIND: CrmKind = CrmKind::Account;
-    const PATH: &'static str = "accounts";
-
-    fn load(
-        store: &dyn Store,
-        workspace: WorkspaceId,
-        id: AccountId,
-    ) -> BoxFuture<'_, Result<Self, StoreError>> {
-        store.account(workspace, id)
-    }
-
-    fn from_record(record: CrmRecord) -> Option<Self> {
-        match record {
-            CrmRecord::Account(account) => Some(account),
-            _ => None,
-        }
-    }
-
-    fn id(&self) -> AccountId {
-        self.id
-    }
-
-    fn version(&self) -> u32 {
-        self.version
-    }
+    record_kind!(Account, AccountId, AccountFields, "accounts", account);
 
     fn readable(&self, _: &Caller) -> bool {
         true

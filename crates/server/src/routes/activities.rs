@@ -2,54 +2,24 @@
 //! it: read by those who reach them, changed or deleted by those who may edit their records.
 //! Logging one for someone else is giving it to them, which takes a role that changes owners.
 
-use super::records::BoxFuture;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::ActivityFields;
 use pipewise_core::crm::{Activity, ActivityKind};
-use pipewise_core::ids::{
-    AccountId, ActivityId, ContactId, LeadId, OpportunityId, UserId, WorkspaceId,
-};
+use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, UserId};
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{ActivityFilter, PageRequest, Store, StoreError};
+use pipewise_store::{ActivityFilter, PageRequest, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::lists::{self, DEFAULT_LIMIT, ListPage};
-use super::records::Editable;
+use super::records::{BoxFuture, Editable, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 impl Editable for Activity {
-    type Id = ActivityId;
-    type Fields = ActivityFields;
-    const KIND: CrmKind = CrmKind::Activity;
-    const PATH: &'static str = "activities";
-
-    fn load(
-        store: &dyn Store,
-        workspace: WorkspaceId,
-        id: ActivityId,
-    ) -> BoxFuture<'_, Result<Self, StoreError>> {
-        store.activity(workspace, id)
-    }
-
-    fn from_record(record: CrmRecord) -> Option<Self> {
-        match record {
-            CrmRecord::Activity(activity) => Some(activity),
-            _ => None,
-        }
-    }
-
-    fn id(&self) -> ActivityId {
-        self.id
-    }
-
-    fn version(&self) -> u32 {
-        self.version
-    }
+    record_kind!(Activity, ActivityId, ActivityFields, "activities", activity);
 
     fn readable(&self, caller: &Caller) -> bool {
         caller.access.can_read(self.user_id)

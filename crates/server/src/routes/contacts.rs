@@ -1,14 +1,12 @@
 //! Contacts: the people at accounts. Everyone reads every contact; a contact is edited by
 //! those who may edit its account (both accounts, when it moves).
 
-use super::records::BoxFuture;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pipewise_core::crm::Contact;
-use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::ContactFields;
-use pipewise_core::ids::{AccountId, ContactId, WorkspaceId};
+use pipewise_core::ids::{AccountId, ContactId};
 use pipewise_core::text::Email;
 use pipewise_core::validation::{FieldErrors, Fields};
 use pipewise_store::{ContactFilter, PageRequest, Store, StoreError};
@@ -16,38 +14,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::lists::{self, DEFAULT_LIMIT, ListPage};
-use super::records::Editable;
+use super::records::{BoxFuture, Editable, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 impl Editable for Contact {
-    type Id = ContactId;
-    type Fields = ContactFields;
-    const KIND: CrmKind = CrmKind::Contact;
-    const PATH: &'static str = "contacts";
-
-    fn load(
-        store: &dyn Store,
-        workspace: WorkspaceId,
-        id: ContactId,
-    ) -> BoxFuture<'_, Result<Self, StoreError>> {
-        store.contact(workspace, id)
-    }
-
-    fn from_record(record: CrmRecord) -> Option<Self> {
-        match record {
-            CrmRecord::Contact(contact) => Some(contact),
-            _ => None,
-        }
-    }
-
-    fn id(&self) -> ContactId {
-        self.id
-    }
-
-    fn version(&self) -> u32 {
-        self.version
-    }
+    record_kind!(Contact, ContactId, ContactFields, "contacts", contact);
 
     fn readable(&self, _: &Caller) -> bool {
         true

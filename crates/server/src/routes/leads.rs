@@ -3,52 +3,24 @@
 //! a lead for themselves, and only those who change owners give one away. A new lead is the
 //! caller's unless another owner (or `null`, for the queue) is given.
 
-use super::records::BoxFuture;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::LeadFields;
 use pipewise_core::crm::{Lead, LeadStatus};
-use pipewise_core::ids::{LeadId, UserId, WorkspaceId};
+use pipewise_core::ids::{LeadId, UserId};
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{LeadFilter, PageRequest, Store, StoreError};
+use pipewise_store::{LeadFilter, PageRequest, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::lists::{self, DEFAULT_LIMIT, ListPage};
-use super::records::Editable;
+use super::records::{BoxFuture, Editable, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 impl Editable for Lead {
-    type Id = LeadId;
-    type Fields = LeadFields;
-    const KIND: CrmKind = CrmKind::Lead;
-    const PATH: &'static str = "leads";
-
-    fn load(
-        store: &dyn Store,
-        workspace: WorkspaceId,
-        id: LeadId,
-    ) -> BoxFuture<'_, Result<Self, StoreError>> {
-        store.lead(workspace, id)
-    }
-
-    fn from_record(record: CrmRecord) -> Option<Self> {
-        match record {
-            CrmRecord::Lead(lead) => Some(lead),
-            _ => None,
-        }
-    }
-
-    fn id(&self) -> LeadId {
-        self.id
-    }
-
-    fn version(&self) -> u32 {
-        self.version
-    }
+    record_kind!(Lead, LeadId, LeadFields, "leads", lead);
 
     fn readable(&self, caller: &Caller) -> bool {
         self.owner_id

@@ -31,6 +31,42 @@ use crate::{ApiError, AppState};
 /// threads, as the store's own methods return.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// The items of [`Editable`] that only name a kind's types, path and store method:
+/// `record_kind!(Account, AccountId, AccountFields, "accounts", account)` inside the impl.
+macro_rules! record_kind {
+    ($record:ident, $id:ty, $fields:ty, $path:literal, $load:ident) => {
+        type Id = $id;
+        type Fields = $fields;
+        const KIND: pipewise_core::crm::changes::CrmKind =
+            pipewise_core::crm::changes::CrmKind::$record;
+        const PATH: &'static str = $path;
+
+        fn load(
+            store: &dyn pipewise_store::Store,
+            workspace: pipewise_core::ids::WorkspaceId,
+            id: $id,
+        ) -> $crate::routes::records::BoxFuture<'_, Result<Self, pipewise_store::StoreError>> {
+            store.$load(workspace, id)
+        }
+
+        fn from_record(record: pipewise_core::crm::changes::CrmRecord) -> Option<Self> {
+            match record {
+                pipewise_core::crm::changes::CrmRecord::$record(record) => Some(record),
+                _ => None,
+            }
+        }
+
+        fn id(&self) -> $id {
+            self.id
+        }
+
+        fn version(&self) -> u32 {
+            self.version
+        }
+    };
+}
+pub(crate) use record_kind;
+
 /// A kind of CRM record the API reads and writes.
 pub(crate) trait Editable:
     Clone + Serialize + JsonSchema + Into<CrmRecord> + Send + Sync + 'static

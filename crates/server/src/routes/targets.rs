@@ -2,54 +2,26 @@
 //! period. A person's quota is read by those who reach them; team and company numbers by
 //! everyone. Only the roles allowed to set quotas write them.
 
-use super::records::BoxFuture;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pipewise_core::access::Action;
 use pipewise_core::calendar::Period;
-use pipewise_core::crm::changes::{CrmKind, CrmRecord};
 use pipewise_core::crm::edits::TargetFields;
 use pipewise_core::crm::{Target, TargetOwner};
-use pipewise_core::ids::{TargetId, WorkspaceId};
+use pipewise_core::ids::TargetId;
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{Store, StoreError};
+use pipewise_store::Store;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::lists;
-use super::records::Editable;
+use super::records::{BoxFuture, Editable, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 impl Editable for Target {
-    type Id = TargetId;
-    type Fields = TargetFields;
-    const KIND: CrmKind = CrmKind::Target;
-    const PATH: &'static str = "targets";
-
-    fn load(
-        store: &dyn Store,
-        workspace: WorkspaceId,
-        id: TargetId,
-    ) -> BoxFuture<'_, Result<Self, StoreError>> {
-        store.target(workspace, id)
-    }
-
-    fn from_record(record: CrmRecord) -> Option<Self> {
-        match record {
-            CrmRecord::Target(target) => Some(target),
-            _ => None,
-        }
-    }
-
-    fn id(&self) -> TargetId {
-        self.id
-    }
-
-    fn version(&self) -> u32 {
-        self.version
-    }
+    record_kind!(Target, TargetId, TargetFields, "targets", target);
 
     fn readable(&self, caller: &Caller) -> bool {
         match self.owner {
