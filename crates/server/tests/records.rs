@@ -130,6 +130,18 @@ on_both_backends_app! {
         assert_eq!(history[1]["before"], json!({"tier": "tier_1", "segment": null}));
         assert_eq!(history[1]["after"], json!({"tier": null, "segment": "Enterprise"}));
 
+        // Writers overwriting whatever is there (`*`) are all applied, one after another.
+        let overwrites = (0..4).map(|n| app.with_token(&app.admin_token, Method::PATCH, &uri,
+            &[("if-match", "*")], Some(json!({"industry": format!("Industry {n}")}))));
+        let replies = futures_util::future::join_all(overwrites).await;
+        assert!(replies.iter().all(|r| r.status == StatusCode::OK), "{:?}",
+                replies.iter().map(|r| r.body.clone()).collect::<Vec<_>>());
+        let (_, tag) = admin(&app, Method::GET, &uri, None, None, StatusCode::OK).await;
+        assert_eq!(tag, "\"6\"");
+        let (history, _) = admin(&app, Method::GET, &format!("{uri}/history"), None, None, StatusCode::OK).await;
+        let versions: Vec<u64> = history.as_array().unwrap().iter().map(|c| c["version"].as_u64().unwrap()).collect();
+        assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
+
         // The list finds it by domain.
         let (found, _) = admin(&app, Method::GET, &format!("{WS}/accounts?domain=hooli.example"), None, None, StatusCode::OK).await;
         assert_eq!(ids(&found), [id]);

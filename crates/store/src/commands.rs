@@ -95,14 +95,37 @@ pub async fn execute_all(
     commands: Vec<Command>,
     stamp: Stamp,
 ) -> Result<Opportunity, CommandFailed> {
+    let current = store.opportunity(workspace.id, id).await?;
+    execute_all_on(
+        store,
+        workspace,
+        process,
+        current,
+        expected_version,
+        commands,
+        stamp,
+    )
+    .await
+}
+
+/// Like [`execute_all`], on `current`: the deal as the caller just read it, so it is not
+/// read again unless another writer changed it first.
+pub async fn execute_all_on(
+    store: &dyn Store,
+    workspace: &Workspace,
+    process: &Process,
+    mut current: Opportunity,
+    expected_version: Option<u32>,
+    commands: Vec<Command>,
+    stamp: Stamp,
+) -> Result<Opportunity, CommandFailed> {
     for command in &commands {
-        check_references(store, workspace, command).await?;
+        check_references(store, workspace, &current, command).await?;
     }
     let mut attempt = 1;
     loop {
-        let current = store.opportunity(workspace.id, id).await?;
         if let Some(expected) = expected_version.filter(|v| *v != current.version) {
-            tracing::debug!(%id, expected, current = current.version, "stale version");
+            tracing::debug!(id = %current.id, expected, current = current.version, "stale version");
             return Err(StoreError::VersionConflict {
                 current: current.version,
             }
@@ -114,6 +137,7 @@ pub async fn execute_all(
                 if expected_version.is_none() && attempt < CONFLICT_ATTEMPTS =>
             {
                 attempt += 1;
+                current = store.opportunity(workspace.id, current.id).await?;
             }
             Err(error) => return Err(error.into()),
             Ok(()) => return Ok(recorded.state),
@@ -121,9 +145,11 @@ pub async fn execute_all(
     }
 }
 
+/// Checks the records `command` on `deal` names; the deal's own owner is known to exist.
 async fn check_references(
     store: &dyn Store,
     workspace: &Workspace,
+    deal: &Opportunity,
     command: &Command,
 ) -> Result<(), CommandFailed> {
     let mut references = References::new(store, workspace);
@@ -133,7 +159,9 @@ async fn check_references(
             next_step: Some(next),
             ..
         }
-        | Command::ChangeField(FieldChange::NextStep(Some(next))) => {
+        | Command::ChangeField(FieldChange::NextStep(Some(next)))
+            if next.owner_id != deal.owner_id =>
+        {
             references.user("next_step_owner_id", next.owner_id).await?;
         }
         Command::ChangeField(FieldChange::Account(account)) => {

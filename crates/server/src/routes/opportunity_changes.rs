@@ -93,11 +93,11 @@ async fn change(
     for command in &commands {
         caller.access.check_command(deal.owner_id, command)?;
     }
-    let deal = commands::execute_all(
+    let deal = commands::execute_all_on(
         &*state.store,
         &caller.workspace,
         process,
-        id,
+        deal,
         version,
         commands,
         stamp,

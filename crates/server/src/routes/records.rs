@@ -16,6 +16,7 @@ use chrono::Utc;
 use pipewise_core::crm::changes::{CrmKind, CrmRecord, RecordChange};
 use pipewise_core::ids::WorkspaceId;
 use pipewise_core::validation::{FieldErrors, InvalidValue};
+use pipewise_store::commands::CommandFailed;
 use pipewise_store::{Store, StoreError, records};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -111,7 +112,7 @@ fn not_found<R: Editable>(id: R::Id) -> ApiError {
 
 /// The record the path names, if the caller may read it: one out of reach is as good as
 /// absent, so its existence is not confirmed.
-pub(crate) async fn readable<R: Editable>(
+async fn readable<R: Editable>(
     state: &AppState,
     caller: &Caller,
     path: &IdPath,
@@ -195,28 +196,48 @@ pub(crate) async fn create<R: Editable>(
     Ok(versioned(record, Some(location)))
 }
 
+/// How often a change made with `If-Match: *` is made again on the newer version after
+/// another writer changed the record first.
+const OVERWRITE_ATTEMPTS: u32 = 5;
+
+/// Whether to make a write again: it lost a race it was not told to lose (`If-Match: *`).
+fn again<T>(result: &Result<T, CommandFailed>, version: Option<u32>, attempt: u32) -> bool {
+    version.is_none()
+        && attempt < OVERWRITE_ATTEMPTS
+        && matches!(
+            result,
+            Err(CommandFailed::Store(StoreError::VersionConflict { .. }))
+        )
+}
+
 /// `PATCH …/{kind}/{id}`: sets the fields the body names; absent fields stay, `null` clears
 /// an optional one.
 pub(crate) async fn patch<R: Editable>(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<IdPath>,
-    if_match: IfMatch,
+    IfMatch(version): IfMatch,
     JsonBody(fields): JsonBody<R::Fields>,
 ) -> Result<Versioned<R>, ApiError> {
-    let before = current::<R>(&state, &caller, &path, if_match).await?;
-    let after = R::change(&fields, &before)?;
-    R::check_write(&caller, &*state.store, Some(&before), Some(&after)).await?;
-    let record = records::change(
-        &*state.store,
-        &caller.workspace,
-        before.into(),
-        after.into(),
-        caller.user.id,
-        Utc::now(),
-    )
-    .await?;
-    Ok(versioned(stored::<R>(record)?, None))
+    let mut attempt = 1;
+    loop {
+        let before = current::<R>(&state, &caller, &path, IfMatch(version)).await?;
+        let after = R::change(&fields, &before)?;
+        R::check_write(&caller, &*state.store, Some(&before), Some(&after)).await?;
+        let result = records::change(
+            &*state.store,
+            &caller.workspace,
+            before.into(),
+            after.into(),
+            caller.user.id,
+            Utc::now(),
+        )
+        .await;
+        if !again(&result, version, attempt) {
+            return Ok(versioned(stored::<R>(result?)?, None));
+        }
+        attempt += 1;
+    }
 }
 
 /// `DELETE …/{kind}/{id}`: removes the record; its history keeps its last values.
@@ -224,19 +245,27 @@ pub(crate) async fn delete<R: Editable>(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<IdPath>,
-    if_match: IfMatch,
+    IfMatch(version): IfMatch,
 ) -> Result<NoContent, ApiError> {
-    let record = current::<R>(&state, &caller, &path, if_match).await?;
-    R::check_write(&caller, &*state.store, Some(&record), None).await?;
-    records::delete(
-        &*state.store,
-        &caller.workspace,
-        &record.into(),
-        caller.user.id,
-        Utc::now(),
-    )
-    .await?;
-    Ok(NoContent)
+    let mut attempt = 1;
+    loop {
+        let record = current::<R>(&state, &caller, &path, IfMatch(version)).await?;
+        R::check_write(&caller, &*state.store, Some(&record), None).await?;
+        let result = records::delete(
+            &*state.store,
+            &caller.workspace,
+            &record.into(),
+            caller.user.id,
+            Utc::now(),
+        )
+        .await
+        .map_err(CommandFailed::Store);
+        if !again(&result, version, attempt) {
+            result?;
+            return Ok(NoContent);
+        }
+        attempt += 1;
+    }
 }
 
 /// `GET …/{kind}/{id}/history`: every change made to the record through the API, oldest
