@@ -188,6 +188,16 @@ impl Access {
         }
     }
 
+    /// The owners a list holds when it asks for `asked`'s records (or everyone's, `None`):
+    /// those of them the caller reads; `None` when that is everyone.
+    pub fn owners_within_reach(&self, asked: Option<UserId>) -> Option<Vec<UserId>> {
+        match asked {
+            Some(owner) if self.can_read(owner) => Some(vec![owner]),
+            Some(_) => Some(Vec::new()),
+            None => self.readable_owners(),
+        }
+    }
+
     /// Checks that records owned by `owner` may be changed.
     pub fn check_edit(&self, owner: UserId) -> Result<(), Denied> {
         match &self.edits {
@@ -341,6 +351,12 @@ mod tests {
         assert_eq!(readable(&access(3, team)), vec![2, 3, 4]);
         assert_eq!(editable(&access(3, team)), vec![3]);
         assert_eq!(readable(&access(3, RepVisibility::Own)), vec![3]);
+        // A list of one owner's records holds them only within reach.
+        let rep = access(3, RepVisibility::Own);
+        assert_eq!(rep.owners_within_reach(Some(id(3))), Some(vec![id(3)]));
+        assert_eq!(rep.owners_within_reach(Some(id(4))), Some(vec![]));
+        assert_eq!(rep.owners_within_reach(None), Some(vec![id(3)]));
+        assert_eq!(access(7, team).owners_within_reach(None), None);
         assert_eq!(readable(&access(7, team)), vec![1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(editable(&access(7, team)), Vec::<u8>::new());
         assert_eq!(access(7, team).check_edit(id(3)), Err(Denied::ReadOnly));

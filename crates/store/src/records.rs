@@ -19,16 +19,16 @@ pub async fn create(
     record: CrmRecord,
     actor: UserId,
     at: DateTime<Utc>,
-) -> Result<CrmRecord, CommandFailed> {
+) -> Result<(), CommandFailed> {
     check_references(store, workspace, &record).await?;
     let change = RecordChange::created(&record, actor, at);
     store.write_record(workspace.id, &record, &change).await?;
-    Ok(record)
+    Ok(())
 }
 
 /// Replaces `before`, the stored version, by `after`, the next one, with the fields that
-/// differ in the audit trail. A change that sets every field to what it was writes nothing
-/// and keeps the version.
+/// differ in the audit trail; `true` if it did. A change that sets every field to what it
+/// was writes nothing, and `before` stays in force at its version.
 pub async fn change(
     store: &dyn Store,
     workspace: &Workspace,
@@ -36,14 +36,14 @@ pub async fn change(
     after: CrmRecord,
     actor: UserId,
     at: DateTime<Utc>,
-) -> Result<CrmRecord, CommandFailed> {
+) -> Result<bool, CommandFailed> {
     let change = RecordChange::changed(&before, &after, actor, at);
     if change.is_empty() {
-        return Ok(before);
+        return Ok(false);
     }
     check_references(store, workspace, &after).await?;
     store.write_record(workspace.id, &after, &change).await?;
-    Ok(after)
+    Ok(true)
 }
 
 /// Removes `record`, the stored version, with its last values in the audit trail.

@@ -10,12 +10,12 @@ use pipewise_core::crm::edits::AccountFields;
 use pipewise_core::ids::{AccountId, UserId};
 use pipewise_core::text::{Label, WebDomain};
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{AccountFilter, PageRequest, Store};
+use pipewise_store::{AccountFilter, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::lists::{self, DEFAULT_LIMIT, ListPage};
-use super::records::{BoxFuture, Editable, record_kind};
+use super::lists::{self, ListPage};
+use super::records::{BoxFuture, Editable, decided, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -32,11 +32,10 @@ impl Editable for Account {
         before: Option<&'a Self>,
         after: Option<&'a Self>,
     ) -> BoxFuture<'a, Result<(), ApiError>> {
-        let result = caller.access.check_record_write(
+        decided(caller.access.check_record_write(
             before.and_then(|a| a.owner_id),
             after.and_then(|a| a.owner_id),
-        );
-        Box::pin(async move { Ok(result?) })
+        ))
     }
 
     fn create(fields: &AccountFields, caller: &Caller) -> Result<Self, FieldErrors> {
@@ -75,10 +74,7 @@ pub(crate) async fn list(
 ) -> Result<Json<ListPage<Account>>, ApiError> {
     let query = lists::query(query, "cursor, limit, owner_id, segment, region and domain")?;
     let mut fields = Fields::default();
-    let after = fields.check_optional("cursor", query.cursor.as_deref(), str::parse::<AccountId>);
-    let limit = fields
-        .check_optional("limit", query.limit.as_deref(), lists::parse_limit)
-        .unwrap_or(DEFAULT_LIMIT);
+    let page = lists::page(&mut fields, query.cursor.as_deref(), query.limit.as_deref());
     let filter = AccountFilter {
         owner: fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>),
         segment: fields.check_optional("segment", query.segment.as_deref(), Label::parse),
@@ -88,7 +84,7 @@ pub(crate) async fn list(
     fields.finish()?;
     let page = state
         .store
-        .accounts(caller.workspace.id, PageRequest { after, limit }, &filter)
+        .accounts(caller.workspace.id, page, &filter)
         .await?;
     Ok(Json(ListPage::new(page.items, page.next_after)))
 }

@@ -9,12 +9,12 @@ use pipewise_core::crm::edits::ActivityFields;
 use pipewise_core::crm::{Activity, ActivityKind};
 use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, UserId};
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{ActivityFilter, PageRequest, Store};
+use pipewise_store::{ActivityFilter, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::lists::{self, DEFAULT_LIMIT, ListPage};
-use super::records::{BoxFuture, Editable, record_kind};
+use super::lists::{self, ListPage};
+use super::records::{BoxFuture, Editable, decided, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -34,8 +34,7 @@ impl Editable for Activity {
         let before = before.map(|a| a.user_id);
         // Deleting needs what editing does.
         let after = after.map(|a| a.user_id).or(before);
-        let result = caller.access.check_record_write(before, after);
-        Box::pin(async move { Ok(result?) })
+        decided(caller.access.check_record_write(before, after))
     }
 
     fn create(fields: &ActivityFields, caller: &Caller) -> Result<Self, FieldErrors> {
@@ -76,17 +75,10 @@ pub(crate) async fn list(
         "cursor, limit, user_id, kind, opportunity_id, account_id, contact_id and lead_id",
     )?;
     let mut fields = Fields::default();
-    let after = fields.check_optional("cursor", query.cursor.as_deref(), str::parse::<ActivityId>);
-    let limit = fields
-        .check_optional("limit", query.limit.as_deref(), lists::parse_limit)
-        .unwrap_or(DEFAULT_LIMIT);
+    let page = lists::page(&mut fields, query.cursor.as_deref(), query.limit.as_deref());
     let user = fields.check_optional("user_id", query.user_id.as_deref(), str::parse::<UserId>);
     let filter = ActivityFilter {
-        users: match user {
-            Some(user) if caller.access.can_read(user) => Some(vec![user]),
-            Some(_) => Some(Vec::new()),
-            None => caller.access.readable_owners(),
-        },
+        users: caller.access.owners_within_reach(user),
         kind: fields.check_optional("kind", query.kind.as_deref(), str::parse::<ActivityKind>),
         opportunity: fields.check_optional(
             "opportunity_id",
@@ -108,7 +100,7 @@ pub(crate) async fn list(
     fields.finish()?;
     let page = state
         .store
-        .activities(caller.workspace.id, PageRequest { after, limit }, &filter)
+        .activities(caller.workspace.id, page, &filter)
         .await?;
     Ok(Json(ListPage::new(page.items, page.next_after)))
 }

@@ -9,11 +9,11 @@ use pipewise_core::crm::edits::ContactFields;
 use pipewise_core::ids::{AccountId, ContactId};
 use pipewise_core::text::Email;
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{ContactFilter, PageRequest, Store, StoreError};
+use pipewise_store::{ContactFilter, Store, StoreError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::lists::{self, DEFAULT_LIMIT, ListPage};
+use super::lists::{self, ListPage};
 use super::records::{BoxFuture, Editable, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
@@ -84,10 +84,7 @@ pub(crate) async fn list(
 ) -> Result<Json<ListPage<Contact>>, ApiError> {
     let query = lists::query(query, "cursor, limit, account_id and email")?;
     let mut fields = Fields::default();
-    let after = fields.check_optional("cursor", query.cursor.as_deref(), str::parse::<ContactId>);
-    let limit = fields
-        .check_optional("limit", query.limit.as_deref(), lists::parse_limit)
-        .unwrap_or(DEFAULT_LIMIT);
+    let page = lists::page(&mut fields, query.cursor.as_deref(), query.limit.as_deref());
     let filter = ContactFilter {
         account: fields.check_optional(
             "account_id",
@@ -99,7 +96,7 @@ pub(crate) async fn list(
     fields.finish()?;
     let page = state
         .store
-        .contacts(caller.workspace.id, PageRequest { after, limit }, &filter)
+        .contacts(caller.workspace.id, page, &filter)
         .await?;
     Ok(Json(ListPage::new(page.items, page.next_after)))
 }

@@ -10,12 +10,12 @@ use pipewise_core::crm::edits::LeadFields;
 use pipewise_core::crm::{Lead, LeadStatus};
 use pipewise_core::ids::{LeadId, UserId};
 use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{LeadFilter, PageRequest, Store};
+use pipewise_store::{LeadFilter, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::lists::{self, DEFAULT_LIMIT, ListPage};
-use super::records::{BoxFuture, Editable, record_kind};
+use super::lists::{self, ListPage};
+use super::records::{BoxFuture, Editable, decided, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -33,11 +33,10 @@ impl Editable for Lead {
         before: Option<&'a Self>,
         after: Option<&'a Self>,
     ) -> BoxFuture<'a, Result<(), ApiError>> {
-        let result = caller.access.check_record_write(
+        decided(caller.access.check_record_write(
             before.and_then(|l| l.owner_id),
             after.and_then(|l| l.owner_id),
-        );
-        Box::pin(async move { Ok(result?) })
+        ))
     }
 
     fn create(fields: &LeadFields, caller: &Caller) -> Result<Self, FieldErrors> {
@@ -75,26 +74,19 @@ pub(crate) async fn list(
 ) -> Result<Json<ListPage<Lead>>, ApiError> {
     let query = lists::query(query, "cursor, limit, owner_id and status")?;
     let mut fields = Fields::default();
-    let after = fields.check_optional("cursor", query.cursor.as_deref(), str::parse::<LeadId>);
-    let limit = fields
-        .check_optional("limit", query.limit.as_deref(), lists::parse_limit)
-        .unwrap_or(DEFAULT_LIMIT);
+    let page = lists::page(&mut fields, query.cursor.as_deref(), query.limit.as_deref());
     let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
     let status = fields.check_optional("status", query.status.as_deref(), str::parse::<LeadStatus>);
     fields.finish()?;
-    let (owners, unowned) = match owner {
-        Some(owner) if caller.access.can_read(owner) => (Some(vec![owner]), false),
-        Some(_) => (Some(Vec::new()), false),
-        None => (caller.access.readable_owners(), true),
-    };
+    // Asked for no one in particular, the queue is in the list too.
     let filter = LeadFilter {
-        owners,
-        unowned,
+        owners: caller.access.owners_within_reach(owner),
+        unowned: owner.is_none(),
         status,
     };
     let page = state
         .store
-        .leads(caller.workspace.id, PageRequest { after, limit }, &filter)
+        .leads(caller.workspace.id, page, &filter)
         .await?;
     Ok(Json(ListPage::new(page.items, page.next_after)))
 }

@@ -1,16 +1,19 @@
 //! What every list endpoint shares: its query string read with located errors, a page size,
 //! and a page of items with the cursor to the next.
 
+use std::str::FromStr;
+
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use pipewise_core::validation::{FieldErrors, InvalidValue};
+use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_store::PageRequest;
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::ApiError;
 
 /// Page size when none is asked for.
-pub(crate) const DEFAULT_LIMIT: u32 = 50;
+const DEFAULT_LIMIT: u32 = 50;
 /// Largest page a client may ask for.
 const MAX_LIMIT: u32 = 200;
 
@@ -31,7 +34,22 @@ pub(crate) fn query<T>(
     })
 }
 
-pub(crate) fn parse_limit(text: &str) -> Result<u32, InvalidValue> {
+/// The page `cursor` (the id the previous page ended at) and `limit` ask for; their errors
+/// go to `fields`.
+pub(crate) fn page<I: FromStr<Err = InvalidValue>>(
+    fields: &mut Fields,
+    cursor: Option<&str>,
+    limit: Option<&str>,
+) -> PageRequest<I> {
+    PageRequest {
+        after: fields.check_optional("cursor", cursor, str::parse::<I>),
+        limit: fields
+            .check_optional("limit", limit, parse_limit)
+            .unwrap_or(DEFAULT_LIMIT),
+    }
+}
+
+fn parse_limit(text: &str) -> Result<u32, InvalidValue> {
     text.parse::<u32>()
         .ok()
         .filter(|n| (1..=MAX_LIMIT).contains(n))

@@ -10,12 +10,12 @@ use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessSet};
 use pipewise_core::validation::{Fields, InvalidValue};
-use pipewise_store::{DealFilter, DealOrder, PageRequest};
+use pipewise_store::{DealFilter, DealOrder};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::IdPath;
-use super::lists::{self, DEFAULT_LIMIT, ListPage};
+use super::lists::{self, ListPage};
 use crate::auth::Caller;
 use crate::versioning::Versioned;
 use crate::{ApiError, AppState};
@@ -72,12 +72,7 @@ pub(crate) async fn list(
         "cursor, limit, owner_id, stage, status, closing_from, closing_to and sort",
     )?;
     let mut fields = Fields::default();
-    let after = fields.check_optional("cursor", query.cursor.as_deref(), |s| {
-        s.parse::<OpportunityId>()
-    });
-    let limit = fields
-        .check_optional("limit", query.limit.as_deref(), lists::parse_limit)
-        .unwrap_or(DEFAULT_LIMIT);
+    let page = lists::page(&mut fields, query.cursor.as_deref(), query.limit.as_deref());
     let process_set = &caller.context.processes;
     let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
     let stage = fields.check_optional("stage", query.stage.as_deref(), |s| {
@@ -94,12 +89,7 @@ pub(crate) async fn list(
         .check_optional("sort", query.sort.as_deref(), parse_order)
         .unwrap_or_default();
     fields.finish()?;
-    // The owners asked for, within those the caller may read.
-    let owners = match owner {
-        Some(owner) if caller.access.can_read(owner) => Some(vec![owner]),
-        Some(_) => Some(Vec::new()),
-        None => caller.access.readable_owners(),
-    };
+    let owners = caller.access.owners_within_reach(owner);
     let closing = (from.is_some() || to.is_some()).then(|| DateRange {
         start: from.unwrap_or(NaiveDate::MIN),
         end: to.and_then(|d| d.succ_opt()).unwrap_or(NaiveDate::MAX),
@@ -113,7 +103,7 @@ pub(crate) async fn list(
     };
     let page = state
         .store
-        .opportunities(caller.workspace.id, PageRequest { after, limit }, &filter)
+        .opportunities(caller.workspace.id, page, &filter)
         .await?;
     let items = page
         .items

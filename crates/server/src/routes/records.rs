@@ -13,6 +13,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::NoContent;
 use chrono::Utc;
+use pipewise_core::access::Denied;
 use pipewise_core::crm::changes::{CrmKind, CrmRecord, RecordChange};
 use pipewise_core::ids::WorkspaceId;
 use pipewise_core::validation::{FieldErrors, InvalidValue};
@@ -32,6 +33,11 @@ use crate::{ApiError, AppState};
 /// threads, as the store's own methods return.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A check of [`Editable::check_write`] that needs no I/O, as its future.
+pub(crate) fn decided<'a>(check: Result<(), Denied>) -> BoxFuture<'a, Result<(), ApiError>> {
+    Box::pin(std::future::ready(check.map_err(ApiError::from)))
+}
+
 /// The items of [`Editable`] that only name a kind's types, path and store method:
 /// `record_kind!(Account, AccountId, AccountFields, "accounts", account)` inside the impl.
 macro_rules! record_kind {
@@ -48,13 +54,6 @@ macro_rules! record_kind {
             id: $id,
         ) -> $crate::routes::records::BoxFuture<'_, Result<Self, pipewise_store::StoreError>> {
             store.$load(workspace, id)
-        }
-
-        fn from_record(record: pipewise_core::crm::changes::CrmRecord) -> Option<Self> {
-            match record {
-                pipewise_core::crm::changes::CrmRecord::$record(record) => Some(record),
-                _ => None,
-            }
         }
 
         fn id(&self) -> $id {
@@ -84,7 +83,6 @@ pub(crate) trait Editable:
         workspace: WorkspaceId,
         id: Self::Id,
     ) -> BoxFuture<'_, Result<Self, StoreError>>;
-    fn from_record(record: CrmRecord) -> Option<Self>;
     fn id(&self) -> Self::Id;
     fn version(&self) -> u32;
     /// Whether the caller may read the record.
@@ -142,10 +140,6 @@ async fn current<R: Editable>(
     }
 }
 
-fn stored<R: Editable>(record: CrmRecord) -> Result<R, ApiError> {
-    R::from_record(record).ok_or_else(|| ApiError::Fault("a record changed its kind".to_owned()))
-}
-
 fn versioned<R: Editable, const STATUS: u16>(
     record: R,
     location: Option<String>,
@@ -178,15 +172,14 @@ pub(crate) async fn create<R: Editable>(
     caller.access.check_writer()?;
     let record = R::create(&fields, &caller)?;
     R::check_write(&caller, &*state.store, None, Some(&record)).await?;
-    let record = records::create(
+    records::create(
         &*state.store,
         &caller.workspace,
-        record.into(),
+        record.clone().into(),
         caller.user.id,
         Utc::now(),
     )
     .await?;
-    let record = stored::<R>(record)?;
     let location = format!(
         "/api/v1/workspaces/{}/{}/{}",
         caller.workspace.slug,
@@ -227,14 +220,15 @@ pub(crate) async fn patch<R: Editable>(
         let result = records::change(
             &*state.store,
             &caller.workspace,
-            before.into(),
-            after.into(),
+            before.clone().into(),
+            after.clone().into(),
             caller.user.id,
             Utc::now(),
         )
         .await;
         if !again(&result, version, attempt) {
-            return Ok(versioned(stored::<R>(result?)?, None));
+            let written = result?;
+            return Ok(versioned(if written { after } else { before }, None));
         }
         attempt += 1;
     }

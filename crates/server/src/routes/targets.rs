@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::lists;
-use super::records::{BoxFuture, Editable, record_kind};
+use super::records::{BoxFuture, Editable, decided, record_kind};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -36,8 +36,7 @@ impl Editable for Target {
         _: Option<&'a Self>,
         _: Option<&'a Self>,
     ) -> BoxFuture<'a, Result<(), ApiError>> {
-        let result = caller.access.check_action(Action::SetQuotas);
-        Box::pin(async move { Ok(result?) })
+        decided(caller.access.check_action(Action::SetQuotas))
     }
 
     fn create(fields: &TargetFields, caller: &Caller) -> Result<Self, FieldErrors> {
