@@ -1,10 +1,17 @@
-//! Webhooks: subscriptions to deal events, their deliveries, and the retry policy. Sending
-//! and signing are the server's; what to retry, when, and when to give up is decided here.
+//! Webhooks: subscriptions to deal events and record changes, their deliveries, and the
+//! retry policy. Sending and signing are the server's; what to retry, when, and when to give
+//! up is decided here.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use uuid::Uuid;
 
-use crate::ids::{OpportunityId, UserId, WebhookId};
+use crate::crm::changes::{CrmKind, RecordAction, RecordChange};
+use crate::ids::{UserId, WebhookId};
 use crate::opportunity::EventKind;
 use crate::validation::InvalidValue;
 
@@ -47,17 +54,155 @@ impl WebhookUrl {
     }
 }
 
-/// Which deal events a subscription wants.
+/// What an event is about: a deal, or a CRM record of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Opportunity,
+    Record(CrmKind),
+}
+
+impl Subject {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Subject::Opportunity => "opportunity",
+            Subject::Record(kind) => kind.as_str(),
+        }
+    }
+
+    fn parse(word: &str) -> Option<Self> {
+        if word == "opportunity" {
+            return Some(Subject::Opportunity);
+        }
+        word.parse().ok().map(Subject::Record)
+    }
+}
+
+/// The type of an event a webhook delivers, written `subject.kind`: a deal event such as
+/// `opportunity.stage_changed`, or a record change such as `account.changed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    Deal(EventKind),
+    Record(CrmKind, RecordAction),
+}
+
+impl EventType {
+    pub fn subject(&self) -> Subject {
+        match self {
+            EventType::Deal(_) => Subject::Opportunity,
+            EventType::Record(kind, _) => Subject::Record(*kind),
+        }
+    }
+
+    /// The type of a change to a CRM record.
+    pub fn of_change(change: &RecordChange) -> Self {
+        EventType::Record(change.record_kind, change.action)
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            EventType::Deal(kind) => kind.as_str(),
+            EventType::Record(_, action) => action.as_str(),
+        }
+    }
+}
+
+/// What an event type or pattern must look like, for error messages.
+const EVENT_TYPE_HELP: &str = "an event type such as opportunity.stage_changed or account.changed, \
+     or every type of one subject such as contact.*; subjects are opportunity, account, \
+     contact, lead, activity and target";
+
+impl FromStr for EventType {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        let refused = || InvalidValue::new(text, EVENT_TYPE_HELP);
+        let (subject, kind) = text.trim().split_once('.').ok_or_else(refused)?;
+        match Subject::parse(subject).ok_or_else(refused)? {
+            Subject::Opportunity => kind.parse().map(EventType::Deal),
+            Subject::Record(record) => kind.parse().map(|a| EventType::Record(record, a)),
+        }
+        .map_err(|_| refused())
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.subject().as_str(), self.kind())
+    }
+}
+
+/// One entry of a subscription's list: an event type, or every type of one subject
+/// (`account.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventPattern {
+    Type(EventType),
+    Every(Subject),
+}
+
+impl EventPattern {
+    pub fn matches(&self, event: EventType) -> bool {
+        match self {
+            EventPattern::Type(wanted) => *wanted == event,
+            EventPattern::Every(subject) => *subject == event.subject(),
+        }
+    }
+}
+
+impl FromStr for EventPattern {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        match text.trim().strip_suffix(".*") {
+            Some(subject) => Subject::parse(subject)
+                .map(EventPattern::Every)
+                .ok_or_else(|| InvalidValue::new(text, EVENT_TYPE_HELP)),
+            None => text.parse().map(EventPattern::Type),
+        }
+    }
+}
+
+impl fmt::Display for EventPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventPattern::Type(event) => event.fmt(f),
+            EventPattern::Every(subject) => write!(f, "{}.*", subject.as_str()),
+        }
+    }
+}
+
+/// Event types and patterns travel as their text.
+macro_rules! as_text {
+    ($($name:ident),+) => {$(
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "description": EVENT_TYPE_HELP })
+            }
+        }
+    )+};
+}
+as_text!(EventType, EventPattern);
+
+/// Which events a subscription wants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum EventFilter {
-    /// Every kind.
+    /// Every type.
     #[schemars(with = "String")]
     All(AllEvents),
-    Kinds(Vec<EventKind>),
+    Patterns(Vec<EventPattern>),
 }
 
-/// The word for every kind of event: `*`.
+/// The word for every type of event: `*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AllEvents;
 
@@ -68,37 +213,44 @@ impl Serialize for AllEvents {
 }
 
 impl EventFilter {
-    /// Stored as `*` or as `,kind,kind,` so a plain `LIKE '%,kind,%'` finds it.
+    /// Stored as `*` or as `,pattern,pattern,`.
     pub fn to_stored(&self) -> String {
         match self {
             EventFilter::All(_) => "*".to_owned(),
-            EventFilter::Kinds(kinds) => {
-                let words: Vec<&str> = kinds.iter().map(EventKind::as_str).collect();
+            EventFilter::Patterns(patterns) => {
+                let words: Vec<String> = patterns.iter().map(ToString::to_string).collect();
                 format!(",{},", words.join(","))
             }
         }
     }
 
+    /// Reads what [`to_stored`](Self::to_stored) wrote; a bare kind (`stage_changed`) is a
+    /// deal event type, as subscriptions made before record changes were sent list them.
     pub fn from_stored(text: &str) -> Result<Self, InvalidValue> {
         if text == "*" {
             return Ok(EventFilter::All(AllEvents));
         }
         text.split(',')
             .filter(|w| !w.is_empty())
-            .map(str::parse)
-            .collect::<Result<Vec<EventKind>, _>>()
-            .map(EventFilter::Kinds)
+            .map(|word| match word.contains('.') {
+                true => word.parse(),
+                false => word
+                    .parse()
+                    .map(|kind| EventPattern::Type(EventType::Deal(kind))),
+            })
+            .collect::<Result<Vec<EventPattern>, _>>()
+            .map(EventFilter::Patterns)
     }
 
-    pub fn wants(&self, kind: EventKind) -> bool {
+    pub fn wants(&self, event: EventType) -> bool {
         match self {
             EventFilter::All(_) => true,
-            EventFilter::Kinds(kinds) => kinds.contains(&kind),
+            EventFilter::Patterns(patterns) => patterns.iter().any(|p| p.matches(event)),
         }
     }
 }
 
-/// A subscription to a workspace's deal events.
+/// A subscription to a workspace's events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Webhook {
     pub id: WebhookId,
@@ -128,9 +280,11 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Delivery {
     pub webhook_id: WebhookId,
-    pub opportunity_id: OpportunityId,
+    /// The deal or record the event is about.
+    pub record_id: Uuid,
+    /// The deal event's sequence number, or the record's version after the change.
     pub seq: u32,
-    pub event_kind: EventKind,
+    pub event_type: EventType,
     pub status: DeliveryStatus,
     pub attempts: u32,
     pub next_attempt_at: DateTime<Utc>,
@@ -212,9 +366,9 @@ mod tests {
     fn pending() -> Delivery {
         Delivery {
             webhook_id: WebhookId::from_parts(1, [1; 10]),
-            opportunity_id: OpportunityId::from_parts(1, [2; 10]),
+            record_id: Uuid::now_v7(),
             seq: 4,
-            event_kind: EventKind::StageChanged,
+            event_type: EventType::Deal(EventKind::StageChanged),
             status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: t0(),
@@ -281,14 +435,73 @@ mod tests {
     }
 
     #[test]
+    fn event_types_read_back_and_patterns_match_their_subject() {
+        let stage = EventType::Deal(EventKind::StageChanged);
+        let account = EventType::Record(CrmKind::Account, RecordAction::Changed);
+        assert_eq!(stage.to_string(), "opportunity.stage_changed");
+        assert_eq!(account.to_string(), "account.changed");
+        for kind in EventKind::ALL {
+            let event = EventType::Deal(*kind);
+            assert_eq!(event.to_string().parse::<EventType>().unwrap(), event);
+        }
+        for kind in CrmKind::ALL {
+            for action in RecordAction::ALL {
+                let event = EventType::Record(*kind, *action);
+                assert_eq!(event.to_string().parse::<EventType>().unwrap(), event);
+            }
+        }
+        for refused in [
+            "stage_changed",
+            "account.stage_changed",
+            "deal.created",
+            "account.",
+            "*",
+        ] {
+            assert!(refused.parse::<EventType>().is_err(), "{refused}");
+        }
+        let contacts: EventPattern = "contact.*".parse().unwrap();
+        assert_eq!(
+            contacts,
+            EventPattern::Every(Subject::Record(CrmKind::Contact))
+        );
+        assert!(contacts.matches(EventType::Record(CrmKind::Contact, RecordAction::Created)));
+        assert!(!contacts.matches(EventType::Record(CrmKind::Account, RecordAction::Created)));
+        assert!("deal.*".parse::<EventPattern>().is_err());
+    }
+
+    #[test]
     fn filters_and_urls_read_back_and_refuse_what_they_should() {
-        let kinds = EventFilter::Kinds(vec![EventKind::StageChanged, EventKind::ClosedWon]);
-        assert_eq!(kinds.to_stored(), ",stage_changed,closed_won,");
-        assert_eq!(EventFilter::from_stored(&kinds.to_stored()).unwrap(), kinds);
-        assert!(kinds.wants(EventKind::ClosedWon) && !kinds.wants(EventKind::ClosedLost));
+        let filter = EventFilter::Patterns(vec![
+            "opportunity.stage_changed".parse().unwrap(),
+            "opportunity.closed_won".parse().unwrap(),
+            "lead.*".parse().unwrap(),
+        ]);
+        assert_eq!(
+            filter.to_stored(),
+            ",opportunity.stage_changed,opportunity.closed_won,lead.*,"
+        );
+        assert_eq!(
+            EventFilter::from_stored(&filter.to_stored()).unwrap(),
+            filter
+        );
+        assert!(filter.wants(EventType::Deal(EventKind::ClosedWon)));
+        assert!(!filter.wants(EventType::Deal(EventKind::ClosedLost)));
+        assert!(filter.wants(EventType::Record(CrmKind::Lead, RecordAction::Changed)));
+        assert!(!filter.wants(EventType::Record(CrmKind::Target, RecordAction::Deleted)));
         assert_eq!(
             EventFilter::from_stored("*").unwrap(),
             EventFilter::All(AllEvents)
+        );
+        assert!(
+            EventFilter::All(AllEvents)
+                .wants(EventType::Record(CrmKind::Target, RecordAction::Deleted))
+        );
+        assert_eq!(
+            EventFilter::from_stored(",stage_changed,closed_won,").unwrap(),
+            EventFilter::Patterns(vec![
+                EventPattern::Type(EventType::Deal(EventKind::StageChanged)),
+                EventPattern::Type(EventType::Deal(EventKind::ClosedWon)),
+            ])
         );
         assert!(WebhookUrl::parse("ftp://example.com").is_err());
         assert!(WebhookUrl::parse("https://").is_err());

@@ -133,6 +133,8 @@ impl ResidentAnalytics {
             Written::Replaced { workspace } => {
                 *self.slot(workspace).write().await = None;
             }
+            // Accounts' regions and targets are read with each report, not projected.
+            Written::Record { .. } => {}
         }
     }
 

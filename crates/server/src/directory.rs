@@ -48,7 +48,8 @@ impl Directory {
                     return;
                 };
                 match message {
-                    Ok(Written::Events { .. } | Written::Touch { .. }) => {}
+                    Ok(Written::Events { .. } | Written::Touch { .. } | Written::Record { .. }) => {
+                    }
                     Ok(Written::Replaced { .. }) | Err(RecvError::Lagged(_)) => directory.forget(),
                     Err(RecvError::Closed) => return,
                 }

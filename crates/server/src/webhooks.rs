@@ -1,15 +1,15 @@
-//! Sending webhook deliveries: the deliveries the store queued with each deal event are
-//! posted, signed, to their subscriptions' URLs, one deal's events in order, retried and
-//! given up as `pipewise_core::webhooks` decides.
+//! Sending webhook deliveries: the deliveries the store queued with each deal event and
+//! record change are posted, signed, to their subscriptions' URLs, one deal's or record's
+//! events in order, retried and given up as `pipewise_core::webhooks` decides.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use pipewise_core::ids::{WebhookId, WorkspaceId};
+use pipewise_core::ids::{OpportunityId, WebhookId, WorkspaceId};
 use pipewise_core::org::Workspace;
-use pipewise_core::webhooks::{Attempt, Delivery, DeliveryStatus, Webhook};
+use pipewise_core::webhooks::{Attempt, Delivery, DeliveryStatus, EventType, Webhook};
 use pipewise_store::Written;
 use serde_json::json;
 use sha2::Sha256;
@@ -100,23 +100,12 @@ async fn send(
     secret: &str,
     delivery: &Delivery,
 ) -> Result<Attempt, ApiError> {
-    let events = state
-        .store
-        .opportunity_events(workspace.id, delivery.opportunity_id)
-        .await?;
-    let Some(event) = events.iter().find(|e| e.seq == delivery.seq) else {
+    let Some(body) = body(state, workspace, delivery).await? else {
         return Ok(Attempt::Refused {
             status: None,
             error: "the event is no longer stored".into(),
         });
     };
-    let body = json!({
-        "id": format!("{}:{}", delivery.opportunity_id, delivery.seq),
-        "type": format!("opportunity.{}", delivery.event_kind),
-        "workspace": workspace.slug,
-        "event": event,
-    })
-    .to_string();
     let timestamp = Utc::now().timestamp();
     let response = state
         .http
@@ -127,7 +116,7 @@ async fn send(
             "user-agent",
             concat!("pipewise/", env!("CARGO_PKG_VERSION")),
         )
-        .header("x-pipewise-event", delivery.event_kind.as_str())
+        .header("x-pipewise-event", delivery.event_type.to_string())
         .header(TIMESTAMP_HEADER, timestamp.to_string())
         .header(
             SIGNATURE_HEADER,
@@ -149,6 +138,42 @@ async fn send(
             error: error.to_string(),
         },
     })
+}
+
+/// The JSON a delivery posts: its id and type, and the deal event (`event`) or the record
+/// change (`change`) it carries, read from its log; `None` if it is not there.
+async fn body(
+    state: &AppState,
+    workspace: &Workspace,
+    delivery: &Delivery,
+) -> Result<Option<String>, ApiError> {
+    let (field, carried) = match delivery.event_type {
+        EventType::Deal(_) => {
+            let events = state
+                .store
+                .opportunity_events(workspace.id, OpportunityId::from_uuid(delivery.record_id))
+                .await?;
+            let event = events.into_iter().find(|e| e.seq == delivery.seq);
+            ("event", event.map(|e| json!(e)))
+        }
+        EventType::Record(..) => {
+            let changes = state
+                .store
+                .record_history(workspace.id, delivery.record_id)
+                .await?;
+            let change = changes.into_iter().find(|c| c.version == delivery.seq);
+            ("change", change.map(|c| json!(c)))
+        }
+    };
+    Ok(carried.map(|carried| {
+        json!({
+            "id": format!("{}:{}", delivery.record_id, delivery.seq),
+            "type": delivery.event_type,
+            "workspace": workspace.slug,
+            field: carried,
+        })
+        .to_string()
+    }))
 }
 
 /// Sends deliveries for as long as the server runs: every second, all that are due (retries
@@ -206,7 +231,8 @@ fn workspace_of(written: &Written) -> WorkspaceId {
     match written {
         Written::Events { workspace, .. }
         | Written::Touch { workspace, .. }
-        | Written::Replaced { workspace } => *workspace,
+        | Written::Replaced { workspace }
+        | Written::Record { workspace } => *workspace,
     }
 }
 

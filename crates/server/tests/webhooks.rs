@@ -1,5 +1,6 @@
-//! Webhooks against a local receiver: signed deliveries, retries, order per deal, and a
-//! subscription disabled after repeated failures; on both databases.
+//! Webhooks against a local receiver: signed deliveries of deal events and record changes,
+//! retries, order per deal and per record, and a subscription disabled after repeated
+//! failures; on both databases.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
 
@@ -147,7 +148,7 @@ on_both_backends_app! {
         let (url, received) = receiver(Some(2)).await;
         let mut state = app.state.clone();
         state.webhook_backoff = chrono::Duration::milliseconds(5);
-        let hook = subscribe(&app, &url, json!(["amount_changed", "close_date_changed"])).await;
+        let hook = subscribe(&app, &url, json!(["opportunity.amount_changed", "opportunity.close_date_changed"])).await;
         let deals = open_deal_ids(&app).await;
         let (a, b) = (&deals[0], &deals[1]);
         for dollars in [1_000, 2_000, 3_000] {
@@ -192,6 +193,61 @@ on_both_backends_app! {
         assert!(log.iter().all(|d| d["status"] == "delivered"));
         // Every request the receiver saw is an attempt in the log.
         assert_eq!(log.iter().map(|d| d["attempts"].as_u64().unwrap()).sum::<u64>(), 6);
+    }
+
+    async fn record_changes_are_sent_in_version_order_to_the_types_subscribed(app) {
+        let (url, received) = receiver(Some(0)).await;
+        let refused = app
+            .with_token(&app.admin_token, Method::POST, "/api/v1/workspaces/demo/webhooks", &[],
+                        Some(json!({ "url": url, "events": ["account.*", "deal.created"] })))
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(refused.body["errors"][0]["field"], "events[1]");
+        subscribe(&app, &url, json!(["account.*", "contact.created"])).await;
+
+        let write = |method: Method, uri: String, version: Option<&'static str>, body: Value| {
+            let app = &app;
+            async move {
+                let headers: Vec<(&str, &str)> = version.map(|v| ("if-match", v)).into_iter().collect();
+                let reply = app.with_token(&app.admin_token, method, &uri, &headers, Some(body)).await;
+                assert!(reply.status.is_success(), "{}", reply.body);
+                reply.body
+            }
+        };
+        let accounts = "/api/v1/workspaces/demo/accounts".to_owned();
+        let account = write(Method::POST, accounts.clone(), None, json!({"name": "Hooli"})).await;
+        let account_id = account["id"].as_str().unwrap().to_owned();
+        let uri = format!("{accounts}/{account_id}");
+        write(Method::PATCH, uri.clone(), Some("\"1\""), json!({"tier": "tier_2"})).await;
+        write(Method::PATCH, uri, Some("\"2\""), json!({"name": "Hooli XYZ"})).await;
+        let contact = write(Method::POST, "/api/v1/workspaces/demo/contacts".to_owned(), None,
+                            json!({"name": "Gavin Belson", "account_id": account_id})).await;
+        // Not subscribed to: a contact's changes after its creation.
+        write(Method::PATCH, format!("/api/v1/workspaces/demo/contacts/{}", contact["id"].as_str().unwrap()),
+              Some("\"1\""), json!({"title": "CEO"})).await;
+
+        send_until(&app.state, || received.lock().unwrap().len() >= 4).await;
+        send_due_deliveries(&app.state, Utc::now()).await.unwrap();
+        let received = received.lock().unwrap().clone();
+        let payloads: Vec<Value> = received.iter().map(|(headers, body)| {
+            let timestamp = headers["x-pipewise-timestamp"].to_str().unwrap();
+            assert_eq!(headers["x-pipewise-signature"].to_str().unwrap(), recomputed_signature(timestamp, body));
+            let payload: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(headers["x-pipewise-event"].to_str().unwrap(), payload["type"]);
+            payload
+        }).collect();
+        assert_eq!(payloads.len(), 4, "{payloads:?}");
+        let of_account: Vec<(&str, u64)> = payloads.iter()
+            .filter(|p| p["change"]["record_id"] == account_id.as_str())
+            .map(|p| (p["type"].as_str().unwrap(), p["change"]["version"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(of_account, [("account.created", 1), ("account.changed", 2), ("account.changed", 3)]);
+        let renamed = payloads.iter().find(|p| p["id"] == format!("{account_id}:3")).unwrap();
+        assert_eq!((renamed["change"]["before"]["name"].as_str(), renamed["change"]["after"]["name"].as_str()),
+                   (Some("Hooli"), Some("Hooli XYZ")));
+        let created = payloads.iter().find(|p| p["type"] == "contact.created").unwrap();
+        assert_eq!(created["change"]["after"]["title"], Value::Null);
+        assert_eq!(created["change"]["actor_id"], app.user(pipewise_core::org::Role::Admin).id.to_string());
     }
 
     async fn a_webhook_whose_deliveries_keep_failing_is_disabled(app) {

@@ -171,7 +171,7 @@ pub struct Counts {
 }
 
 /// A write a store made, announced to those who keep state derived from it (the server's
-/// resident analytics).
+/// resident analytics) or act on it (webhook deliveries).
 #[derive(Debug, Clone)]
 pub enum Written {
     /// New events of one opportunity, in order, just committed.
@@ -184,6 +184,9 @@ pub enum Written {
         workspace: WorkspaceId,
         touch: DealTouch,
     },
+    /// An account, contact, lead or target, or an activity on no deal, was created, changed
+    /// or deleted: nothing derived from deals depends on it.
+    Record { workspace: WorkspaceId },
     /// Many records at once, a new process version, a changed or deleted activity on a deal,
     /// or a deleted workspace: what was derived from the workspace is to be rebuilt.
     Replaced { workspace: WorkspaceId },

@@ -556,9 +556,9 @@ impl TryFrom<WebhookRow> for (Webhook, String) {
 #[derive(sqlx::FromRow)]
 pub(crate) struct DeliveryRow {
     webhook_id: Uuid,
-    opportunity_id: Uuid,
+    record_id: Uuid,
     seq: i64,
-    event_kind: String,
+    event_type: String,
     status: String,
     attempts: i64,
     next_attempt_at: DbTime,
@@ -574,13 +574,13 @@ impl TryFrom<DeliveryRow> for Delivery {
     fn try_from(row: DeliveryRow) -> Result<Self, StoreError> {
         let p = Parser::new(
             "webhook_deliveries",
-            format!("{}:{}", row.opportunity_id, row.seq),
+            format!("{}:{}", row.record_id, row.seq),
         );
         Ok(Delivery {
             webhook_id: WebhookId::from_uuid(row.webhook_id),
-            opportunity_id: OpportunityId::from_uuid(row.opportunity_id),
+            record_id: row.record_id,
             seq: p.count("seq", row.seq)?,
-            event_kind: p.value("event_kind", row.event_kind.parse())?,
+            event_type: p.value("event_type", row.event_type.parse())?,
             status: p.value("status", row.status.parse())?,
             attempts: p.count("attempts", row.attempts)?,
             next_attempt_at: row.next_attempt_at.0,

@@ -75,10 +75,35 @@ macro_rules! webhook_columns {
     };
 }
 
+/// The columns of a delivery of either kind, as `Delivery` reads them: deal events'
+/// deliveries name their deal and event kind, record changes' their record, version and type.
 macro_rules! delivery_columns {
-    () => {
-        "webhook_id, opportunity_id, seq, event_kind, status, attempts, next_attempt_at, \
-         last_attempt_at, last_status, last_error, created_at"
+    (deal) => {
+        concat!(
+            "webhook_id, opportunity_id AS record_id, seq, 'opportunity.' || event_kind AS event_type, ",
+            delivery_columns!(status)
+        )
+    };
+    (record) => {
+        concat!("webhook_id, record_id, version AS seq, event_type, ", delivery_columns!(status))
+    };
+    (status) => {
+        "status, attempts, next_attempt_at, last_attempt_at, last_status, last_error, created_at"
+    };
+}
+
+/// The pending deliveries in one table due by `$2` to an enabled webhook, each the earliest
+/// pending one of its webhook and deal or record, so each one's events arrive in order.
+macro_rules! due_deliveries {
+    ($kind:tt, $table:literal, $record:literal, $seq:literal) => {
+        concat!(
+            "SELECT ", delivery_columns!($kind), " FROM ", $table, " d ",
+            "WHERE workspace_id = $1 AND status = 'pending' AND next_attempt_at <= $2 ",
+            "AND webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = $1 AND disabled_at IS NULL) ",
+            "AND NOT EXISTS (SELECT 1 FROM ", $table, " e WHERE e.workspace_id = d.workspace_id ",
+            "AND e.webhook_id = d.webhook_id AND e.", $record, " = d.", $record, " ",
+            "AND e.status = 'pending' AND e.", $seq, " < d.", $seq, ")"
+        )
     };
 }
 
@@ -90,7 +115,8 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 20] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 21] = [
+    "record_change_deliveries",
     "record_changes",
     "webhook_deliveries",
     "webhooks",
@@ -123,7 +149,7 @@ macro_rules! impl_store {
         use pipewise_core::crm::{Account, Activity, Contact, DealTouch, LastActivity, Lead, Target, TargetOwner};
         use pipewise_core::crm::changes::{CrmRecord, RecordAction, RecordChange, CrmKind};
         use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, TargetId, TokenId, UserId, WebhookId, WorkspaceId};
-        use pipewise_core::webhooks::{Delivery, Webhook};
+        use pipewise_core::webhooks::{Delivery, EventFilter, EventType, Webhook};
         use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded};
         use pipewise_core::org::{Team, User, Workspace};
         use pipewise_core::process::{
@@ -149,7 +175,7 @@ macro_rules! impl_store {
         };
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, activity_columns, api_token_columns,
-            contact_columns, delivery_columns, event_columns, lead_columns, record_change_columns,
+            contact_columns, delivery_columns, due_deliveries, event_columns, lead_columns, record_change_columns,
             target_columns, webhook_columns, opportunity_columns, user_columns,
         };
         use crate::{
@@ -475,7 +501,8 @@ macro_rules! impl_store {
             .bind(Json(&change.after))
             .execute(&mut **tx)
             .await?;
-            Ok(())
+            let queued = [(EventType::of_change(change), change.record_id, change.version, change.recorded_at)];
+            queue_deliveries(tx, workspace, &queued).await
         }
 
         /// Runs the one statement `build` makes in a write transaction of its own, retried
@@ -556,28 +583,61 @@ macro_rules! impl_store {
             }
             let events: Vec<&OpportunityEvent> = recorded.events.iter().collect();
             insert_events(tx, workspace, &events).await?;
-            queue_deliveries(tx, workspace, &events).await
+            let queued: Vec<_> = events
+                .iter()
+                .map(|e| (EventType::Deal(e.change.kind()), e.opportunity_id.as_uuid(), e.seq, e.recorded_at))
+                .collect();
+            queue_deliveries(tx, workspace, &queued).await
         }
 
-        /// Adds a delivery of each event to every enabled webhook that wants its kind, in
-        /// the transaction that writes the events.
-        async fn queue_deliveries(tx: &mut Tx, workspace: Uuid, events: &[&OpportunityEvent]) -> Result<()> {
-            for event in events {
-                let kind = event.change.kind().as_str();
-                sqlx::query(concat!(
-                    "INSERT INTO webhook_deliveries (workspace_id, webhook_id, opportunity_id, seq, ",
-                    "event_kind, status, attempts, next_attempt_at, created_at) ",
-                    "SELECT workspace_id, id, $2, $3, $4, 'pending', 0, $5, $5 FROM webhooks ",
-                    "WHERE workspace_id = $1 AND disabled_at IS NULL AND (events = '*' OR events LIKE $6)"
-                ))
-                .bind(workspace)
-                .bind(event.opportunity_id.as_uuid())
-                .bind(i64::from(event.seq))
-                .bind(kind)
-                .bind(DbTime(event.recorded_at))
-                .bind(format!("%,{kind},%"))
-                .execute(&mut **tx)
-                .await?;
+        /// Adds a delivery of each event (its type, the deal or record it is about, its seq or
+        /// version, when it was recorded) to every enabled webhook that wants its type, in the
+        /// transaction that writes the events: an outbox, so none is lost or sent twice.
+        async fn queue_deliveries(
+            tx: &mut Tx,
+            workspace: Uuid,
+            events: &[(EventType, Uuid, u32, DateTime<Utc>)],
+        ) -> Result<()> {
+            let hooks: Vec<(Uuid, String)> = sqlx::query_as(
+                "SELECT id, events FROM webhooks WHERE workspace_id = $1 AND disabled_at IS NULL",
+            )
+            .bind(workspace)
+            .fetch_all(&mut **tx)
+            .await?;
+            for (hook, events_wanted) in hooks {
+                let wanted = EventFilter::from_stored(&events_wanted).map_err(|e| StoreError::Corrupt {
+                    table: "webhooks",
+                    key: hook.to_string(),
+                    detail: format!("events: {e}"),
+                })?;
+                for (event_type, record_id, seq, at) in events {
+                    if !wanted.wants(*event_type) {
+                        continue;
+                    }
+                    let (sql, kind) = match event_type {
+                        EventType::Deal(kind) => (
+                            "INSERT INTO webhook_deliveries (workspace_id, webhook_id, opportunity_id, seq, \
+                             event_kind, status, attempts, next_attempt_at, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+                            kind.to_string(),
+                        ),
+                        EventType::Record(..) => (
+                            "INSERT INTO record_change_deliveries (workspace_id, webhook_id, record_id, version, \
+                             event_type, status, attempts, next_attempt_at, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+                            event_type.to_string(),
+                        ),
+                    };
+                    sqlx::query(sql)
+                    .bind(workspace)
+                    .bind(hook)
+                    .bind(*record_id)
+                    .bind(i64::from(*seq))
+                    .bind(kind)
+                    .bind(DbTime(*at))
+                    .execute(&mut **tx)
+                    .await?;
+                }
             }
             Ok(())
         }
@@ -852,6 +912,11 @@ macro_rules! impl_store {
                         .bind(id.as_uuid())
                         .execute(&mut *tx)
                         .await?;
+                    sqlx::query("DELETE FROM record_change_deliveries WHERE workspace_id = $1 AND webhook_id = $2")
+                        .bind(workspace.as_uuid())
+                        .bind(id.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
                     let deleted = sqlx::query("DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2")
                         .bind(workspace.as_uuid())
                         .bind(id.as_uuid())
@@ -869,16 +934,12 @@ macro_rules! impl_store {
             }
 
             async fn due_deliveries(&self, workspace: WorkspaceId, now: DateTime<Utc>, limit: u32) -> Result<Vec<Delivery>> {
-                // Only the earliest pending event of each webhook and deal: a deal's events
-                // arrive in order.
                 sqlx::query_as::<_, DeliveryRow>(concat!(
-                    "SELECT ", delivery_columns!(), " FROM webhook_deliveries d ",
-                    "WHERE workspace_id = $1 AND status = 'pending' AND next_attempt_at <= $2 ",
-                    "AND webhook_id IN (SELECT id FROM webhooks WHERE workspace_id = $1 AND disabled_at IS NULL) ",
-                    "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.workspace_id = d.workspace_id ",
-                    "AND e.webhook_id = d.webhook_id AND e.opportunity_id = d.opportunity_id ",
-                    "AND e.status = 'pending' AND e.seq < d.seq) ",
-                    "ORDER BY next_attempt_at, opportunity_id, seq LIMIT $3"
+                    "SELECT * FROM (",
+                    due_deliveries!(deal, "webhook_deliveries", "opportunity_id", "seq"),
+                    " UNION ALL ",
+                    due_deliveries!(record, "record_change_deliveries", "record_id", "version"),
+                    ") due ORDER BY next_attempt_at, record_id, seq LIMIT $3"
                 ))
                 .bind(workspace.as_uuid())
                 .bind(DbTime(now))
@@ -893,14 +954,18 @@ macro_rules! impl_store {
             async fn record_delivery(&self, workspace: WorkspaceId, delivery: &Delivery, hook: &Webhook) -> Result<()> {
                 retrying(|| async {
                     let mut tx = self.begin_write().await?;
-                    sqlx::query(
-                        "UPDATE webhook_deliveries SET status = $5, attempts = $6, next_attempt_at = $7, \
-                         last_attempt_at = $8, last_status = $9, last_error = $10 \
-                         WHERE workspace_id = $1 AND webhook_id = $2 AND opportunity_id = $3 AND seq = $4",
-                    )
+                    let sql = match delivery.event_type {
+                        EventType::Deal(_) => "UPDATE webhook_deliveries SET status = $5, attempts = $6, \
+                             next_attempt_at = $7, last_attempt_at = $8, last_status = $9, last_error = $10 \
+                             WHERE workspace_id = $1 AND webhook_id = $2 AND opportunity_id = $3 AND seq = $4",
+                        EventType::Record(..) => "UPDATE record_change_deliveries SET status = $5, attempts = $6, \
+                             next_attempt_at = $7, last_attempt_at = $8, last_status = $9, last_error = $10 \
+                             WHERE workspace_id = $1 AND webhook_id = $2 AND record_id = $3 AND version = $4",
+                    };
+                    sqlx::query(sql)
                     .bind(workspace.as_uuid())
                     .bind(delivery.webhook_id.as_uuid())
-                    .bind(delivery.opportunity_id.as_uuid())
+                    .bind(delivery.record_id)
                     .bind(i64::from(delivery.seq))
                     .bind(delivery.status.as_str())
                     .bind(i64::from(delivery.attempts))
@@ -928,8 +993,11 @@ macro_rules! impl_store {
 
             async fn deliveries(&self, workspace: WorkspaceId, webhook: WebhookId, limit: u32) -> Result<Vec<Delivery>> {
                 sqlx::query_as::<_, DeliveryRow>(concat!(
-                    "SELECT ", delivery_columns!(), " FROM webhook_deliveries ",
-                    "WHERE workspace_id = $1 AND webhook_id = $2 ORDER BY created_at DESC, opportunity_id, seq DESC LIMIT $3"
+                    "SELECT * FROM (SELECT ", delivery_columns!(deal), " FROM webhook_deliveries ",
+                    "WHERE workspace_id = $1 AND webhook_id = $2 UNION ALL ",
+                    "SELECT ", delivery_columns!(record), " FROM record_change_deliveries ",
+                    "WHERE workspace_id = $1 AND webhook_id = $2) logged ",
+                    "ORDER BY created_at DESC, record_id, seq DESC LIMIT $3"
                 ))
                 .bind(workspace.as_uuid())
                 .bind(webhook.as_uuid())
@@ -1268,15 +1336,16 @@ macro_rules! impl_store {
                     Ok(())
                 })
                 .await?;
-                if let CrmRecord::Activity(activity) = record {
-                    if let Some(touch) = activity.deal_touch() {
-                        let written = match change.action {
-                            RecordAction::Created => crate::Written::Touch { workspace, touch },
-                            RecordAction::Changed | RecordAction::Deleted => crate::Written::Replaced { workspace },
-                        };
-                        let _ = self.written.send(written);
-                    }
-                }
+                let touch = match record {
+                    CrmRecord::Activity(activity) => activity.deal_touch(),
+                    _ => None,
+                };
+                let written = match (touch, change.action) {
+                    (Some(touch), RecordAction::Created) => crate::Written::Touch { workspace, touch },
+                    (Some(_), RecordAction::Changed | RecordAction::Deleted) => crate::Written::Replaced { workspace },
+                    (None, _) => crate::Written::Record { workspace },
+                };
+                let _ = self.written.send(written);
                 Ok(())
             }
 
@@ -1730,6 +1799,6 @@ macro_rules! impl_store {
 
 pub(crate) use {
     account_columns, activity_columns, api_token_columns, contact_columns, delivery_columns,
-    event_columns, impl_store, lead_columns, opportunity_columns, record_change_columns,
-    target_columns, user_columns, webhook_columns,
+    due_deliveries, event_columns, impl_store, lead_columns, opportunity_columns,
+    record_change_columns, target_columns, user_columns, webhook_columns,
 };

@@ -31,12 +31,13 @@ use pipewise_core::process::{
 use pipewise_core::testing::qualified_evidence;
 use pipewise_core::text::{Email, Label, Name, Note};
 use pipewise_core::webhooks::{
-    AllEvents, Attempt, DeliveryStatus, EventFilter, Webhook, WebhookUrl,
+    AllEvents, Attempt, DeliveryStatus, EventFilter, EventType, Webhook, WebhookUrl,
 };
 use pipewise_store::commands::{self, CommandFailed};
 use pipewise_store::{
     Batch, Counts, DealFilter, DealOrder, PageRequest, Store, StoreError, integrity, processes,
 };
+use uuid::Uuid;
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -572,7 +573,7 @@ on_both_backends! {
             disabled_at: None,
         };
         let every = hook(1, EventFilter::All(AllEvents));
-        let amounts = hook(2, EventFilter::Kinds(vec![EventKind::AmountChanged]));
+        let amounts = hook(2, EventFilter::Patterns(vec!["opportunity.amount_changed".parse().unwrap()]));
         let disabled = Webhook { disabled_at: Some(t0), ..hook(3, EventFilter::All(AllEvents)) };
         for h in [&every, &amounts, &disabled] {
             store.create_webhook(ws, h, "s3cret").await.unwrap();
@@ -587,11 +588,12 @@ on_both_backends! {
 
         let later = t0 + Duration::days(365);
         let due = store.due_deliveries(ws, later, 10).await.unwrap();
-        let keys: Vec<(WebhookId, u32, EventKind)> = due.iter().map(|d| (d.webhook_id, d.seq, d.event_kind)).collect();
+        let keys: Vec<(WebhookId, Uuid, u32, EventType)> =
+            due.iter().map(|d| (d.webhook_id, d.record_id, d.seq, d.event_type)).collect();
         // The deal's second event waits for its first; the disabled hook gets nothing.
         assert_eq!(keys.len(), 2, "{keys:?}");
-        assert!(keys.contains(&(every.id, 1, EventKind::Created)));
-        assert!(keys.contains(&(amounts.id, 2, EventKind::AmountChanged)));
+        assert!(keys.contains(&(every.id, deal.id.as_uuid(), 1, EventType::Deal(EventKind::Created))));
+        assert!(keys.contains(&(amounts.id, deal.id.as_uuid(), 2, EventType::Deal(EventKind::AmountChanged))));
         let first = due.iter().find(|d| d.webhook_id == every.id).unwrap();
         let delivered = first.after(Attempt::Accepted { status: 200 }, later, chrono::Duration::seconds(30));
         store.record_delivery(ws, &delivered, &every).await.unwrap();

@@ -10,15 +10,18 @@ use pipewise_core::crm::edits::{
     AccountFields, ActivityFields, ContactFields, LeadFields, TargetFields,
 };
 use pipewise_core::crm::{Account, LeadStatus, TargetOwner};
+use pipewise_core::ids::WebhookId;
 use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, TargetId};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::CommandError;
 use pipewise_core::text::{Label, WebDomain};
+use pipewise_core::webhooks::{Attempt, EventFilter, EventType, Webhook, WebhookUrl};
 use pipewise_store::commands::CommandFailed;
 use pipewise_store::{
     AccountFilter, ActivityFilter, LeadFilter, PageRequest, Store, StoreError, records,
 };
 use serde_json::json;
+use uuid::Uuid;
 
 fn body<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
     serde_json::from_value(value).unwrap()
@@ -211,6 +214,51 @@ on_both_backends! {
         assert_eq!(history[1].actor_id, acme.manager);
         assert_eq!(history[1].before.get("subject"), Some(&json!("Onsite workshop")));
         assert!(history[1].after.is_empty());
+    }
+
+    async fn record_changes_queue_deliveries_for_the_webhooks_that_want_their_type(store) {
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let ws = &acme.workspace;
+        let t0 = at("2026-03-01T09:00:00Z");
+        let hook = |n: u8, events: &str| Webhook {
+            id: WebhookId::from_parts(u64::from(n), [n; 10]),
+            url: WebhookUrl::parse("https://hooks.example.com/pw").unwrap(),
+            events: EventFilter::from_stored(events).unwrap(),
+            created_by: acme.manager,
+            created_at: t0,
+            failed_deliveries: 0,
+            disabled_at: None,
+        };
+        let accounts = hook(1, ",account.*,");
+        let created_only = hook(2, ",account.created,");
+        let deals = hook(3, ",opportunity.*,contact.*,");
+        for h in [&accounts, &created_only, &deals] {
+            store.create_webhook(ws.id, h, "s3cret-s3cret-s3cret").await.unwrap();
+        }
+        let account = new_account(store, &acme, json!({"name": "Hooli"})).await;
+        let next = body::<AccountFields>(json!({"tier": "tier_2"})).change(&account).unwrap();
+        records::change(store, ws, account.clone().into(), next.into(), acme.manager,
+                        at("2026-03-03T10:00:00Z")).await.unwrap();
+
+        let later = at("2027-01-01T00:00:00Z");
+        let due = store.due_deliveries(ws.id, later, 10).await.unwrap();
+        let keys: Vec<(WebhookId, Uuid, u32, EventType)> =
+            due.iter().map(|d| (d.webhook_id, d.record_id, d.seq, d.event_type)).collect();
+        let created = EventType::Record(CrmKind::Account, RecordAction::Created);
+        let changed = EventType::Record(CrmKind::Account, RecordAction::Changed);
+        // The change to version 2 waits until version 1 is delivered; the deal-and-contact
+        // subscription gets neither.
+        let id = account.id.as_uuid();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert!(keys.contains(&(accounts.id, id, 1, created)));
+        assert!(keys.contains(&(created_only.id, id, 1, created)));
+        let first = due.iter().find(|d| d.webhook_id == accounts.id).unwrap();
+        let delivered = first.after(Attempt::Accepted { status: 204 }, later, chrono::Duration::seconds(30));
+        store.record_delivery(ws.id, &delivered, &accounts).await.unwrap();
+        let due = store.due_deliveries(ws.id, later, 10).await.unwrap();
+        assert!(due.iter().any(|d| (d.webhook_id, d.seq, d.event_type) == (accounts.id, 2, changed)));
+        assert!(store.deliveries(ws.id, deals.id, 10).await.unwrap().is_empty());
     }
 
     async fn lists_filter_and_page_in_creation_order(store) {

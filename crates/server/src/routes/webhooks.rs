@@ -1,5 +1,5 @@
-//! Webhook subscriptions, for admins: where to send which deal events, and the log of what
-//! was sent. The signing secret is shown once, when the subscription is made.
+//! Webhook subscriptions, for admins: where to send which deal events and record changes,
+//! and the log of what was sent. The signing secret is shown once, when the subscription is made.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -7,9 +7,10 @@ use axum::response::NoContent;
 use chrono::Utc;
 use pipewise_core::access::Action;
 use pipewise_core::ids::WebhookId;
-use pipewise_core::opportunity::EventKind;
 use pipewise_core::validation::{Fields, InvalidValue};
-use pipewise_core::webhooks::{AllEvents, Delivery, EventFilter, Webhook, WebhookUrl};
+use pipewise_core::webhooks::{
+    AllEvents, Delivery, EventFilter, EventPattern, Webhook, WebhookUrl,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +28,8 @@ const LOG_LENGTH: u32 = 100;
 pub(crate) struct NewWebhook {
     /// An `http://` or `https://` URL that accepts POSTs.
     url: Option<String>,
-    /// Event kinds (`stage_changed`, `closed_won`, …), or `["*"]` for all.
+    /// Event types (`opportunity.stage_changed`, `account.changed`, …), every type of one
+    /// subject (`opportunity.*`, `lead.*`), or `["*"]` for all.
     events: Option<Vec<String>>,
     /// At least 16 characters; one is made when absent.
     secret: Option<String>,
@@ -40,7 +42,7 @@ pub(crate) struct CreatedWebhook {
     secret: String,
 }
 
-/// `POST …/webhooks`: subscribes a URL to deal events.
+/// `POST …/webhooks`: subscribes a URL to deal events and record changes.
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -55,9 +57,9 @@ pub(crate) async fn create(
         Some(words) => words
             .iter()
             .enumerate()
-            .map(|(i, word)| fields.check(&format!("events[{i}]"), word.parse::<EventKind>()))
+            .map(|(i, word)| fields.check(&format!("events[{i}]"), word.parse::<EventPattern>()))
             .collect::<Option<Vec<_>>>()
-            .map(EventFilter::Kinds),
+            .map(EventFilter::Patterns),
     };
     let secret = fields.check_optional("secret", body.secret.as_deref(), |s| {
         (s.chars().count() >= 16)
