@@ -629,14 +629,14 @@ macro_rules! impl_store {
                         ),
                     };
                     sqlx::query(sql)
-                    .bind(workspace)
-                    .bind(hook)
-                    .bind(*record_id)
-                    .bind(i64::from(*seq))
-                    .bind(kind)
-                    .bind(DbTime(*at))
-                    .execute(&mut **tx)
-                    .await?;
+                        .bind(workspace)
+                        .bind(hook)
+                        .bind(*record_id)
+                        .bind(i64::from(*seq))
+                        .bind(kind)
+                        .bind(DbTime(*at))
+                        .execute(&mut **tx)
+                        .await?;
                 }
             }
             Ok(())
