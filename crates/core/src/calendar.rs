@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::validation::InvalidValue;
 
+pub mod business;
+
 /// Which month a workspace's fiscal year starts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]

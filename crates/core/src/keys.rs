@@ -62,3 +62,8 @@ key_type!(
     /// success criterion, such as `security_review`.
     ItemKey, example = "security_review"
 );
+
+key_type!(
+    /// Identifies a kind of buyer intent signal in the lead rubric, such as `demo_request`.
+    SignalKey, example = "demo_request"
+);

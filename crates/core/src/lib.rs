@@ -17,6 +17,7 @@ pub mod forecast;
 pub mod hygiene;
 pub mod ids;
 pub mod keys;
+pub mod leads;
 pub mod money;
 pub mod opportunity;
 pub mod org;
