@@ -13,8 +13,10 @@ use crate::calendar::{FiscalCalendar, Period};
 use crate::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, TargetId, TeamId, UserId,
 };
+use crate::leads::lifecycle::{Disposition, Nurture};
+use crate::leads::scoring::LeadEvidence;
 use crate::money::Money;
-use crate::text::{Email, Label, Name, WebDomain};
+use crate::text::{Email, Label, Name, Phone, WebDomain};
 
 text_enum! {
     /// Company size by head count.
@@ -113,6 +115,24 @@ pub struct Lead {
     /// The opportunity the lead became when sales accepted it.
     pub opportunity_id: Option<OpportunityId>,
     pub created_at: DateTime<Utc>,
+    /// The person's role, such as `Head of Operations`.
+    pub title: Option<Label>,
+    pub phone: Option<Phone>,
+    /// The company's web site, which finds its account.
+    pub website: Option<WebDomain>,
+    /// Territory dimensions the assignment rules match on.
+    pub region: Option<Label>,
+    pub segment: Option<Label>,
+    pub product_line: Option<Label>,
+    /// Set while the lead is parked in nurture at its status.
+    pub nurture: Option<Nurture>,
+    /// Why the lead last changed status or nurture track.
+    pub disposition: Option<Disposition>,
+    /// When the lead last entered the sales queue (became MQL or SQL, or re-engaged); the
+    /// speed-to-lead deadlines run from here.
+    pub queued_at: Option<DateTime<Utc>>,
+    /// What the lead's fit and intent scores rest on.
+    pub evidence: LeadEvidence,
 }
 
 text_enum! {

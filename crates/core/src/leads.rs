@@ -3,6 +3,7 @@
 //! deadlines, data standards on entry and channel attribution. Settings come from
 //! `leads.toml` with a workspace's own file laid over it.
 
+pub mod assessment;
 pub mod attribution;
 pub mod intake;
 pub mod lifecycle;

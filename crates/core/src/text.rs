@@ -82,6 +82,35 @@ impl Email {
 
 string_conversions!(Email);
 
+/// A phone number as written (`+49 30 1234567`, `(555) 010-2030`): digits with an optional
+/// leading `+`, spaces, dashes, dots and parentheses; 6 to 15 digits.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        let trimmed = text.trim();
+        let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
+        let digits = body.chars().filter(char::is_ascii_digit).count();
+        let allowed = body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'));
+        if allowed && (6..=15).contains(&digits) {
+            Ok(Self(trimmed.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                text,
+                "a phone number of 6 to 15 digits, such as +49 30 1234567",
+            ))
+        }
+    }
+}
+
+string_conversions!(Phone);
+
 /// A company's web domain, normalised so duplicates compare equal:
 /// `https://www.Acme.com/about` becomes `acme.com`.
 #[derive(
@@ -181,6 +210,24 @@ mod tests {
         assert!(Name::parse(&"n".repeat(200)).is_ok());
         assert!(Label::parse("bell\u{7}").is_err());
         assert!(Note::parse("line one\nline two").is_ok());
+    }
+
+    #[test]
+    fn phone_numbers_take_6_to_15_digits_and_common_punctuation() {
+        assert_eq!(
+            Phone::parse(" +49 30 1234567 ").unwrap().as_str(),
+            "+49 30 1234567"
+        );
+        assert!(Phone::parse("(555) 010-2030").is_ok());
+        for bad in [
+            "12345",
+            "+1234567890123456",
+            "call me",
+            "555 010 ext 4",
+            "++4930123456",
+        ] {
+            assert!(Phone::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

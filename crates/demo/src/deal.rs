@@ -6,12 +6,15 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use pipewise_core::crm::{Account, Activity, ActivityKind, Contact, Lead, LeadStatus};
 use pipewise_core::evidence::Evidence;
 use pipewise_core::ids::{ActivityId, LeadId, OpportunityId, UserId};
+use pipewise_core::keys::SignalKey;
+use pipewise_core::leads::lifecycle::{Disposition, Nurture};
+use pipewise_core::leads::scoring::{IntentSignal, LeadEvidence};
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{
     self, Command, Created, FieldChange, LossType, NextStep, Opportunity, Recorded, Stamp,
 };
 use pipewise_core::process::{DealContext, ForecastCategory, Process};
-use pipewise_core::text::{Email, Note};
+use pipewise_core::text::{Email, Note, WebDomain};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
@@ -691,6 +694,16 @@ fn inbound_leads(
         account_id: Some(deal.account_id),
         opportunity_id: Some(deal.id),
         created_at: lead_at,
+        title: contact.and_then(|c| c.title.clone()),
+        phone: None,
+        website: account.domain.clone(),
+        region: account.region.clone(),
+        segment: account.segment.clone(),
+        product_line: None,
+        nurture: None,
+        disposition: Some(Disposition::QualifiedNeedsConfirmed),
+        queued_at: Some(lead_at + Duration::hours(2)),
+        evidence: inbound_evidence(LeadStatus::Sal, lead_at)?,
     }];
     for _ in 0..model::EXTRA_LEADS_PER_INBOUND_DEAL {
         // From the same campaigns: within a month either side of the converted lead.
@@ -726,9 +739,65 @@ fn inbound_leads(
             account_id: None,
             opportunity_id: None,
             created_at: at,
+            // Picked without drawing, so the rest of the history stays as it was generated.
+            title: Some(label(
+                names::CONTACT_TITLES[first.len() % names::CONTACT_TITLES.len()].0,
+            )?),
+            phone: None,
+            website: WebDomain::parse(&domain).ok(),
+            region: account.region.clone(),
+            segment: account.segment.clone(),
+            product_line: None,
+            // Half the leads not worked to a decision wait in nurture.
+            nurture: (status == LeadStatus::Mql && last.len() % 2 == 0).then_some(Nurture::Paused),
+            disposition: match status {
+                LeadStatus::New => None,
+                LeadStatus::Working => Some(Disposition::Attempting),
+                LeadStatus::Mql if last.len() % 2 == 0 => Some(Disposition::NoTimeline),
+                LeadStatus::Mql => Some(Disposition::MarketingQualified),
+                LeadStatus::Disqualified if first.len() % 3 == 0 => {
+                    Some(Disposition::NotAFitWrongRole)
+                }
+                LeadStatus::Disqualified => Some(Disposition::NotAFitProfile),
+                LeadStatus::Sql | LeadStatus::Sal => Some(Disposition::QualifiedNeedsConfirmed),
+            },
+            queued_at: matches!(status, LeadStatus::Mql | LeadStatus::Sql)
+                .then(|| at + Duration::hours(3)),
+            evidence: inbound_evidence(status, at)?,
         });
     }
     Ok(leads)
+}
+
+/// The intent signals behind a demo lead's status, in the shipped rubric's terms.
+fn inbound_evidence(
+    status: LeadStatus,
+    created_at: DateTime<Utc>,
+) -> Result<LeadEvidence, DemoError> {
+    let signals: &[(&str, i64)] = match status {
+        LeadStatus::New | LeadStatus::Working => &[("brochure_download", 0)],
+        LeadStatus::Disqualified => &[("case_study_view", 0)],
+        LeadStatus::Mql => &[("pricing_guide_download", 0), ("product_page_visit", 1)],
+        LeadStatus::Sql | LeadStatus::Sal => &[
+            ("pricing_guide_download", 0),
+            ("demo_request", 1),
+            ("meeting_booked", 2),
+        ],
+    };
+    let signals = signals
+        .iter()
+        .map(|(key, hours)| {
+            Ok(IntentSignal {
+                signal: SignalKey::parse(key).map_err(DemoError::model)?,
+                at: created_at + Duration::hours(*hours),
+                evidence: None,
+            })
+        })
+        .collect::<Result<_, DemoError>>()?;
+    Ok(LeadEvidence {
+        signals,
+        ..LeadEvidence::default()
+    })
 }
 
 fn note(text: &str) -> Result<Note, DemoError> {

@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::versioning::Versioned;
+
 /// A new record: `201` with its JSON.
 pub(crate) struct Created<T>(pub T);
 
@@ -64,5 +66,38 @@ impl<R: OperationOutput> OperationOutput for SetCookie<R> {
         operation: &mut Operation,
     ) -> Vec<(Option<u16>, ApiResponse)> {
         R::inferred_responses(ctx, operation)
+    }
+}
+
+/// A new record (`201` with its `Location`), or the existing record the request turned out to
+/// describe, updated (`200`); either with its version as the ETag.
+pub(crate) enum CreatedOrUpdated<T> {
+    Created(Versioned<T, 201>),
+    Updated(Versioned<T>),
+}
+
+impl<T: Serialize> IntoResponse for CreatedOrUpdated<T> {
+    fn into_response(self) -> Response {
+        match self {
+            CreatedOrUpdated::Created(created) => created.into_response(),
+            CreatedOrUpdated::Updated(updated) => updated.into_response(),
+        }
+    }
+}
+
+impl<T: JsonSchema> OperationOutput for CreatedOrUpdated<T> {
+    type Inner = T;
+
+    fn operation_response(ctx: &mut GenContext, operation: &mut Operation) -> Option<ApiResponse> {
+        Versioned::<T>::operation_response(ctx, operation)
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        Self::operation_response(ctx, operation)
+            .map(|response| vec![(Some(201), response.clone()), (Some(200), response)])
+            .unwrap_or_default()
     }
 }

@@ -208,7 +208,8 @@ on_both_backends_app! {
         };
         let planned = [
             of_each("accounts", &|o| json!({"name": format!("Account of {}", o.name), "owner_id": o.id.to_string()})),
-            of_each("leads", &|o| json!({"name": format!("Lead of {}", o.name), "owner_id": o.id.to_string()})),
+            of_each("leads", &|o| json!({"name": format!("Lead of {}", o.name), "owner_id": o.id.to_string(),
+                "email": format!("lead.{}@example.com", o.id), "title": "COO", "company": "Acme", "source": "webinar"})),
             of_each("activities", &|o| json!({"kind": "note", "subject": "Notes", "user_id": o.id.to_string()})),
             of_each("targets", &|o| json!({"owner_kind": "user", "owner_id": o.id.to_string(), "period": "2027-Q2", "amount": "1000"})),
         ];
@@ -280,7 +281,8 @@ on_both_backends_app! {
         // A rep takes a lead from the queue, but gives none away; logging for a teammate is
         // giving them the activity.
         let rep_token = app.token(&rep, "write").await;
-        let queued = create(&app, "leads", json!({"name": "Queued lead", "owner_id": null})).await;
+        let queued = create(&app, "leads", json!({"name": "Queued lead", "owner_id": null,
+            "phone": "+1 555 010 2030", "title": "COO", "company": "Acme", "source": "webinar"})).await;
         let uri = format!("{WS}/leads/{queued}");
         let taken = app.with_token(&rep_token, Method::PATCH, &uri, &[("if-match", "\"1\"")],
             Some(json!({"owner_id": rep.id.to_string()}))).await;

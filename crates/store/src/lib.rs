@@ -323,6 +323,8 @@ pub trait Store: Send + Sync {
     async fn account(&self, workspace: WorkspaceId, id: AccountId) -> Result<Account>;
     async fn contact(&self, workspace: WorkspaceId, id: ContactId) -> Result<Contact>;
     async fn lead(&self, workspace: WorkspaceId, id: LeadId) -> Result<Lead>;
+    /// The first lead created for the person `email` names, ignoring case and `+tags`.
+    async fn lead_by_email(&self, workspace: WorkspaceId, email: &Email) -> Result<Option<Lead>>;
     async fn activity(&self, workspace: WorkspaceId, id: ActivityId) -> Result<Activity>;
     async fn target(&self, workspace: WorkspaceId, id: TargetId) -> Result<Target>;
     /// A page of the accounts `filter` keeps, in creation order.

@@ -13,11 +13,12 @@ use pipewise_core::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, SubmissionId, TargetId,
     TokenId, UserId, WebhookId, WorkspaceId,
 };
+use pipewise_core::leads::scoring::LeadEvidence;
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
 use pipewise_core::org::{Team, User, Workspace};
 use pipewise_core::process::{ProcessRevision, ProcessVersion};
-use pipewise_core::text::{Email, Label, Name, Note, Slug, WebDomain};
+use pipewise_core::text::{Email, Label, Name, Note, Phone, Slug, WebDomain};
 use pipewise_core::validation::InvalidValue;
 use pipewise_core::webhooks::{Delivery, EventFilter, Webhook, WebhookUrl};
 use serde_json::value::RawValue;
@@ -605,6 +606,16 @@ pub(crate) struct LeadRow {
     account_id: Option<Uuid>,
     opportunity_id: Option<Uuid>,
     created_at: DbTime,
+    title: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    region: Option<String>,
+    segment: Option<String>,
+    product_line: Option<String>,
+    nurture: Option<String>,
+    disposition: Option<String>,
+    queued_at: Option<DbTime>,
+    evidence: Json<LeadEvidence>,
 }
 
 impl TryFrom<LeadRow> for Lead {
@@ -624,6 +635,16 @@ impl TryFrom<LeadRow> for Lead {
             account_id: row.account_id.map(AccountId::from_uuid),
             opportunity_id: row.opportunity_id.map(OpportunityId::from_uuid),
             created_at: row.created_at.0,
+            title: p.optional("title", row.title.as_deref(), Label::parse)?,
+            phone: p.optional("phone", row.phone.as_deref(), Phone::parse)?,
+            website: p.optional("website", row.website.as_deref(), WebDomain::parse)?,
+            region: p.optional("region", row.region.as_deref(), Label::parse)?,
+            segment: p.optional("segment", row.segment.as_deref(), Label::parse)?,
+            product_line: p.optional("product_line", row.product_line.as_deref(), Label::parse)?,
+            nurture: p.optional("nurture", row.nurture.as_deref(), str::parse)?,
+            disposition: p.optional("disposition", row.disposition.as_deref(), str::parse)?,
+            queued_at: row.queued_at.map(|t| t.0),
+            evidence: row.evidence.0,
         })
     }
 }

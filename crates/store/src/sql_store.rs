@@ -40,7 +40,8 @@ macro_rules! contact_columns {
 macro_rules! lead_columns {
     () => {
         "id, version, name, email, company, source, status, owner_id, account_id, \
-         opportunity_id, created_at"
+         opportunity_id, created_at, title, phone, website, region, segment, product_line, \
+         nurture, disposition, queued_at, evidence, email_key"
     };
 }
 
@@ -169,6 +170,7 @@ macro_rules! impl_store {
         use pipewise_core::ids::SnapshotId;
         use crate::event_codec::EventData;
         use crate::retry::retrying;
+        use pipewise_core::leads::intake::person_key;
         use crate::rows::{
             AccountRow, ActivityRow, ApiTokenRow, ContactRow, DeliveryRow, LeadRow, RecordChangeRow, EventRow, WebhookRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
             SessionRow, SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
@@ -296,7 +298,7 @@ macro_rules! impl_store {
             let events: Vec<&OpportunityEvent> =
                 batch.opportunities.iter().flat_map(|r| &r.events).collect();
             insert_events(tx, workspace, &events).await?;
-            insert_all(tx, LEADS, 12, &by_id(&batch.leads, |l| l.id), |row, lead: &&Lead| {
+            insert_all(tx, LEADS, 23, &by_id(&batch.leads, |l| l.id), |row, lead: &&Lead| {
                 bind_lead(row, workspace, lead)
             })
             .await?;
@@ -355,7 +357,18 @@ macro_rules! impl_store {
                 .push_bind(lead.owner_id.map(|id| id.as_uuid()))
                 .push_bind(lead.account_id.map(|id| id.as_uuid()))
                 .push_bind(lead.opportunity_id.map(|id| id.as_uuid()))
-                .push_bind(DbTime(lead.created_at));
+                .push_bind(DbTime(lead.created_at))
+                .push_bind(lead.title.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.phone.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.website.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.region.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.segment.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.product_line.as_ref().map(|v| v.as_str()))
+                .push_bind(lead.nurture.map(|v| v.as_str()))
+                .push_bind(lead.disposition.map(|v| v.as_str()))
+                .push_bind(lead.queued_at.map(DbTime))
+                .push_bind(Json(&lead.evidence))
+                .push_bind(lead.email.as_ref().map(person_key));
         }
 
         fn bind_activity<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, workspace: Uuid, activity: &'a Activity) {
@@ -1245,6 +1258,19 @@ macro_rules! impl_store {
             async fn lead(&self, workspace: WorkspaceId, id: LeadId) -> Result<Lead> {
                 let row = fetch_by_id::<LeadRow>(&self.pool, concat!("SELECT ", lead_columns!(), " FROM leads WHERE workspace_id = $1 AND id = $2"), workspace, id.as_uuid()).await?;
                 row.ok_or_else(|| StoreError::not_found("lead", id))?.try_into()
+            }
+
+            async fn lead_by_email(&self, workspace: WorkspaceId, email: &Email) -> Result<Option<Lead>> {
+                sqlx::query_as::<_, LeadRow>(concat!(
+                    "SELECT ", lead_columns!(),
+                    " FROM leads WHERE workspace_id = $1 AND email_key = $2 ORDER BY id LIMIT 1"
+                ))
+                .bind(workspace.as_uuid())
+                .bind(person_key(email))
+                .fetch_optional(&self.pool)
+                .await?
+                .map(TryInto::try_into)
+                .transpose()
             }
 
             async fn activity(&self, workspace: WorkspaceId, id: ActivityId) -> Result<Activity> {

@@ -299,7 +299,8 @@ on_both_backends! {
             ("Ann", Some(raj), "new"), ("Bo", Some(rosa), "mql"), ("Cy", None, "new"), ("Di", Some(raj), "sql"),
         ] {
             let lead = body::<LeadFields>(json!({
-                "name": name, "status": status, "owner_id": owner.map(|o| o.to_string())
+                "name": name, "status": status, "owner_id": owner.map(|o| o.to_string()),
+                "email": format!("{name}@acme.com"), "title": "COO", "company": "Acme", "source": "webinar"
             })).create(LeadId::generate(), now).unwrap();
             records::create(store, ws, lead.clone().into(), acme.manager, now).await.unwrap();
             leads.push(lead.id);

@@ -34,7 +34,8 @@ text_enum! {
 pub enum CrmRecord {
     Account(Account),
     Contact(Contact),
-    Lead(Lead),
+    /// Boxed: a lead carries the evidence behind its scores.
+    Lead(Box<Lead>),
     Activity(Activity),
     Target(Target),
 }
@@ -99,7 +100,13 @@ macro_rules! into_record {
         }
     )+};
 }
-into_record!(Account, Contact, Lead, Activity, Target);
+into_record!(Account, Contact, Activity, Target);
+
+impl From<Lead> for CrmRecord {
+    fn from(lead: Lead) -> Self {
+        CrmRecord::Lead(Box::new(lead))
+    }
+}
 
 /// One write to a CRM record, as its history shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

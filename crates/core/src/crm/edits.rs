@@ -8,8 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{
-    Account, Activity, ActivityKind, BuyingRole, Contact, EmployeeBand, Lead, LeadStatus, Target,
-    TargetOwner, Tier,
+    Account, Activity, ActivityKind, BuyingRole, Contact, EmployeeBand, Target, TargetOwner, Tier,
 };
 use crate::calendar::{Period, parse_timestamp};
 use crate::ids::{
@@ -18,6 +17,10 @@ use crate::ids::{
 use crate::money::{Currency, Money};
 use crate::text::{Email, Label, Name, WebDomain};
 use crate::validation::{FieldErrors, Fields, InvalidValue, present};
+
+mod lead;
+
+pub use lead::LeadFields;
 
 /// Sets one parsed field on a record of type `R`.
 type Setter<R> = Box<dyn FnOnce(&mut R)>;
@@ -254,92 +257,6 @@ impl ContactFields {
         let mut fields = Fields::default();
         let edit = self.edit(&mut fields);
         changed(contact, fields, edit, |c| &mut c.version)
-    }
-}
-
-/// A lead's fields.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LeadFields {
-    /// The person's name; required to create a lead.
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub company: Option<Option<String>>,
-    /// Where the lead came from, such as `webinar` or `outbound`.
-    #[serde(default, deserialize_with = "present")]
-    pub source: Option<Option<String>>,
-    /// `new` (the default), `working`, `mql`, `sql`, `sal` or `disqualified`.
-    pub status: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub owner_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub account_id: Option<Option<String>>,
-}
-
-impl LeadFields {
-    fn edit(&self, fields: &mut Fields) -> Edit<Lead> {
-        let mut edit = Edit::<Lead>::new();
-        edit.required(fields, "name", self.name.as_deref(), Name::parse, |l| {
-            &mut l.name
-        });
-        edit.optional(fields, "email", &self.email, Email::parse, |l| &mut l.email);
-        edit.optional(fields, "company", &self.company, Name::parse, |l| {
-            &mut l.company
-        });
-        edit.optional(fields, "source", &self.source, Label::parse, |l| {
-            &mut l.source
-        });
-        edit.required(
-            fields,
-            "status",
-            self.status.as_deref(),
-            parse::<LeadStatus>,
-            |l| &mut l.status,
-        );
-        edit.optional(fields, "owner_id", &self.owner_id, parse::<UserId>, |l| {
-            &mut l.owner_id
-        });
-        edit.optional(
-            fields,
-            "account_id",
-            &self.account_id,
-            parse::<AccountId>,
-            |l| &mut l.account_id,
-        );
-        edit
-    }
-
-    /// A new lead; `name` is required, the status starts at `new` unless given.
-    pub fn create(&self, id: LeadId, at: DateTime<Utc>) -> Result<Lead, FieldErrors> {
-        let mut fields = Fields::default();
-        let name = fields.require("name", self.name.as_deref(), Name::parse);
-        let edit = self.edit(&mut fields);
-        fields.build(|| {
-            let mut lead = Lead {
-                id,
-                version: 1,
-                name: name?,
-                email: None,
-                company: None,
-                source: None,
-                status: LeadStatus::New,
-                owner_id: None,
-                account_id: None,
-                opportunity_id: None,
-                created_at: at,
-            };
-            edit.apply(&mut lead);
-            Some(lead)
-        })
-    }
-
-    /// The next version of `lead` with these fields set.
-    pub fn change(&self, lead: &Lead) -> Result<Lead, FieldErrors> {
-        let mut fields = Fields::default();
-        let edit = self.edit(&mut fields);
-        changed(lead, fields, edit, |l| &mut l.version)
     }
 }
 

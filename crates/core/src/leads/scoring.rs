@@ -136,6 +136,18 @@ pub struct IntentSignal {
     pub evidence: Option<Label>,
 }
 
+/// What a lead's scores rest on: the fit assessment, the intent signals and the answers to
+/// the questions that check them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LeadEvidence {
+    #[serde(default)]
+    pub fit: FitAssessment,
+    #[serde(default)]
+    pub signals: Vec<IntentSignal>,
+    #[serde(default)]
+    pub answers: Vec<ValidationAnswer>,
+}
+
 /// A question asked to check a score, and the answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ValidationAnswer {
@@ -208,11 +220,9 @@ impl Rubric {
             })
     }
 
-    /// The fit score of an assessment; every part's points must be within its maximum.
-    /// Parts not assessed count zero.
-    pub fn fit(&self, assessment: &FitAssessment) -> Result<Score<FitPart>, FieldErrors> {
+    /// Refuses an assessment giving a part more points than the rubric allows it.
+    pub fn check_fit(&self, assessment: &FitAssessment) -> Result<(), FieldErrors> {
         let mut fields = Fields::default();
-        let mut parts = BTreeMap::new();
         for (part, given) in assessment {
             let max = self.fit.get(part).copied().unwrap_or(0);
             if given.points > max {
@@ -221,10 +231,21 @@ impl Rubric {
                         .at(format!("fit.{part}.points")),
                 );
             }
-            parts.insert(*part, f64::from(given.points.min(max)));
         }
-        fields.finish()?;
-        Ok(self.scored(parts))
+        fields.finish()
+    }
+
+    /// The fit score of an assessment; parts not assessed count zero, and points above a
+    /// part's maximum (given under an earlier rubric) count as the maximum.
+    pub fn fit(&self, assessment: &FitAssessment) -> Score<FitPart> {
+        let parts = assessment
+            .iter()
+            .map(|(part, given)| {
+                let max = self.fit.get(part).copied().unwrap_or(0);
+                (*part, f64::from(given.points.min(max)))
+            })
+            .collect();
+        self.scored(parts)
     }
 
     /// The intent score at `now` of the signals recorded; signals from after `now` are left out.

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::calendar::business::BusinessCalendar;
+use crate::crm::{Activity, ActivityKind};
 
 /// The response windows, in business days from queueing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -29,6 +30,38 @@ pub struct Attempt {
     pub at: DateTime<Utc>,
     /// The lead answered: a conversation, a reply, a meeting booked.
     pub connected: bool,
+}
+
+/// Outcomes of a call or e-mail that mean the lead answered.
+const CONNECTED_OUTCOMES: [&str; 5] = [
+    "connected",
+    "replied",
+    "answered",
+    "meeting booked",
+    "meeting_booked",
+];
+
+impl Attempt {
+    /// A call, e-mail or meeting logged on the lead is an attempt; it reached the lead if it
+    /// was a meeting or its outcome says so (`connected`, `replied`, `meeting booked`…).
+    /// Notes are not attempts.
+    pub fn from_activity(activity: &Activity) -> Option<Attempt> {
+        let connected = match activity.kind {
+            ActivityKind::Note => return None,
+            ActivityKind::Meeting => true,
+            ActivityKind::Call | ActivityKind::Email => {
+                activity.outcome.as_ref().is_some_and(|o| {
+                    CONNECTED_OUTCOMES
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(o.as_str().trim()))
+                })
+            }
+        };
+        Some(Attempt {
+            at: activity.occurred_at,
+            connected,
+        })
+    }
 }
 
 text_enum! {
@@ -218,6 +251,36 @@ mod tests {
         assert_eq!(r.second.state, DeadlineState::NotNeeded);
         assert!(!r.breached && !r.no_reply && r.next_due.is_none());
         assert_eq!(r.first_response, Some(Duration::minutes(20)));
+    }
+
+    #[test]
+    fn calls_e_mails_and_meetings_are_attempts_and_their_outcome_says_who_was_reached() {
+        use crate::ids::{ActivityId, LeadId, UserId};
+        use crate::text::{Label, Name};
+        let activity = |kind, outcome: Option<&str>| Activity {
+            id: ActivityId::from_parts(1, [1; 10]),
+            version: 1,
+            kind,
+            occurred_at: at(QUEUED),
+            user_id: UserId::from_parts(1, [2; 10]),
+            account_id: None,
+            contact_id: None,
+            lead_id: Some(LeadId::from_parts(1, [3; 10])),
+            opportunity_id: None,
+            subject: Name::parse("First touch").unwrap(),
+            outcome: outcome.map(|o| Label::parse(o).unwrap()),
+        };
+        let reached =
+            |kind, outcome| Attempt::from_activity(&activity(kind, outcome)).map(|a| a.connected);
+        assert_eq!(reached(ActivityKind::Call, Some("Connected")), Some(true));
+        assert_eq!(
+            reached(ActivityKind::Email, Some("meeting booked")),
+            Some(true)
+        );
+        assert_eq!(reached(ActivityKind::Call, Some("no answer")), Some(false));
+        assert_eq!(reached(ActivityKind::Email, None), Some(false));
+        assert_eq!(reached(ActivityKind::Meeting, None), Some(true));
+        assert_eq!(reached(ActivityKind::Note, Some("connected")), None);
     }
 
     #[test]

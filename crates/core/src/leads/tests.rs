@@ -48,7 +48,7 @@ fn prospect_a_enters_qualification_and_prospect_b_does_not() {
     let rubric = LeadSettings::shipped().rubric;
     // A: a VP at a 200-person logistics firm replies, asks about the implementation timeline
     // and can meet next week.
-    let a_fit = rubric.fit(&fit(5, 3, 2)).unwrap();
+    let a_fit = rubric.fit(&fit(5, 3, 2));
     let a_intent = rubric.intent(
         &[
             signal("replied", 1),
@@ -64,7 +64,7 @@ fn prospect_a_enters_qualification_and_prospect_b_does_not() {
     assert!(a.missing.is_empty());
 
     // B: a consultant at a small agency downloads a brochure, nothing else.
-    let b_fit = rubric.fit(&fit(1, 0, 2)).unwrap();
+    let b_fit = rubric.fit(&fit(1, 0, 2));
     let b_intent = rubric.intent(&[signal("brochure_download", 0)], now());
     assert_eq!((b_fit.band, b_intent.score.score), (Band::Low, 1));
     let b = rubric.qualify(Some(&b_fit), &b_intent);
@@ -84,11 +84,11 @@ fn fit_nine_intent_nine_books_discovery_and_fit_six_checks_constraints_first() {
         now(),
     );
     assert_eq!(intent.score.score, 9);
-    let strong = rubric.fit(&fit(5, 3, 1)).unwrap();
+    let strong = rubric.fit(&fit(5, 3, 1));
     assert_eq!(strong.score, 9);
     assert_eq!(Route::of(strong.band, intent.score.band), Route::Discovery);
     // The same lead needing a custom integration: use case and delivery feasibility drop.
-    let constrained = rubric.fit(&fit(5, 1, 0)).unwrap();
+    let constrained = rubric.fit(&fit(5, 1, 0));
     assert_eq!(constrained.score, 6);
     assert_eq!(
         Route::of(constrained.band, intent.score.band),
@@ -176,7 +176,7 @@ fn no_first_attempt_within_one_business_day_of_queueing_is_a_breach() {
 #[test]
 fn fit_points_above_a_part_maximum_are_refused_with_the_part_named() {
     let rubric = LeadSettings::shipped().rubric;
-    let errors = rubric.fit(&fit(6, 3, 2)).unwrap_err();
+    let errors = rubric.check_fit(&fit(6, 3, 2)).unwrap_err();
     let error = errors.iter().next().unwrap();
     assert_eq!(
         (error.field(), error.value(), error.expected()),
@@ -194,6 +194,58 @@ fn every_score_records_what_it_rests_on() {
         .map(|c| c.signal.as_str())
         .collect();
     assert_eq!(signals, ["demo_request", "replied"]);
-    let fit = rubric.fit(&fit(5, 3, 2)).unwrap();
+    let fit = rubric.fit(&fit(5, 3, 2));
     assert_eq!(fit.parts[&FitPart::UseCase], 3.0);
+}
+
+fn queued_lead(extra: &str) -> crate::crm::Lead {
+    let body: crate::crm::edits::LeadFields = serde_json::from_str(&format!(
+        r#"{{"name": "Ana Ruiz", "email": "ana@acme.com", "title": "VP Operations", "company": "Acme", "source": "webinar", "status": "mql"{extra}}}"#
+    ))
+    .unwrap();
+    body.create(
+        crate::ids::LeadId::from_parts(1, [1; 10]),
+        now() - Duration::hours(30),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_assessment_routes_only_assessed_leads_and_times_only_waiting_ones() {
+    use super::assessment::assess;
+    use super::scoring::ValidationAnswer;
+    use crate::text::Label;
+    let settings = LeadSettings::shipped();
+    let mut lead = queued_lead("");
+    lead.evidence.signals = vec![signal("demo_request", 1), signal("meeting_booked", 1)];
+    lead.evidence.answers.push(ValidationAnswer {
+        layer: Layer::Fit,
+        question: Label::parse("which team would use it every day?").unwrap(),
+        answer: Note::parse("The dispatch team, 40 people.").unwrap(),
+        at: now(),
+    });
+    let unassessed = assess(&lead, &[], &settings, now());
+    assert_eq!((unassessed.fit, unassessed.route), (None, None));
+    assert_eq!(
+        unassessed.open_questions[&Layer::Fit],
+        ["What rollout scope and timeline do you have in mind?"]
+    );
+    // Queued on Sunday 6 December 06:00 UTC: due Monday 17:00; at Monday 12:00 it is pending.
+    let clock = unassessed.speed_to_lead.unwrap();
+    assert_eq!(
+        (clock.first.state, clock.first.due),
+        (
+            DeadlineState::Pending,
+            "2026-12-07T17:00:00Z".parse().unwrap()
+        )
+    );
+
+    lead.evidence.fit = fit(5, 3, 2);
+    let assessed = assess(&lead, &[], &settings, now());
+    // Intent: 4 + 3 a day old = 6.84 → 7, medium; fit 10, high.
+    assert_eq!(assessed.intent.score.score, 7);
+    assert_eq!(assessed.route, Some(Route::TechnicalQa));
+
+    lead.nurture = Some(super::lifecycle::Nurture::Paused);
+    assert_eq!(assess(&lead, &[], &settings, now()).speed_to_lead, None);
 }

@@ -1,22 +1,41 @@
 //! Leads: people not yet qualified into deals. A lead is read by those who reach its owner,
 //! and one with no owner (the queue) by everyone; written like an account: a writer may take
 //! a lead for themselves, and only those who change owners give one away. A new lead is the
-//! caller's unless another owner (or `null`, for the queue) is given.
+//! caller's unless another owner (or `null`, for the queue) is given; one for a person who
+//! already has a lead updates that lead instead. Its fit assessment, intent signals and
+//! validation answers are added through their own endpoints, and its assessment (scores,
+//! route, stage, response clock) is read from `…/qualification`.
+
+use std::sync::LazyLock;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Duration, Utc};
+use pipewise_core::calendar::parse_timestamp;
 use pipewise_core::crm::edits::LeadFields;
 use pipewise_core::crm::{Lead, LeadStatus};
-use pipewise_core::ids::{LeadId, UserId};
-use pipewise_core::validation::{FieldErrors, Fields};
-use pipewise_store::{LeadFilter, Store};
+use pipewise_core::ids::{LeadId, UserId, WorkspaceId};
+use pipewise_core::leads::assessment::{Assessment, assess};
+use pipewise_core::leads::intake;
+use pipewise_core::leads::scoring::{
+    FitAssessment, IntentSignal, Layer, LeadEvidence, ValidationAnswer,
+};
+use pipewise_core::leads::settings::LeadSettings;
+use pipewise_core::leads::speed::Attempt;
+use pipewise_core::text::{Label, Note};
+use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_store::{AccountFilter, ActivityFilter, LeadFilter, PageRequest, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::IdPath;
 use super::lists::{self, ListPage};
-use super::records::{BoxFuture, Editable, decided, record_kind};
+use super::records::{self, BoxFuture, Editable, decided, record_kind};
 use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::responses::CreatedOrUpdated;
+use crate::versioning::{IfMatch, Versioned};
 use crate::{ApiError, AppState};
 
 impl Editable for Lead {
@@ -48,7 +67,7 @@ impl Editable for Lead {
     }
 
     fn change(fields: &LeadFields, current: &Self) -> Result<Self, FieldErrors> {
-        fields.change(current)
+        fields.change(current, Utc::now())
     }
 }
 
@@ -89,4 +108,224 @@ pub(crate) async fn list(
         .leads(caller.workspace.id, page, &filter)
         .await?;
     Ok(Json(ListPage::new(page.items, page.next_after)))
+}
+
+/// The lead settings in force: the shipped rubric, windows and business hours.
+static SETTINGS: LazyLock<LeadSettings> = LazyLock::new(LeadSettings::shipped);
+
+/// `POST /api/v1/workspaces/{workspace}/leads`: a new lead (`201`); or, when a lead for the
+/// same person exists (same e-mail address, ignoring case and `+tags`), that lead updated
+/// with the fields given (`200`), keeping its status, nurture and owner. A new lead without
+/// an account is linked to the account with its company's web domain.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(fields): JsonBody<LeadFields>,
+) -> Result<CreatedOrUpdated<Lead>, ApiError> {
+    caller.access.check_writer()?;
+    let mut lead = <Lead as Editable>::create(&fields, &caller)?;
+    let workspace = caller.workspace.id;
+    if let Some(email) = &lead.email {
+        if let Some(existing) = state.store.lead_by_email(workspace, email).await? {
+            if !existing.readable(&caller) {
+                return Err(ApiError::Conflict(
+                    "a lead for this e-mail address exists and belongs to someone out of your \
+                     reach; ask its owner or their manager to update it"
+                        .to_owned(),
+                ));
+            }
+            let update = LeadFields {
+                status: None,
+                nurture: None,
+                disposition: None,
+                owner_id: None,
+                ..fields
+            };
+            let path = IdPath::of(existing.id);
+            let updated = records::edit(&state, &caller, &path, None, |before: &Lead| {
+                Ok(update.change(before, Utc::now())?)
+            })
+            .await?;
+            return Ok(CreatedOrUpdated::Updated(updated));
+        }
+    }
+    if lead.account_id.is_none() {
+        if let Some(domain) = intake::company_domain(lead.email.as_ref(), lead.website.as_ref()) {
+            let filter = AccountFilter {
+                domain: Some(domain),
+                ..AccountFilter::default()
+            };
+            let first = PageRequest {
+                after: None,
+                limit: 1,
+            };
+            let accounts = state.store.accounts(workspace, first, &filter).await?;
+            lead.account_id = accounts.items.first().map(|a| a.id);
+        }
+    }
+    Ok(CreatedOrUpdated::Created(
+        records::store_new(&state, &caller, lead).await?,
+    ))
+}
+
+/// Stores the lead's next version with its evidence changed by `change`.
+async fn with_evidence(
+    state: &AppState,
+    caller: &Caller,
+    path: &IdPath,
+    version: Option<u32>,
+    change: impl Fn(&mut LeadEvidence),
+) -> Result<Versioned<Lead>, ApiError> {
+    records::edit(state, caller, path, version, |before: &Lead| {
+        let mut lead = before.clone();
+        change(&mut lead.evidence);
+        lead.version += 1;
+        Ok(lead)
+    })
+    .await
+}
+
+/// `PUT …/leads/{id}/fit`: the lead's fit assessment, part by part, each with its points and
+/// the evidence behind them; replaces the previous one.
+pub(crate) async fn assess_fit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(fit): JsonBody<FitAssessment>,
+) -> Result<Versioned<Lead>, ApiError> {
+    SETTINGS.rubric.check_fit(&fit)?;
+    with_evidence(&state, &caller, &path, version, |evidence| {
+        evidence.fit = fit.clone()
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SignalInput {
+    /// A signal of the rubric, such as `demo_request` or `pricing_guide_download`.
+    signal: String,
+    /// When it happened, in RFC 3339; defaults to now.
+    at: Option<String>,
+    /// What exactly was seen: "asked for a rollout plan for 3 sites".
+    evidence: Option<String>,
+}
+
+/// `POST …/leads/{id}/signals`: records something the lead did; their intent score counts it
+/// with its age. Added to the newest version unless `If-Match` names one.
+pub(crate) async fn add_signal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(input): JsonBody<SignalInput>,
+) -> Result<Versioned<Lead>, ApiError> {
+    let now = Utc::now();
+    let mut fields = Fields::default();
+    let signal = fields.check(
+        "signal",
+        SETTINGS
+            .rubric
+            .signal(&input.signal)
+            .map(|(key, _)| key.clone()),
+    );
+    let at = fields
+        .check_optional("at", input.at.as_deref(), |t| not_after(t, now))
+        .unwrap_or(now);
+    let evidence = fields.check_optional("evidence", input.evidence.as_deref(), Label::parse);
+    let signal = fields.build(|| {
+        Some(IntentSignal {
+            signal: signal?,
+            at,
+            evidence,
+        })
+    })?;
+    with_evidence(&state, &caller, &path, version, |evidence| {
+        evidence.signals.push(signal.clone());
+        evidence.signals.sort_by_key(|s| s.at);
+    })
+    .await
+}
+
+/// A time given for something that happened: not in the future.
+fn not_after(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, InvalidValue> {
+    let at = parse_timestamp(text)?;
+    if at > now + Duration::minutes(5) {
+        return Err(InvalidValue::new(text, "a time that has passed"));
+    }
+    Ok(at)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnswerInput {
+    /// `fit`, `intent` or `readiness`: the score the question checks.
+    layer: String,
+    question: String,
+    answer: String,
+}
+
+/// `POST …/leads/{id}/answers`: the answer to a question that checks a score, kept with the
+/// lead.
+pub(crate) async fn add_answer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(input): JsonBody<AnswerInput>,
+) -> Result<Versioned<Lead>, ApiError> {
+    let mut fields = Fields::default();
+    let layer = fields.check("layer", input.layer.trim().parse::<Layer>());
+    let question = fields.check("question", Label::parse(&input.question));
+    let answer = fields.check("answer", Note::parse(&input.answer));
+    let answer = fields.build(|| {
+        Some(ValidationAnswer {
+            layer: layer?,
+            question: question?,
+            answer: answer?,
+            at: Utc::now(),
+        })
+    })?;
+    with_evidence(&state, &caller, &path, version, |evidence| {
+        evidence.answers.push(answer.clone())
+    })
+    .await
+}
+
+/// `GET …/leads/{id}/qualification`: the lead's fit and intent scores with what each rests
+/// on, the route the fit × intent matrix prescribes, the stage the scores justify, its
+/// speed-to-lead clock and the validation questions not yet answered.
+pub(crate) async fn qualification(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+) -> Result<Json<Assessment>, ApiError> {
+    let lead: Lead = records::readable(&state, &caller, &path).await?;
+    let attempts = attempts_on(&*state.store, caller.workspace.id, lead.id).await?;
+    Ok(Json(assess(&lead, &attempts, &SETTINGS, Utc::now())))
+}
+
+/// The calls, e-mails and meetings logged on a lead, as attempts to reach it.
+async fn attempts_on(
+    store: &dyn Store,
+    workspace: WorkspaceId,
+    lead: LeadId,
+) -> Result<Vec<Attempt>, ApiError> {
+    let filter = ActivityFilter {
+        lead: Some(lead),
+        ..ActivityFilter::default()
+    };
+    let mut attempts = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .activities(workspace, PageRequest { after, limit: 500 }, &filter)
+            .await?;
+        attempts.extend(page.items.iter().filter_map(Attempt::from_activity));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(attempts),
+        }
+    }
 }

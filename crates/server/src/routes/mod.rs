@@ -46,6 +46,10 @@ pub(crate) struct IdPath {
 }
 
 impl IdPath {
+    pub(crate) fn of(id: impl std::fmt::Display) -> Self {
+        Self { id: id.to_string() }
+    }
+
     /// The id as the kind of id it must be, or a 400 naming `id`.
     fn parse<T: FromStr<Err = InvalidValue>>(&self) -> Result<T, ApiError> {
         self.id
@@ -337,8 +341,13 @@ fn crm_routes(router: ApiRouter<AppState>) -> ApiRouter<AppState> {
         )
         .api_route(
             "/leads",
-            get_with(leads::list, doc("leads", "Leads the caller may read"))
-                .post_with(create::<Lead>, doc("leads", "Add a lead")),
+            get_with(leads::list, doc("leads", "Leads the caller may read")).post_with(
+                leads::create,
+                doc(
+                    "leads",
+                    "Add a lead, or update the lead for the same person",
+                ),
+            ),
         )
         .api_route(
             "/leads/{id}",
@@ -348,6 +357,31 @@ fn crm_routes(router: ApiRouter<AppState>) -> ApiRouter<AppState> {
         .api_route(
             "/leads/{id}/history",
             get_with(history::<Lead>, doc("leads", "Every change to a lead")),
+        )
+        .api_route(
+            "/leads/{id}/fit",
+            put_with(
+                leads::assess_fit,
+                doc("leads", "Assess a lead's fit, with evidence"),
+            ),
+        )
+        .api_route(
+            "/leads/{id}/signals",
+            post_with(leads::add_signal, doc("leads", "Record an intent signal")),
+        )
+        .api_route(
+            "/leads/{id}/answers",
+            post_with(
+                leads::add_answer,
+                doc("leads", "Record the answer to a validation question"),
+            ),
+        )
+        .api_route(
+            "/leads/{id}/qualification",
+            get_with(
+                leads::qualification,
+                doc("leads", "A lead's scores, route, stage and response clock"),
+            ),
         )
         .api_route(
             "/activities",

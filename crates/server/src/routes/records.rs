@@ -110,7 +110,7 @@ fn not_found<R: Editable>(id: R::Id) -> ApiError {
 
 /// The record the path names, if the caller may read it: one out of reach is as good as
 /// absent, so its existence is not confirmed.
-async fn readable<R: Editable>(
+pub(crate) async fn readable<R: Editable>(
     state: &AppState,
     caller: &Caller,
     path: &IdPath,
@@ -171,7 +171,16 @@ pub(crate) async fn create<R: Editable>(
 ) -> Result<Versioned<R, 201>, ApiError> {
     caller.access.check_writer()?;
     let record = R::create(&fields, &caller)?;
-    R::check_write(&caller, &*state.store, None, Some(&record)).await?;
+    store_new(&state, &caller, record).await
+}
+
+/// Stores a new record the caller may write, answered with its `Location`.
+pub(crate) async fn store_new<R: Editable>(
+    state: &AppState,
+    caller: &Caller,
+    record: R,
+) -> Result<Versioned<R, 201>, ApiError> {
+    R::check_write(caller, &*state.store, None, Some(&record)).await?;
     records::create(
         &*state.store,
         &caller.workspace,
@@ -212,11 +221,27 @@ pub(crate) async fn patch<R: Editable>(
     IfMatch(version): IfMatch,
     JsonBody(fields): JsonBody<R::Fields>,
 ) -> Result<Versioned<R>, ApiError> {
+    edit(&state, &caller, &path, version, |before: &R| {
+        Ok(R::change(&fields, before)?)
+    })
+    .await
+}
+
+/// Stores the version `next` makes of the record the path names: made on the version
+/// `version` names, or, without one (`If-Match: *`), on the newest, and made again if another
+/// writer changed the record first. A change that sets nothing answers the record as it was.
+pub(crate) async fn edit<R: Editable>(
+    state: &AppState,
+    caller: &Caller,
+    path: &IdPath,
+    version: Option<u32>,
+    next: impl Fn(&R) -> Result<R, ApiError>,
+) -> Result<Versioned<R>, ApiError> {
     let mut attempt = 1;
     loop {
-        let before = current::<R>(&state, &caller, &path, IfMatch(version)).await?;
-        let after = R::change(&fields, &before)?;
-        R::check_write(&caller, &*state.store, Some(&before), Some(&after)).await?;
+        let before = current::<R>(state, caller, path, IfMatch(version)).await?;
+        let after = next(&before)?;
+        R::check_write(caller, &*state.store, Some(&before), Some(&after)).await?;
         let result = records::change(
             &*state.store,
             &caller.workspace,

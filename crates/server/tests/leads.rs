@@ -1,0 +1,159 @@
+//! Leads over HTTP: the minimum set on entry, duplicates updating the existing lead, stage
+//! changes with dispositions, fit, signals and answers, and the assessment they add up to, on
+//! both databases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use common::TestApp;
+
+const WS: &str = "/api/v1/workspaces/demo";
+
+/// Sends as the admin with `If-Match: *` on writes to a record, expecting `status`.
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+    status: StatusCode,
+) -> Value {
+    let headers: &[(&str, &str)] = if matches!(method, Method::PATCH | Method::PUT)
+        || uri.ends_with("signals")
+        || uri.ends_with("answers")
+    {
+        &[("if-match", "*")]
+    } else {
+        &[]
+    };
+    let reply = app
+        .with_token(&app.admin_token, method.clone(), uri, headers, body)
+        .await;
+    assert_eq!(reply.status, status, "{method} {uri}: {}", reply.body);
+    reply.body
+}
+
+fn ana(extra: Value) -> Value {
+    let mut body = json!({"name": "Ana Ruiz", "email": "ana@acme.example", "title": "VP Operations",
+                          "company": "Acme Logistics", "source": "webinar"});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    body
+}
+
+fn fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect()
+}
+
+on_both_backends_app! {
+    async fn a_lead_needs_the_minimum_set_and_a_second_one_for_the_same_person_updates_the_first(app) {
+        let leads = format!("{WS}/leads");
+        let short = send(&app, Method::POST, &leads,
+            Some(json!({"name": "Ana Ruiz", "source": "unknown"})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&short), ["company", "title", "email", "source"]);
+
+        // The account with the company's domain is linked.
+        let account = send(&app, Method::POST, &format!("{WS}/accounts"),
+            Some(json!({"name": "Acme Logistics", "domain": "acme.example"})), StatusCode::CREATED).await;
+        let created = send(&app, Method::POST, &leads, Some(ana(json!({}))), StatusCode::CREATED).await;
+        assert_eq!(created["account_id"], account["id"]);
+        let id = created["id"].as_str().unwrap();
+
+        // The same person again, in other case and with a tag: the lead is updated instead.
+        let again = send(&app, Method::POST, &leads,
+            Some(ana(json!({"email": "Ana+Spring@ACME.example", "phone": "+34 600 123 456", "status": "mql"}))),
+            StatusCode::OK).await;
+        assert_eq!((again["id"].as_str(), again["version"].clone()), (Some(id), json!(2)));
+        assert_eq!((again["phone"].clone(), again["status"].clone()), (json!("+34 600 123 456"), json!("new")));
+        let admin = app.user(pipewise_core::org::Role::Admin).id;
+        let listed = send(&app, Method::GET, &format!("{leads}?owner_id={admin}&limit=200"), None, StatusCode::OK).await;
+        let anas = listed["items"].as_array().unwrap().iter().filter(|l| l["name"] == "Ana Ruiz").count();
+        assert_eq!(anas, 1);
+    }
+
+    async fn a_change_of_stage_names_its_disposition_and_sal_comes_only_by_conversion(app) {
+        let lead = send(&app, Method::POST, &format!("{WS}/leads"), Some(ana(json!({}))), StatusCode::CREATED).await;
+        let uri = format!("{WS}/leads/{}", lead["id"].as_str().unwrap());
+        let bare = send(&app, Method::PATCH, &uri, Some(json!({"status": "mql"})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&bare), ["disposition"]);
+        let wrong = send(&app, Method::PATCH, &uri,
+            Some(json!({"status": "disqualified", "disposition": "no_timeline"})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(wrong["errors"][0]["value"], "no_timeline");
+        let sal = send(&app, Method::PATCH, &uri,
+            Some(json!({"status": "sal", "disposition": "qualified_needs_confirmed"})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&sal), ["status"]);
+        let mql = send(&app, Method::PATCH, &uri,
+            Some(json!({"status": "mql", "disposition": "marketing_qualified"})), StatusCode::OK).await;
+        assert_eq!((mql["status"].clone(), mql["disposition"].clone()), (json!("mql"), json!("marketing_qualified")));
+        assert!(mql["queued_at"].is_string());
+        let parked = send(&app, Method::PATCH, &uri,
+            Some(json!({"nurture": "paused", "disposition": "no_timeline"})), StatusCode::OK).await;
+        assert_eq!((parked["status"].clone(), parked["nurture"].clone()), (json!("mql"), json!("paused")));
+        let history = send(&app, Method::GET, &format!("{uri}/history"), None, StatusCode::OK).await;
+        let last = history.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["after"]["disposition"], "no_timeline");
+    }
+
+    async fn fit_signals_and_answers_add_up_to_the_assessment(app) {
+        let lead = send(&app, Method::POST, &format!("{WS}/leads"),
+            Some(ana(json!({"status": "mql"}))), StatusCode::CREATED).await;
+        let id = lead["id"].as_str().unwrap().to_owned();
+        let uri = format!("{WS}/leads/{id}");
+
+        let unknown = send(&app, Method::POST, &format!("{uri}/signals"),
+            Some(json!({"signal": "horoscope"})), StatusCode::BAD_REQUEST).await;
+        assert!(unknown["errors"][0]["expected"].as_str().unwrap().contains("demo_request"));
+        let future = (Utc::now() + Duration::days(2)).to_rfc3339();
+        let ahead = send(&app, Method::POST, &format!("{uri}/signals"),
+            Some(json!({"signal": "demo_request", "at": future})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&ahead), ["at"]);
+
+        // A demo request and a product-page visit two days ago: 4 + 2 × 0.5^(2/30) → 6.
+        send(&app, Method::POST, &format!("{uri}/signals"),
+            Some(json!({"signal": "demo_request", "evidence": "asked for a demo for 3 depots"})), StatusCode::OK).await;
+        let visited = (Utc::now() - Duration::days(2)).to_rfc3339();
+        send(&app, Method::POST, &format!("{uri}/signals"),
+            Some(json!({"signal": "product_page_visit", "at": visited})), StatusCode::OK).await;
+        let assessed = send(&app, Method::GET, &format!("{uri}/qualification"), None, StatusCode::OK).await;
+        assert_eq!((assessed["intent"]["score"].clone(), assessed["intent"]["band"].clone()), (json!(6), json!("medium")));
+        assert_eq!(assessed["qualification"]["stage"], "sql");
+        assert_eq!((assessed["fit"].clone(), assessed["route"].clone()), (Value::Null, Value::Null));
+        assert_eq!(assessed["speed_to_lead"]["first"]["state"], "pending");
+
+        // Fit within each part's points, with evidence: 5 + 3 + 1 = 9, high; intent medium.
+        let over = send(&app, Method::PUT, &format!("{uri}/fit"),
+            Some(json!({"profile": {"points": 6, "evidence": "VP, 200 people"}})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&over), ["fit.profile.points"]);
+        send(&app, Method::PUT, &format!("{uri}/fit"), Some(json!({
+            "profile": {"points": 5, "evidence": "VP Operations, 200 employees, logistics"},
+            "use_case": {"points": 3, "evidence": "manual exception handling"},
+            "feasibility": {"points": 1, "evidence": "wants go-live in 6 weeks"}})), StatusCode::OK).await;
+
+        // A call that reached her meets the first attempt and ends the clock.
+        send(&app, Method::POST, &format!("{WS}/activities"), Some(json!({"kind": "call", "subject": "First call",
+            "outcome": "connected", "lead_id": id})), StatusCode::CREATED).await;
+        send(&app, Method::POST, &format!("{uri}/answers"), Some(json!({"layer": "intent",
+            "question": "What made you start looking now?", "answer": "A new depot opens in March."})), StatusCode::OK).await;
+
+        let assessed = send(&app, Method::GET, &format!("{uri}/qualification"), None, StatusCode::OK).await;
+        assert_eq!((assessed["fit"]["score"].clone(), assessed["fit"]["band"].clone()), (json!(9), json!("high")));
+        assert_eq!(assessed["route"], "technical_qa");
+        let clock = &assessed["speed_to_lead"];
+        assert_eq!((clock["first"]["state"].clone(), clock["second"]["state"].clone(), clock["breached"].clone()),
+                   (json!("met"), json!("not_needed"), json!(false)));
+        assert_eq!(assessed["open_questions"]["intent"], json!(["Are you still comparing options or down to a shortlist?"]));
+        let lead = send(&app, Method::GET, &uri, None, StatusCode::OK).await;
+        assert_eq!(lead["evidence"]["signals"][0]["signal"], "product_page_visit");
+        assert_eq!(lead["version"], 5);
+    }
+}
