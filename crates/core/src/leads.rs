@@ -5,6 +5,7 @@
 
 pub mod assessment;
 pub mod attribution;
+pub mod conversion;
 pub mod intake;
 pub mod lifecycle;
 pub mod routing;

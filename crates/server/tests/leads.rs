@@ -156,4 +156,44 @@ on_both_backends_app! {
         assert_eq!(lead["evidence"]["signals"][0]["signal"], "product_page_visit");
         assert_eq!(lead["version"], 5);
     }
+
+    async fn converting_an_accepted_lead_opens_its_deal_with_its_account_and_contact(app) {
+        let lead = send(&app, Method::POST, &format!("{WS}/leads"),
+            Some(ana(json!({"email": "ana@freight.example", "company": "Freight Works", "status": "sql",
+                            "segment": "mid_market"}))), StatusCode::CREATED).await;
+        let uri = format!("{WS}/leads/{}", lead["id"].as_str().unwrap());
+        let to_convert = format!("{uri}/convert");
+        let convert = |body: Value| app.with_token(&app.admin_token, Method::POST, &to_convert,
+            &[("if-match", "*")], Some(body));
+        let deal = json!({"amount": "48000.00", "close_date": "2027-03-31", "next_step": "Discovery with the COO",
+                          "next_step_due": "2027-01-12"});
+
+        // Without the SAL stage's entry evidence the deal cannot open, and nothing is written.
+        let refused = convert(json!({"opportunity": deal.clone()})).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        let accounts = send(&app, Method::GET, &format!("{WS}/accounts?domain=freight.example"), None, StatusCode::OK).await;
+        assert!(accounts["items"].as_array().unwrap().is_empty());
+
+        let mut deal = deal;
+        deal["evidence"] = serde_json::to_value(pipewise_core::testing::qualified_evidence()).unwrap();
+        let opened = convert(json!({"opportunity": deal, "buying_role": "champion"})).await;
+        assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+        let body = &opened.body;
+        assert_eq!((body["name"].clone(), body["source"].clone(), body["segment"].clone(), body["stage"].clone()),
+                   (json!("Freight Works"), json!("webinar"), json!("mid_market"), json!("qualified")));
+        let accounts = send(&app, Method::GET, &format!("{WS}/accounts?domain=freight.example"), None, StatusCode::OK).await;
+        let account = &accounts["items"][0];
+        assert_eq!((account["name"].clone(), body["account_id"].clone()), (json!("Freight Works"), account["id"].clone()));
+        let stakeholders = body["evidence"]["stakeholders"].as_array().unwrap();
+        let contact_id = stakeholders.iter().find(|s| s["role"] == "champion").unwrap()["contact_id"].as_str().unwrap();
+        let contact = send(&app, Method::GET, &format!("{WS}/contacts/{contact_id}"), None, StatusCode::OK).await;
+        assert_eq!((contact["name"].clone(), contact["email"].clone(), contact["title"].clone()),
+                   (json!("Ana Ruiz"), json!("ana@freight.example"), json!("VP Operations")));
+
+        let converted = send(&app, Method::GET, &uri, None, StatusCode::OK).await;
+        assert_eq!((converted["status"].clone(), converted["opportunity_id"].clone(), converted["account_id"].clone()),
+                   (json!("sal"), body["id"].clone(), account["id"].clone()));
+        let again = convert(json!({})).await;
+        assert_eq!((again.status, again.body["errors"][0]["field"].clone()), (StatusCode::BAD_REQUEST, json!("status")));
+    }
 }

@@ -13,24 +13,30 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, Utc};
 use pipewise_core::calendar::parse_timestamp;
+use pipewise_core::crm::BuyingRole;
 use pipewise_core::crm::edits::LeadFields;
 use pipewise_core::crm::{Lead, LeadStatus};
-use pipewise_core::ids::{LeadId, UserId, WorkspaceId};
+use pipewise_core::ids::{AccountId, ContactId, LeadId, OpportunityId, UserId, WorkspaceId};
 use pipewise_core::leads::assessment::{Assessment, assess};
+use pipewise_core::leads::conversion;
 use pipewise_core::leads::intake;
 use pipewise_core::leads::scoring::{
     FitAssessment, IntentSignal, Layer, LeadEvidence, ValidationAnswer,
 };
 use pipewise_core::leads::settings::LeadSettings;
 use pipewise_core::leads::speed::Attempt;
+use pipewise_core::opportunity::{self, OpportunityDraft};
 use pipewise_core::text::{Label, Note};
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
-use pipewise_store::{AccountFilter, ActivityFilter, LeadFilter, PageRequest, Store};
+use pipewise_store::{
+    AccountFilter, ActivityFilter, ContactFilter, LeadFilter, PageRequest, Store, commands,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::IdPath;
 use super::lists::{self, ListPage};
+use super::opportunities::OpportunityView;
 use super::records::{self, BoxFuture, Editable, decided, record_kind};
 use crate::auth::Caller;
 use crate::body::JsonBody;
@@ -150,18 +156,7 @@ pub(crate) async fn create(
         }
     }
     if lead.account_id.is_none() {
-        if let Some(domain) = intake::company_domain(lead.email.as_ref(), lead.website.as_ref()) {
-            let filter = AccountFilter {
-                domain: Some(domain),
-                ..AccountFilter::default()
-            };
-            let first = PageRequest {
-                after: None,
-                limit: 1,
-            };
-            let accounts = state.store.accounts(workspace, first, &filter).await?;
-            lead.account_id = accounts.items.first().map(|a| a.id);
-        }
+        lead.account_id = account_of_company(&*state.store, workspace, &lead).await?;
     }
     Ok(CreatedOrUpdated::Created(
         records::store_new(&state, &caller, lead).await?,
@@ -328,4 +323,138 @@ async fn attempts_on(
             None => return Ok(attempts),
         }
     }
+}
+
+/// The account with the lead's company's web domain, if there is one.
+async fn account_of_company(
+    store: &dyn Store,
+    workspace: WorkspaceId,
+    lead: &Lead,
+) -> Result<Option<AccountId>, ApiError> {
+    let Some(domain) = intake::company_domain(lead.email.as_ref(), lead.website.as_ref()) else {
+        return Ok(None);
+    };
+    let filter = AccountFilter {
+        domain: Some(domain),
+        ..AccountFilter::default()
+    };
+    let first = PageRequest {
+        after: None,
+        limit: 1,
+    };
+    let accounts = store.accounts(workspace, first, &filter).await?;
+    Ok(accounts.items.first().map(|a| a.id))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConversionInput {
+    /// The deal to open, as for `POST …/opportunities`; its account, owner, name, source and
+    /// segment default to the lead's.
+    #[serde(default)]
+    opportunity: OpportunityDraft,
+    /// The person's role in the buying group: `economic_buyer`, `champion`,
+    /// `decision_maker`, `signer`, `blocker`, `influencer` (the default), `procurement` or
+    /// `legal`.
+    buying_role: Option<String>,
+}
+
+/// `POST …/leads/{id}/convert`: sales accepts the lead. Its company becomes the deal's account
+/// (the lead's account, else the one with its web domain, else a new one), the person its
+/// primary contact on the stakeholder map (the account's contact with the same e-mail, else a
+/// new one), and the deal opens at the process's SAL stage unless another is named; the lead
+/// becomes `sal` and points at the deal. Answers the deal, `201`.
+pub(crate) async fn convert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(input): JsonBody<ConversionInput>,
+) -> Result<Versioned<OpportunityView, 201>, ApiError> {
+    let lead: Lead = records::current(&state, &caller, &path, IfMatch(version)).await?;
+    conversion::check(&lead)?;
+    let mut fields = Fields::default();
+    let role = fields
+        .check_optional("buying_role", input.buying_role.as_deref(), parse_role)
+        .unwrap_or(BuyingRole::Influencer);
+    fields.finish()?;
+    let workspace = caller.workspace.id;
+    let store = &*state.store;
+    let now = Utc::now();
+    let found_account = match lead.account_id {
+        Some(account) => Some(account),
+        None => account_of_company(store, workspace, &lead).await?,
+    };
+    let account = found_account.unwrap_or_else(AccountId::generate);
+    let found_contact = match (&lead.email, found_account) {
+        (Some(email), Some(account)) => {
+            let same_person = ContactFilter {
+                account: Some(account),
+                email: Some(email.clone()),
+            };
+            let first = PageRequest {
+                after: None,
+                limit: 1,
+            };
+            store
+                .contacts(workspace, first, &same_person)
+                .await?
+                .items
+                .first()
+                .map(|c| c.id)
+        }
+        _ => None,
+    };
+    let contact = found_contact.unwrap_or_else(ContactId::generate);
+    let draft = conversion::draft(
+        &lead,
+        input.opportunity,
+        account,
+        contact,
+        role,
+        caller.user.id,
+    );
+    if let Some(owner) = draft
+        .owner_id
+        .as_deref()
+        .and_then(|o| o.parse::<UserId>().ok())
+    {
+        caller.access.check_edit(owner)?;
+    }
+    // Whether the deal can open is decided before anything is written, so a refused
+    // conversion leaves no account or contact behind.
+    let processes = &caller.context.processes;
+    let process = processes.default_process();
+    let created = draft.validate(process, caller.workspace.corporate_currency)?;
+    opportunity::open(OpportunityId::generate(), created, process, caller.stamp())?;
+    if found_account.is_none() {
+        let new = conversion::new_account(&lead, account, now)
+            .ok_or_else(|| ApiError::Fault("a lead passing the check has a company".into()))?;
+        records::store_new(&state, &caller, new).await?;
+    }
+    if found_contact.is_none() {
+        let new = conversion::new_contact(&lead, account, role, contact, now);
+        records::store_new(&state, &caller, new).await?;
+    }
+    let deal =
+        commands::create_opportunity(store, &caller.workspace, process, &draft, caller.stamp())
+            .await?;
+    // The deal is open; the lead follows it on whatever version it is at now.
+    records::edit(&state, &caller, &path, None, |before: &Lead| {
+        Ok(conversion::converted(before, deal.id, account)?)
+    })
+    .await?;
+    let location = format!(
+        "/api/v1/workspaces/{}/opportunities/{}",
+        caller.workspace.slug, deal.id
+    );
+    Ok(Versioned {
+        version: deal.version,
+        location: Some(location),
+        body: OpportunityView::new(deal, processes),
+    })
+}
+
+fn parse_role(text: &str) -> Result<BuyingRole, InvalidValue> {
+    text.trim().parse()
 }

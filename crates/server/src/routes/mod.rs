@@ -377,6 +377,13 @@ fn crm_routes(router: ApiRouter<AppState>) -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/leads/{id}/convert",
+            post_with(
+                leads::convert,
+                doc("leads", "Convert an accepted lead into an opportunity"),
+            ),
+        )
+        .api_route(
             "/leads/{id}/qualification",
             get_with(
                 leads::qualification,

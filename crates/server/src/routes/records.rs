@@ -124,7 +124,7 @@ pub(crate) async fn readable<R: Editable>(
 }
 
 /// The readable record at the version `If-Match` names, or a 412 with the current one.
-async fn current<R: Editable>(
+pub(crate) async fn current<R: Editable>(
     state: &AppState,
     caller: &Caller,
     path: &IdPath,
