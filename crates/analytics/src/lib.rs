@@ -6,6 +6,7 @@
 mod benchmarks;
 mod diagnosis;
 pub mod forecast;
+pub mod leads;
 mod plan;
 mod projection;
 pub mod reports;

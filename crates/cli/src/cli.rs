@@ -47,6 +47,26 @@ pub enum Command {
     /// Exchange rates into the corporate currency, which reports convert amounts with.
     #[command(subcommand)]
     Rates(RatesCommand),
+    /// The lead funnel: Lead → MQL → SQL → SAL conversion, speed-to-lead and its breaches.
+    #[command(subcommand)]
+    Leads(LeadsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeadsCommand {
+    /// Lead → MQL → SQL → SAL conversion of the leads created in a period, speed-to-lead
+    /// against its windows, and conversion by source and by fit × intent band.
+    Funnel {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// Fiscal period, such as 2026-Q3, FY2026 or 2026-07 [default: the current quarter].
+        #[arg(long, value_parser = str::parse::<Period>)]
+        period: Option<Period>,
+        /// table: the funnel, by source and by band, then speed-to-lead; json: everything,
+        /// as the API returns it; csv: one row per group.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Debug, Args)]

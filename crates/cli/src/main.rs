@@ -3,6 +3,7 @@
 mod cli;
 mod forecast;
 mod hygiene;
+mod leads;
 mod load;
 mod output;
 mod process;
@@ -99,6 +100,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(args).await,
         Command::Forecast(args) => forecast::run(args).await,
         Command::Rates(command) => rates::run(command).await,
+        Command::Leads(command) => leads::run(command).await,
     }
 }
 

@@ -158,6 +158,7 @@ fn every_command_has_help() {
         (vec!["report", "--help"], "slippage-adjusted close rates"),
         (vec!["forecast", "--help"], "four methods side by side"),
         (vec!["forecast", "backtest", "--help"], "calibrated"),
+        (vec!["leads", "funnel", "--help"], "fit × intent band"),
     ] {
         let output = run(&args);
         assert!(output.status.success(), "{args:?}");
@@ -691,6 +692,60 @@ fn the_demo_has_realistic_hygiene_findings_in_every_format() {
         table.starts_with(&format!(
             "Hygiene of workspace demo as of 2026-11-23: {} open deals, {flagged} with findings;",
             open.len()
+        )),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_lead_funnel_agrees_with_itself_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    generate_demo(&url, "1500");
+    let funnel = |format: &str| {
+        let output = run(&[
+            "leads",
+            "funnel",
+            "--database-url",
+            &url,
+            "--period",
+            "2026-Q3",
+            "--format",
+            format,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&funnel("json")).unwrap();
+    let whole = &json["whole"];
+    let leads = whole["leads"].as_u64().unwrap();
+    assert!(leads > 100, "{whole}");
+    let sources = json["by_source"].as_array().unwrap();
+    let sum = |key: &str| {
+        sources
+            .iter()
+            .map(|g| g[key].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (sum("leads"), sum("sal")),
+        (leads, whole["sal"].as_u64().unwrap())
+    );
+    // In the demo only inbound leads are converted into deals.
+    for group in sources.iter().filter(|g| g["group"] != "inbound") {
+        assert_eq!(group["sal"], 0, "{group}");
+    }
+    let csv = funnel("csv");
+    let all = csv.lines().nth(1).unwrap();
+    assert!(
+        all.starts_with(&format!("all,,{leads},{},", whole["mql"])),
+        "{all}"
+    );
+    let table = funnel("table");
+    let queued = json["speed_to_lead"]["queued"].as_u64().unwrap();
+    assert!(
+        table.contains(&format!(
+            "Speed-to-lead: {queued} leads entered the sales queue"
         )),
         "{table}"
     );

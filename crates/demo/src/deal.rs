@@ -320,7 +320,7 @@ pub fn simulate(
         life.catch_up_on_missed_close_dates(rng, world.history_end)?;
     }
     let end = closed_at.min(world.history_end);
-    let activities = activities(rng, &life.state, &engaged, created_at, end)?;
+    let mut activities = activities(rng, &life.state, &engaged, created_at, end)?;
     let leads = if source == Source::Inbound {
         inbound_leads(
             rng,
@@ -333,6 +333,7 @@ pub fn simulate(
     } else {
         Vec::new()
     };
+    activities.extend(first_attempts(&leads, world.history_end)?);
     Ok(DealOutput {
         recorded: Recorded {
             state: life.state,
@@ -767,6 +768,43 @@ fn inbound_leads(
         });
     }
     Ok(leads)
+}
+
+/// Hours from queueing to the first call, picked by a lead's id without drawing: most
+/// within a business day, some late.
+const FIRST_CALL_HOURS: [i64; 8] = [1, 2, 3, 5, 8, 20, 30, 52];
+
+/// The first call on each queued lead: it reached leads that went on to SQL or SAL.
+fn first_attempts(leads: &[Lead], history_end: DateTime<Utc>) -> Result<Vec<Activity>, DemoError> {
+    let mut calls = Vec::new();
+    for lead in leads {
+        let (Some(queued), Some(owner)) = (lead.queued_at, lead.owner_id) else {
+            continue;
+        };
+        let bytes = lead.id.as_uuid().into_bytes();
+        let at = queued
+            + Duration::hours(FIRST_CALL_HOURS[usize::from(bytes[15]) % FIRST_CALL_HOURS.len()]);
+        if at > history_end {
+            continue;
+        }
+        let reached = matches!(lead.status, LeadStatus::Sql | LeadStatus::Sal);
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&bytes[6..16]);
+        calls.push(Activity {
+            id: ActivityId::from_parts(millis(at), random),
+            version: 1,
+            kind: ActivityKind::Call,
+            occurred_at: at,
+            user_id: owner,
+            account_id: lead.account_id,
+            contact_id: None,
+            lead_id: Some(lead.id),
+            opportunity_id: None,
+            subject: name("First call")?,
+            outcome: Some(label(if reached { "connected" } else { "no answer" })?),
+        });
+    }
+    Ok(calls)
 }
 
 /// The intent signals behind a demo lead's status, in the shipped rubric's terms.

@@ -196,4 +196,28 @@ on_both_backends_app! {
         let again = convert(json!({})).await;
         assert_eq!((again.status, again.body["errors"][0]["field"].clone()), (StatusCode::BAD_REQUEST, json!("status")));
     }
+
+    async fn the_lead_funnel_counts_each_lead_at_the_furthest_step_it_reached(app) {
+        let funnel_uri = format!("{WS}/reports/lead-funnel");
+        let before = send(&app, Method::GET, &funnel_uri, None, StatusCode::OK).await;
+        let bad = send(&app, Method::GET, &format!("{funnel_uri}?period=Q5"), None, StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&bad), ["period"]);
+
+        let lead = send(&app, Method::POST, &format!("{WS}/leads"),
+            Some(ana(json!({"email": "ana@expo.example", "source": "trade show", "status": "sql"}))),
+            StatusCode::CREATED).await;
+        let uri = format!("{WS}/leads/{}", lead["id"].as_str().unwrap());
+        // Disqualified after reaching SQL: it still counts as having reached SQL.
+        send(&app, Method::PATCH, &uri, Some(json!({"status": "disqualified", "disposition": "competitor_selected"})),
+             StatusCode::OK).await;
+        let after = send(&app, Method::GET, &funnel_uri, None, StatusCode::OK).await;
+        let count = |report: &Value, key: &str| report["whole"][key].as_u64().unwrap();
+        assert_eq!(count(&after, "leads"), count(&before, "leads") + 1);
+        assert_eq!(count(&after, "sql"), count(&before, "sql") + 1);
+        assert_eq!(count(&after, "sal"), count(&before, "sal"));
+        let show = after["by_source"].as_array().unwrap().iter().find(|g| g["group"] == "trade show").unwrap().clone();
+        assert_eq!((show["leads"].clone(), show["mql"].clone(), show["sql"].clone(), show["sal"].clone()),
+                   (json!(1), json!(1), json!(1), json!(0)));
+        assert_eq!(after["speed_to_lead"]["queued"].as_u64().unwrap(), before["speed_to_lead"]["queued"].as_u64().unwrap() + 1);
+    }
 }

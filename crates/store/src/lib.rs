@@ -13,6 +13,7 @@ mod event_codec;
 pub mod forecasts;
 pub mod hygiene;
 pub mod integrity;
+pub mod leads;
 mod postgres;
 pub mod processes;
 pub mod records;
@@ -406,6 +407,12 @@ pub trait Store: Send + Sync {
     fn all_accounts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Account>>;
     /// Every contact of a workspace, in id order, streamed.
     fn all_contacts(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Contact>>;
+    /// Every lead of a workspace, in id order, streamed.
+    fn all_leads(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Lead>>;
+    /// Every change made to a workspace's leads, by lead and version, streamed.
+    fn lead_changes(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<RecordChange>>;
+    /// Every call, e-mail and meeting logged on a lead, streamed.
+    fn lead_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>>;
     /// Every call, e-mail and meeting logged on an opportunity, in no particular order,
     /// streamed.
     fn deal_touches(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<DealTouch>>;

@@ -1551,6 +1551,28 @@ macro_rules! impl_store {
                 stream_rows::<ContactRow, Contact>(&self.pool, concat!("SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 ORDER BY id"), workspace)
             }
 
+            fn all_leads(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Lead>> {
+                stream_rows::<LeadRow, Lead>(&self.pool, concat!("SELECT ", lead_columns!(), " FROM leads WHERE workspace_id = $1 ORDER BY id"), workspace)
+            }
+
+            fn lead_changes(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<RecordChange>> {
+                stream_rows::<RecordChangeRow, RecordChange>(
+                    &self.pool,
+                    concat!("SELECT ", record_change_columns!(),
+                            " FROM record_changes WHERE workspace_id = $1 AND record_kind = 'lead' ORDER BY record_id, version"),
+                    workspace,
+                )
+            }
+
+            fn lead_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>> {
+                stream_rows::<ActivityRow, Activity>(
+                    &self.pool,
+                    concat!("SELECT ", activity_columns!(),
+                            " FROM activities WHERE workspace_id = $1 AND lead_id IS NOT NULL AND kind <> 'note'"),
+                    workspace,
+                )
+            }
+
             fn deal_touches(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<DealTouch>> {
                 stream_rows::<TouchRow, DealTouch>(
                     &self.pool,

@@ -12,7 +12,8 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, Utc};
-use pipewise_core::calendar::parse_timestamp;
+use pipewise_analytics::leads::LeadFunnelReport;
+use pipewise_core::calendar::{Period, parse_timestamp};
 use pipewise_core::crm::BuyingRole;
 use pipewise_core::crm::edits::LeadFields;
 use pipewise_core::crm::{Lead, LeadStatus};
@@ -457,4 +458,32 @@ pub(crate) async fn convert(
 
 fn parse_role(text: &str) -> Result<BuyingRole, InvalidValue> {
     text.trim().parse()
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FunnelQuery {
+    /// Fiscal period, such as 2026-Q3, FY2026 or 2026-07 [default: the current quarter].
+    period: Option<String>,
+}
+
+/// `GET …/reports/lead-funnel`: Lead → MQL → SQL → SAL conversion of the leads created in a
+/// period, speed-to-lead and its breaches, and conversion by source and by fit × intent band.
+pub(crate) async fn funnel(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<FunnelQuery>, QueryRejection>,
+) -> Result<Json<LeadFunnelReport>, ApiError> {
+    let query = lists::query(query, "period")?;
+    let now = Utc::now();
+    let mut fields = Fields::default();
+    let calendar = caller.workspace.fiscal_calendar;
+    let period = fields
+        .check_optional("period", query.period.as_deref(), str::parse::<Period>)
+        .unwrap_or_else(|| calendar.quarter_of(now.date_naive()));
+    fields.finish()?;
+    let facts =
+        pipewise_store::leads::funnel_facts(&*state.store, &caller.workspace, &SETTINGS, now)
+            .await?;
+    Ok(Json(LeadFunnelReport::of(&facts, calendar, period)))
 }

@@ -276,6 +276,10 @@ pub(crate) fn router() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/reports/lead-funnel",
+            get_with(leads::funnel, doc("reports", "The lead funnel of a period")),
+        )
+        .api_route(
             "/reports/{name}",
             get_with(reports::report, doc("reports", "A pipeline report")),
         );

@@ -1,0 +1,117 @@
+//! `pipewise leads`: the lead funnel of a period as a table, JSON or CSV.
+
+use chrono::Utc;
+use pipewise_analytics::leads::{FunnelCounts, LeadFunnelReport};
+use pipewise_core::leads::settings::LeadSettings;
+
+use crate::cli::{LeadsCommand, ReportFormat};
+use crate::output::write_json;
+use crate::table::{Cell, Table, text, write_aligned};
+
+pub async fn run(command: LeadsCommand) -> anyhow::Result<()> {
+    let LeadsCommand::Funnel {
+        target,
+        period,
+        format,
+    } = command;
+    let (store, workspace) = crate::process::open(&target).await?;
+    let now = Utc::now();
+    let calendar = workspace.fiscal_calendar;
+    let period = period.unwrap_or_else(|| calendar.quarter_of(now.date_naive()));
+    let settings = LeadSettings::shipped();
+    let facts = pipewise_store::leads::funnel_facts(&*store, &workspace, &settings, now).await?;
+    let report = LeadFunnelReport::of(&facts, calendar, period);
+    let mut out = std::io::stdout().lock();
+    match format {
+        ReportFormat::Json => write_json(&mut out, &report),
+        ReportFormat::Csv => groups(&report).write_csv(&mut out),
+        ReportFormat::Table => {
+            use std::io::Write;
+            let dates = report.dates;
+            writeln!(
+                out,
+                "Leads created in {period} ({} to {})",
+                dates.start,
+                dates.last_day()
+            )?;
+            writeln!(out)?;
+            write_aligned(&mut out, &groups(&report))?;
+            let speed = &report.funnel.speed_to_lead;
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Speed-to-lead: {} leads entered the sales queue",
+                speed.queued
+            )?;
+            let share = |r: Option<f64>| Cell::Share(r).shown();
+            writeln!(
+                out,
+                "  first attempt in time: {} ({} of {})",
+                share(speed.first_in_time.rate),
+                speed.first_in_time.numerator,
+                speed.first_in_time.denominator
+            )?;
+            writeln!(
+                out,
+                "  SLA breach rate: {} ({} of {})",
+                share(speed.breach_rate.rate),
+                speed.breach_rate.numerator,
+                speed.breach_rate.denominator
+            )?;
+            let median = speed.median_first_response_hours;
+            writeln!(
+                out,
+                "  median first response: {} business hours",
+                Cell::Days(median).shown()
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// One row per group: the whole, each source, each fit × intent band.
+fn groups(report: &LeadFunnelReport) -> Table {
+    let funnel = &report.funnel;
+    let row = |kind: &str, group: &str, c: &FunnelCounts| {
+        vec![
+            text(kind),
+            text(group),
+            Cell::Count(c.leads),
+            Cell::Count(c.mql),
+            Cell::Count(c.sql),
+            Cell::Count(c.sal),
+            Cell::Share(c.lead_to_mql.rate),
+            Cell::Share(c.mql_to_sql.rate),
+            Cell::Share(c.sql_to_sal.rate),
+            Cell::Share(c.lead_to_sal.rate),
+        ]
+    };
+    let mut rows = vec![row("all", "", &funnel.whole)];
+    rows.extend(
+        funnel
+            .by_source
+            .iter()
+            .map(|g| row("source", &g.group, &g.counts)),
+    );
+    rows.extend(
+        funnel
+            .by_band
+            .iter()
+            .map(|g| row("band", &g.group, &g.counts)),
+    );
+    Table {
+        columns: &[
+            "by",
+            "group",
+            "leads",
+            "mql",
+            "sql",
+            "sal",
+            "lead_to_mql",
+            "mql_to_sql",
+            "sql_to_sal",
+            "lead_to_sal",
+        ],
+        rows,
+    }
+}
