@@ -220,4 +220,32 @@ on_both_backends_app! {
                    (json!(1), json!(1), json!(1), json!(0)));
         assert_eq!(after["speed_to_lead"]["queued"].as_u64().unwrap(), before["speed_to_lead"]["queued"].as_u64().unwrap() + 1);
     }
+
+    async fn the_queue_lists_waiting_leads_the_earliest_due_first(app) {
+        let make = |email: &str, extra: Value| {
+            let mut body = ana(json!({"email": email, "status": "mql"}));
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            body
+        };
+        let first = send(&app, Method::POST, &format!("{WS}/leads"), Some(make("first@q.example", json!({}))), StatusCode::CREATED).await;
+        let second = send(&app, Method::POST, &format!("{WS}/leads"), Some(make("second@q.example", json!({}))), StatusCode::CREATED).await;
+        let parked = send(&app, Method::POST, &format!("{WS}/leads"),
+            Some(make("parked@q.example", json!({"nurture": "paused"}))), StatusCode::CREATED).await;
+        let admin = app.user(pipewise_core::org::Role::Admin).id;
+        let queue_uri = format!("{WS}/leads/queue?owner_id={admin}");
+        let ids = |queue: &Value| -> Vec<String> {
+            queue.as_array().unwrap().iter().map(|q| q["lead"]["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        let (first_id, second_id) = (first["id"].as_str().unwrap(), second["id"].as_str().unwrap());
+        assert_eq!(ids(&queue), [first_id, second_id]);
+        assert!(!ids(&queue).contains(&parked["id"].as_str().unwrap().to_owned()));
+        assert_eq!(queue[0]["speed_to_lead"]["first"]["state"], "pending");
+
+        // Reaching the first lead takes it out of the queue.
+        send(&app, Method::POST, &format!("{WS}/activities"), Some(json!({"kind": "email", "subject": "Re: demo",
+            "outcome": "replied", "lead_id": first_id})), StatusCode::CREATED).await;
+        let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        assert_eq!(ids(&queue), [second_id]);
+    }
 }

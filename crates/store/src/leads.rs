@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use pipewise_analytics::leads::LeadFacts;
-use pipewise_core::crm::LeadStatus;
+use pipewise_core::crm::{Lead, LeadStatus};
 use pipewise_core::ids::LeadId;
 use pipewise_core::leads::settings::LeadSettings;
-use pipewise_core::leads::speed::Attempt;
+use pipewise_core::leads::speed::{Attempt, Response};
 use pipewise_core::org::Workspace;
 use uuid::Uuid;
 
@@ -34,13 +34,7 @@ pub async fn funnel_facts(
             .or_default()
             .extend(recorded);
     }
-    let mut attempts: HashMap<LeadId, Vec<Attempt>> = HashMap::new();
-    let mut activities = store.lead_activities(workspace.id);
-    while let Some(activity) = activities.try_next().await? {
-        if let (Some(lead), Some(attempt)) = (activity.lead_id, Attempt::from_activity(&activity)) {
-            attempts.entry(lead).or_default().push(attempt);
-        }
-    }
+    let attempts = attempts(store, workspace).await?;
     let mut facts = Vec::new();
     let mut leads = store.all_leads(workspace.id);
     while let Some(lead) = leads.try_next().await? {
@@ -51,4 +45,46 @@ pub async fn funnel_facts(
         facts.push(LeadFacts::of(&lead, history, tried, settings, now));
     }
     Ok(facts)
+}
+
+/// The attempts to reach each lead: the calls, e-mails and meetings logged on it.
+pub async fn attempts(
+    store: &dyn Store,
+    workspace: &Workspace,
+) -> Result<HashMap<LeadId, Vec<Attempt>>, StoreError> {
+    let mut attempts: HashMap<LeadId, Vec<Attempt>> = HashMap::new();
+    let mut activities = store.lead_activities(workspace.id);
+    while let Some(activity) = activities.try_next().await? {
+        if let (Some(lead), Some(attempt)) = (activity.lead_id, Attempt::from_activity(&activity)) {
+            attempts.entry(lead).or_default().push(attempt);
+        }
+    }
+    Ok(attempts)
+}
+
+/// Every lead waiting in the sales queue (queued, open, not in nurture) with its response
+/// clock at `now`, in id order.
+pub async fn waiting(
+    store: &dyn Store,
+    workspace: &Workspace,
+    settings: &LeadSettings,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Lead, Response)>, StoreError> {
+    let attempts = attempts(store, workspace).await?;
+    let mut waiting = Vec::new();
+    let mut leads = store.all_leads(workspace.id);
+    while let Some(lead) = leads.try_next().await? {
+        let Some(queued) = lead
+            .queued_at
+            .filter(|_| lead.status.is_open() && lead.nurture.is_none())
+        else {
+            continue;
+        };
+        let tried = attempts.get(&lead.id).map_or(&[][..], Vec::as_slice);
+        let response = settings
+            .speed_to_lead
+            .response(&settings.calendar, queued, tried, now);
+        waiting.push((lead, response));
+    }
+    Ok(waiting)
 }

@@ -25,7 +25,7 @@ use pipewise_core::leads::scoring::{
     FitAssessment, IntentSignal, Layer, LeadEvidence, ValidationAnswer,
 };
 use pipewise_core::leads::settings::LeadSettings;
-use pipewise_core::leads::speed::Attempt;
+use pipewise_core::leads::speed::{self, Attempt, Response};
 use pipewise_core::opportunity::{self, OpportunityDraft};
 use pipewise_core::text::{Label, Note};
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
@@ -33,7 +33,7 @@ use pipewise_store::{
     AccountFilter, ActivityFilter, ContactFilter, LeadFilter, PageRequest, Store, commands,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::IdPath;
 use super::lists::{self, ListPage};
@@ -486,4 +486,47 @@ pub(crate) async fn funnel(
         pipewise_store::leads::funnel_facts(&*state.store, &caller.workspace, &SETTINGS, now)
             .await?;
     Ok(Json(LeadFunnelReport::of(&facts, calendar, period)))
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QueueQuery {
+    /// Only this owner's leads.
+    owner_id: Option<String>,
+}
+
+/// A lead waiting for a sales attempt, with its response clock.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct QueuedLead {
+    lead: Lead,
+    speed_to_lead: Response,
+}
+
+/// `GET …/leads/queue`: the leads the caller may read that wait for an attempt — queued,
+/// open, not in nurture, with an attempt still due — the most urgent first (earliest due, then
+/// longest waiting). Overdue leads come first, since their due time has passed.
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<QueueQuery>, QueryRejection>,
+) -> Result<Json<Vec<QueuedLead>>, ApiError> {
+    let query = lists::query(query, "owner_id")?;
+    let mut fields = Fields::default();
+    let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
+    fields.finish()?;
+    let waiting =
+        pipewise_store::leads::waiting(&*state.store, &caller.workspace, &SETTINGS, Utc::now())
+            .await?
+            .into_iter()
+            .filter(|(lead, _)| {
+                owner.is_none_or(|o| lead.owner_id == Some(o)) && lead.readable(&caller)
+            });
+    let ordered = speed::queue(waiting)
+        .into_iter()
+        .map(|(lead, speed_to_lead)| QueuedLead {
+            lead,
+            speed_to_lead,
+        })
+        .collect();
+    Ok(Json(ordered))
 }

@@ -354,6 +354,16 @@ fn crm_routes(router: ApiRouter<AppState>) -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/leads/queue",
+            get_with(
+                leads::queue,
+                doc(
+                    "leads",
+                    "Leads waiting for a sales attempt, most urgent first",
+                ),
+            ),
+        )
+        .api_route(
             "/leads/{id}",
             get_with(show::<Lead>, doc("leads", "A lead"))
                 .patch_with(patch::<Lead>, doc("leads", "Change a lead")),
