@@ -67,6 +67,30 @@ pub enum LeadsCommand {
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
+    /// Check and apply lead settings (a TOML file laid over the shipped leads.toml): scoring,
+    /// signals, thresholds, response windows, business hours and assignment rules.
+    #[command(subcommand)]
+    Settings(LeadSettingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeadSettingsCommand {
+    /// Check a settings file and make it the workspace's lead settings; every problem is
+    /// reported with its line and key, and nothing changes unless the whole file is valid.
+    Apply {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+        /// E-mail of the admin making the change; recorded with the version.
+        #[arg(long)]
+        by: String,
+        /// The settings file.
+        file: PathBuf,
+    },
+    /// Print the settings file in force (or say the shipped settings are).
+    Show {
+        #[command(flatten)]
+        target: WorkspaceArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,25 +1,70 @@
-//! `pipewise leads`: the lead funnel of a period as a table, JSON or CSV.
+//! `pipewise leads`: the lead funnel of a period as a table, JSON or CSV, and the
+//! workspace's lead settings.
 
+use anyhow::Context;
 use chrono::Utc;
 use pipewise_analytics::leads::{FunnelCounts, LeadFunnelReport};
-use pipewise_core::leads::settings::LeadSettings;
+use pipewise_core::calendar::Period;
+use pipewise_core::leads::settings::SHIPPED_TOML;
+use pipewise_store::leads::{self, SettingsRefused};
 
-use crate::cli::{LeadsCommand, ReportFormat};
+use crate::cli::{LeadSettingsCommand, LeadsCommand, ReportFormat, WorkspaceArgs};
 use crate::output::write_json;
 use crate::table::{Cell, Table, text, write_aligned};
 
 pub async fn run(command: LeadsCommand) -> anyhow::Result<()> {
-    let LeadsCommand::Funnel {
-        target,
-        period,
-        format,
-    } = command;
+    match command {
+        LeadsCommand::Funnel {
+            target,
+            period,
+            format,
+        } => funnel(target, period, format).await,
+        LeadsCommand::Settings(LeadSettingsCommand::Apply { target, by, file }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            let user =
+                crate::process::admin(&*store, &workspace, &by, "change lead settings").await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            match leads::apply_settings(&*store, &workspace, &name, &text, user.id, Utc::now())
+                .await
+            {
+                Ok(version) => {
+                    println!("Lead settings version {version} is in force.");
+                    Ok(())
+                }
+                Err(SettingsRefused::Invalid(errors)) => Err(anyhow::anyhow!("{errors}")),
+                Err(SettingsRefused::Store(error)) => Err(error.into()),
+            }
+        }
+        LeadsCommand::Settings(LeadSettingsCommand::Show { target }) => {
+            let (store, workspace) = crate::process::open(&target).await?;
+            match store.lead_settings(workspace.id).await? {
+                None => println!("# The shipped settings are in force.\n{SHIPPED_TOML}"),
+                Some(applied) => {
+                    println!(
+                        "# Version {}, laid over the shipped settings.",
+                        applied.version
+                    );
+                    println!("{}", applied.text);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn funnel(
+    target: WorkspaceArgs,
+    period: Option<Period>,
+    format: ReportFormat,
+) -> anyhow::Result<()> {
     let (store, workspace) = crate::process::open(&target).await?;
     let now = Utc::now();
     let calendar = workspace.fiscal_calendar;
     let period = period.unwrap_or_else(|| calendar.quarter_of(now.date_naive()));
-    let settings = LeadSettings::shipped();
-    let facts = pipewise_store::leads::funnel_facts(&*store, &workspace, &settings, now).await?;
+    let settings = leads::settings(&*store, &workspace).await?;
+    let facts = leads::funnel_facts(&*store, &workspace, &settings, now).await?;
     let report = LeadFunnelReport::of(&facts, calendar, period);
     let mut out = std::io::stdout().lock();
     match format {

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use pipewise_core::org::Role;
+use pipewise_core::org::{Role, User, Workspace};
 use pipewise_core::process::{ProcessFile, ProcessSet, ProcessVersion};
+use pipewise_store::Store;
 use pipewise_store::processes::{self, Applied};
 
 use crate::cli::{ProcessCommand, WorkspaceArgs};
@@ -30,20 +31,7 @@ pub async fn run(command: ProcessCommand) -> anyhow::Result<()> {
         }
         ProcessCommand::Apply { target, by, files } => {
             let (store, workspace) = open(&target).await?;
-            let users = store.users(workspace.id).await?;
-            let Some(user) = users
-                .iter()
-                .find(|u| u.email.as_str().eq_ignore_ascii_case(by.trim()))
-            else {
-                bail!("--by: `{by}` is not a user of workspace {}", workspace.slug);
-            };
-            if user.role != Role::Admin {
-                bail!(
-                    "--by: {} is a {}; only admins change the sales process",
-                    user.email,
-                    user.role
-                );
-            }
+            let user = admin(&*store, &workspace, &by, "change the sales process").await?;
             match processes::apply(&*store, &workspace, read(&files)?, user.id, Utc::now()).await? {
                 Applied::Unchanged(version) => {
                     println!("No change: the files define version {} already.", version.0)
@@ -126,4 +114,28 @@ pub async fn open(
         .await
         .with_context(|| format!("--workspace: no workspace `{}`", target.workspace))?;
     Ok((store, workspace))
+}
+
+/// The admin `--by` names, making a change only admins make (`what`).
+pub(crate) async fn admin(
+    store: &dyn Store,
+    workspace: &Workspace,
+    by: &str,
+    what: &str,
+) -> anyhow::Result<User> {
+    let users = store.users(workspace.id).await?;
+    let Some(user) = users
+        .into_iter()
+        .find(|u| u.email.as_str().eq_ignore_ascii_case(by.trim()))
+    else {
+        bail!("--by: `{by}` is not a user of workspace {}", workspace.slug);
+    };
+    if user.role != Role::Admin {
+        bail!(
+            "--by: {} is a {}; only admins {what}",
+            user.email,
+            user.role
+        );
+    }
+    Ok(user)
 }

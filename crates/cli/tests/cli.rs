@@ -159,6 +159,7 @@ fn every_command_has_help() {
         (vec!["forecast", "--help"], "four methods side by side"),
         (vec!["forecast", "backtest", "--help"], "calibrated"),
         (vec!["leads", "funnel", "--help"], "fit × intent band"),
+        (vec!["leads", "settings", "apply", "--help"], "line and key"),
     ] {
         let output = run(&args);
         assert!(output.status.success(), "{args:?}");
@@ -748,6 +749,77 @@ fn the_lead_funnel_agrees_with_itself_in_every_format() {
             "Speed-to-lead: {queued} leads entered the sales queue"
         )),
         "{table}"
+    );
+}
+
+#[tokio::test]
+async fn lead_settings_are_checked_whole_and_applied_by_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    generate_demo(&url, "50");
+    let store = pipewise_store::connect(&url).await.unwrap();
+    let workspace = store.workspace(&"demo".parse().unwrap()).await.unwrap();
+    let users = store.users(workspace.id).await.unwrap();
+    let email_of = |role| {
+        users
+            .iter()
+            .find(|u| u.role == role)
+            .unwrap()
+            .email
+            .to_string()
+    };
+    let (admin, rep) = (
+        email_of(pipewise_core::org::Role::Admin),
+        email_of(pipewise_core::org::Role::Rep),
+    );
+    let file = dir.path().join("leads.toml");
+    let apply = |by: &str| {
+        run(&[
+            "leads",
+            "settings",
+            "apply",
+            "--database-url",
+            &url,
+            "--by",
+            by,
+            file.to_str().unwrap(),
+        ])
+    };
+
+    std::fs::write(
+        &file,
+        "[intent]\nhalf_life_days = 0\n\n[calendar]\ntime_zone = \"Mars/Olympus\"\n",
+    )
+    .unwrap();
+    let refused = apply(&admin);
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(
+        message.contains("leads.toml:2:18: intent.half_life_days:"),
+        "{message}"
+    );
+    assert!(
+        message.contains("leads.toml:5:13: calendar.time_zone:"),
+        "{message}"
+    );
+
+    std::fs::write(&file, "[intent]\nhalf_life_days = 14\n").unwrap();
+    let by_rep = apply(&rep);
+    assert!(
+        stderr(&by_rep).contains("only admins change lead settings"),
+        "{}",
+        stderr(&by_rep)
+    );
+    let applied = apply(&admin);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    assert_eq!(
+        String::from_utf8_lossy(&applied.stdout),
+        "Lead settings version 1 is in force.\n"
+    );
+    let shown = run(&["leads", "settings", "show", "--database-url", &url]);
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout),
+        "# Version 1, laid over the shipped settings.\n[intent]\nhalf_life_days = 14\n\n"
     );
 }
 

@@ -14,6 +14,7 @@ use crate::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, TargetId, TeamId, UserId,
 };
 use crate::leads::lifecycle::{Disposition, Nurture};
+use crate::leads::routing::RoutingIssue;
 use crate::leads::scoring::LeadEvidence;
 use crate::money::Money;
 use crate::text::{Email, Label, Name, Phone, WebDomain};
@@ -133,6 +134,9 @@ pub struct Lead {
     pub queued_at: Option<DateTime<Utc>>,
     /// What the lead's fit and intent scores rest on.
     pub evidence: LeadEvidence,
+    /// Why the assignment rules could not place the lead when it came in; it went to the
+    /// default owner or the queue. Cleared when someone changes the lead's owner.
+    pub routing_issue: Option<RoutingIssue>,
 }
 
 text_enum! {

@@ -705,6 +705,7 @@ fn inbound_leads(
         disposition: Some(Disposition::QualifiedNeedsConfirmed),
         queued_at: Some(lead_at + Duration::hours(2)),
         evidence: inbound_evidence(LeadStatus::Sal, lead_at)?,
+        routing_issue: None,
     }];
     for _ in 0..model::EXTRA_LEADS_PER_INBOUND_DEAL {
         // From the same campaigns: within a month either side of the converted lead.
@@ -765,6 +766,7 @@ fn inbound_leads(
             queued_at: matches!(status, LeadStatus::Mql | LeadStatus::Sql)
                 .then(|| at + Duration::hours(3)),
             evidence: inbound_evidence(status, at)?,
+            routing_issue: None,
         });
     }
     Ok(leads)

@@ -248,4 +248,50 @@ on_both_backends_app! {
         let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
         assert_eq!(ids(&queue), [second_id]);
     }
+
+    async fn lead_settings_route_new_leads_and_log_what_they_cannot_place(app) {
+        use pipewise_core::org::Role;
+        let rep = app.user(Role::Rep).clone();
+        let admin = app.user(Role::Admin).clone();
+        let settings_uri = format!("{WS}/settings/leads");
+        let shipped = send(&app, Method::GET, &settings_uri, None, StatusCode::OK).await;
+        assert_eq!((shipped["version"].clone(), shipped["settings"].clone()), (json!(0), json!("")));
+
+        let bands = "[intent]\nhalf_life_days = 14\n\n[bands]\nmedium = 9\nhigh = 8\n";
+        let refused = send(&app, Method::PUT, &settings_uri, Some(json!({"settings": bands})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&refused), ["settings:4:1 bands"], "{refused}");
+        let nobody = "[routing]\ndefault_owner = \"nobody@nowhere.example\"\n";
+        let refused = send(&app, Method::PUT, &settings_uri, Some(json!({"settings": nobody})), StatusCode::BAD_REQUEST).await;
+        assert_eq!(fields(&refused), ["settings:2:18 routing.default_owner"], "{refused}");
+        assert_eq!(send(&app, Method::GET, &settings_uri, None, StatusCode::OK).await["version"], 0);
+        let rep_token = app.token(&rep, "write").await;
+        let forbidden = app.with_token(&rep_token, Method::PUT, &settings_uri, &[], Some(json!({"settings": ""}))).await;
+        assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+
+        let good = format!("[routing]\ndefault_owner = \"{}\"\n[[routing.rules]]\nregion = \"EMEA\"\nowner = \"{}\"\n\n[signals]\nwebinar_attended = {{ kind = \"engagement\", points = 2 }}\n",
+                           admin.email, rep.email);
+        let applied = send(&app, Method::PUT, &settings_uri, Some(json!({"settings": good})), StatusCode::OK).await;
+        assert_eq!(applied["version"], 1);
+
+        // No owner named: the rules place the lead.
+        let emea = send(&app, Method::POST, &format!("{WS}/leads"),
+            Some(ana(json!({"email": "ana@route.example", "region": "emea"}))), StatusCode::CREATED).await;
+        assert_eq!((emea["owner_id"].clone(), emea["routing_issue"].clone()), (json!(rep.id.to_string()), Value::Null));
+        let apac = send(&app, Method::POST, &format!("{WS}/leads"),
+            Some(ana(json!({"email": "kai@route.example", "region": "APAC"}))), StatusCode::CREATED).await;
+        assert_eq!(apac["owner_id"], json!(admin.id.to_string()));
+        assert_eq!(apac["routing_issue"]["issue"], "no_rule");
+        assert_eq!(apac["routing_issue"]["lead"]["region"], "APAC");
+        let log = send(&app, Method::GET, &format!("{WS}/leads?routing_issue=true&limit=200"), None, StatusCode::OK).await;
+        let logged: Vec<&Value> = log["items"].as_array().unwrap().iter().collect();
+        assert_eq!(logged.iter().map(|l| l["id"].clone()).collect::<Vec<_>>(), [apac["id"].clone()]);
+
+        // Fixing the owner clears the issue; the workspace's own signal is accepted.
+        let uri = format!("{WS}/leads/{}", apac["id"].as_str().unwrap());
+        let fixed = send(&app, Method::PATCH, &uri, Some(json!({"owner_id": rep.id.to_string()})), StatusCode::OK).await;
+        assert_eq!(fixed["routing_issue"], Value::Null);
+        send(&app, Method::POST, &format!("{uri}/signals"), Some(json!({"signal": "webinar_attended"})), StatusCode::OK).await;
+        let shown = send(&app, Method::GET, &settings_uri, None, StatusCode::OK).await;
+        assert_eq!(shown["settings"], json!(good));
+    }
 }

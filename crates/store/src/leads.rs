@@ -1,5 +1,6 @@
-//! Reads what the lead funnel needs of a workspace: every lead, the statuses its history
-//! records, and the calls, e-mails and meetings logged on it.
+//! Leads as the store holds them: what the lead funnel and the sales queue need (every lead,
+//! the statuses its history records, the calls, e-mails and meetings logged on it), the
+//! workspace's lead settings, and routing a new lead by them.
 
 use std::collections::HashMap;
 
@@ -7,10 +8,12 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use pipewise_analytics::leads::LeadFacts;
 use pipewise_core::crm::{Lead, LeadStatus};
-use pipewise_core::ids::LeadId;
+use pipewise_core::ids::{LeadId, UserId};
+use pipewise_core::leads::routing::{RoutingIssue, Territory, assign};
 use pipewise_core::leads::settings::LeadSettings;
 use pipewise_core::leads::speed::{Attempt, Response};
 use pipewise_core::org::Workspace;
+use pipewise_core::process::{DefinitionError, DefinitionErrors};
 use uuid::Uuid;
 
 use crate::{Store, StoreError};
@@ -87,4 +90,118 @@ pub async fn waiting(
         waiting.push((lead, response));
     }
     Ok(waiting)
+}
+
+/// The workspace's lead settings in force: the shipped ones with the last applied file laid
+/// over them.
+pub async fn settings(
+    store: &dyn Store,
+    workspace: &Workspace,
+) -> Result<LeadSettings, StoreError> {
+    match store.lead_settings(workspace.id).await? {
+        None => Ok(LeadSettings::shipped()),
+        Some(applied) => {
+            LeadSettings::parse(&file_name(applied.version), &applied.text).map_err(|e| {
+                StoreError::Corrupt {
+                    table: "lead_settings",
+                    key: applied.version.to_string(),
+                    detail: e.to_string(),
+                }
+            })
+        }
+    }
+}
+
+/// How an applied settings file is named in messages.
+fn file_name(version: u32) -> String {
+    format!("lead settings v{version}")
+}
+
+/// Why lead settings were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsRefused {
+    #[error("{0}")]
+    Invalid(DefinitionErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks `text` (the file `file`) and stores it as the workspace's next lead settings;
+/// returns the version. Owners the assignment rules name must be users of the workspace.
+pub async fn apply_settings(
+    store: &dyn Store,
+    workspace: &Workspace,
+    file: &str,
+    text: &str,
+    by: UserId,
+    at: DateTime<Utc>,
+) -> Result<u32, SettingsRefused> {
+    let settings = LeadSettings::parse(file, text).map_err(SettingsRefused::Invalid)?;
+    let routing = &settings.routing;
+    let named = routing
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| (format!("routing.rules[{i}].owner"), &rule.owner))
+        .chain(
+            routing
+                .default_owner
+                .iter()
+                .map(|o| ("routing.default_owner".to_owned(), o)),
+        );
+    let mut errors = Vec::new();
+    for (key, owner) in named {
+        match store.user_by_email(workspace.id, owner).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound { .. }) => {
+                // Where the address is written, so the error points at it.
+                let at = text.to_lowercase().find(owner.as_str()).unwrap_or(0);
+                let message = format!("`{owner}` is not a user of this workspace");
+                errors.push(DefinitionError::located(file, text, at..at, key, message));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SettingsRefused::Invalid(DefinitionErrors(errors)));
+    }
+    Ok(store
+        .apply_lead_settings(workspace.id, text, by, at)
+        .await?)
+}
+
+/// Who a new lead goes to by the workspace's assignment rules, and the routing issue when
+/// they cannot place it; `None` when the workspace has no rules and no default owner.
+pub async fn route(
+    store: &dyn Store,
+    workspace: &Workspace,
+    settings: &LeadSettings,
+    lead: &Lead,
+) -> Result<Option<(Option<UserId>, Option<RoutingIssue>)>, StoreError> {
+    let routing = &settings.routing;
+    if routing.rules.is_empty() && routing.default_owner.is_none() {
+        return Ok(None);
+    }
+    let territory = Territory {
+        region: lead.region.as_ref().map(|r| r.as_str().to_owned()),
+        segment: lead.segment.as_ref().map(|s| s.as_str().to_owned()),
+        product_line: lead.product_line.as_ref().map(|p| p.as_str().to_owned()),
+    };
+    let assignment = assign(&routing.rules, &territory, routing.default_owner.as_ref());
+    let mut issue = assignment.issue;
+    // Someone named since the settings were applied may have left: the lead then goes to the
+    // default owner, or the queue.
+    let candidates = assignment.owner.iter().chain(routing.default_owner.iter());
+    for email in candidates {
+        match store.user_by_email(workspace.id, email).await {
+            Ok(user) => return Ok(Some((Some(user.id), issue))),
+            Err(StoreError::NotFound { .. }) => {
+                issue.get_or_insert(RoutingIssue::UnknownOwner {
+                    owner: email.to_string(),
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(Some((None, issue)))
 }

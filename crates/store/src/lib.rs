@@ -128,6 +128,8 @@ pub struct LeadFilter {
     pub owners: Option<Vec<UserId>>,
     pub unowned: bool,
     pub status: Option<LeadStatus>,
+    /// Only leads the assignment rules could not place (the routing-issue log).
+    pub routing_issue: bool,
 }
 
 /// Which activities a list holds.
@@ -155,6 +157,16 @@ pub struct Page<T, I = OpportunityId> {
     pub items: Vec<T>,
     /// Where the next page starts, if there is one.
     pub next_after: Option<I>,
+}
+
+/// A workspace's lead settings as an admin applied them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedLeadSettings {
+    pub version: u32,
+    /// The TOML laid over the shipped settings.
+    pub text: String,
+    pub applied_by: UserId,
+    pub applied_at: DateTime<Utc>,
 }
 
 /// How many records of each kind a workspace holds.
@@ -259,6 +271,16 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Delivery>>;
 
     /// Sets whether the workspace's reps read their team's deals or only their own.
+    /// The lead settings the workspace applied last, if it applied any.
+    async fn lead_settings(&self, workspace: WorkspaceId) -> Result<Option<AppliedLeadSettings>>;
+    /// Stores `text` as the workspace's next lead settings; returns its version.
+    async fn apply_lead_settings(
+        &self,
+        workspace: WorkspaceId,
+        text: &str,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<u32>;
     async fn set_rep_visibility(
         &self,
         workspace: WorkspaceId,

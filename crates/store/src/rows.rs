@@ -13,6 +13,7 @@ use pipewise_core::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, SubmissionId, TargetId,
     TokenId, UserId, WebhookId, WorkspaceId,
 };
+use pipewise_core::leads::routing::RoutingIssue;
 use pipewise_core::leads::scoring::LeadEvidence;
 use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{CategoryOverride, Loss, NextStep, Opportunity, OpportunityEvent};
@@ -616,6 +617,7 @@ pub(crate) struct LeadRow {
     disposition: Option<String>,
     queued_at: Option<DbTime>,
     evidence: Json<LeadEvidence>,
+    routing_issue: Option<Json<RoutingIssue>>,
 }
 
 impl TryFrom<LeadRow> for Lead {
@@ -645,6 +647,7 @@ impl TryFrom<LeadRow> for Lead {
             disposition: p.optional("disposition", row.disposition.as_deref(), str::parse)?,
             queued_at: row.queued_at.map(|t| t.0),
             evidence: row.evidence.0,
+            routing_issue: row.routing_issue.map(|issue| issue.0),
         })
     }
 }

@@ -41,7 +41,7 @@ macro_rules! lead_columns {
     () => {
         "id, version, name, email, company, source, status, owner_id, account_id, \
          opportunity_id, created_at, title, phone, website, region, segment, product_line, \
-         nurture, disposition, queued_at, evidence, email_key"
+         nurture, disposition, queued_at, evidence, email_key, routing_issue"
     };
 }
 
@@ -116,7 +116,8 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 21] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 22] = [
+    "lead_settings",
     "record_change_deliveries",
     "record_changes",
     "webhook_deliveries",
@@ -181,7 +182,7 @@ macro_rules! impl_store {
             target_columns, webhook_columns, opportunity_columns, user_columns,
         };
         use crate::{
-            AccountFilter, ActivityFilter, Batch, ContactFilter, Counts, DealFilter, DealOrder, LeadFilter, Page,
+            AccountFilter, ActivityFilter, AppliedLeadSettings, Batch, ContactFilter, Counts, DealFilter, DealOrder, LeadFilter, Page,
             PageRequest, Result, Store, StoreError,
         };
 
@@ -298,7 +299,7 @@ macro_rules! impl_store {
             let events: Vec<&OpportunityEvent> =
                 batch.opportunities.iter().flat_map(|r| &r.events).collect();
             insert_events(tx, workspace, &events).await?;
-            insert_all(tx, LEADS, 23, &by_id(&batch.leads, |l| l.id), |row, lead: &&Lead| {
+            insert_all(tx, LEADS, 24, &by_id(&batch.leads, |l| l.id), |row, lead: &&Lead| {
                 bind_lead(row, workspace, lead)
             })
             .await?;
@@ -368,7 +369,8 @@ macro_rules! impl_store {
                 .push_bind(lead.disposition.map(|v| v.as_str()))
                 .push_bind(lead.queued_at.map(DbTime))
                 .push_bind(Json(&lead.evidence))
-                .push_bind(lead.email.as_ref().map(person_key));
+                .push_bind(lead.email.as_ref().map(person_key))
+                .push_bind(lead.routing_issue.as_ref().map(Json));
         }
 
         fn bind_activity<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, workspace: Uuid, activity: &'a Activity) {
@@ -520,6 +522,15 @@ macro_rules! impl_store {
 
         /// Runs the one statement `build` makes in a write transaction of its own, retried
         /// like every write; returns how many rows it changed.
+        /// A stored lead settings version as the number it is.
+        fn settings_version(version: i64) -> Result<u32> {
+            u32::try_from(version).map_err(|_| StoreError::Corrupt {
+                table: "lead_settings",
+                key: version.to_string(),
+                detail: "version out of range".to_owned(),
+            })
+        }
+
         async fn write_one<'q, F>(store: &$store, build: F) -> Result<u64>
         where
             F: Fn() -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
@@ -1022,6 +1033,60 @@ macro_rules! impl_store {
                 .collect()
             }
 
+            async fn lead_settings(&self, workspace: WorkspaceId) -> Result<Option<AppliedLeadSettings>> {
+                let row = sqlx::query_as::<_, (i64, String, Uuid, DbTime)>(
+                    "SELECT version, settings, applied_by, applied_at FROM lead_settings \
+                     WHERE workspace_id = $1 ORDER BY version DESC LIMIT 1",
+                )
+                .bind(workspace.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(version, text, by, at)| {
+                    Ok(AppliedLeadSettings {
+                        version: settings_version(version)?,
+                        text,
+                        applied_by: UserId::from_uuid(by),
+                        applied_at: at.0,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn apply_lead_settings(
+                &self,
+                workspace: WorkspaceId,
+                text: &str,
+                by: UserId,
+                at: DateTime<Utc>,
+            ) -> Result<u32> {
+                let id = workspace.as_uuid();
+                let version = retrying(|| async move {
+                    let mut tx = self.begin_write().await?;
+                    let latest: Option<i64> = sqlx::query_scalar(
+                        "SELECT MAX(version) FROM lead_settings WHERE workspace_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let next = latest.unwrap_or(0) + 1;
+                    sqlx::query(
+                        "INSERT INTO lead_settings (workspace_id, version, settings, applied_by, applied_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id)
+                    .bind(next)
+                    .bind(text)
+                    .bind(by.as_uuid())
+                    .bind(DbTime(at))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(next)
+                })
+                .await?;
+                settings_version(version)
+            }
+
             async fn set_rep_visibility(
                 &self,
                 workspace: WorkspaceId,
@@ -1323,6 +1388,9 @@ macro_rules! impl_store {
                 }
                 if let Some(status) = filter.status {
                     query.push(" AND status = ").push_bind(status.as_str());
+                }
+                if filter.routing_issue {
+                    query.push(" AND routing_issue IS NOT NULL");
                 }
                 fetch_page::<LeadRow, Lead, LeadId>(&self.pool, query, page.limit, |l| l.id).await
             }

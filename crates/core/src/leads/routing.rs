@@ -73,30 +73,34 @@ pub struct AssignmentRule<O> {
 }
 
 /// Why routing could not pick an owner by the rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "issue", rename_all = "snake_case")]
 pub enum RoutingIssue {
     /// No rule covers the lead's territory.
     NoRule { lead: Territory },
-    /// Equally specific rules name different owners.
+    /// Equally specific rules (by position, from 0) name different owners.
     Conflict { rules: Vec<usize> },
+    /// The rule that covers the lead names someone who is not a user of the workspace.
+    UnknownOwner { owner: String },
 }
 
-/// Who a lead goes to, by which rule, and the issue to fix when the rules were unclear.
+/// Who a lead goes to (none: the shared queue), by which rule, and the issue to fix when the
+/// rules were unclear.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Assignment<O> {
-    pub owner: O,
+    pub owner: Option<O>,
     /// The position of the rule that decided, counting from 0.
     pub rule: Option<usize>,
     pub issue: Option<RoutingIssue>,
 }
 
 /// Picks the owner by the most specific rule covering the lead; when none does, or equally
-/// specific rules disagree, the lead goes to `default` and the issue is reported.
+/// specific rules disagree, the lead goes to `default` (none: the queue) and the issue is
+/// reported.
 pub fn assign<O: Clone + Eq>(
     rules: &[AssignmentRule<O>],
     lead: &Territory,
-    default: &O,
+    default: Option<&O>,
 ) -> Assignment<O> {
     let covering: Vec<(usize, &AssignmentRule<O>)> = rules
         .iter()
@@ -105,7 +109,7 @@ pub fn assign<O: Clone + Eq>(
         .collect();
     let Some(most) = covering.iter().map(|(_, r)| r.territory.named()).max() else {
         return Assignment {
-            owner: default.clone(),
+            owner: default.cloned(),
             rule: None,
             issue: Some(RoutingIssue::NoRule { lead: lead.clone() }),
         };
@@ -117,13 +121,13 @@ pub fn assign<O: Clone + Eq>(
     match best.as_slice() {
         [(first, rule), rest @ ..] if rest.iter().all(|(_, r)| r.owner == rule.owner) => {
             Assignment {
-                owner: rule.owner.clone(),
+                owner: Some(rule.owner.clone()),
                 rule: Some(*first),
                 issue: None,
             }
         }
         _ => Assignment {
-            owner: default.clone(),
+            owner: default.cloned(),
             rule: None,
             issue: Some(RoutingIssue::Conflict {
                 rules: best.iter().map(|(i, _)| *i).collect(),
@@ -183,25 +187,26 @@ mod tests {
     #[test]
     fn the_most_specific_covering_rule_decides() {
         let lead = territory(Some("emea"), Some("Enterprise"), None);
+        let decided = assign(&rules(), &lead, Some(&"lead-desk"));
         assert_eq!(
-            assign(&rules(), &lead, &"queue"),
+            decided,
             Assignment {
-                owner: "ana",
+                owner: Some("ana"),
                 rule: Some(1),
                 issue: None
             }
         );
         let lead = territory(Some("EMEA"), Some("mid_market"), None);
-        assert_eq!(assign(&rules(), &lead, &"queue").owner, "emea-team");
+        assert_eq!(assign(&rules(), &lead, None).owner, Some("emea-team"));
     }
 
     #[test]
-    fn unclear_routing_goes_to_the_default_owner_with_its_issue() {
+    fn unclear_routing_goes_to_the_default_owner_or_the_queue_with_its_issue() {
         let nowhere = territory(Some("APAC"), Some("enterprise"), None);
         assert_eq!(
-            assign(&rules(), &nowhere, &"queue"),
+            assign(&rules(), &nowhere, Some(&"lead-desk")),
             Assignment {
-                owner: "queue",
+                owner: Some("lead-desk"),
                 rule: None,
                 issue: Some(RoutingIssue::NoRule {
                     lead: nowhere.clone()
@@ -211,10 +216,14 @@ mod tests {
         // EMEA and SMB and payments: three one-dimension rules with different owners.
         let torn = territory(Some("EMEA"), Some("smb"), Some("payments"));
         assert_eq!(
-            assign(&rules(), &torn, &"queue").issue,
-            Some(RoutingIssue::Conflict {
-                rules: vec![0, 2, 3]
-            })
+            assign(&rules(), &torn, None),
+            Assignment {
+                owner: None,
+                rule: None,
+                issue: Some(RoutingIssue::Conflict {
+                    rules: vec![0, 2, 3]
+                }),
+            }
         );
     }
 }

@@ -17,7 +17,8 @@ use crate::process::{DefinitionError, DefinitionErrors, read_toml};
 use crate::text::Email;
 use crate::validation::InvalidValue;
 
-const DEFAULTS_TOML: &str = include_str!("../../leads.toml");
+/// The shipped settings file, which a workspace's own file is laid over.
+pub const SHIPPED_TOML: &str = include_str!("../../leads.toml");
 
 /// Who gets leads: assignment rules by territory, and the owner of leads no rule places.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -135,6 +136,24 @@ impl Reader<'_> {
         ));
     }
 
+    /// An error about `key` as a whole, located where the file writes it: its table
+    /// (`[bands]`), or the entry that names it (`webinar = …` for `signals.webinar.points`).
+    fn error_at_key(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        let key = key.into();
+        let parts: Vec<&str> = key.split('.').collect();
+        let entry = if parts.len() >= 3 {
+            parts[parts.len() - 2]
+        } else {
+            parts[parts.len() - 1]
+        };
+        let at = self
+            .text
+            .find(&format!("[{key}]"))
+            .or_else(|| self.text.find(&format!("{entry} =")))
+            .unwrap_or(0);
+        self.error(at..at, key, message);
+    }
+
     fn refused(&mut self, span: Range<usize>, key: impl Into<String>, e: InvalidValue) {
         let message = format!("`{}` is not accepted: {}", e.value(), e.expected());
         self.error(span, key, message);
@@ -182,7 +201,7 @@ impl LeadSettings {
     #[allow(clippy::expect_used)]
     pub fn shipped() -> Self {
         // The shipped file is part of the program and checked by a test below.
-        Self::overlay(Self::empty(), "leads.toml", DEFAULTS_TOML)
+        Self::overlay(Self::empty(), "leads.toml", SHIPPED_TOML)
             .expect("shipped lead settings are valid")
     }
 
@@ -453,8 +472,7 @@ fn check_whole(r: &mut Reader<'_>, settings: &LeadSettings) {
     let intent: u32 = rubric.intent.values().map(|p| u32::from(*p)).sum();
     for (total, key) in [(fit, "fit.points"), (intent, "intent.points")] {
         if total != 10 {
-            r.error(
-                0..0,
+            r.error_at_key(
                 key,
                 format!("the parts add up to {total}; they must add up to 10"),
             );
@@ -464,8 +482,7 @@ fn check_whole(r: &mut Reader<'_>, settings: &LeadSettings) {
         let part: IntentPart = signal.kind.part();
         let max = rubric.intent.get(&part).copied().unwrap_or(0);
         if signal.points > f64::from(max) {
-            r.error(
-                0..0,
+            r.error_at_key(
                 format!("signals.{key}.points"),
                 format!(
                     "{} points exceed the {max} the {part} part can hold",
@@ -476,8 +493,7 @@ fn check_whole(r: &mut Reader<'_>, settings: &LeadSettings) {
     }
     let t = &rubric.thresholds;
     if t.medium >= t.high {
-        r.error(
-            0..0,
+        r.error_at_key(
             "bands",
             format!(
                 "medium starts at {} and high at {}; medium must start lower",
@@ -486,16 +502,11 @@ fn check_whole(r: &mut Reader<'_>, settings: &LeadSettings) {
         );
     }
     if t.mql_intent > t.sql_intent {
-        r.error(
-            0..0,
-            "qualification",
-            "mql_intent must not exceed sql_intent",
-        );
+        r.error_at_key("qualification", "mql_intent must not exceed sql_intent");
     }
     let s = &settings.speed_to_lead;
     if s.first_attempt_days > s.second_attempt_days {
-        r.error(
-            0..0,
+        r.error_at_key(
             "speed_to_lead",
             "the second attempt's window must not end before the first's",
         );

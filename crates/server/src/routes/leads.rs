@@ -6,8 +6,6 @@
 //! validation answers are added through their own endpoints, and its assessment (scores,
 //! route, stage, response clock) is read from `…/qualification`.
 
-use std::sync::LazyLock;
-
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -89,6 +87,8 @@ pub(crate) struct LeadQuery {
     owner_id: Option<String>,
     /// `new`, `working`, `mql`, `sql`, `sal` or `disqualified`.
     status: Option<String>,
+    /// `true`: only leads the assignment rules could not place (the routing-issue log).
+    routing_issue: Option<String>,
 }
 
 /// `GET /api/v1/workspaces/{workspace}/leads`: the leads the caller may read that the
@@ -98,17 +98,24 @@ pub(crate) async fn list(
     caller: Caller,
     query: Result<Query<LeadQuery>, QueryRejection>,
 ) -> Result<Json<ListPage<Lead>>, ApiError> {
-    let query = lists::query(query, "cursor, limit, owner_id and status")?;
+    let query = lists::query(query, "cursor, limit, owner_id, status and routing_issue")?;
     let mut fields = Fields::default();
     let page = lists::page(&mut fields, query.cursor.as_deref(), query.limit.as_deref());
     let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
     let status = fields.check_optional("status", query.status.as_deref(), str::parse::<LeadStatus>);
+    let routing_issue =
+        fields.check_optional("routing_issue", query.routing_issue.as_deref(), |t| {
+            t.trim()
+                .parse::<bool>()
+                .map_err(|_| InvalidValue::new(t, "true or false"))
+        });
     fields.finish()?;
     // Asked for no one in particular, the queue is in the list too.
     let filter = LeadFilter {
         owners: caller.access.owners_within_reach(owner),
         unowned: owner.is_none(),
         status,
+        routing_issue: routing_issue.unwrap_or(false),
     };
     let page = state
         .store
@@ -117,8 +124,10 @@ pub(crate) async fn list(
     Ok(Json(ListPage::new(page.items, page.next_after)))
 }
 
-/// The lead settings in force: the shipped rubric, windows and business hours.
-static SETTINGS: LazyLock<LeadSettings> = LazyLock::new(LeadSettings::shipped);
+/// The workspace's lead settings in force.
+async fn settings(state: &AppState, caller: &Caller) -> Result<LeadSettings, ApiError> {
+    Ok(pipewise_store::leads::settings(&*state.store, &caller.workspace).await?)
+}
 
 /// `POST /api/v1/workspaces/{workspace}/leads`: a new lead (`201`); or, when a lead for the
 /// same person exists (same e-mail address, ignoring case and `+tags`), that lead updated
@@ -159,6 +168,21 @@ pub(crate) async fn create(
     if lead.account_id.is_none() {
         lead.account_id = account_of_company(&*state.store, workspace, &lead).await?;
     }
+    // A lead that names no owner is placed by the workspace's assignment rules, if it has
+    // any; the rules, not the caller, give it to someone.
+    if fields.owner_id.is_none() {
+        let settings = settings(&state, &caller).await?;
+        let routed =
+            pipewise_store::leads::route(&*state.store, &caller.workspace, &settings, &lead)
+                .await?;
+        if let Some((owner, issue)) = routed {
+            lead.owner_id = owner;
+            lead.routing_issue = issue;
+            return Ok(CreatedOrUpdated::Created(
+                records::write_new(&state, &caller, lead).await?,
+            ));
+        }
+    }
     Ok(CreatedOrUpdated::Created(
         records::store_new(&state, &caller, lead).await?,
     ))
@@ -190,7 +214,7 @@ pub(crate) async fn assess_fit(
     IfMatch(version): IfMatch,
     JsonBody(fit): JsonBody<FitAssessment>,
 ) -> Result<Versioned<Lead>, ApiError> {
-    SETTINGS.rubric.check_fit(&fit)?;
+    settings(&state, &caller).await?.rubric.check_fit(&fit)?;
     with_evidence(&state, &caller, &path, version, |evidence| {
         evidence.fit = fit.clone()
     })
@@ -218,13 +242,11 @@ pub(crate) async fn add_signal(
     JsonBody(input): JsonBody<SignalInput>,
 ) -> Result<Versioned<Lead>, ApiError> {
     let now = Utc::now();
+    let rubric = settings(&state, &caller).await?.rubric;
     let mut fields = Fields::default();
     let signal = fields.check(
         "signal",
-        SETTINGS
-            .rubric
-            .signal(&input.signal)
-            .map(|(key, _)| key.clone()),
+        rubric.signal(&input.signal).map(|(key, _)| key.clone()),
     );
     let at = fields
         .check_optional("at", input.at.as_deref(), |t| not_after(t, now))
@@ -299,7 +321,8 @@ pub(crate) async fn qualification(
 ) -> Result<Json<Assessment>, ApiError> {
     let lead: Lead = records::readable(&state, &caller, &path).await?;
     let attempts = attempts_on(&*state.store, caller.workspace.id, lead.id).await?;
-    Ok(Json(assess(&lead, &attempts, &SETTINGS, Utc::now())))
+    let settings = settings(&state, &caller).await?;
+    Ok(Json(assess(&lead, &attempts, &settings, Utc::now())))
 }
 
 /// The calls, e-mails and meetings logged on a lead, as attempts to reach it.
@@ -482,8 +505,9 @@ pub(crate) async fn funnel(
         .check_optional("period", query.period.as_deref(), str::parse::<Period>)
         .unwrap_or_else(|| calendar.quarter_of(now.date_naive()));
     fields.finish()?;
+    let settings = settings(&state, &caller).await?;
     let facts =
-        pipewise_store::leads::funnel_facts(&*state.store, &caller.workspace, &SETTINGS, now)
+        pipewise_store::leads::funnel_facts(&*state.store, &caller.workspace, &settings, now)
             .await?;
     Ok(Json(LeadFunnelReport::of(&facts, calendar, period)))
 }
@@ -514,8 +538,9 @@ pub(crate) async fn queue(
     let mut fields = Fields::default();
     let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
     fields.finish()?;
+    let settings = settings(&state, &caller).await?;
     let waiting =
-        pipewise_store::leads::waiting(&*state.store, &caller.workspace, &SETTINGS, Utc::now())
+        pipewise_store::leads::waiting(&*state.store, &caller.workspace, &settings, Utc::now())
             .await?
             .into_iter()
             .filter(|(lead, _)| {

@@ -96,6 +96,17 @@ pub(crate) fn router() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/settings/leads",
+            get_with(
+                settings::show_leads,
+                doc("leads", "The lead settings in force"),
+            )
+            .put_with(
+                settings::apply_leads,
+                doc("leads", "Apply lead settings (admins)"),
+            ),
+        )
+        .api_route(
             "/tokens",
             post_with(
                 tokens::create,

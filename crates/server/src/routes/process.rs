@@ -147,7 +147,7 @@ fn files(body: ProcessBody) -> Result<Vec<ProcessFile>, FieldErrors> {
 }
 
 /// Definition errors as field errors: the field is where in which file.
-fn located(errors: DefinitionErrors) -> FieldErrors {
+pub(crate) fn located(errors: DefinitionErrors) -> FieldErrors {
     let mut fields = Fields::default();
     for error in errors.0 {
         let mut at = format!("{}:{}:{}", error.file, error.line, error.column);

@@ -181,6 +181,16 @@ pub(crate) async fn store_new<R: Editable>(
     record: R,
 ) -> Result<Versioned<R, 201>, ApiError> {
     R::check_write(caller, &*state.store, None, Some(&record)).await?;
+    write_new(state, caller, record).await
+}
+
+/// Stores a new record whose owner was decided by the workspace's rules rather than by the
+/// caller, answered with its `Location`.
+pub(crate) async fn write_new<R: Editable>(
+    state: &AppState,
+    caller: &Caller,
+    record: R,
+) -> Result<Versioned<R, 201>, ApiError> {
     records::create(
         &*state.store,
         &caller.workspace,

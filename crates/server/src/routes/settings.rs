@@ -2,11 +2,15 @@
 
 use axum::Json;
 use axum::extract::State;
+use chrono::Utc;
 use pipewise_core::access::{Action, RepVisibility};
+use pipewise_core::leads::settings::SHIPPED_TOML;
 use pipewise_core::validation::Fields;
+use pipewise_store::leads::{self, SettingsRefused};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::process::located;
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::{ApiError, AppState};
@@ -51,4 +55,64 @@ pub(crate) async fn change(
         .await?;
     state.directory.forget();
     Ok(Json(Settings { rep_visibility }))
+}
+
+/// The lead settings in force.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct LeadSettingsView {
+    /// 0 while the workspace runs on the shipped settings.
+    version: u32,
+    /// The TOML laid over the shipped settings; empty while none is applied.
+    settings: String,
+    /// The shipped settings, which name every key a file may set.
+    shipped: &'static str,
+}
+
+/// `GET /api/v1/workspaces/{workspace}/settings/leads`.
+pub(crate) async fn show_leads(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<LeadSettingsView>, ApiError> {
+    let applied = state.store.lead_settings(caller.workspace.id).await?;
+    Ok(Json(LeadSettingsView {
+        version: applied.as_ref().map_or(0, |a| a.version),
+        settings: applied.map(|a| a.text).unwrap_or_default(),
+        shipped: SHIPPED_TOML,
+    }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LeadSettingsChange {
+    /// TOML laid over the shipped settings: scoring points, signals, half-life, bands,
+    /// thresholds, questions, response windows, business hours, assignment rules.
+    settings: String,
+}
+
+/// `PUT /api/v1/workspaces/{workspace}/settings/leads`: admins only. Every problem is reported
+/// with its line and key, and nothing is stored unless the whole file is valid.
+pub(crate) async fn apply_leads(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<LeadSettingsChange>,
+) -> Result<Json<LeadSettingsView>, ApiError> {
+    caller.access.check_action(Action::ConfigureWorkspace)?;
+    let applied = leads::apply_settings(
+        &*state.store,
+        &caller.workspace,
+        "settings",
+        &body.settings,
+        caller.user.id,
+        Utc::now(),
+    )
+    .await;
+    match applied {
+        Ok(version) => Ok(Json(LeadSettingsView {
+            version,
+            settings: body.settings,
+            shipped: SHIPPED_TOML,
+        })),
+        Err(SettingsRefused::Invalid(errors)) => Err(located(errors).into()),
+        Err(SettingsRefused::Store(error)) => Err(error.into()),
+    }
 }

@@ -189,6 +189,7 @@ impl LeadFields {
                 disposition,
                 queued_at: None,
                 evidence: LeadEvidence::default(),
+                routing_issue: None,
             };
             edit.apply(&mut lead);
             let queued = matches!(lead.status, LeadStatus::Mql | LeadStatus::Sql);
@@ -240,6 +241,9 @@ impl LeadFields {
             },
         };
         let mut next = changed(lead, fields, edit, |l| &mut l.version)?;
+        if next.owner_id != lead.owner_id {
+            next.routing_issue = None;
+        }
         if let Some(change) = moved {
             next.status = change.to.status;
             next.nurture = change.to.nurture;
