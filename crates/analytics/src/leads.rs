@@ -1,5 +1,6 @@
 //! The lead funnel (DESIGN §4): Lead → MQL → SQL → SAL conversion of the leads created in a
-//! period, speed-to-lead and its breaches, and conversion by source and by fit × intent band.
+//! period, speed-to-lead and its breaches, and conversion by source, by fit × intent band,
+//! by origin and by influence.
 //!
 //! Leads are counted as a cohort: those created in the period, each at the furthest step it
 //! ever reached, so a lead that was SQL and was later disqualified still counts as having
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use pipewise_core::calendar::{DateRange, FiscalCalendar, Period};
 use pipewise_core::crm::{Lead, LeadStatus};
+use pipewise_core::leads::attribution;
 use pipewise_core::leads::scoring::Band;
 use pipewise_core::leads::settings::LeadSettings;
 use pipewise_core::leads::speed::{Attempt, DeadlineState, Response};
@@ -28,6 +30,10 @@ pub struct LeadFacts {
     pub intent: Band,
     /// How the sales response went, for a lead that entered the sales queue.
     pub response: Option<Response>,
+    /// The channel that booked its first meeting.
+    pub origin: Option<String>,
+    /// The other channels that engaged it.
+    pub influence: Vec<String>,
 }
 
 impl LeadFacts {
@@ -56,7 +62,14 @@ impl LeadFacts {
                 .speed_to_lead
                 .response(&settings.calendar, queued, attempts, now)
         });
+        let credit = attribution::of_lead(lead, rubric, now);
         Self {
+            origin: credit.origin.map(|c| c.as_str().to_owned()),
+            influence: credit
+                .influence
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
             created_at: lead.created_at,
             source: lead.source.as_ref().map(|s| s.as_str().to_owned()),
             reached,
@@ -178,6 +191,11 @@ pub struct LeadFunnel {
     pub speed_to_lead: SpeedToLead,
     pub by_source: Vec<FunnelGroup>,
     pub by_band: Vec<FunnelGroup>,
+    /// By the channel that booked the first meeting (`(none)`: no meeting booked yet).
+    pub by_origin: Vec<FunnelGroup>,
+    /// Per channel, the leads it influenced without being their origin; a lead counts once
+    /// under each channel that influenced it, so these groups overlap.
+    pub by_influence: Vec<FunnelGroup>,
 }
 
 /// The funnel of the leads created in `range`.
@@ -186,10 +204,12 @@ pub fn funnel(leads: &[LeadFacts], range: DateRange) -> LeadFunnel {
         .iter()
         .filter(|l| range.contains(l.created_at.date_naive()))
         .collect();
-    let grouped = |key: &dyn Fn(&LeadFacts) -> String| {
+    let grouped = |keys: &dyn Fn(&LeadFacts) -> Vec<String>| {
         let mut groups: BTreeMap<String, Vec<&LeadFacts>> = BTreeMap::new();
         for lead in &in_period {
-            groups.entry(key(lead)).or_default().push(lead);
+            for key in keys(lead) {
+                groups.entry(key).or_default().push(lead);
+            }
         }
         groups
             .into_iter()
@@ -199,16 +219,21 @@ pub fn funnel(leads: &[LeadFacts], range: DateRange) -> LeadFunnel {
             })
             .collect()
     };
-    let by_source = grouped(&|l| l.source.clone().unwrap_or_else(|| "(none)".to_owned()));
+    let or_none = |v: &Option<String>| vec![v.clone().unwrap_or_else(|| "(none)".to_owned())];
+    let by_source = grouped(&|l| or_none(&l.source));
     let by_band = grouped(&|l| {
         let fit = l.fit.map_or("unassessed", |b| b.as_str());
-        format!("fit {fit} × intent {}", l.intent)
+        vec![format!("fit {fit} × intent {}", l.intent)]
     });
+    let by_origin = grouped(&|l| or_none(&l.origin));
+    let by_influence = grouped(&|l| l.influence.clone());
     LeadFunnel {
         whole: FunnelCounts::of(in_period.iter().copied()),
         speed_to_lead: speed(&in_period),
         by_source,
         by_band,
+        by_origin,
+        by_influence,
     }
 }
 

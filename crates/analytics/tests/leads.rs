@@ -33,6 +33,8 @@ fn facts(reached: u8, source: &str) -> LeadFacts {
         fit: None,
         intent: Band::Low,
         response: None,
+        origin: None,
+        influence: Vec::new(),
     }
 }
 
@@ -146,6 +148,35 @@ fn conversion_breaks_down_by_source_and_by_fit_and_intent_band() {
             ("fit high × intent high", Some(0.5)),
             ("fit unassessed × intent low", Some(0.0))
         ]
+    );
+}
+
+#[test]
+fn the_channel_that_booked_the_meeting_gets_the_origin_and_every_other_one_influence() {
+    let origin = |o: &str, influence: &[&str], reached: u8| LeadFacts {
+        origin: Some(o.to_owned()).filter(|o| !o.is_empty()),
+        influence: influence.iter().map(|c| (*c).to_owned()).collect(),
+        ..facts(reached, "outbound")
+    };
+    let leads = vec![
+        origin("sequence A", &["webinar"], 3),
+        origin("sequence A", &[], 1),
+        origin("", &["webinar", "trade show"], 0),
+    ];
+    let report = funnel(&leads, q4());
+    let counts = |groups: &[pipewise_analytics::leads::FunnelGroup]| -> Vec<(String, u64, u64)> {
+        groups
+            .iter()
+            .map(|g| (g.group.clone(), g.counts.leads, g.counts.sal))
+            .collect()
+    };
+    assert_eq!(
+        counts(&report.by_origin),
+        [("(none)".into(), 1, 0), ("sequence A".into(), 2, 1)]
+    );
+    assert_eq!(
+        counts(&report.by_influence),
+        [("trade show".into(), 1, 0), ("webinar".into(), 2, 1)]
     );
 }
 

@@ -114,7 +114,8 @@ async fn funnel(
     }
 }
 
-/// One row per group: the whole, each source, each fit × intent band.
+/// One row per group: the whole, each source, each fit × intent band, each origin and each
+/// influencing channel.
 fn groups(report: &LeadFunnelReport) -> Table {
     let funnel = &report.funnel;
     let row = |kind: &str, group: &str, c: &FunnelCounts| {
@@ -132,18 +133,14 @@ fn groups(report: &LeadFunnelReport) -> Table {
         ]
     };
     let mut rows = vec![row("all", "", &funnel.whole)];
-    rows.extend(
-        funnel
-            .by_source
-            .iter()
-            .map(|g| row("source", &g.group, &g.counts)),
-    );
-    rows.extend(
-        funnel
-            .by_band
-            .iter()
-            .map(|g| row("band", &g.group, &g.counts)),
-    );
+    for (by, groups) in [
+        ("source", &funnel.by_source),
+        ("band", &funnel.by_band),
+        ("origin", &funnel.by_origin),
+        ("influence", &funnel.by_influence),
+    ] {
+        rows.extend(groups.iter().map(|g| row(by, &g.group, &g.counts)));
+    }
     Table {
         columns: &[
             "by",

@@ -831,6 +831,7 @@ fn inbound_evidence(
                 signal: SignalKey::parse(key).map_err(DemoError::model)?,
                 at: created_at + Duration::hours(*hours),
                 evidence: None,
+                channel: None,
             })
         })
         .collect::<Result<_, DemoError>>()?;

@@ -120,7 +120,8 @@ on_both_backends_app! {
 
         // A demo request and a product-page visit two days ago: 4 + 2 × 0.5^(2/30) → 6.
         send(&app, Method::POST, &format!("{uri}/signals"),
-            Some(json!({"signal": "demo_request", "evidence": "asked for a demo for 3 depots"})), StatusCode::OK).await;
+            Some(json!({"signal": "demo_request", "evidence": "asked for a demo for 3 depots", "channel": "sequence A"})),
+            StatusCode::OK).await;
         let visited = (Utc::now() - Duration::days(2)).to_rfc3339();
         send(&app, Method::POST, &format!("{uri}/signals"),
             Some(json!({"signal": "product_page_visit", "at": visited})), StatusCode::OK).await;
@@ -129,6 +130,9 @@ on_both_backends_app! {
         assert_eq!(assessed["qualification"]["stage"], "sql");
         assert_eq!((assessed["fit"].clone(), assessed["route"].clone()), (Value::Null, Value::Null));
         assert_eq!(assessed["speed_to_lead"]["first"]["state"], "pending");
+        // The demo request booked through sequence A is the origin; the webinar she came from
+        // keeps influence.
+        assert_eq!(assessed["attribution"], json!({"origin": "sequence A", "influence": ["webinar"]}));
 
         // Fit within each part's points, with evidence: 5 + 3 + 1 = 9, high; intent medium.
         let over = send(&app, Method::PUT, &format!("{uri}/fit"),

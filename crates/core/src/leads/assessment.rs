@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::attribution::{self, Attribution};
 use super::routing::Route;
 use super::scoring::{FitPart, IntentScore, Layer, Qualification, Score};
 use super::settings::LeadSettings;
@@ -27,6 +28,8 @@ pub struct Assessment {
     pub speed_to_lead: Option<Response>,
     /// Validation questions of the rubric not yet answered, per score.
     pub open_questions: BTreeMap<Layer, Vec<String>>,
+    /// The channel that booked the first meeting, and those that influenced the lead.
+    pub attribution: Attribution,
 }
 
 /// Assesses `lead` at `now`, given the calls, e-mails and meetings logged on it.
@@ -72,5 +75,6 @@ pub fn assess(
         qualification,
         speed_to_lead,
         open_questions,
+        attribution: attribution::of_lead(lead, rubric, now),
     }
 }

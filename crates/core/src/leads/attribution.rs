@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::scoring::Rubric;
+use crate::crm::Lead;
 use crate::text::Label;
 
 text_enum! {
@@ -49,6 +51,34 @@ pub fn attribute(touches: &[Touch], until: DateTime<Utc>) -> Attribution {
         }
     }
     Attribution { origin, influence }
+}
+
+/// The credit for `lead` up to `until`: its source is its first engagement, when it came in;
+/// each signal with a channel is a touch by that channel, one that shows readiness (a demo
+/// asked for, a meeting booked) a meeting booked through it.
+pub fn of_lead(lead: &Lead, rubric: &Rubric, until: DateTime<Utc>) -> Attribution {
+    let arrival = lead.source.iter().map(|source| Touch {
+        channel: source.clone(),
+        kind: TouchKind::Engagement,
+        at: lead.created_at,
+    });
+    let signals = lead.evidence.signals.iter().filter_map(|signal| {
+        let readiness = rubric
+            .signals
+            .get(&signal.signal)
+            .is_some_and(|d| d.readiness);
+        Some(Touch {
+            channel: signal.channel.clone()?,
+            kind: if readiness {
+                TouchKind::MeetingBooked
+            } else {
+                TouchKind::Engagement
+            },
+            at: signal.at,
+        })
+    });
+    let touches: Vec<Touch> = arrival.chain(signals).collect();
+    attribute(&touches, until)
 }
 
 #[cfg(test)]
@@ -100,6 +130,44 @@ mod tests {
                 origin: None,
                 influence: vec![label("webinar")]
             }
+        );
+    }
+
+    #[test]
+    fn a_lead_is_credited_from_its_source_and_its_signals_channels() {
+        use crate::crm::edits::LeadFields;
+        use crate::ids::LeadId;
+        use crate::keys::SignalKey;
+        use crate::leads::scoring::IntentSignal;
+        use crate::leads::settings::LeadSettings;
+        let body: LeadFields = serde_json::from_str(
+            r#"{"name": "Ana", "email": "ana@acme.com", "title": "COO", "company": "Acme", "source": "webinar"}"#,
+        )
+        .unwrap();
+        let day = |d: u32| {
+            format!("2026-03-{d:02}T12:00:00Z")
+                .parse::<DateTime<Utc>>()
+                .unwrap()
+        };
+        let mut lead = body.create(LeadId::from_parts(1, [1; 10]), day(1)).unwrap();
+        let signal = |key: &str, d: u32, channel: Option<&str>| IntentSignal {
+            signal: SignalKey::parse(key).unwrap(),
+            at: day(d),
+            evidence: None,
+            channel: channel.map(label),
+        };
+        lead.evidence.signals = vec![
+            signal("replied", 3, Some("sequence A")),
+            signal("meeting_booked", 5, Some("sequence A")),
+            signal("product_page_visit", 8, None),
+            signal("pricing_guide_download", 20, Some("nurture emails")),
+        ];
+        let rubric = LeadSettings::shipped().rubric;
+        let credit = of_lead(&lead, &rubric, day(30));
+        assert_eq!(credit.origin, Some(label("sequence A")));
+        assert_eq!(
+            credit.influence,
+            [label("webinar"), label("nurture emails")]
         );
     }
 }

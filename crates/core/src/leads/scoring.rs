@@ -134,6 +134,9 @@ pub struct IntentSignal {
     pub at: DateTime<Utc>,
     /// What was seen: "requested a rollout plan for 3 sites".
     pub evidence: Option<Label>,
+    /// The campaign, sequence or event that brought it about, for attribution.
+    #[serde(default)]
+    pub channel: Option<Label>,
 }
 
 /// What a lead's scores rest on: the fit assessment, the intent signals and the answers to

@@ -19,6 +19,7 @@ fn signal(key: &str, days_ago: i64) -> IntentSignal {
         signal: SignalKey::parse(key).unwrap(),
         at: now() - Duration::days(days_ago),
         evidence: None,
+        channel: None,
     }
 }
 

@@ -230,6 +230,9 @@ pub(crate) struct SignalInput {
     at: Option<String>,
     /// What exactly was seen: "asked for a rollout plan for 3 sites".
     evidence: Option<String>,
+    /// The campaign, sequence or event behind it, such as `sequence A`: the channel credited
+    /// with the lead's origin (if the signal books a meeting) or influence.
+    channel: Option<String>,
 }
 
 /// `POST …/leads/{id}/signals`: records something the lead did; their intent score counts it
@@ -252,11 +255,13 @@ pub(crate) async fn add_signal(
         .check_optional("at", input.at.as_deref(), |t| not_after(t, now))
         .unwrap_or(now);
     let evidence = fields.check_optional("evidence", input.evidence.as_deref(), Label::parse);
+    let channel = fields.check_optional("channel", input.channel.as_deref(), Label::parse);
     let signal = fields.build(|| {
         Some(IntentSignal {
             signal: signal?,
             at,
             evidence,
+            channel,
         })
     })?;
     with_evidence(&state, &caller, &path, version, |evidence| {
