@@ -333,7 +333,7 @@ pub fn simulate(
     } else {
         Vec::new()
     };
-    activities.extend(first_attempts(&leads, world.history_end)?);
+    activities.extend(lead_calls(&leads, world.history_end)?);
     Ok(DealOutput {
         recorded: Recorded {
             state: life.state,
@@ -776,35 +776,46 @@ fn inbound_leads(
 /// within a business day, some late.
 const FIRST_CALL_HOURS: [i64; 8] = [1, 2, 3, 5, 8, 20, 30, 52];
 
-/// The first call on each queued lead: it reached leads that went on to SQL or SAL.
-fn first_attempts(leads: &[Lead], history_end: DateTime<Utc>) -> Result<Vec<Activity>, DemoError> {
+/// Hours from queueing to the second call on a lead the first did not reach: mostly within
+/// three business days, some never made (none).
+const SECOND_CALL_HOURS: [Option<i64>; 4] = [Some(26), Some(48), Some(70), None];
+
+/// The calls on each queued lead: a first one, which reached leads that went on to SQL or
+/// SAL, and for the others usually a second one, unanswered too.
+fn lead_calls(leads: &[Lead], history_end: DateTime<Utc>) -> Result<Vec<Activity>, DemoError> {
     let mut calls = Vec::new();
     for lead in leads {
         let (Some(queued), Some(owner)) = (lead.queued_at, lead.owner_id) else {
             continue;
         };
         let bytes = lead.id.as_uuid().into_bytes();
-        let at = queued
-            + Duration::hours(FIRST_CALL_HOURS[usize::from(bytes[15]) % FIRST_CALL_HOURS.len()]);
-        if at > history_end {
-            continue;
-        }
+        let pick = usize::from(bytes[15]);
         let reached = matches!(lead.status, LeadStatus::Sql | LeadStatus::Sal);
-        let mut random = [0u8; 10];
-        random.copy_from_slice(&bytes[6..16]);
-        calls.push(Activity {
-            id: ActivityId::from_parts(millis(at), random),
-            version: 1,
-            kind: ActivityKind::Call,
-            occurred_at: at,
-            user_id: owner,
-            account_id: lead.account_id,
-            contact_id: None,
-            lead_id: Some(lead.id),
-            opportunity_id: None,
-            subject: name("First call")?,
-            outcome: Some(label(if reached { "connected" } else { "no answer" })?),
-        });
+        let first = queued + Duration::hours(FIRST_CALL_HOURS[pick % FIRST_CALL_HOURS.len()]);
+        let second = SECOND_CALL_HOURS[(pick / 8) % SECOND_CALL_HOURS.len()]
+            .map(|hours| (queued + Duration::hours(hours)).max(first + Duration::hours(1)))
+            .filter(|_| !reached);
+        for (n, at) in [Some(first), second].into_iter().flatten().enumerate() {
+            if at > history_end {
+                continue;
+            }
+            let mut random = [0u8; 10];
+            random.copy_from_slice(&bytes[6..16]);
+            random[9] ^= n as u8;
+            calls.push(Activity {
+                id: ActivityId::from_parts(millis(at), random),
+                version: 1,
+                kind: ActivityKind::Call,
+                occurred_at: at,
+                user_id: owner,
+                account_id: lead.account_id,
+                contact_id: None,
+                lead_id: Some(lead.id),
+                opportunity_id: None,
+                subject: name(if n == 0 { "First call" } else { "Second call" })?,
+                outcome: Some(label(if reached { "connected" } else { "no answer" })?),
+            });
+        }
     }
     Ok(calls)
 }
