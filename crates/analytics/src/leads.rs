@@ -57,11 +57,9 @@ impl LeadFacts {
         let fit = (!lead.evidence.fit.is_empty()).then(|| rubric.fit(&lead.evidence.fit).band);
         let scored_at = lead.queued_at.unwrap_or(now).min(now);
         let intent = rubric.intent(&lead.evidence.signals, scored_at).score.band;
-        let response = lead.queued_at.map(|queued| {
-            settings
-                .speed_to_lead
-                .response(&settings.calendar, queued, attempts, now)
-        });
+        let response = lead
+            .queued_at
+            .map(|queued| settings.response(queued, attempts, now));
         let credit = attribution::of_lead(lead, rubric, now);
         Self {
             origin: credit.origin.map(|c| c.as_str().to_owned()),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use pipewise_analytics::leads::LeadFacts;
 use pipewise_core::crm::{Lead, LeadStatus};
-use pipewise_core::ids::{LeadId, UserId};
+use pipewise_core::ids::{LeadId, UserId, WorkspaceId};
 use pipewise_core::leads::routing::{RoutingIssue, Territory, assign};
 use pipewise_core::leads::settings::LeadSettings;
 use pipewise_core::leads::speed::{Attempt, Response};
@@ -16,7 +16,7 @@ use pipewise_core::org::Workspace;
 use pipewise_core::process::{DefinitionError, DefinitionErrors};
 use uuid::Uuid;
 
-use crate::{Store, StoreError};
+use crate::{ActivityFilter, PageRequest, Store, StoreError};
 
 /// The funnel facts of every lead of `workspace` at `now`, in three passes: lead changes,
 /// activities on leads, leads.
@@ -65,6 +65,30 @@ pub async fn attempts(
     Ok(attempts)
 }
 
+/// The attempts to reach one lead: the calls, e-mails and meetings logged on it.
+pub async fn attempts_on(
+    store: &dyn Store,
+    workspace: WorkspaceId,
+    lead: LeadId,
+) -> Result<Vec<Attempt>, StoreError> {
+    let filter = ActivityFilter {
+        lead: Some(lead),
+        ..ActivityFilter::default()
+    };
+    let mut attempts = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .activities(workspace, PageRequest { after, limit: 500 }, &filter)
+            .await?;
+        attempts.extend(page.items.iter().filter_map(Attempt::from_activity));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(attempts),
+        }
+    }
+}
+
 /// Every lead waiting in the sales queue (queued, open, not in nurture) with its response
 /// clock at `now`, in id order.
 pub async fn waiting(
@@ -77,17 +101,10 @@ pub async fn waiting(
     let mut waiting = Vec::new();
     let mut leads = store.all_leads(workspace.id);
     while let Some(lead) = leads.try_next().await? {
-        let Some(queued) = lead
-            .queued_at
-            .filter(|_| lead.status.is_open() && lead.nurture.is_none())
-        else {
-            continue;
-        };
         let tried = attempts.get(&lead.id).map_or(&[][..], Vec::as_slice);
-        let response = settings
-            .speed_to_lead
-            .response(&settings.calendar, queued, tried, now);
-        waiting.push((lead, response));
+        if let Some(response) = settings.waiting_response(&lead, tried, now) {
+            waiting.push((lead, response));
+        }
     }
     Ok(waiting)
 }

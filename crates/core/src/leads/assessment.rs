@@ -45,12 +45,7 @@ pub fn assess(
     let intent = rubric.intent(&evidence.signals, now);
     let route = fit.as_ref().map(|f| Route::of(f.band, intent.score.band));
     let qualification = rubric.qualify(fit.as_ref(), &intent);
-    let waiting = lead.status.is_open() && lead.nurture.is_none();
-    let speed_to_lead = lead.queued_at.filter(|_| waiting).map(|queued| {
-        settings
-            .speed_to_lead
-            .response(&settings.calendar, queued, attempts, now)
-    });
+    let speed_to_lead = settings.waiting_response(lead, attempts, now);
     let open_questions = rubric
         .questions
         .iter()

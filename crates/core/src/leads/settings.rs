@@ -4,14 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::routing::{AssignmentRule, Territory};
 use super::scoring::{IntentPart, Layer, Rubric, SignalDefinition, SignalKind, Thresholds};
-use super::speed::SpeedToLead;
+use super::speed::{Attempt, Response, SpeedToLead};
 use crate::calendar::business::BusinessCalendar;
+use crate::crm::Lead;
 use crate::keys::SignalKey;
 use crate::process::{DefinitionError, DefinitionErrors, read_toml};
 use crate::text::Email;
@@ -197,6 +198,31 @@ impl Reader<'_> {
 }
 
 impl LeadSettings {
+    /// How the attempts on a lead queued at `queued_at` stand at `now`, in these response
+    /// windows and business hours.
+    pub fn response(
+        &self,
+        queued_at: DateTime<Utc>,
+        attempts: &[Attempt],
+        now: DateTime<Utc>,
+    ) -> Response {
+        self.speed_to_lead
+            .response(&self.calendar, queued_at, attempts, now)
+    }
+
+    /// The response clock of a lead still waiting in the sales queue: queued, open and not
+    /// in nurture.
+    pub fn waiting_response(
+        &self,
+        lead: &Lead,
+        attempts: &[Attempt],
+        now: DateTime<Utc>,
+    ) -> Option<Response> {
+        let waiting = lead.status.is_open() && lead.nurture.is_none();
+        let queued = lead.queued_at.filter(|_| waiting)?;
+        Some(self.response(queued, attempts, now))
+    }
+
     /// The shipped settings.
     #[allow(clippy::expect_used)]
     pub fn shipped() -> Self {

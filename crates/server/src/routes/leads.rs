@@ -23,13 +23,11 @@ use pipewise_core::leads::scoring::{
     FitAssessment, IntentSignal, Layer, LeadEvidence, ValidationAnswer,
 };
 use pipewise_core::leads::settings::LeadSettings;
-use pipewise_core::leads::speed::{self, Attempt, Response};
+use pipewise_core::leads::speed::{self, Response};
 use pipewise_core::opportunity::{self, OpportunityDraft};
 use pipewise_core::text::{Label, Note};
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
-use pipewise_store::{
-    AccountFilter, ActivityFilter, ContactFilter, LeadFilter, PageRequest, Store, commands,
-};
+use pipewise_store::{AccountFilter, ContactFilter, LeadFilter, PageRequest, Store, commands};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -299,7 +297,7 @@ pub(crate) async fn add_answer(
     JsonBody(input): JsonBody<AnswerInput>,
 ) -> Result<Versioned<Lead>, ApiError> {
     let mut fields = Fields::default();
-    let layer = fields.check("layer", input.layer.trim().parse::<Layer>());
+    let layer = fields.check("layer", input.layer.parse::<Layer>());
     let question = fields.check("question", Label::parse(&input.question));
     let answer = fields.check("answer", Note::parse(&input.answer));
     let answer = fields.build(|| {
@@ -325,33 +323,10 @@ pub(crate) async fn qualification(
     Path(path): Path<IdPath>,
 ) -> Result<Json<Assessment>, ApiError> {
     let lead: Lead = records::readable(&state, &caller, &path).await?;
-    let attempts = attempts_on(&*state.store, caller.workspace.id, lead.id).await?;
+    let attempts =
+        pipewise_store::leads::attempts_on(&*state.store, caller.workspace.id, lead.id).await?;
     let settings = settings(&state, &caller).await?;
     Ok(Json(assess(&lead, &attempts, &settings, Utc::now())))
-}
-
-/// The calls, e-mails and meetings logged on a lead, as attempts to reach it.
-async fn attempts_on(
-    store: &dyn Store,
-    workspace: WorkspaceId,
-    lead: LeadId,
-) -> Result<Vec<Attempt>, ApiError> {
-    let filter = ActivityFilter {
-        lead: Some(lead),
-        ..ActivityFilter::default()
-    };
-    let mut attempts = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .activities(workspace, PageRequest { after, limit: 500 }, &filter)
-            .await?;
-        attempts.extend(page.items.iter().filter_map(Attempt::from_activity));
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => return Ok(attempts),
-        }
-    }
 }
 
 /// The account with the lead's company's web domain, if there is one.
@@ -404,7 +379,11 @@ pub(crate) async fn convert(
     conversion::check(&lead)?;
     let mut fields = Fields::default();
     let role = fields
-        .check_optional("buying_role", input.buying_role.as_deref(), parse_role)
+        .check_optional(
+            "buying_role",
+            input.buying_role.as_deref(),
+            str::parse::<BuyingRole>,
+        )
         .unwrap_or(BuyingRole::Influencer);
     fields.finish()?;
     let workspace = caller.workspace.id;
@@ -482,10 +461,6 @@ pub(crate) async fn convert(
         location: Some(location),
         body: OpportunityView::new(deal, processes),
     })
-}
-
-fn parse_role(text: &str) -> Result<BuyingRole, InvalidValue> {
-    text.trim().parse()
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -192,8 +192,7 @@ impl LeadFields {
                 routing_issue: None,
             };
             edit.apply(&mut lead);
-            let queued = matches!(lead.status, LeadStatus::Mql | LeadStatus::Sql);
-            if queued && lead.nurture.is_none() {
+            if enters_queue(Placement::NEW, placement) {
                 lead.queued_at = Some(at);
             }
             Some(lead)
