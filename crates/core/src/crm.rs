@@ -33,6 +33,22 @@ text_enum! {
     }
 }
 
+impl EmployeeBand {
+    /// The band a head count falls in.
+    pub const fn of_count(employees: u32) -> Self {
+        match employees {
+            0..=10 => Self::From1To10,
+            11..=50 => Self::From11To50,
+            51..=200 => Self::From51To200,
+            201..=500 => Self::From201To500,
+            501..=1000 => Self::From501To1000,
+            1001..=5000 => Self::From1001To5000,
+            5001..=10000 => Self::From5001To10000,
+            _ => Self::Over10000,
+        }
+    }
+}
+
 text_enum! {
     /// How much account coverage a company gets: tier 1 is named, strategic coverage.
     pub enum Tier {

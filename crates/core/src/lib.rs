@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod crm;
 pub mod evidence;
 pub mod exchange;
+pub mod external;
 pub mod forecast;
 pub mod hygiene;
 pub mod ids;

@@ -37,6 +37,7 @@ use pipewise_core::crm::{
     Account, Activity, ActivityKind, Contact, DealTouch, LastActivity, Lead, LeadStatus, Target,
 };
 use pipewise_core::exchange::ExchangeRate;
+use pipewise_core::external::{ExternalKey, ExternalSystem};
 use pipewise_core::forecast::Submission;
 use pipewise_core::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, SnapshotId, TargetId,
@@ -67,6 +68,8 @@ pub struct Batch {
     pub leads: Vec<Lead>,
     pub activities: Vec<Activity>,
     pub targets: Vec<Target>,
+    /// The source-system ids of imported records, written with them.
+    pub external_keys: Vec<ExternalKey>,
 }
 
 impl Batch {
@@ -79,6 +82,7 @@ impl Batch {
             && self.leads.is_empty()
             && self.activities.is_empty()
             && self.targets.is_empty()
+            && self.external_keys.is_empty()
     }
 }
 
@@ -289,6 +293,13 @@ pub trait Store: Send + Sync {
 
     /// Writes new records in one transaction: all of them or, on any error, none.
     async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()>;
+
+    /// Every record imported from `system`, by its id there.
+    async fn external_keys(
+        &self,
+        workspace: WorkspaceId,
+        system: ExternalSystem,
+    ) -> Result<Vec<ExternalKey>>;
 
     async fn users(&self, workspace: WorkspaceId) -> Result<Vec<User>>;
     async fn user(&self, workspace: WorkspaceId, id: UserId) -> Result<User>;

@@ -8,6 +8,7 @@ use pipewise_core::crm::changes::RecordChange;
 use pipewise_core::crm::{Account, Activity, Contact, DealTouch, Lead, Target, TargetOwner};
 use pipewise_core::evidence::Evidence;
 use pipewise_core::exchange::{ExchangeRate, Rate};
+use pipewise_core::external::ExternalKey;
 use pipewise_core::forecast::{Submission, SubmissionKind};
 use pipewise_core::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, SubmissionId, TargetId,
@@ -409,6 +410,31 @@ impl TryFrom<ExchangeRateRow> for ExchangeRate {
             currency: p.value("currency", row.currency.parse())?,
             valid_from: row.valid_from,
             rate: p.value("rate", Rate::parse(&row.rate))?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ExternalKeyRow {
+    system: String,
+    kind: String,
+    external_id: String,
+    record_id: Uuid,
+}
+
+impl TryFrom<ExternalKeyRow> for ExternalKey {
+    type Error = StoreError;
+
+    fn try_from(row: ExternalKeyRow) -> Result<Self, StoreError> {
+        let p = Parser::new(
+            "external_keys",
+            format!("{} {} {}", row.system, row.kind, row.external_id),
+        );
+        Ok(ExternalKey {
+            system: p.value("system", row.system.parse())?,
+            kind: p.value("kind", row.kind.parse())?,
+            external_id: row.external_id,
+            record_id: row.record_id,
         })
     }
 }

@@ -116,7 +116,8 @@ macro_rules! account_columns {
 }
 
 /// Tables of a workspace, children before parents, for deletion.
-pub(crate) const WORKSPACE_TABLES: [&str; 22] = [
+pub(crate) const WORKSPACE_TABLES: [&str; 23] = [
+    "external_keys",
     "lead_settings",
     "record_change_deliveries",
     "record_changes",
@@ -166,6 +167,7 @@ macro_rules! impl_store {
         use crate::db_time::DbTime;
         use pipewise_core::calendar::Period;
         use pipewise_core::exchange::ExchangeRate;
+        use pipewise_core::external::{ExternalKey, ExternalSystem};
         use pipewise_core::forecast::{Submission, SubmissionKind};
         use pipewise_analytics::forecast::Snapshot;
         use pipewise_core::ids::SnapshotId;
@@ -173,7 +175,7 @@ macro_rules! impl_store {
         use crate::retry::retrying;
         use pipewise_core::leads::intake::person_key;
         use crate::rows::{
-            AccountRow, ActivityRow, ApiTokenRow, ContactRow, DeliveryRow, LeadRow, RecordChangeRow, EventRow, WebhookRow, ExchangeRateRow, OpportunityRow, ProcessVersionRow,
+            AccountRow, ActivityRow, ApiTokenRow, ContactRow, DeliveryRow, LeadRow, RecordChangeRow, EventRow, WebhookRow, ExchangeRateRow, ExternalKeyRow, OpportunityRow, ProcessVersionRow,
             SessionRow, SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
@@ -310,6 +312,20 @@ macro_rules! impl_store {
             insert_all(tx, TARGETS, 9, &batch.targets, |row, target: &Target| {
                 bind_target(row, workspace, target)
             })
+            .await?;
+            insert_all(
+                tx,
+                "INSERT INTO external_keys (workspace_id, system, kind, external_id, record_id) ",
+                5,
+                &batch.external_keys,
+                |row, key: &ExternalKey| {
+                    row.push_bind(workspace)
+                        .push_bind(key.system.as_str())
+                        .push_bind(key.kind.as_str())
+                        .push_bind(key.external_id.as_str())
+                        .push_bind(key.record_id);
+                },
+            )
             .await
         }
 
@@ -1570,6 +1586,20 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(|body| body.0).ok_or_else(|| StoreError::not_found("forecast snapshot", id))
+            }
+
+            async fn external_keys(&self, workspace: WorkspaceId, system: ExternalSystem) -> Result<Vec<ExternalKey>> {
+                sqlx::query_as::<_, ExternalKeyRow>(
+                    "SELECT system, kind, external_id, record_id FROM external_keys \
+                     WHERE workspace_id = $1 AND system = $2",
+                )
+                .bind(workspace.as_uuid())
+                .bind(system.as_str())
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
             }
 
             async fn exchange_rates(&self, workspace: WorkspaceId) -> Result<Vec<ExchangeRate>> {

@@ -1,0 +1,38 @@
+//! Imports CRM exports into pipewise: a Salesforce data export, HubSpot's CSV exports, or
+//! generic CSV files described by a mapping file, each with as much deal history as the
+//! export keeps.
+//!
+//! Reading is separate from writing: [`salesforce::read`] (and its peers) turn a folder of
+//! files into a [`Prepared`] set of records with the source's ids, every row it could not
+//! take reported as an [`Issue`]. The records already imported from the same system
+//! ([`Known`]) are recognised by those ids and left alone, so importing the same export
+//! again, or finishing an interrupted import, adds only what is missing.
+
+pub mod history;
+pub mod issues;
+pub mod mapping;
+mod prepare;
+pub mod salesforce;
+pub mod table;
+pub mod values;
+
+pub use issues::Issue;
+pub use prepare::{Context, Keyed, Known, Prepared, Tally};
+
+use mapping::Unmapped;
+use table::FileError;
+
+/// Why an import stopped before writing anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("{folder} has no {file}; {why}")]
+    MissingFile {
+        folder: String,
+        file: &'static str,
+        why: &'static str,
+    },
+    #[error("{0}")]
+    Unmapped(Unmapped),
+}

@@ -1,0 +1,267 @@
+//! What a reader produces: records with the source's ids, ready to be written in batches,
+//! and what it knows of earlier imports.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use pipewise_core::crm::{Account, Activity, Contact, Lead};
+use pipewise_core::external::{ExternalKey, ExternalKind, ExternalSystem};
+use pipewise_core::ids::WorkspaceId;
+use pipewise_core::money::Currency;
+use pipewise_core::opportunity::Recorded;
+use pipewise_core::org::User;
+use pipewise_core::process::{Process, ProcessVersion};
+use pipewise_core::text::Email;
+use pipewise_store::Batch;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::Issue;
+use crate::mapping::Mapping;
+use crate::values::DateStyle;
+
+/// What the workspace already holds from earlier imports of the same system.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    keys: HashMap<(ExternalKind, String), Uuid>,
+    users_by_email: HashMap<Email, Uuid>,
+}
+
+impl Known {
+    pub fn new(keys: Vec<ExternalKey>, users: &[User]) -> Self {
+        Self {
+            keys: keys
+                .into_iter()
+                .map(|k| ((k.kind, k.external_id), k.record_id))
+                .collect(),
+            users_by_email: users
+                .iter()
+                .map(|u| (u.email.clone(), u.id.as_uuid()))
+                .collect(),
+        }
+    }
+
+    pub fn record(&self, kind: ExternalKind, external_id: &str) -> Option<Uuid> {
+        self.keys.get(&(kind, external_id.to_owned())).copied()
+    }
+
+    pub fn user_by_email(&self, email: &Email) -> Option<Uuid> {
+        self.users_by_email.get(email).copied()
+    }
+}
+
+/// Everything a reader needs besides the files.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub workspace: WorkspaceId,
+    /// The currency of amounts the export gives no currency for.
+    pub currency: Currency,
+    pub process: &'a Process,
+    pub version: ProcessVersion,
+    pub mapping: &'a Mapping,
+    pub dates: DateStyle,
+    pub known: &'a Known,
+    /// When the import runs: the recorded time of every event it writes.
+    pub now: DateTime<Utc>,
+}
+
+/// A record and the id its source gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyed<T> {
+    pub external_id: String,
+    pub record: T,
+}
+
+/// Rows of one kind: read, new, imported before, and not imported because of an issue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub read: u64,
+    pub new: u64,
+    pub known: u64,
+    pub skipped: u64,
+}
+
+/// Records read from an export and not yet written.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub users: Vec<Keyed<User>>,
+    /// Users of the export who already were users of the workspace, matched by e-mail: only
+    /// their source ids are new.
+    pub matched_users: Vec<Keyed<Uuid>>,
+    pub accounts: Vec<Keyed<Account>>,
+    pub contacts: Vec<Keyed<Contact>>,
+    pub leads: Vec<Keyed<Lead>>,
+    pub opportunities: Vec<Keyed<Recorded>>,
+    pub activities: Vec<Keyed<Activity>>,
+    pub issues: Vec<Issue>,
+    /// What applies to a whole file: an encoding read as Latin-1, an optional file absent.
+    pub notices: Vec<String>,
+    pub tallies: BTreeMap<ExternalKind, Tally>,
+    /// Events in the new deals' logs.
+    pub events: u64,
+}
+
+impl Prepared {
+    pub fn tally(&mut self, kind: ExternalKind) -> &mut Tally {
+        self.tallies.entry(kind).or_default()
+    }
+
+    /// Records to write in this order, with every record's key in the batch that writes it,
+    /// at most `size` records per batch. Each batch is one transaction, so an import stopped
+    /// between two of them resumes from the keys already stored.
+    pub fn into_batches(self, system: ExternalSystem, size: usize) -> Vec<Batch> {
+        let size = size.max(1);
+        let key = |kind, external_id: &str, record_id| ExternalKey {
+            system,
+            kind,
+            external_id: external_id.to_owned(),
+            record_id,
+        };
+        let mut batches = Vec::new();
+        let mut users = Batch::default();
+        for user in &self.users {
+            users.external_keys.push(key(
+                ExternalKind::User,
+                &user.external_id,
+                user.record.id.as_uuid(),
+            ));
+        }
+        for user in &self.matched_users {
+            users
+                .external_keys
+                .push(key(ExternalKind::User, &user.external_id, user.record));
+        }
+        users.users = self.users.into_iter().map(|u| u.record).collect();
+        if !users.is_empty() {
+            batches.push(users);
+        }
+        macro_rules! chunks {
+            ($records:expr, $kind:expr, $field:ident, $id:expr) => {
+                for chunk in $records.chunks(size) {
+                    let mut batch = Batch::default();
+                    for keyed in chunk {
+                        batch.external_keys.push(key(
+                            $kind,
+                            &keyed.external_id,
+                            $id(&keyed.record),
+                        ));
+                        batch.$field.push(keyed.record.clone());
+                    }
+                    batches.push(batch);
+                }
+            };
+        }
+        chunks!(
+            self.accounts,
+            ExternalKind::Account,
+            accounts,
+            |a: &Account| a.id.as_uuid()
+        );
+        chunks!(
+            self.contacts,
+            ExternalKind::Contact,
+            contacts,
+            |c: &Contact| c.id.as_uuid()
+        );
+        chunks!(self.leads, ExternalKind::Lead, leads, |l: &Lead| l
+            .id
+            .as_uuid());
+        chunks!(
+            self.opportunities,
+            ExternalKind::Opportunity,
+            opportunities,
+            |r: &Recorded| r.state.id.as_uuid()
+        );
+        chunks!(
+            self.activities,
+            ExternalKind::Activity,
+            activities,
+            |a: &Activity| a.id.as_uuid()
+        );
+        batches
+    }
+}
+
+/// The ids of one kind of record in this import: those imported before, and new ones made
+/// from the record's creation time (so ids still sort by creation, as UUIDv7 promise) and
+/// a digest of its source id (so a dry run and the real run agree).
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    ids: HashMap<String, Id>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Id {
+    pub uuid: Uuid,
+    /// Imported before: not written again.
+    pub known: bool,
+    /// Line of the row that named it first, for duplicate-id messages.
+    pub line: u64,
+}
+
+impl Ids {
+    /// Registers the record `external_id` first seen at `line`; `None` if it was already
+    /// registered (a duplicate row), with the line of the first.
+    pub fn register(
+        &mut self,
+        context: &Context<'_>,
+        kind: ExternalKind,
+        external_id: &str,
+        created_at: DateTime<Utc>,
+        line: u64,
+    ) -> Result<Id, u64> {
+        if let Some(first) = self.ids.get(external_id) {
+            return Err(first.line);
+        }
+        let id = match context.known.record(kind, external_id) {
+            Some(uuid) => Id {
+                uuid,
+                known: true,
+                line,
+            },
+            None => Id {
+                uuid: new_id(context.workspace, kind, external_id, created_at),
+                known: false,
+                line,
+            },
+        };
+        self.ids.insert(external_id.to_owned(), id);
+        Ok(id)
+    }
+
+    /// Makes `external_id` stand for the existing record `uuid`.
+    pub fn replace(&mut self, external_id: &str, uuid: Uuid) {
+        if let Some(id) = self.ids.get_mut(external_id) {
+            id.uuid = uuid;
+            id.known = true;
+        }
+    }
+
+    pub fn get(&self, external_id: &str) -> Option<Id> {
+        self.ids.get(external_id).copied()
+    }
+
+    /// Forgets a registered record whose row turned out unusable, so references to it are
+    /// reported rather than left dangling.
+    pub fn forget(&mut self, external_id: &str) {
+        self.ids.remove(external_id);
+    }
+}
+
+fn new_id(
+    workspace: WorkspaceId,
+    kind: ExternalKind,
+    external_id: &str,
+    created_at: DateTime<Utc>,
+) -> Uuid {
+    let digest = Sha256::new()
+        .chain_update(workspace.as_uuid().as_bytes())
+        .chain_update(kind.as_str())
+        .chain_update([0])
+        .chain_update(external_id)
+        .finalize();
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    let millis = u64::try_from(created_at.timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}

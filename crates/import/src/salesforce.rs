@@ -1,0 +1,1220 @@
+//! A Salesforce data export (Setup → Data Export): one CSV per object, named by its API name
+//! (`Opportunity.csv`), with a header of field API names (`StageName`).
+//!
+//! Deals' event logs are rebuilt from OpportunityHistory (one row each time the stage,
+//! amount, close date or forecast category changed) and the owner changes in
+//! OpportunityFieldHistory; see [`crate::history`] for what is inferred where they are
+//! silent.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use pipewise_core::crm::{
+    Account, Activity, ActivityKind, BuyingRole, Contact, EmployeeBand, Lead, LeadStatus,
+};
+use pipewise_core::external::ExternalKind;
+use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, UserId};
+use pipewise_core::leads::scoring::LeadEvidence;
+use pipewise_core::money::Currency;
+use pipewise_core::org::{Role, User};
+use pipewise_core::process::{ForecastCategory, Process};
+use pipewise_core::text::{Email, Label, Name, Note, Phone, WebDomain};
+
+use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
+use crate::mapping::{self, Seen, Unmapped};
+use crate::prepare::{Id, Ids};
+use crate::table::{Column, FileError, Row, Table};
+use crate::values::{count, flag, salesforce_id};
+use crate::{Context, ImportError, Issue, Keyed, Prepared};
+
+const USER: &str = "User.csv";
+const ACCOUNT: &str = "Account.csv";
+const CONTACT: &str = "Contact.csv";
+const LEAD: &str = "Lead.csv";
+const OPPORTUNITY: &str = "Opportunity.csv";
+const OPPORTUNITY_HISTORY: &str = "OpportunityHistory.csv";
+const FIELD_HISTORY: &str = "OpportunityFieldHistory.csv";
+const CONTACT_ROLE: &str = "OpportunityContactRole.csv";
+const TASK: &str = "Task.csv";
+const EVENT: &str = "Event.csv";
+
+/// A draft mapping file for the stages and lead statuses the export uses.
+pub fn suggest(folder: &Path, process: &Process) -> Result<String, ImportError> {
+    let (stages, statuses) = source_values(&Files::open(folder)?)?;
+    Ok(mapping::suggest(process, &stages, &statuses))
+}
+
+/// Reads the export in `folder`. Stops before reading any record if a required file or
+/// column is missing, or if a stage or lead status is not in the mapping.
+pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportError> {
+    let files = Files::open(folder)?;
+    let (stages, statuses) = source_values(&files)?;
+    let unmapped = Unmapped {
+        stages: stages.missing(|s| context.mapping.stage(s).is_some()),
+        lead_statuses: statuses.missing(|s| context.mapping.lead_status(s).is_some()),
+    };
+    if !unmapped.is_empty() {
+        return Err(ImportError::Unmapped(unmapped));
+    }
+    let mut reader = Reader {
+        context,
+        out: Prepared::default(),
+        users: Ids::default(),
+        accounts: Ids::default(),
+        contacts: Ids::default(),
+        leads: Ids::default(),
+        opportunities: Ids::default(),
+        activities: Ids::default(),
+    };
+    reader.out.notices = files.notices.clone();
+    reader.users(&files.user)?;
+    reader.accounts(&files.account)?;
+    let roles = match &files.contact_role {
+        Some(table) => reader.contact_roles(table)?,
+        None => HashMap::new(),
+    };
+    if let Some(table) = &files.contact {
+        reader.contacts(table, &roles)?;
+    }
+    let snapshots = match &files.history {
+        Some(table) => reader.snapshots(table, &files.opportunity)?,
+        None => HashMap::new(),
+    };
+    let owner_moves = match &files.field_history {
+        Some(table) => reader.owner_moves(table)?,
+        None => HashMap::new(),
+    };
+    reader.opportunities(&files.opportunity, snapshots, owner_moves)?;
+    if let Some(table) = &files.lead {
+        reader.leads(table)?;
+    }
+    if let Some(table) = &files.task {
+        reader.activities(table, Kind::Task)?;
+    }
+    if let Some(table) = &files.event {
+        reader.activities(table, Kind::Event)?;
+    }
+    Ok(reader.out)
+}
+
+/// The export's files; the optional ones may be absent.
+struct Files {
+    user: Table,
+    account: Table,
+    opportunity: Table,
+    contact: Option<Table>,
+    lead: Option<Table>,
+    history: Option<Table>,
+    field_history: Option<Table>,
+    contact_role: Option<Table>,
+    task: Option<Table>,
+    event: Option<Table>,
+    notices: Vec<String>,
+}
+
+impl Files {
+    fn open(folder: &Path) -> Result<Self, ImportError> {
+        let mut notices = Vec::new();
+        let mut required = |file: &'static str, why: &'static str| {
+            let path = folder.join(file);
+            if !path.exists() {
+                return Err(ImportError::MissingFile {
+                    folder: folder.display().to_string(),
+                    file,
+                    why,
+                });
+            }
+            let table = Table::open(&path)?;
+            if table.read_as_latin1() {
+                notices.push(format!(
+                    "{file} is not UTF-8; it was read as Latin-1 (ISO 8859-1)"
+                ));
+            }
+            Ok(table)
+        };
+        let user = required(USER, "deals, accounts and activities need their owners")?;
+        let account = required(ACCOUNT, "every deal belongs to an account")?;
+        let opportunity = required(OPPORTUNITY, "it holds the deals")?;
+        let mut optional =
+            |file: &'static str, without: &'static str| -> Result<Option<Table>, ImportError> {
+                let path = folder.join(file);
+                if !path.exists() {
+                    notices.push(format!("no {file}: {without}"));
+                    return Ok(None);
+                }
+                let table = Table::open(&path)?;
+                if table.read_as_latin1() {
+                    notices.push(format!(
+                        "{file} is not UTF-8; it was read as Latin-1 (ISO 8859-1)"
+                    ));
+                }
+                Ok(Some(table))
+            };
+        Ok(Self {
+            contact: optional(CONTACT, "no contacts imported")?,
+            lead: optional(LEAD, "no leads imported")?,
+            history: optional(
+                OPPORTUNITY_HISTORY,
+                "deals have no stage history; each starts in its current stage",
+            )?,
+            field_history: optional(FIELD_HISTORY, "owner changes are not imported")?,
+            contact_role: optional(CONTACT_ROLE, "contacts get no buying role")?,
+            task: optional(TASK, "no calls, e-mails or tasks imported")?,
+            event: optional(EVENT, "no meetings imported")?,
+            user,
+            account,
+            opportunity,
+            notices,
+        })
+    }
+}
+
+/// The stage names of deals and their history, and the lead statuses.
+fn source_values(files: &Files) -> Result<(Seen, Seen), FileError> {
+    let mut stages = Seen::default();
+    let mut statuses = Seen::default();
+    let mut ignored = Vec::new();
+    for table in std::iter::once(&files.opportunity).chain(&files.history) {
+        let [stage] = table.require(["StageName"])?;
+        table.rows(&mut ignored, |row, _| {
+            if let Some(name) = row.text(stage) {
+                stages.add(name);
+            }
+        })?;
+    }
+    if let Some(table) = &files.lead {
+        let [status] = table.require(["Status"])?;
+        table.rows(&mut ignored, |row, _| {
+            if let Some(name) = row.text(status) {
+                statuses.add(name);
+            }
+        })?;
+    }
+    Ok((stages, statuses))
+}
+
+enum Kind {
+    Task,
+    Event,
+}
+
+struct Reader<'a> {
+    context: &'a Context<'a>,
+    out: Prepared,
+    users: Ids,
+    accounts: Ids,
+    contacts: Ids,
+    leads: Ids,
+    opportunities: Ids,
+    activities: Ids,
+}
+
+/// Rows of a kind read so far: counted in its tally as they are decided.
+enum Outcome {
+    New,
+    Known,
+    Skipped,
+}
+
+impl Reader<'_> {
+    fn count(&mut self, kind: ExternalKind, outcome: Outcome) {
+        let tally = self.out.tally(kind);
+        tally.read += 1;
+        match outcome {
+            Outcome::New => tally.new += 1,
+            Outcome::Known => tally.known += 1,
+            Outcome::Skipped => tally.skipped += 1,
+        }
+    }
+
+    /// Registers the row's record by its `Id`, or says why it cannot be: no valid id, or an
+    /// id an earlier row already had.
+    fn register(
+        ids: &mut Ids,
+        context: &Context<'_>,
+        kind: ExternalKind,
+        row: &Row<'_>,
+        id: Column,
+        created_at: DateTime<Utc>,
+    ) -> Result<(String, Id), Issue> {
+        let external = row.parse_required(id, salesforce_id)?;
+        match ids.register(context, kind, &external, created_at, row.line()) {
+            Ok(registered) => Ok((external, registered)),
+            Err(first) => Err(row.issue(
+                id,
+                &external,
+                format!("the id is used again (first at line {first}); the row is skipped"),
+            )),
+        }
+    }
+
+    fn users(&mut self, table: &Table) -> Result<(), FileError> {
+        let [id, email_column, created] = table.require(["Id", "Email", "CreatedDate"])?;
+        let (name, first, last) = (
+            table.column("Name"),
+            table.column("FirstName"),
+            table.column("LastName"),
+        );
+        let manager = table.column("ManagerId");
+        // Anyone named as a manager manages; everyone else sells.
+        let mut managers = std::collections::HashSet::new();
+        let mut ignored = Vec::new();
+        table.rows(&mut ignored, |row, _| {
+            if let Some(Ok(m)) = row.get(manager).map(salesforce_id) {
+                managers.insert(m);
+            }
+        })?;
+        let mut rows: Vec<(String, Keyed<User>, Option<String>)> = Vec::new();
+        let context = self.context;
+        let mut seen_emails: HashMap<Email, u64> = HashMap::new();
+        let mut outcomes = Vec::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let email = row.parse_required(email_column, |t| {
+                    Email::parse(t).map_err(|e| e.expected().to_owned())
+                })?;
+                let person = person_name(row, name, first, last)?;
+                let (external, registered) = Self::register(
+                    &mut self.users,
+                    context,
+                    ExternalKind::User,
+                    row,
+                    id,
+                    created_at,
+                )?;
+                Ok((external, registered, email, person, created_at))
+            })();
+            let (external, registered, email, person, created_at) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            if let Some(existing) = context.known.user_by_email(&email) {
+                // Already a user here: the same person, now also known by this id.
+                self.users.replace(&external, existing);
+                self.out.matched_users.push(Keyed {
+                    external_id: external,
+                    record: existing,
+                });
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            if let Some(first) = seen_emails.insert(email.clone(), row.line()) {
+                issues.push(row.issue(
+                    email_column,
+                    email.as_str(),
+                    format!("the e-mail is used again (first at line {first}); the row is skipped"),
+                ));
+                self.users.forget(&external);
+                outcomes.push(Outcome::Skipped);
+                return;
+            }
+            let role = if managers.contains(&external) {
+                Role::Manager
+            } else {
+                Role::Rep
+            };
+            let manager_id = row.get(manager).and_then(|m| salesforce_id(m).ok());
+            rows.push((
+                external.clone(),
+                Keyed {
+                    external_id: external,
+                    record: User {
+                        id: UserId::from_uuid(registered.uuid),
+                        name: person,
+                        email,
+                        role,
+                        manager_id: None,
+                        team_id: None,
+                        created_at,
+                    },
+                },
+                manager_id,
+            ));
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.count(ExternalKind::User, outcome);
+        }
+        // Managers before the people who report to them, as the hierarchy is written in order.
+        let parents: HashMap<String, Option<String>> = rows
+            .iter()
+            .map(|(e, _, m)| (e.clone(), m.clone()))
+            .collect();
+        let mut ordered = Vec::with_capacity(rows.len());
+        for (external, mut keyed, manager_external) in rows.iter().cloned() {
+            let depth = depth_of(&parents, &external);
+            match (&manager_external, depth) {
+                (Some(m), Some(_)) => match self.users.get(m) {
+                    Some(manager) => {
+                        keyed.record.manager_id = Some(UserId::from_uuid(manager.uuid))
+                    }
+                    None => self.out.issues.push(Issue {
+                        file: USER.into(),
+                        line: self.users.get(&external).map_or(0, |i| i.line),
+                        column: "ManagerId".into(),
+                        value: m.clone(),
+                        reason: "no user has this id; imported without a manager".into(),
+                    }),
+                },
+                (Some(m), None) => self.out.issues.push(Issue {
+                    file: USER.into(),
+                    line: self.users.get(&external).map_or(0, |i| i.line),
+                    column: "ManagerId".into(),
+                    value: m.clone(),
+                    reason: "managers form a loop; imported without a manager".into(),
+                }),
+                (None, _) => {}
+            }
+            ordered.push((depth.unwrap_or(0), keyed));
+        }
+        ordered.sort_by_key(|(depth, _)| *depth);
+        self.out.users = ordered.into_iter().map(|(_, keyed)| keyed).collect();
+        Ok(())
+    }
+
+    fn accounts(&mut self, table: &Table) -> Result<(), FileError> {
+        let [id, name, created] = table.require(["Id", "Name", "CreatedDate"])?;
+        let website = table.column("Website");
+        let industry = table.column("Industry");
+        let employees = table.column("NumberOfEmployees");
+        let region = self
+            .custom(table, self.context.mapping.fields.region.as_deref())
+            .or(table.column("BillingCountry"));
+        let segment = self.custom(table, self.context.mapping.fields.segment.as_deref());
+        let owner = table.column("OwnerId");
+        let context = self.context;
+        let mut outcomes = Vec::new();
+        let mut accounts = Vec::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let account_name = row.parse_required(name, clipped_name)?;
+                let (external, registered) = Self::register(
+                    &mut self.accounts,
+                    context,
+                    ExternalKind::Account,
+                    row,
+                    id,
+                    created_at,
+                )?;
+                Ok((external, registered, account_name, created_at))
+            })();
+            let (external, registered, account_name, created_at) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let account = Account {
+                id: AccountId::from_uuid(registered.uuid),
+                version: 1,
+                name: account_name,
+                domain: optional(row, website, issues, |t| {
+                    WebDomain::parse(t).map_err(|e| e.expected().to_owned())
+                }),
+                industry: optional(row, industry, issues, label),
+                employee_band: optional(row, employees, issues, count).map(EmployeeBand::of_count),
+                region: optional(row, region, issues, label),
+                segment: optional(row, segment, issues, label),
+                tier: None,
+                owner_id: optional_user(row, owner, &self.users, issues),
+                created_at,
+            };
+            accounts.push(Keyed {
+                external_id: external,
+                record: account,
+            });
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.count(ExternalKind::Account, outcome);
+        }
+        self.out.accounts = accounts;
+        Ok(())
+    }
+
+    /// Each contact's most telling buying role across the deals it is on.
+    fn contact_roles(&mut self, table: &Table) -> Result<HashMap<String, BuyingRole>, FileError> {
+        let [contact, role] = table.require(["ContactId", "Role"])?;
+        let mut roles: HashMap<String, BuyingRole> = HashMap::new();
+        table.rows(&mut self.out.issues, |row, _| {
+            let (Some(Ok(contact)), Some(role)) = (
+                row.text(contact).map(salesforce_id),
+                row.text(role).and_then(buying_role),
+            ) else {
+                return;
+            };
+            let best = roles.entry(contact).or_insert(role);
+            if rank(role) < rank(*best) {
+                *best = role;
+            }
+        })?;
+        Ok(roles)
+    }
+
+    fn contacts(
+        &mut self,
+        table: &Table,
+        roles: &HashMap<String, BuyingRole>,
+    ) -> Result<(), FileError> {
+        let [id, account, created] = table.require(["Id", "AccountId", "CreatedDate"])?;
+        let (name, first, last) = (
+            table.column("Name"),
+            table.column("FirstName"),
+            table.column("LastName"),
+        );
+        let (email, title) = (table.column("Email"), table.column("Title"));
+        let context = self.context;
+        let mut outcomes = Vec::new();
+        let mut contacts = Vec::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let person = person_name(row, name, first, last)?;
+                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a contact belongs to an account, so the row is skipped")?;
+                let (external, registered) = Self::register(&mut self.contacts, context, ExternalKind::Contact, row, id, created_at)?;
+                Ok((external, registered, person, account_id, created_at))
+            })();
+            let (external, registered, person, account_id, created_at) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let contact = Contact {
+                id: ContactId::from_uuid(registered.uuid),
+                version: 1,
+                account_id: AccountId::from_uuid(account_id),
+                name: person,
+                email: optional(row, email, issues, |t| Email::parse(t).map_err(|e| e.expected().to_owned())),
+                title: optional(row, title, issues, label),
+                buying_role: roles.get(&external).copied(),
+                created_at,
+            };
+            contacts.push(Keyed { external_id: external, record: contact });
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.count(ExternalKind::Contact, outcome);
+        }
+        self.out.contacts = contacts;
+        Ok(())
+    }
+
+    /// Registers every deal (so history rows can name them) and reads their history rows.
+    fn snapshots(
+        &mut self,
+        table: &Table,
+        deals: &Table,
+    ) -> Result<HashMap<String, Vec<Snapshot>>, FileError> {
+        // Each deal's currency, which its history rows do not repeat.
+        let currencies: HashMap<String, Currency> = {
+            let [id] = deals.require(["Id"])?;
+            let currency = deals.column("CurrencyIsoCode");
+            let mut currencies = HashMap::new();
+            let mut ignored = Vec::new();
+            deals.rows(&mut ignored, |row, _| {
+                if let Some(Ok(id)) = row.text(id).map(salesforce_id) {
+                    let deal_currency = row.get(currency).and_then(|c| c.parse().ok());
+                    currencies.insert(id, deal_currency.unwrap_or(self.context.currency));
+                }
+            })?;
+            currencies
+        };
+        let [deal, stage, created] =
+            table.require(["OpportunityId", "StageName", "CreatedDate"])?;
+        let (amount, close, category, by) = (
+            table.column("Amount"),
+            table.column("CloseDate"),
+            table.column("ForecastCategory"),
+            table.column("CreatedById"),
+        );
+        let context = self.context;
+        let users = &self.users;
+        let mut snapshots: HashMap<String, Vec<Snapshot>> = HashMap::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let deal_id = row.parse_required(deal, salesforce_id)?;
+                let Some(&currency) = currencies.get(&deal_id) else {
+                    return Err(row.issue(
+                        deal,
+                        &deal_id,
+                        "no deal in Opportunity.csv has this id; the row is skipped",
+                    ));
+                };
+                let at = row.parse_required(created, |t| context.dates.time(t))?;
+                let target = row.parse_required(stage, |t| {
+                    context
+                        .mapping
+                        .stage(t)
+                        .cloned()
+                        .ok_or_else(|| "not in the mapping".to_owned())
+                })?;
+                Ok((deal_id, currency, at, target))
+            })();
+            let (deal_id, currency, at, target) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    return;
+                }
+            };
+            // An empty amount was cleared; one that does not read says nothing.
+            let amount = match row.parse(amount, |t| crate::values::amount(t, currency)) {
+                Ok(amount) => Some(amount),
+                Err(issue) => {
+                    issues.push(issue);
+                    None
+                }
+            };
+            snapshots.entry(deal_id).or_default().push(Snapshot {
+                at,
+                by: optional_user(row, by, users, issues)
+                    .unwrap_or(UserId::from_uuid(uuid::Uuid::nil())),
+                stage: target,
+                amount,
+                close_date: optional(row, close, issues, |t| context.dates.date(t)),
+                category: optional(row, category, issues, forecast_category),
+            });
+        })?;
+        Ok(snapshots)
+    }
+
+    /// Owner changes from the field history; Salesforce writes each twice, once with user
+    /// ids and once with names, and only the first can be followed.
+    fn owner_moves(&mut self, table: &Table) -> Result<HashMap<String, Vec<OwnerMove>>, FileError> {
+        let [deal, field, new, created] =
+            table.require(["OpportunityId", "Field", "NewValue", "CreatedDate"])?;
+        let (old, by) = (table.column("OldValue"), table.column("CreatedById"));
+        let context = self.context;
+        let users = &self.users;
+        let mut moves: HashMap<String, Vec<OwnerMove>> = HashMap::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            if row.text(field) != Some("Owner") {
+                return;
+            }
+            let user = |text: Option<&str>| {
+                text.and_then(|t| salesforce_id(t).ok())
+                    .and_then(|id| users.get(&id))
+                    .map(|id| UserId::from_uuid(id.uuid))
+            };
+            let Some(to) = user(row.text(new)) else {
+                return;
+            };
+            let parsed = (|| {
+                let deal_id = row.parse_required(deal, salesforce_id)?;
+                let at = row.parse_required(created, |t| context.dates.time(t))?;
+                Ok((deal_id, at))
+            })();
+            match parsed {
+                Ok((deal_id, at)) => moves.entry(deal_id).or_default().push(OwnerMove {
+                    at,
+                    by: user(row.get(by)).unwrap_or(to),
+                    from: user(row.get(old)),
+                    to,
+                }),
+                Err(issue) => issues.push(issue),
+            }
+        })?;
+        Ok(moves)
+    }
+
+    fn opportunities(
+        &mut self,
+        table: &Table,
+        mut snapshots: HashMap<String, Vec<Snapshot>>,
+        mut owner_moves: HashMap<String, Vec<OwnerMove>>,
+    ) -> Result<(), FileError> {
+        let [id, name, account, owner, stage, close, created] = table.require([
+            "Id",
+            "Name",
+            "AccountId",
+            "OwnerId",
+            "StageName",
+            "CloseDate",
+            "CreatedDate",
+        ])?;
+        let amount = table.column("Amount");
+        let currency = table.column("CurrencyIsoCode");
+        let modified = table.column("LastModifiedDate");
+        let created_by = table.column("CreatedById");
+        let source = table.column("LeadSource");
+        let category = table.column("ForecastCategoryName");
+        let fields = &self.context.mapping.fields;
+        let segment = self.custom(table, fields.segment.as_deref());
+        let competitor = self.custom(table, fields.competitor.as_deref());
+        let loss = self.custom(table, self.context.mapping.losses.field.as_deref());
+        let context = self.context;
+        let override_reason = note("Forecast category set in Salesforce");
+        let reopen_reason = note("Reopened in Salesforce");
+        let with = Rebuild {
+            process: context.process,
+            version: context.version,
+            recorded_at: context.now,
+            keep_categories: true,
+            override_reason: &override_reason,
+            reopen_reason: &reopen_reason,
+        };
+        let mut outcomes = Vec::new();
+        let mut deals = Vec::new();
+        let mut events = 0u64;
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let deal_name = row.parse_required(name, clipped_name)?;
+                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a deal belongs to an account, so the row is skipped")?;
+                let owner_id = UserId::from_uuid(reference(row, owner, &self.users, "no imported user has this id; the row is skipped")?);
+                let target = row.parse_required(stage, |t| context.mapping.stage(t).cloned().ok_or_else(|| "not in the mapping".to_owned()))?;
+                let close_date = row.parse_required(close, |t| context.dates.date(t))?;
+                let deal_currency = row.parse(currency, |t| t.parse::<Currency>().map_err(|e| e.expected().to_owned()))?.unwrap_or(context.currency);
+                let (external, registered) = Self::register(&mut self.opportunities, context, ExternalKind::Opportunity, row, id, created_at)?;
+                Ok((external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency))
+            })();
+            let (external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let mut deal_snapshots = snapshots.remove(&external).unwrap_or_default();
+            for snapshot in &mut deal_snapshots {
+                if snapshot.by.as_uuid().is_nil() {
+                    snapshot.by = owner_id;
+                }
+            }
+            let loss_reason = row.get(loss);
+            let past = DealPast {
+                id: OpportunityId::from_uuid(registered.uuid),
+                name: deal_name,
+                account_id: AccountId::from_uuid(account_id),
+                created_at,
+                created_by: optional_user(row, created_by, &self.users, issues).unwrap_or(owner_id),
+                last_modified: optional(row, modified, issues, |t| context.dates.time(t)).unwrap_or(created_at),
+                owner_id,
+                stage: target,
+                amount: optional(row, amount, issues, |t| crate::values::amount(t, deal_currency)),
+                close_date,
+                category: optional(row, category, issues, forecast_category),
+                source: optional(row, source, issues, label),
+                segment: optional(row, segment, issues, label),
+                competitor: optional(row, competitor, issues, label),
+                loss_type: context.mapping.losses.of(loss_reason),
+                loss_reason: loss_reason.and_then(|r| Note::parse(r).ok()),
+                snapshots: deal_snapshots,
+                owner_moves: owner_moves.remove(&external).unwrap_or_default(),
+            };
+            match history::rebuild(&past, with) {
+                Ok(rebuilt) => {
+                    for inference in rebuilt.inferred {
+                        issues.push(row.row_issue(format!("imported; {inference}")));
+                    }
+                    events += rebuilt.recorded.events.len() as u64;
+                    deals.push(Keyed { external_id: external, record: rebuilt.recorded });
+                    outcomes.push(Outcome::New);
+                }
+                Err(problem) => {
+                    issues.push(row.row_issue(format!("its history cannot be replayed ({problem}); the row is skipped")));
+                    self.opportunities.forget(&external);
+                    outcomes.push(Outcome::Skipped);
+                }
+            }
+        })?;
+        for outcome in outcomes {
+            self.count(ExternalKind::Opportunity, outcome);
+        }
+        self.out.events += events;
+        self.out.opportunities = deals;
+        Ok(())
+    }
+
+    fn leads(&mut self, table: &Table) -> Result<(), FileError> {
+        let [id, status, created] = table.require(["Id", "Status", "CreatedDate"])?;
+        let (name, first, last) = (
+            table.column("Name"),
+            table.column("FirstName"),
+            table.column("LastName"),
+        );
+        let columns = LeadColumns {
+            email: table.column("Email"),
+            company: table.column("Company"),
+            title: table.column("Title"),
+            phone: table.column("Phone"),
+            website: table.column("Website"),
+            source: table.column("LeadSource"),
+            owner: table.column("OwnerId"),
+            converted: table.column("IsConverted"),
+            account: table.column("ConvertedAccountId"),
+            opportunity: table.column("ConvertedOpportunityId"),
+            region: self
+                .custom(table, self.context.mapping.fields.region.as_deref())
+                .or(table.column("Country")),
+        };
+        let context = self.context;
+        let mut outcomes = Vec::new();
+        let mut leads = Vec::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let person = person_name(row, name, first, last)?;
+                let converted = row.parse(columns.converted, flag)?.unwrap_or(false);
+                let lead_status = if converted {
+                    LeadStatus::Sal
+                } else {
+                    row.parse_required(status, |t| {
+                        context
+                            .mapping
+                            .lead_status(t)
+                            .ok_or_else(|| "not in the mapping".to_owned())
+                    })?
+                };
+                let (external, registered) = Self::register(
+                    &mut self.leads,
+                    context,
+                    ExternalKind::Lead,
+                    row,
+                    id,
+                    created_at,
+                )?;
+                Ok((external, registered, person, lead_status, created_at))
+            })();
+            let (external, registered, person, lead_status, created_at) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let lead = Lead {
+                id: LeadId::from_uuid(registered.uuid),
+                version: 1,
+                name: person,
+                email: optional(row, columns.email, issues, |t| {
+                    Email::parse(t).map_err(|e| e.expected().to_owned())
+                }),
+                company: optional(row, columns.company, issues, clipped_name),
+                source: optional(row, columns.source, issues, label),
+                status: lead_status,
+                // Leads waiting in a queue (ids starting 00G) have no owner yet.
+                owner_id: row
+                    .get(columns.owner)
+                    .filter(|o| !o.starts_with("00G"))
+                    .and_then(|_| optional_user(row, columns.owner, &self.users, issues)),
+                account_id: linked(row, columns.account, &self.accounts, issues)
+                    .map(AccountId::from_uuid),
+                opportunity_id: linked(row, columns.opportunity, &self.opportunities, issues)
+                    .map(OpportunityId::from_uuid),
+                created_at,
+                title: optional(row, columns.title, issues, label),
+                phone: optional(row, columns.phone, issues, |t| {
+                    Phone::parse(t).map_err(|e| e.expected().to_owned())
+                }),
+                website: optional(row, columns.website, issues, |t| {
+                    WebDomain::parse(t).map_err(|e| e.expected().to_owned())
+                }),
+                region: optional(row, columns.region, issues, label),
+                segment: None,
+                product_line: None,
+                nurture: None,
+                disposition: None,
+                queued_at: None,
+                evidence: LeadEvidence::default(),
+                routing_issue: None,
+            };
+            leads.push(Keyed {
+                external_id: external,
+                record: lead,
+            });
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.count(ExternalKind::Lead, outcome);
+        }
+        self.out.leads = leads;
+        Ok(())
+    }
+
+    fn activities(&mut self, table: &Table, kind: Kind) -> Result<(), FileError> {
+        let [id, owner, created] = table.require(["Id", "OwnerId", "CreatedDate"])?;
+        let (who, what, subject) = (
+            table.column("WhoId"),
+            table.column("WhatId"),
+            table.column("Subject"),
+        );
+        let (subtype, task_type, outcome_column) = (
+            table.column("TaskSubtype"),
+            table.column("Type"),
+            table.column("CallDisposition"),
+        );
+        let (closed, status) = (table.column("IsClosed"), table.column("Status"));
+        let when = match kind {
+            Kind::Task => [
+                table.column("CompletedDateTime"),
+                table.column("ActivityDate"),
+            ],
+            Kind::Event => [
+                table.column("StartDateTime"),
+                table.column("ActivityDateTime"),
+            ],
+        };
+        let context = self.context;
+        let mut outcomes = Vec::new();
+        let mut activities = Vec::new();
+        let mut not_done = 0u64;
+        table.rows(&mut self.out.issues, |row, issues| {
+            // Open tasks are plans and future events have not happened: neither is activity.
+            let done = match kind {
+                Kind::Task => match row.parse(closed, flag) {
+                    Ok(Some(closed)) => closed,
+                    _ => row.get(status) == Some("Completed"),
+                },
+                Kind::Event => true,
+            };
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let mut occurred_at = created_at;
+                for column in when.into_iter().flatten() {
+                    if let Some(at) = row.parse(Some(column), |t| context.dates.time(t))? {
+                        occurred_at = at;
+                        break;
+                    }
+                }
+                let user_id = reference(
+                    row,
+                    owner,
+                    &self.users,
+                    "no imported user has this id; the row is skipped",
+                )?;
+                Ok((created_at, occurred_at, user_id))
+            })();
+            let (_, occurred_at, user_id) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if !done || occurred_at > context.now {
+                not_done += 1;
+                return;
+            }
+            let (external, registered) = match Self::register(
+                &mut self.activities,
+                context,
+                ExternalKind::Activity,
+                row,
+                id,
+                occurred_at,
+            ) {
+                Ok(registered) => registered,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let activity_kind = match kind {
+                Kind::Event => ActivityKind::Meeting,
+                Kind::Task => task_kind(row.get(subtype).or(row.get(task_type))),
+            };
+            let who_id = row.get(who).and_then(|w| salesforce_id(w).ok());
+            let what_id = row.get(what).and_then(|w| salesforce_id(w).ok());
+            let contact_id = who_id
+                .as_deref()
+                .and_then(|w| self.contacts.get(w))
+                .map(|i| ContactId::from_uuid(i.uuid));
+            let lead_id = who_id
+                .as_deref()
+                .and_then(|w| self.leads.get(w))
+                .map(|i| LeadId::from_uuid(i.uuid));
+            let opportunity_id = what_id
+                .as_deref()
+                .and_then(|w| self.opportunities.get(w))
+                .map(|i| OpportunityId::from_uuid(i.uuid));
+            let account_id = what_id
+                .as_deref()
+                .and_then(|w| self.accounts.get(w))
+                .map(|i| AccountId::from_uuid(i.uuid));
+            for (column, value, found, prefixes) in [
+                (
+                    who,
+                    who_id.as_deref(),
+                    contact_id.is_some() || lead_id.is_some(),
+                    ["003", "00Q"],
+                ),
+                (
+                    what,
+                    what_id.as_deref(),
+                    opportunity_id.is_some() || account_id.is_some(),
+                    ["006", "001"],
+                ),
+            ] {
+                // Links to objects pipewise does not import (cases, campaigns) are dropped
+                // quietly; a contact, lead, deal or account that is missing is reported.
+                if let (Some(column), Some(value), false) = (column, value, found) {
+                    if prefixes.iter().any(|p| value.starts_with(p)) {
+                        issues.push(row.issue(
+                            column,
+                            value,
+                            "no imported record has this id; imported without the link",
+                        ));
+                    }
+                }
+            }
+            let default_subject = match activity_kind {
+                ActivityKind::Call => "Call",
+                ActivityKind::Email => "E-mail",
+                ActivityKind::Meeting => "Meeting",
+                ActivityKind::Note => "Task",
+            };
+            let subject = row
+                .get(subject)
+                .and_then(|s| clipped_name(s).ok())
+                .unwrap_or_else(|| note_name(default_subject));
+            activities.push(Keyed {
+                record: Activity {
+                    id: ActivityId::from_uuid(registered.uuid),
+                    version: 1,
+                    kind: activity_kind,
+                    occurred_at,
+                    user_id: UserId::from_uuid(user_id),
+                    account_id,
+                    contact_id,
+                    lead_id,
+                    opportunity_id,
+                    subject,
+                    outcome: optional(row, outcome_column, issues, label),
+                },
+                external_id: external,
+            });
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.count(ExternalKind::Activity, outcome);
+        }
+        if not_done > 0 {
+            self.out.notices.push(format!(
+                "{}: {not_done} {} not imported",
+                table.name(),
+                match kind {
+                    Kind::Task => "open tasks (plans, not activity) were",
+                    Kind::Event => "events in the future were",
+                }
+            ));
+        }
+        self.out.activities.extend(activities);
+        Ok(())
+    }
+
+    /// The column holding a custom field the mapping names, if the file has it.
+    fn custom(&self, table: &Table, field: Option<&str>) -> Option<Column> {
+        table.column(field?)
+    }
+}
+
+/// How many managers are above `user` among the new users; `None` when the links loop.
+fn depth_of(parents: &HashMap<String, Option<String>>, user: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = parents.get(user).cloned().flatten();
+    while let Some(parent) = at {
+        depth += 1;
+        if depth > parents.len() {
+            return None;
+        }
+        at = parents.get(&parent).cloned().flatten();
+    }
+    Some(depth)
+}
+
+struct LeadColumns {
+    email: Option<Column>,
+    company: Option<Column>,
+    title: Option<Column>,
+    phone: Option<Column>,
+    website: Option<Column>,
+    source: Option<Column>,
+    owner: Option<Column>,
+    converted: Option<Column>,
+    account: Option<Column>,
+    opportunity: Option<Column>,
+    region: Option<Column>,
+}
+
+/// A person's `Name`, or `FirstName` and `LastName` joined.
+fn person_name(
+    row: &Row<'_>,
+    name: Option<Column>,
+    first: Option<Column>,
+    last: Option<Column>,
+) -> Result<Name, Issue> {
+    let joined = match row.get(name) {
+        Some(name) => name.to_owned(),
+        None => [row.get(first), row.get(last)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Name::parse(&joined).map_err(|_| match name.or(last) {
+        Some(column) => row.issue(column, &joined, "a name is required; the row is skipped"),
+        None => {
+            row.row_issue("the file has no Name, FirstName or LastName column; the row is skipped")
+        }
+    })
+}
+
+/// The pipewise id of the record `column` names; an issue if it names none.
+fn reference(row: &Row<'_>, column: Column, ids: &Ids, missing: &str) -> Result<uuid::Uuid, Issue> {
+    let external = row.parse_required(column, salesforce_id)?;
+    ids.get(&external)
+        .map(|id| id.uuid)
+        .ok_or_else(|| row.issue(column, &external, missing))
+}
+
+/// An optional link to another record; one that names no imported record is dropped and
+/// reported.
+fn linked(
+    row: &Row<'_>,
+    column: Option<Column>,
+    ids: &Ids,
+    issues: &mut Vec<Issue>,
+) -> Option<uuid::Uuid> {
+    let text = row.get(column)?;
+    let found = salesforce_id(text)
+        .ok()
+        .and_then(|id| ids.get(&id))
+        .map(|id| id.uuid);
+    if found.is_none() {
+        if let Some(column) = column {
+            issues.push(row.issue(
+                column,
+                text,
+                "no imported record has this id; imported without the link",
+            ));
+        }
+    }
+    found
+}
+
+fn optional_user(
+    row: &Row<'_>,
+    column: Option<Column>,
+    users: &Ids,
+    issues: &mut Vec<Issue>,
+) -> Option<UserId> {
+    linked(row, column, users, issues).map(UserId::from_uuid)
+}
+
+/// An optional value; one that does not parse is dropped and reported.
+fn optional<T>(
+    row: &Row<'_>,
+    column: Option<Column>,
+    issues: &mut Vec<Issue>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    match row.parse(column, |t| {
+        parse(t).map_err(|expected| format!("expected {expected}; imported without it"))
+    }) {
+        Ok(value) => value,
+        Err(issue) => {
+            issues.push(issue);
+            None
+        }
+    }
+}
+
+fn label(text: &str) -> Result<Label, String> {
+    Label::parse(text).map_err(|e| e.expected().to_owned())
+}
+
+/// A name, cut to the longest pipewise keeps (Salesforce allows 255 characters).
+fn clipped_name(text: &str) -> Result<Name, String> {
+    let clipped: String = text.chars().take(Name::MAX_CHARS).collect();
+    Name::parse(&clipped).map_err(|e| e.expected().to_owned())
+}
+
+fn note(text: &str) -> Note {
+    Note::parse(text).unwrap_or_else(|_| unreachable!("a fixed note is valid"))
+}
+
+fn note_name(text: &str) -> Name {
+    Name::parse(text).unwrap_or_else(|_| unreachable!("a fixed name is valid"))
+}
+
+fn forecast_category(text: &str) -> Result<ForecastCategory, String> {
+    match text.trim() {
+        "Pipeline" => Ok(ForecastCategory::Pipeline),
+        "BestCase" | "Best Case" => Ok(ForecastCategory::BestCase),
+        "Commit" => Ok(ForecastCategory::Commit),
+        "Closed" => Ok(ForecastCategory::Closed),
+        "Omitted" => Ok(ForecastCategory::Omitted),
+        _ => Err("Pipeline, BestCase, Commit, Closed or Omitted".into()),
+    }
+}
+
+/// Salesforce's standard contact roles as buying roles; roles with no counterpart give none.
+fn buying_role(role: &str) -> Option<BuyingRole> {
+    match role.trim() {
+        "Economic Buyer" | "Economic Decision Maker" => Some(BuyingRole::EconomicBuyer),
+        "Decision Maker" => Some(BuyingRole::DecisionMaker),
+        "Executive Sponsor" => Some(BuyingRole::Champion),
+        "Influencer" | "Technical Buyer" | "Evaluator" => Some(BuyingRole::Influencer),
+        _ => None,
+    }
+}
+
+/// Which role wins when a contact plays several: the one that says most about the deal.
+fn rank(role: BuyingRole) -> u8 {
+    match role {
+        BuyingRole::EconomicBuyer => 0,
+        BuyingRole::DecisionMaker => 1,
+        BuyingRole::Champion => 2,
+        _ => 3,
+    }
+}
+
+fn task_kind(kind: Option<&str>) -> ActivityKind {
+    match kind.map(str::trim) {
+        Some("Call") => ActivityKind::Call,
+        Some("Email" | "ListEmail") => ActivityKind::Email,
+        Some("Meeting") => ActivityKind::Meeting,
+        _ => ActivityKind::Note,
+    }
+}
