@@ -50,6 +50,64 @@ pub enum Command {
     /// The lead funnel: Lead → MQL → SQL → SAL conversion, speed-to-lead and its breaches.
     #[command(subcommand)]
     Leads(LeadsCommand),
+    /// Import users, accounts, contacts, leads, activities and deals with their stage history
+    /// from a CRM export. Importing the same files again adds only what is new.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportSource {
+    /// A Salesforce data export: a folder of CSVs named by object (Opportunity.csv…).
+    Salesforce,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DateStyleArg {
+    /// 2025-03-04, 2025-03-04T14:05:00Z.
+    Iso,
+    /// 3/4/2025 is March 4.
+    Us,
+    /// 4/3/2025 or 4.3.2025 is March 4.
+    Eu,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What wrote the export.
+    #[arg(value_enum)]
+    pub source: ImportSource,
+    /// The export's folder.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub target: WorkspaceArgs,
+    /// The mapping file: what the source's stages, lead statuses and loss reasons mean here.
+    #[arg(long, required_unless_present = "suggest")]
+    pub mapping: Option<PathBuf>,
+    /// Print a draft mapping file for the stages and statuses the export uses, and stop.
+    #[arg(long, conflicts_with = "mapping")]
+    pub suggest: bool,
+    /// The process the draft maps stages to [default: the workspace's first process].
+    #[arg(long, requires = "suggest", value_parser = ProcessKey::parse)]
+    pub process: Option<ProcessKey>,
+    /// Read and check everything, report what would be imported, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How the export writes dates; never guessed, since 3/4/2025 differs by country.
+    #[arg(long, value_enum, default_value_t = DateStyleArg::Iso)]
+    pub dates: DateStyleArg,
+    /// Where to write the rows not imported and the values inferred, as CSV (file, line,
+    /// column, value, reason).
+    #[arg(long, default_value = "import-issues.csv")]
+    pub issues: PathBuf,
+    /// E-mail of the admin importing; a new workspace makes them its first admin.
+    #[arg(long, required_unless_present = "suggest")]
+    pub by: Option<String>,
+    /// Corporate currency of a workspace the import creates, and of amounts without one.
+    #[arg(long, default_value = "USD", value_parser = str::parse::<Currency>)]
+    pub currency: Currency,
+    /// Month (1-12) the fiscal year of a workspace the import creates starts in.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=12))]
+    pub fiscal_year_start: u32,
 }
 
 #[derive(Debug, Subcommand)]

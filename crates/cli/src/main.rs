@@ -3,6 +3,7 @@
 mod cli;
 mod forecast;
 mod hygiene;
+mod import;
 mod leads;
 mod load;
 mod output;
@@ -101,6 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forecast(args) => forecast::run(args).await,
         Command::Rates(command) => rates::run(command).await,
         Command::Leads(command) => leads::run(command).await,
+        Command::Import(args) => import::run(args).await,
     }
 }
 

@@ -2,22 +2,24 @@
 //! generic CSV files described by a mapping file, each with as much deal history as the
 //! export keeps.
 //!
-//! Reading is separate from writing: [`salesforce::read`] (and its peers) turn a folder of
-//! files into a [`Prepared`] set of records with the source's ids, every row it could not
-//! take reported as an [`Issue`]. The records already imported from the same system
+//! Reading is separate from writing: [`prepare`] turns a folder of files into a [`Prepared`]
+//! set of records with the source's ids, every row it could not take reported as an
+//! [`Issue`]; [`write`] stores them in batches. The records already imported from the same system
 //! ([`Known`]) are recognised by those ids and left alone, so importing the same export
 //! again, or finishing an interrupted import, adds only what is missing.
 
 pub mod history;
 pub mod issues;
 pub mod mapping;
-mod prepare;
+mod prepared;
+mod run;
 pub mod salesforce;
 pub mod table;
 pub mod values;
 
 pub use issues::Issue;
-pub use prepare::{Context, Keyed, Known, Prepared, Tally};
+pub use prepared::{Context, Keyed, Known, Prepared, Tally};
+pub use run::{BATCH_RECORDS, Request, Source, prepare, write};
 
 use mapping::Unmapped;
 use table::FileError;
@@ -35,4 +37,8 @@ pub enum ImportError {
     },
     #[error("{0}")]
     Unmapped(Unmapped),
+    #[error("the mapping names process `{0}`, which the workspace does not have")]
+    NoProcess(String),
+    #[error(transparent)]
+    Store(#[from] pipewise_store::StoreError),
 }

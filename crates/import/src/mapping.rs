@@ -380,11 +380,29 @@ fn guess_stage(process: &Process, name: &str) -> Option<String> {
     if squashed.contains("lost") {
         return Some("lost".into());
     }
-    process
-        .stages()
+    let stages = process.stages();
+    let exact = stages
         .iter()
-        .find(|s| squash(s.key.as_str()) == squashed || squash(s.name.as_str()) == squashed)
-        .map(|s| s.key.as_str().to_owned())
+        .find(|s| squash(s.key.as_str()) == squashed || squash(s.name.as_str()) == squashed);
+    // Otherwise a word sharing its first six letters with a word of the key, so that
+    // Qualification finds `qualified` and Negotiation/Review `negotiating`.
+    let stem = |word: &str| word.get(..6).map(str::to_owned);
+    let source_stems: Vec<String> = words(name).filter_map(|w| stem(&w)).collect();
+    let similar = || {
+        stages.iter().find(|s| {
+            words(s.key.as_str())
+                .filter_map(|w| stem(&w))
+                .any(|k| source_stems.contains(&k))
+        })
+    };
+    exact.or_else(similar).map(|s| s.key.as_str().to_owned())
+}
+
+/// The lower-case words of `text`.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
 }
 
 fn guess_lead_status(name: &str) -> Option<LeadStatus> {
@@ -499,7 +517,8 @@ values = { "Lost to Competitor" = "competition", "Duplicate" = "duplicate" }
             "Closed Won",
             "Closed Won",
             "closedlost",
-            "Negotiating",
+            "Negotiation/Review",
+            "Qualification",
             "Id. Decision Makers",
         ] {
             stages.add(name);
@@ -519,7 +538,8 @@ values = { "Lost to Competitor" = "competition", "Duplicate" = "duplicate" }
             "{draft}"
         );
         assert!(draft.contains("\"closedlost\" = \"lost\"  # 1 rows\n"));
-        assert!(draft.contains("\"Negotiating\" = \"negotiating\""));
+        assert!(draft.contains("\"Negotiation/Review\" = \"negotiating\""));
+        assert!(draft.contains("\"Qualification\" = \"qualified\""));
         assert!(draft.contains("\"Id. Decision Makers\" = \"\""));
         assert!(draft.contains("\"Closed - Converted\" = \"sal\""));
         assert!(draft.contains("\"Closed - Not Converted\" = \"disqualified\""));

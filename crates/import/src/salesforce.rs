@@ -23,7 +23,7 @@ use pipewise_core::text::{Email, Label, Name, Note, Phone, WebDomain};
 
 use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
 use crate::mapping::{self, Seen, Unmapped};
-use crate::prepare::{Id, Ids};
+use crate::prepared::{Id, Ids};
 use crate::table::{Column, FileError, Row, Table};
 use crate::values::{count, flag, salesforce_id};
 use crate::{Context, ImportError, Issue, Keyed, Prepared};
@@ -570,7 +570,7 @@ impl Reader<'_> {
                         .mapping
                         .stage(t)
                         .cloned()
-                        .ok_or_else(|| "not in the mapping".to_owned())
+                        .ok_or_else(|| "a stage of the mapping file".to_owned())
                 })?;
                 Ok((deal_id, currency, at, target))
             })();
@@ -686,7 +686,7 @@ impl Reader<'_> {
                 let deal_name = row.parse_required(name, clipped_name)?;
                 let account_id = reference(row, account, &self.accounts, "no imported account has this id; a deal belongs to an account, so the row is skipped")?;
                 let owner_id = UserId::from_uuid(reference(row, owner, &self.users, "no imported user has this id; the row is skipped")?);
-                let target = row.parse_required(stage, |t| context.mapping.stage(t).cloned().ok_or_else(|| "not in the mapping".to_owned()))?;
+                let target = row.parse_required(stage, |t| context.mapping.stage(t).cloned().ok_or_else(|| "a stage of the mapping file".to_owned()))?;
                 let close_date = row.parse_required(close, |t| context.dates.date(t))?;
                 let deal_currency = row.parse(currency, |t| t.parse::<Currency>().map_err(|e| e.expected().to_owned()))?.unwrap_or(context.currency);
                 let (external, registered) = Self::register(&mut self.opportunities, context, ExternalKind::Opportunity, row, id, created_at)?;
@@ -792,7 +792,7 @@ impl Reader<'_> {
                         context
                             .mapping
                             .lead_status(t)
-                            .ok_or_else(|| "not in the mapping".to_owned())
+                            .ok_or_else(|| "a lead status of the mapping file".to_owned())
                     })?
                 };
                 let (external, registered) = Self::register(

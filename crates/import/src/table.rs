@@ -241,7 +241,7 @@ impl<'a> Row<'a> {
     /// The trimmed value of `column`, or an issue saying it is required.
     pub fn required(&self, column: Column) -> Result<&'a str, Issue> {
         self.text(column)
-            .ok_or_else(|| self.issue(column, "", "a value is required"))
+            .ok_or_else(|| self.issue(column, "", "a value is required; the row is skipped"))
     }
 
     /// Parses `column` with `parse` (which says what it expected); empty is `None`.
@@ -261,14 +261,21 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Parses the required `column` with `parse`.
+    /// Parses the required `column` with `parse` (which says what it expected); without
+    /// it the row is skipped.
     pub fn parse_required<T>(
         &self,
         column: Column,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Result<T, Issue> {
         let value = self.required(column)?;
-        parse(value).map_err(|reason| self.issue(column, value, reason))
+        parse(value).map_err(|expected| {
+            self.issue(
+                column,
+                value,
+                format!("expected {expected}; the row is skipped"),
+            )
+        })
     }
 
     /// An issue at `column` of this row.

@@ -137,15 +137,16 @@ impl Prepared {
         }
         macro_rules! chunks {
             ($records:expr, $kind:expr, $field:ident, $id:expr) => {
-                for chunk in $records.chunks(size) {
+                let mut records = $records.into_iter().peekable();
+                while records.peek().is_some() {
                     let mut batch = Batch::default();
-                    for keyed in chunk {
+                    for keyed in records.by_ref().take(size) {
                         batch.external_keys.push(key(
                             $kind,
                             &keyed.external_id,
                             $id(&keyed.record),
                         ));
-                        batch.$field.push(keyed.record.clone());
+                        batch.$field.push(keyed.record);
                     }
                     batches.push(batch);
                 }

@@ -1,0 +1,208 @@
+//! `pipewise import`: read an export, report what it holds and what cannot be taken, then
+//! write it in batches, each batch with its records' source ids in one transaction.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use pipewise_core::access::RepVisibility;
+use pipewise_core::calendar::FiscalCalendar;
+use pipewise_core::external::ExternalKind;
+use pipewise_core::ids::{UserId, WorkspaceId};
+use pipewise_core::org::{Role, User, Workspace};
+use pipewise_core::process::ProcessSet;
+use pipewise_core::text::{Email, Name};
+use pipewise_import::mapping::Mapping;
+use pipewise_import::values::DateStyle;
+use pipewise_import::{Prepared, Request, Source};
+use pipewise_store::{Batch, StoreError};
+
+use crate::cli::{DateStyleArg, ImportArgs, ImportSource};
+use crate::table::{Cell, Table, text, write_aligned};
+
+pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
+    let store = crate::open(&args.target.database_url).await?;
+    let existing = match store.workspace(&args.target.workspace).await {
+        Ok(workspace) => Some(workspace),
+        Err(StoreError::NotFound { .. }) => None,
+        Err(error) => return Err(error.into()),
+    };
+    let processes = match &existing {
+        Some(workspace) => pipewise_store::processes::current(&*store, workspace).await?,
+        None => ProcessSet::shipped(),
+    };
+    if args.suggest {
+        let process = match &args.process {
+            Some(key) => processes
+                .get(key)
+                .with_context(|| format!("--process: no process `{key}`"))?,
+            None => processes.default_process(),
+        };
+        let draft = match args.source {
+            ImportSource::Salesforce => Source::Salesforce.suggest(&args.path, process)?,
+        };
+        print!("{draft}");
+        return Ok(());
+    }
+    let (Some(mapping_path), Some(by)) = (&args.mapping, &args.by) else {
+        bail!("--mapping and --by are needed to import");
+    };
+    let mapping = read_mapping(mapping_path, &processes)?;
+
+    let started = Instant::now();
+    let workspace = match existing {
+        Some(workspace) => {
+            crate::process::admin(&*store, &workspace, by, "import data").await?;
+            workspace
+        }
+        None if args.dry_run => new_workspace(&args)?,
+        None => {
+            let workspace = new_workspace(&args)?;
+            let admin = first_admin(by, workspace.created_at)?;
+            store.create_workspace(&workspace).await?;
+            store
+                .write_batch(
+                    workspace.id,
+                    &Batch {
+                        users: vec![admin.clone()],
+                        ..Batch::default()
+                    },
+                )
+                .await?;
+            println!(
+                "Created workspace `{}` with {} as its admin; `pipewise serve` prints their first password.",
+                workspace.slug, admin.email
+            );
+            workspace
+        }
+    };
+    let source = match args.source {
+        ImportSource::Salesforce => Source::Salesforce,
+    };
+    let reading =
+        ProgressBar::new_spinner().with_message(format!("Reading {}", args.path.display()));
+    reading.enable_steady_tick(std::time::Duration::from_millis(200));
+    let request = Request {
+        source,
+        folder: &args.path,
+        mapping: &mapping,
+        dates: match args.dates {
+            DateStyleArg::Iso => DateStyle::Iso,
+            DateStyleArg::Us => DateStyle::Us,
+            DateStyleArg::Eu => DateStyle::Eu,
+        },
+    };
+    let prepared = pipewise_import::prepare(&*store, &workspace, &processes, request).await;
+    reading.finish_and_clear();
+    let prepared = prepared?;
+
+    for notice in &prepared.notices {
+        println!("note: {notice}");
+    }
+    let issues = prepared.issues.len();
+    write_issues(&args.issues, &prepared)?;
+    print_summary(&prepared)?;
+    let events = prepared.events;
+    if args.dry_run {
+        println!("Dry run: nothing was written.");
+    } else {
+        let progress = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("Writing [{bar:30}] {pos}/{len} records, {eta} left")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let written = pipewise_import::write(&*store, &workspace, source, prepared, |done, total| {
+            progress.set_length(total);
+            progress.set_position(done);
+        })
+        .await
+        .context("writing failed; what was written is kept, and running the same import again adds the rest")?;
+        progress.finish_and_clear();
+        println!(
+            "Imported {written} records and {events} deal events into `{}` in {:.1}s.",
+            workspace.slug,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if issues > 0 {
+        println!(
+            "{issues} rows or values need a look: see {}",
+            args.issues.display()
+        );
+    }
+    Ok(())
+}
+
+fn read_mapping(path: &Path, processes: &ProcessSet) -> anyhow::Result<Mapping> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
+    let name = path.display().to_string();
+    Mapping::parse(&name, &text, processes).map_err(|errors| anyhow::anyhow!("{errors}"))
+}
+
+fn new_workspace(args: &ImportArgs) -> anyhow::Result<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId::generate(),
+        slug: args.target.workspace.clone(),
+        name: Name::parse(args.target.workspace.as_str()).context("workspace name")?,
+        corporate_currency: args.currency,
+        fiscal_calendar: FiscalCalendar::starting_in(args.fiscal_year_start)?,
+        rep_visibility: RepVisibility::Team,
+        created_at: Utc::now(),
+    })
+}
+
+/// The admin `--by` names, made as the first user of a new workspace.
+fn first_admin(by: &str, at: chrono::DateTime<Utc>) -> anyhow::Result<User> {
+    let email = Email::parse(by).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
+    let local = email.as_str().split('@').next().unwrap_or_default();
+    Ok(User {
+        id: UserId::generate(),
+        name: Name::parse(local).context("--by: the e-mail needs a name before the @")?,
+        email,
+        role: Role::Admin,
+        manager_id: None,
+        team_id: None,
+        created_at: at,
+    })
+}
+
+fn write_issues(path: &Path, prepared: &Prepared) -> anyhow::Result<()> {
+    if prepared.issues.is_empty() {
+        return Ok(());
+    }
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot write the issues file {}", path.display()))?;
+    pipewise_import::issues::write_report(&prepared.issues, std::io::BufWriter::new(file))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn print_summary(prepared: &Prepared) -> anyhow::Result<()> {
+    let rows = ExternalKind::ALL
+        .iter()
+        .filter_map(|kind| {
+            let tally = prepared.tallies.get(kind)?;
+            Some(vec![
+                text(match kind {
+                    ExternalKind::User => "users",
+                    ExternalKind::Account => "accounts",
+                    ExternalKind::Contact => "contacts",
+                    ExternalKind::Lead => "leads",
+                    ExternalKind::Opportunity => "opportunities",
+                    ExternalKind::Activity => "activities",
+                }),
+                Cell::Count(tally.read),
+                Cell::Count(tally.new),
+                Cell::Count(tally.known),
+                Cell::Count(tally.skipped),
+            ])
+        })
+        .collect();
+    let table = Table {
+        columns: &["records", "read", "new", "imported_before", "skipped"],
+        rows,
+    };
+    write_aligned(&mut std::io::stdout().lock(), &table)
+}
