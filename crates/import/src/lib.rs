@@ -8,6 +8,7 @@
 //! ([`Known`]) are recognised by those ids and left alone, so importing the same export
 //! again, or finishing an interrupted import, adds only what is missing.
 
+mod fields;
 pub mod history;
 pub mod issues;
 pub mod mapping;

@@ -81,6 +81,13 @@ pub struct Tally {
     pub skipped: u64,
 }
 
+/// What became of one row.
+pub(crate) enum Outcome {
+    New,
+    Known,
+    Skipped,
+}
+
 /// Records read from an export and not yet written.
 #[derive(Debug, Default)]
 pub struct Prepared {
@@ -102,8 +109,15 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn tally(&mut self, kind: ExternalKind) -> &mut Tally {
-        self.tallies.entry(kind).or_default()
+    /// Counts one row of `kind` in its tally.
+    pub(crate) fn count(&mut self, kind: ExternalKind, outcome: Outcome) {
+        let tally = self.tallies.entry(kind).or_default();
+        tally.read += 1;
+        match outcome {
+            Outcome::New => tally.new += 1,
+            Outcome::Known => tally.known += 1,
+            Outcome::Skipped => tally.skipped += 1,
+        }
     }
 
     /// Records to write in this order, with every record's key in the batch that writes it,
@@ -186,9 +200,11 @@ impl Prepared {
 /// The ids of one kind of record in this import: those imported before, and new ones made
 /// from the record's creation time (so ids still sort by creation, as UUIDv7 promise) and
 /// a digest of its source id (so a dry run and the real run agree).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Ids {
     ids: HashMap<String, Id>,
+    /// How the source writes its ids: checks one and gives its canonical form.
+    format: fn(&str) -> Result<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +217,17 @@ pub(crate) struct Id {
 }
 
 impl Ids {
+    pub fn new(format: fn(&str) -> Result<String, String>) -> Self {
+        Self {
+            ids: HashMap::new(),
+            format,
+        }
+    }
+
+    pub fn format(&self) -> fn(&str) -> Result<String, String> {
+        self.format
+    }
+
     /// Registers the record `external_id` first seen at `line`; `None` if it was already
     /// registered (a duplicate row), with the line of the first.
     pub fn register(

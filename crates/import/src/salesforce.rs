@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
 use pipewise_core::crm::{
     Account, Activity, ActivityKind, BuyingRole, Contact, EmployeeBand, Lead, LeadStatus,
 };
@@ -19,12 +18,16 @@ use pipewise_core::leads::scoring::LeadEvidence;
 use pipewise_core::money::Currency;
 use pipewise_core::org::{Role, User};
 use pipewise_core::process::{ForecastCategory, Process};
-use pipewise_core::text::{Email, Label, Name, Note, Phone, WebDomain};
+use pipewise_core::text::{Email, Note, Phone, WebDomain};
 
+use crate::fields::{
+    clipped_name, fixed_name, fixed_note, label, linked, optional, optional_user, person_name,
+    reference, register,
+};
 use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
 use crate::mapping::{self, Seen, Unmapped};
-use crate::prepared::{Id, Ids};
-use crate::table::{Column, FileError, Row, Table};
+use crate::prepared::{Ids, Outcome};
+use crate::table::{Column, FileError, Table};
 use crate::values::{count, flag, salesforce_id};
 use crate::{Context, ImportError, Issue, Keyed, Prepared};
 
@@ -60,12 +63,12 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
     let mut reader = Reader {
         context,
         out: Prepared::default(),
-        users: Ids::default(),
-        accounts: Ids::default(),
-        contacts: Ids::default(),
-        leads: Ids::default(),
-        opportunities: Ids::default(),
-        activities: Ids::default(),
+        users: Ids::new(salesforce_id),
+        accounts: Ids::new(salesforce_id),
+        contacts: Ids::new(salesforce_id),
+        leads: Ids::new(salesforce_id),
+        opportunities: Ids::new(salesforce_id),
+        activities: Ids::new(salesforce_id),
     };
     reader.out.notices = files.notices.clone();
     reader.users(&files.user)?;
@@ -210,45 +213,7 @@ struct Reader<'a> {
     activities: Ids,
 }
 
-/// Rows of a kind read so far: counted in its tally as they are decided.
-enum Outcome {
-    New,
-    Known,
-    Skipped,
-}
-
 impl Reader<'_> {
-    fn count(&mut self, kind: ExternalKind, outcome: Outcome) {
-        let tally = self.out.tally(kind);
-        tally.read += 1;
-        match outcome {
-            Outcome::New => tally.new += 1,
-            Outcome::Known => tally.known += 1,
-            Outcome::Skipped => tally.skipped += 1,
-        }
-    }
-
-    /// Registers the row's record by its `Id`, or says why it cannot be: no valid id, or an
-    /// id an earlier row already had.
-    fn register(
-        ids: &mut Ids,
-        context: &Context<'_>,
-        kind: ExternalKind,
-        row: &Row<'_>,
-        id: Column,
-        created_at: DateTime<Utc>,
-    ) -> Result<(String, Id), Issue> {
-        let external = row.parse_required(id, salesforce_id)?;
-        match ids.register(context, kind, &external, created_at, row.line()) {
-            Ok(registered) => Ok((external, registered)),
-            Err(first) => Err(row.issue(
-                id,
-                &external,
-                format!("the id is used again (first at line {first}); the row is skipped"),
-            )),
-        }
-    }
-
     fn users(&mut self, table: &Table) -> Result<(), FileError> {
         let [id, email_column, created] = table.require(["Id", "Email", "CreatedDate"])?;
         let (name, first, last) = (
@@ -276,7 +241,7 @@ impl Reader<'_> {
                     Email::parse(t).map_err(|e| e.expected().to_owned())
                 })?;
                 let person = person_name(row, name, first, last)?;
-                let (external, registered) = Self::register(
+                let (external, registered) = register(
                     &mut self.users,
                     context,
                     ExternalKind::User,
@@ -343,7 +308,7 @@ impl Reader<'_> {
             outcomes.push(Outcome::New);
         })?;
         for outcome in outcomes {
-            self.count(ExternalKind::User, outcome);
+            self.out.count(ExternalKind::User, outcome);
         }
         // Managers before the people who report to them, as the hierarchy is written in order.
         let parents: HashMap<String, Option<String>> = rows
@@ -399,7 +364,7 @@ impl Reader<'_> {
             let parsed = (|| {
                 let created_at = row.parse_required(created, |t| context.dates.time(t))?;
                 let account_name = row.parse_required(name, clipped_name)?;
-                let (external, registered) = Self::register(
+                let (external, registered) = register(
                     &mut self.accounts,
                     context,
                     ExternalKind::Account,
@@ -443,7 +408,7 @@ impl Reader<'_> {
             outcomes.push(Outcome::New);
         })?;
         for outcome in outcomes {
-            self.count(ExternalKind::Account, outcome);
+            self.out.count(ExternalKind::Account, outcome);
         }
         self.out.accounts = accounts;
         Ok(())
@@ -488,7 +453,7 @@ impl Reader<'_> {
                 let created_at = row.parse_required(created, |t| context.dates.time(t))?;
                 let person = person_name(row, name, first, last)?;
                 let account_id = reference(row, account, &self.accounts, "no imported account has this id; a contact belongs to an account, so the row is skipped")?;
-                let (external, registered) = Self::register(&mut self.contacts, context, ExternalKind::Contact, row, id, created_at)?;
+                let (external, registered) = register(&mut self.contacts, context, ExternalKind::Contact, row, id, created_at)?;
                 Ok((external, registered, person, account_id, created_at))
             })();
             let (external, registered, person, account_id, created_at) = match parsed {
@@ -517,7 +482,7 @@ impl Reader<'_> {
             outcomes.push(Outcome::New);
         })?;
         for outcome in outcomes {
-            self.count(ExternalKind::Contact, outcome);
+            self.out.count(ExternalKind::Contact, outcome);
         }
         self.out.contacts = contacts;
         Ok(())
@@ -667,8 +632,8 @@ impl Reader<'_> {
         let competitor = self.custom(table, fields.competitor.as_deref());
         let loss = self.custom(table, self.context.mapping.losses.field.as_deref());
         let context = self.context;
-        let override_reason = note("Forecast category set in Salesforce");
-        let reopen_reason = note("Reopened in Salesforce");
+        let override_reason = fixed_note("Forecast category set in Salesforce");
+        let reopen_reason = fixed_note("Reopened in Salesforce");
         let with = Rebuild {
             process: context.process,
             version: context.version,
@@ -689,7 +654,7 @@ impl Reader<'_> {
                 let target = row.parse_required(stage, |t| context.mapping.stage(t).cloned().ok_or_else(|| "a stage of the mapping file".to_owned()))?;
                 let close_date = row.parse_required(close, |t| context.dates.date(t))?;
                 let deal_currency = row.parse(currency, |t| t.parse::<Currency>().map_err(|e| e.expected().to_owned()))?.unwrap_or(context.currency);
-                let (external, registered) = Self::register(&mut self.opportunities, context, ExternalKind::Opportunity, row, id, created_at)?;
+                let (external, registered) = register(&mut self.opportunities, context, ExternalKind::Opportunity, row, id, created_at)?;
                 Ok((external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency))
             })();
             let (external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency) = match parsed {
@@ -748,7 +713,7 @@ impl Reader<'_> {
             }
         })?;
         for outcome in outcomes {
-            self.count(ExternalKind::Opportunity, outcome);
+            self.out.count(ExternalKind::Opportunity, outcome);
         }
         self.out.events += events;
         self.out.opportunities = deals;
@@ -795,7 +760,7 @@ impl Reader<'_> {
                             .ok_or_else(|| "a lead status of the mapping file".to_owned())
                     })?
                 };
-                let (external, registered) = Self::register(
+                let (external, registered) = register(
                     &mut self.leads,
                     context,
                     ExternalKind::Lead,
@@ -860,7 +825,7 @@ impl Reader<'_> {
             outcomes.push(Outcome::New);
         })?;
         for outcome in outcomes {
-            self.count(ExternalKind::Lead, outcome);
+            self.out.count(ExternalKind::Lead, outcome);
         }
         self.out.leads = leads;
         Ok(())
@@ -931,7 +896,7 @@ impl Reader<'_> {
                 not_done += 1;
                 return;
             }
-            let (external, registered) = match Self::register(
+            let (external, registered) = match register(
                 &mut self.activities,
                 context,
                 ExternalKind::Activity,
@@ -1007,7 +972,7 @@ impl Reader<'_> {
             let subject = row
                 .get(subject)
                 .and_then(|s| clipped_name(s).ok())
-                .unwrap_or_else(|| note_name(default_subject));
+                .unwrap_or_else(|| fixed_name(default_subject));
             activities.push(Keyed {
                 record: Activity {
                     id: ActivityId::from_uuid(registered.uuid),
@@ -1027,7 +992,7 @@ impl Reader<'_> {
             outcomes.push(Outcome::New);
         })?;
         for outcome in outcomes {
-            self.count(ExternalKind::Activity, outcome);
+            self.out.count(ExternalKind::Activity, outcome);
         }
         if not_done > 0 {
             self.out.notices.push(format!(
@@ -1075,107 +1040,6 @@ struct LeadColumns {
     account: Option<Column>,
     opportunity: Option<Column>,
     region: Option<Column>,
-}
-
-/// A person's `Name`, or `FirstName` and `LastName` joined.
-fn person_name(
-    row: &Row<'_>,
-    name: Option<Column>,
-    first: Option<Column>,
-    last: Option<Column>,
-) -> Result<Name, Issue> {
-    let joined = match row.get(name) {
-        Some(name) => name.to_owned(),
-        None => [row.get(first), row.get(last)]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    Name::parse(&joined).map_err(|_| match name.or(last) {
-        Some(column) => row.issue(column, &joined, "a name is required; the row is skipped"),
-        None => {
-            row.row_issue("the file has no Name, FirstName or LastName column; the row is skipped")
-        }
-    })
-}
-
-/// The pipewise id of the record `column` names; an issue if it names none.
-fn reference(row: &Row<'_>, column: Column, ids: &Ids, missing: &str) -> Result<uuid::Uuid, Issue> {
-    let external = row.parse_required(column, salesforce_id)?;
-    ids.get(&external)
-        .map(|id| id.uuid)
-        .ok_or_else(|| row.issue(column, &external, missing))
-}
-
-/// An optional link to another record; one that names no imported record is dropped and
-/// reported.
-fn linked(
-    row: &Row<'_>,
-    column: Option<Column>,
-    ids: &Ids,
-    issues: &mut Vec<Issue>,
-) -> Option<uuid::Uuid> {
-    let text = row.get(column)?;
-    let found = salesforce_id(text)
-        .ok()
-        .and_then(|id| ids.get(&id))
-        .map(|id| id.uuid);
-    if found.is_none() {
-        if let Some(column) = column {
-            issues.push(row.issue(
-                column,
-                text,
-                "no imported record has this id; imported without the link",
-            ));
-        }
-    }
-    found
-}
-
-fn optional_user(
-    row: &Row<'_>,
-    column: Option<Column>,
-    users: &Ids,
-    issues: &mut Vec<Issue>,
-) -> Option<UserId> {
-    linked(row, column, users, issues).map(UserId::from_uuid)
-}
-
-/// An optional value; one that does not parse is dropped and reported.
-fn optional<T>(
-    row: &Row<'_>,
-    column: Option<Column>,
-    issues: &mut Vec<Issue>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Option<T> {
-    match row.parse(column, |t| {
-        parse(t).map_err(|expected| format!("expected {expected}; imported without it"))
-    }) {
-        Ok(value) => value,
-        Err(issue) => {
-            issues.push(issue);
-            None
-        }
-    }
-}
-
-fn label(text: &str) -> Result<Label, String> {
-    Label::parse(text).map_err(|e| e.expected().to_owned())
-}
-
-/// A name, cut to the longest pipewise keeps (Salesforce allows 255 characters).
-fn clipped_name(text: &str) -> Result<Name, String> {
-    let clipped: String = text.chars().take(Name::MAX_CHARS).collect();
-    Name::parse(&clipped).map_err(|e| e.expected().to_owned())
-}
-
-fn note(text: &str) -> Note {
-    Note::parse(text).unwrap_or_else(|_| unreachable!("a fixed note is valid"))
-}
-
-fn note_name(text: &str) -> Name {
-    Name::parse(text).unwrap_or_else(|_| unreachable!("a fixed name is valid"))
 }
 
 fn forecast_category(text: &str) -> Result<ForecastCategory, String> {
