@@ -13,6 +13,7 @@ pub mod history;
 pub mod issues;
 pub mod mapping;
 mod prepared;
+mod records;
 mod run;
 pub mod salesforce;
 pub mod table;

@@ -9,26 +9,25 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use pipewise_core::crm::{
-    Account, Activity, ActivityKind, BuyingRole, Contact, EmployeeBand, Lead, LeadStatus,
-};
+use pipewise_core::crm::{Activity, ActivityKind, BuyingRole, Lead, LeadStatus};
 use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, UserId};
 use pipewise_core::leads::scoring::LeadEvidence;
 use pipewise_core::money::Currency;
 use pipewise_core::org::{Role, User};
 use pipewise_core::process::{ForecastCategory, Process};
-use pipewise_core::text::{Email, Note, Phone, WebDomain};
+use pipewise_core::text::{Email, Phone, WebDomain};
 
 use crate::fields::{
-    clipped_name, fixed_name, fixed_note, label, linked, optional, optional_user, person_name,
-    reference, register,
+    clipped_name, fixed_name, label, linked, optional, optional_user, person_name, reference,
+    register,
 };
-use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
+use crate::history::{OwnerMove, Snapshot};
 use crate::mapping::{self, Seen, Unmapped};
-use crate::prepared::{Ids, Outcome};
+use crate::prepared::Outcome;
+use crate::records::{AccountFields, ContactFields, DealFields, Reading};
 use crate::table::{Column, FileError, Table};
-use crate::values::{count, flag, salesforce_id};
+use crate::values::{flag, salesforce_id};
 use crate::{Context, ImportError, Issue, Keyed, Prepared};
 
 const USER: &str = "User.csv";
@@ -41,6 +40,47 @@ const FIELD_HISTORY: &str = "OpportunityFieldHistory.csv";
 const CONTACT_ROLE: &str = "OpportunityContactRole.csv";
 const TASK: &str = "Task.csv";
 const EVENT: &str = "Event.csv";
+
+const ACCOUNT_FIELDS: AccountFields = AccountFields {
+    id: "Id",
+    name: "Name",
+    created: "CreatedDate",
+    website: "Website",
+    industry: "Industry",
+    employees: "NumberOfEmployees",
+    region: "BillingCountry",
+    owner: "OwnerId",
+};
+
+const CONTACT_FIELDS: ContactFields = ContactFields {
+    id: "Id",
+    account: "AccountId",
+    created: "CreatedDate",
+    name: "Name",
+    first_name: "FirstName",
+    last_name: "LastName",
+    email: "Email",
+    title: "Title",
+};
+
+const DEAL_FIELDS: DealFields = DealFields {
+    id: "Id",
+    name: "Name",
+    account: "AccountId",
+    owner: "OwnerId",
+    stage: "StageName",
+    close: "CloseDate",
+    created: "CreatedDate",
+    amount: "Amount",
+    currency: "CurrencyIsoCode",
+    modified: "LastModifiedDate",
+    created_by: "CreatedById",
+    source: "LeadSource",
+    category: "ForecastCategoryName",
+    category_of: forecast_category,
+    override_reason: "Forecast category set in Salesforce",
+    reopen_reason: "Reopened in Salesforce",
+};
 
 /// A draft mapping file for the stages and lead statuses the export uses.
 pub fn suggest(folder: &Path, process: &Process) -> Result<String, ImportError> {
@@ -60,35 +100,31 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
     if !unmapped.is_empty() {
         return Err(ImportError::Unmapped(unmapped));
     }
-    let mut reader = Reader {
-        context,
-        out: Prepared::default(),
-        users: Ids::new(salesforce_id),
-        accounts: Ids::new(salesforce_id),
-        contacts: Ids::new(salesforce_id),
-        leads: Ids::new(salesforce_id),
-        opportunities: Ids::new(salesforce_id),
-        activities: Ids::new(salesforce_id),
-    };
+    let mut reader = Reading::new(context, salesforce_id);
     reader.out.notices = files.notices.clone();
     reader.users(&files.user)?;
-    reader.accounts(&files.account)?;
+    reader.accounts(&files.account, &ACCOUNT_FIELDS)?;
     let roles = match &files.contact_role {
         Some(table) => reader.contact_roles(table)?,
         None => HashMap::new(),
     };
     if let Some(table) = &files.contact {
-        reader.contacts(table, &roles)?;
+        reader.contacts(table, &CONTACT_FIELDS, &roles)?;
     }
-    let snapshots = match &files.history {
+    let mut snapshots = match &files.history {
         Some(table) => reader.snapshots(table, &files.opportunity)?,
         None => HashMap::new(),
     };
-    let owner_moves = match &files.field_history {
+    let mut owner_moves = match &files.field_history {
         Some(table) => reader.owner_moves(table)?,
         None => HashMap::new(),
     };
-    reader.opportunities(&files.opportunity, snapshots, owner_moves)?;
+    reader.deals(&files.opportunity, &DEAL_FIELDS, |deal, _| {
+        (
+            snapshots.remove(deal).unwrap_or_default(),
+            owner_moves.remove(deal).unwrap_or_default(),
+        )
+    })?;
     if let Some(table) = &files.lead {
         reader.leads(table)?;
     }
@@ -202,18 +238,7 @@ enum Kind {
     Event,
 }
 
-struct Reader<'a> {
-    context: &'a Context<'a>,
-    out: Prepared,
-    users: Ids,
-    accounts: Ids,
-    contacts: Ids,
-    leads: Ids,
-    opportunities: Ids,
-    activities: Ids,
-}
-
-impl Reader<'_> {
+impl Reading<'_> {
     fn users(&mut self, table: &Table) -> Result<(), FileError> {
         let [id, email_column, created] = table.require(["Id", "Email", "CreatedDate"])?;
         let (name, first, last) = (
@@ -347,73 +372,6 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn accounts(&mut self, table: &Table) -> Result<(), FileError> {
-        let [id, name, created] = table.require(["Id", "Name", "CreatedDate"])?;
-        let website = table.column("Website");
-        let industry = table.column("Industry");
-        let employees = table.column("NumberOfEmployees");
-        let region = self
-            .custom(table, self.context.mapping.fields.region.as_deref())
-            .or(table.column("BillingCountry"));
-        let segment = self.custom(table, self.context.mapping.fields.segment.as_deref());
-        let owner = table.column("OwnerId");
-        let context = self.context;
-        let mut outcomes = Vec::new();
-        let mut accounts = Vec::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
-                let account_name = row.parse_required(name, clipped_name)?;
-                let (external, registered) = register(
-                    &mut self.accounts,
-                    context,
-                    ExternalKind::Account,
-                    row,
-                    id,
-                    created_at,
-                )?;
-                Ok((external, registered, account_name, created_at))
-            })();
-            let (external, registered, account_name, created_at) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            let account = Account {
-                id: AccountId::from_uuid(registered.uuid),
-                version: 1,
-                name: account_name,
-                domain: optional(row, website, issues, |t| {
-                    WebDomain::parse(t).map_err(|e| e.expected().to_owned())
-                }),
-                industry: optional(row, industry, issues, label),
-                employee_band: optional(row, employees, issues, count).map(EmployeeBand::of_count),
-                region: optional(row, region, issues, label),
-                segment: optional(row, segment, issues, label),
-                tier: None,
-                owner_id: optional_user(row, owner, &self.users, issues),
-                created_at,
-            };
-            accounts.push(Keyed {
-                external_id: external,
-                record: account,
-            });
-            outcomes.push(Outcome::New);
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Account, outcome);
-        }
-        self.out.accounts = accounts;
-        Ok(())
-    }
-
     /// Each contact's most telling buying role across the deals it is on.
     fn contact_roles(&mut self, table: &Table) -> Result<HashMap<String, BuyingRole>, FileError> {
         let [contact, role] = table.require(["ContactId", "Role"])?;
@@ -431,61 +389,6 @@ impl Reader<'_> {
             }
         })?;
         Ok(roles)
-    }
-
-    fn contacts(
-        &mut self,
-        table: &Table,
-        roles: &HashMap<String, BuyingRole>,
-    ) -> Result<(), FileError> {
-        let [id, account, created] = table.require(["Id", "AccountId", "CreatedDate"])?;
-        let (name, first, last) = (
-            table.column("Name"),
-            table.column("FirstName"),
-            table.column("LastName"),
-        );
-        let (email, title) = (table.column("Email"), table.column("Title"));
-        let context = self.context;
-        let mut outcomes = Vec::new();
-        let mut contacts = Vec::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
-                let person = person_name(row, name, first, last)?;
-                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a contact belongs to an account, so the row is skipped")?;
-                let (external, registered) = register(&mut self.contacts, context, ExternalKind::Contact, row, id, created_at)?;
-                Ok((external, registered, person, account_id, created_at))
-            })();
-            let (external, registered, person, account_id, created_at) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            let contact = Contact {
-                id: ContactId::from_uuid(registered.uuid),
-                version: 1,
-                account_id: AccountId::from_uuid(account_id),
-                name: person,
-                email: optional(row, email, issues, |t| Email::parse(t).map_err(|e| e.expected().to_owned())),
-                title: optional(row, title, issues, label),
-                buying_role: roles.get(&external).copied(),
-                created_at,
-            };
-            contacts.push(Keyed { external_id: external, record: contact });
-            outcomes.push(Outcome::New);
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Contact, outcome);
-        }
-        self.out.contacts = contacts;
-        Ok(())
     }
 
     /// Registers every deal (so history rows can name them) and reads their history rows.
@@ -604,120 +507,6 @@ impl Reader<'_> {
             }
         })?;
         Ok(moves)
-    }
-
-    fn opportunities(
-        &mut self,
-        table: &Table,
-        mut snapshots: HashMap<String, Vec<Snapshot>>,
-        mut owner_moves: HashMap<String, Vec<OwnerMove>>,
-    ) -> Result<(), FileError> {
-        let [id, name, account, owner, stage, close, created] = table.require([
-            "Id",
-            "Name",
-            "AccountId",
-            "OwnerId",
-            "StageName",
-            "CloseDate",
-            "CreatedDate",
-        ])?;
-        let amount = table.column("Amount");
-        let currency = table.column("CurrencyIsoCode");
-        let modified = table.column("LastModifiedDate");
-        let created_by = table.column("CreatedById");
-        let source = table.column("LeadSource");
-        let category = table.column("ForecastCategoryName");
-        let fields = &self.context.mapping.fields;
-        let segment = self.custom(table, fields.segment.as_deref());
-        let competitor = self.custom(table, fields.competitor.as_deref());
-        let loss = self.custom(table, self.context.mapping.losses.field.as_deref());
-        let context = self.context;
-        let override_reason = fixed_note("Forecast category set in Salesforce");
-        let reopen_reason = fixed_note("Reopened in Salesforce");
-        let with = Rebuild {
-            process: context.process,
-            version: context.version,
-            recorded_at: context.now,
-            keep_categories: true,
-            override_reason: &override_reason,
-            reopen_reason: &reopen_reason,
-        };
-        let mut outcomes = Vec::new();
-        let mut deals = Vec::new();
-        let mut events = 0u64;
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
-                let deal_name = row.parse_required(name, clipped_name)?;
-                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a deal belongs to an account, so the row is skipped")?;
-                let owner_id = UserId::from_uuid(reference(row, owner, &self.users, "no imported user has this id; the row is skipped")?);
-                let target = row.parse_required(stage, |t| context.mapping.stage(t).cloned().ok_or_else(|| "a stage of the mapping file".to_owned()))?;
-                let close_date = row.parse_required(close, |t| context.dates.date(t))?;
-                let deal_currency = row.parse(currency, |t| t.parse::<Currency>().map_err(|e| e.expected().to_owned()))?.unwrap_or(context.currency);
-                let (external, registered) = register(&mut self.opportunities, context, ExternalKind::Opportunity, row, id, created_at)?;
-                Ok((external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency))
-            })();
-            let (external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            let mut deal_snapshots = snapshots.remove(&external).unwrap_or_default();
-            for snapshot in &mut deal_snapshots {
-                if snapshot.by.as_uuid().is_nil() {
-                    snapshot.by = owner_id;
-                }
-            }
-            let loss_reason = row.get(loss);
-            let past = DealPast {
-                id: OpportunityId::from_uuid(registered.uuid),
-                name: deal_name,
-                account_id: AccountId::from_uuid(account_id),
-                created_at,
-                created_by: optional_user(row, created_by, &self.users, issues).unwrap_or(owner_id),
-                last_modified: optional(row, modified, issues, |t| context.dates.time(t)).unwrap_or(created_at),
-                owner_id,
-                stage: target,
-                amount: optional(row, amount, issues, |t| crate::values::amount(t, deal_currency)),
-                close_date,
-                category: optional(row, category, issues, forecast_category),
-                source: optional(row, source, issues, label),
-                segment: optional(row, segment, issues, label),
-                competitor: optional(row, competitor, issues, label),
-                loss_type: context.mapping.losses.of(loss_reason),
-                loss_reason: loss_reason.and_then(|r| Note::parse(r).ok()),
-                snapshots: deal_snapshots,
-                owner_moves: owner_moves.remove(&external).unwrap_or_default(),
-            };
-            match history::rebuild(&past, with) {
-                Ok(rebuilt) => {
-                    for inference in rebuilt.inferred {
-                        issues.push(row.row_issue(format!("imported; {inference}")));
-                    }
-                    events += rebuilt.recorded.events.len() as u64;
-                    deals.push(Keyed { external_id: external, record: rebuilt.recorded });
-                    outcomes.push(Outcome::New);
-                }
-                Err(problem) => {
-                    issues.push(row.row_issue(format!("its history cannot be replayed ({problem}); the row is skipped")));
-                    self.opportunities.forget(&external);
-                    outcomes.push(Outcome::Skipped);
-                }
-            }
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Opportunity, outcome);
-        }
-        self.out.events += events;
-        self.out.opportunities = deals;
-        Ok(())
     }
 
     fn leads(&mut self, table: &Table) -> Result<(), FileError> {
@@ -1006,11 +795,6 @@ impl Reader<'_> {
         }
         self.out.activities.extend(activities);
         Ok(())
-    }
-
-    /// The column holding a custom field the mapping names, if the file has it.
-    fn custom(&self, table: &Table, field: Option<&str>) -> Option<Column> {
-        table.column(field?)
     }
 }
 

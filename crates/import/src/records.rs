@@ -1,0 +1,332 @@
+//! The records every source has, read the same way whatever the columns are called:
+//! accounts, contacts and deals with their rebuilt histories.
+
+use std::collections::HashMap;
+
+use pipewise_core::crm::{Account, BuyingRole, Contact, EmployeeBand};
+use pipewise_core::external::ExternalKind;
+use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
+use pipewise_core::money::Currency;
+use pipewise_core::process::ForecastCategory;
+use pipewise_core::text::{Email, Note, WebDomain};
+
+use crate::fields::{
+    clipped_name, fixed_note, label, optional, optional_user, person_name, reference, register,
+};
+use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
+use crate::prepared::{Ids, Outcome};
+use crate::table::{Column, FileError, Row, Table};
+use crate::values::count;
+use crate::{Context, Keyed, Prepared};
+
+/// An export being read: the records so far and the ids each source id became.
+pub(crate) struct Reading<'a> {
+    pub context: &'a Context<'a>,
+    pub out: Prepared,
+    pub users: Ids,
+    pub accounts: Ids,
+    pub contacts: Ids,
+    pub leads: Ids,
+    pub opportunities: Ids,
+    pub activities: Ids,
+}
+
+impl<'a> Reading<'a> {
+    /// A reading of an export whose ids are written as `format` checks.
+    pub fn new(context: &'a Context<'a>, format: fn(&str) -> Result<String, String>) -> Self {
+        Self {
+            context,
+            out: Prepared::default(),
+            users: Ids::new(format),
+            accounts: Ids::new(format),
+            contacts: Ids::new(format),
+            leads: Ids::new(format),
+            opportunities: Ids::new(format),
+            activities: Ids::new(format),
+        }
+    }
+
+    pub fn accounts(&mut self, table: &Table, f: &AccountFields) -> Result<(), FileError> {
+        let [id, name, created] = table.require([f.id, f.name, f.created])?;
+        let website = table.column(f.website);
+        let industry = table.column(f.industry);
+        let employees = table.column(f.employees);
+        let region = self
+            .custom(table, self.context.mapping.fields.region.as_deref())
+            .or(table.column(f.region));
+        let segment = self.custom(table, self.context.mapping.fields.segment.as_deref());
+        let owner = table.column(f.owner);
+        let context = self.context;
+        let mut outcomes = Vec::new();
+        let mut accounts = Vec::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let account_name = row.parse_required(name, clipped_name)?;
+                let (external, registered) = register(
+                    &mut self.accounts,
+                    context,
+                    ExternalKind::Account,
+                    row,
+                    id,
+                    created_at,
+                )?;
+                Ok((external, registered, account_name, created_at))
+            })();
+            let (external, registered, account_name, created_at) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let account = Account {
+                id: AccountId::from_uuid(registered.uuid),
+                version: 1,
+                name: account_name,
+                domain: optional(row, website, issues, |t| {
+                    WebDomain::parse(t).map_err(|e| e.expected().to_owned())
+                }),
+                industry: optional(row, industry, issues, label),
+                employee_band: optional(row, employees, issues, count).map(EmployeeBand::of_count),
+                region: optional(row, region, issues, label),
+                segment: optional(row, segment, issues, label),
+                tier: None,
+                owner_id: optional_user(row, owner, &self.users, issues),
+                created_at,
+            };
+            accounts.push(Keyed {
+                external_id: external,
+                record: account,
+            });
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.out.count(ExternalKind::Account, outcome);
+        }
+        self.out.accounts = accounts;
+        Ok(())
+    }
+
+    pub fn contacts(
+        &mut self,
+        table: &Table,
+        f: &ContactFields,
+        roles: &HashMap<String, BuyingRole>,
+    ) -> Result<(), FileError> {
+        let [id, account, created] = table.require([f.id, f.account, f.created])?;
+        let (name, first, last) = (
+            table.column(f.name),
+            table.column(f.first_name),
+            table.column(f.last_name),
+        );
+        let (email, title) = (table.column(f.email), table.column(f.title));
+        let context = self.context;
+        let mut outcomes = Vec::new();
+        let mut contacts = Vec::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let person = person_name(row, name, first, last)?;
+                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a contact belongs to an account, so the row is skipped")?;
+                let (external, registered) = register(&mut self.contacts, context, ExternalKind::Contact, row, id, created_at)?;
+                Ok((external, registered, person, account_id, created_at))
+            })();
+            let (external, registered, person, account_id, created_at) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let contact = Contact {
+                id: ContactId::from_uuid(registered.uuid),
+                version: 1,
+                account_id: AccountId::from_uuid(account_id),
+                name: person,
+                email: optional(row, email, issues, |t| Email::parse(t).map_err(|e| e.expected().to_owned())),
+                title: optional(row, title, issues, label),
+                buying_role: roles.get(&external).copied(),
+                created_at,
+            };
+            contacts.push(Keyed { external_id: external, record: contact });
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.out.count(ExternalKind::Contact, outcome);
+        }
+        self.out.contacts = contacts;
+        Ok(())
+    }
+
+    /// Reads the deals, each with the history `past` gives for it (its snapshots and owner
+    /// moves, by its source id and row), and rebuilds their event logs.
+    pub fn deals(
+        &mut self,
+        table: &Table,
+        f: &DealFields,
+        mut past: impl FnMut(&str, &Row<'_>) -> (Vec<Snapshot>, Vec<OwnerMove>),
+    ) -> Result<(), FileError> {
+        let [id, name, account, owner, stage, close, created] = table.require([
+            f.id, f.name, f.account, f.owner, f.stage, f.close, f.created,
+        ])?;
+        let amount = table.column(f.amount);
+        let currency = table.column(f.currency);
+        let modified = table.column(f.modified);
+        let created_by = table.column(f.created_by);
+        let source = table.column(f.source);
+        let category = table.column(f.category);
+        let fields = &self.context.mapping.fields;
+        let segment = self.custom(table, fields.segment.as_deref());
+        let competitor = self.custom(table, fields.competitor.as_deref());
+        let loss = self.custom(table, self.context.mapping.losses.field.as_deref());
+        let context = self.context;
+        let override_reason = fixed_note(f.override_reason);
+        let reopen_reason = fixed_note(f.reopen_reason);
+        let with = Rebuild {
+            process: context.process,
+            version: context.version,
+            recorded_at: context.now,
+            keep_categories: true,
+            override_reason: &override_reason,
+            reopen_reason: &reopen_reason,
+        };
+        let mut outcomes = Vec::new();
+        let mut deals = Vec::new();
+        let mut events = 0u64;
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+                let deal_name = row.parse_required(name, clipped_name)?;
+                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a deal belongs to an account, so the row is skipped")?;
+                let owner_id = UserId::from_uuid(reference(row, owner, &self.users, "no imported user has this id; the row is skipped")?);
+                let target = row.parse_required(stage, |t| context.mapping.stage(t).cloned().ok_or_else(|| "a stage of the mapping file".to_owned()))?;
+                let close_date = row.parse_required(close, |t| context.dates.date(t))?;
+                let deal_currency = row.parse(currency, |t| t.parse::<Currency>().map_err(|e| e.expected().to_owned()))?.unwrap_or(context.currency);
+                let (external, registered) = register(&mut self.opportunities, context, ExternalKind::Opportunity, row, id, created_at)?;
+                Ok((external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency))
+            })();
+            let (external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let (mut deal_snapshots, owner_moves) = past(&external, row);
+            for snapshot in &mut deal_snapshots {
+                if snapshot.by.as_uuid().is_nil() {
+                    snapshot.by = owner_id;
+                }
+            }
+            let loss_reason = row.get(loss);
+            let past = DealPast {
+                id: OpportunityId::from_uuid(registered.uuid),
+                name: deal_name,
+                account_id: AccountId::from_uuid(account_id),
+                created_at,
+                created_by: optional_user(row, created_by, &self.users, issues).unwrap_or(owner_id),
+                last_modified: optional(row, modified, issues, |t| context.dates.time(t)).unwrap_or(created_at),
+                owner_id,
+                stage: target,
+                amount: optional(row, amount, issues, |t| crate::values::amount(t, deal_currency)),
+                close_date,
+                category: optional(row, category, issues, f.category_of),
+                source: optional(row, source, issues, label),
+                segment: optional(row, segment, issues, label),
+                competitor: optional(row, competitor, issues, label),
+                loss_type: context.mapping.losses.of(loss_reason),
+                loss_reason: loss_reason.and_then(|r| Note::parse(r).ok()),
+                snapshots: deal_snapshots,
+                owner_moves,
+            };
+            match history::rebuild(&past, with) {
+                Ok(rebuilt) => {
+                    for inference in rebuilt.inferred {
+                        issues.push(row.row_issue(format!("imported; {inference}")));
+                    }
+                    events += rebuilt.recorded.events.len() as u64;
+                    deals.push(Keyed { external_id: external, record: rebuilt.recorded });
+                    outcomes.push(Outcome::New);
+                }
+                Err(problem) => {
+                    issues.push(row.row_issue(format!("its history cannot be replayed ({problem}); the row is skipped")));
+                    self.opportunities.forget(&external);
+                    outcomes.push(Outcome::Skipped);
+                }
+            }
+        })?;
+        for outcome in outcomes {
+            self.out.count(ExternalKind::Opportunity, outcome);
+        }
+        self.out.events += events;
+        self.out.opportunities = deals;
+        Ok(())
+    }
+
+    /// The column holding a custom field the mapping names, if the file has it.
+    pub fn custom(&self, table: &Table, field: Option<&str>) -> Option<Column> {
+        table.column(field?)
+    }
+}
+
+/// The columns holding an account's fields; the region column is used unless the mapping
+/// names a custom field for it.
+pub(crate) struct AccountFields {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub created: &'static str,
+    pub website: &'static str,
+    pub industry: &'static str,
+    pub employees: &'static str,
+    pub region: &'static str,
+    pub owner: &'static str,
+}
+
+/// The columns holding a contact's fields: its full name, or first and last name.
+pub(crate) struct ContactFields {
+    pub id: &'static str,
+    pub account: &'static str,
+    pub created: &'static str,
+    pub name: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub email: &'static str,
+    pub title: &'static str,
+}
+
+/// The columns holding a deal's current fields, how the source writes forecast
+/// categories, and what to say on events the source makes.
+pub(crate) struct DealFields {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub account: &'static str,
+    pub owner: &'static str,
+    pub stage: &'static str,
+    pub close: &'static str,
+    pub created: &'static str,
+    pub amount: &'static str,
+    pub currency: &'static str,
+    pub modified: &'static str,
+    pub created_by: &'static str,
+    pub source: &'static str,
+    pub category: &'static str,
+    pub category_of: fn(&str) -> Result<ForecastCategory, String>,
+    pub override_reason: &'static str,
+    pub reopen_reason: &'static str,
+}
