@@ -59,6 +59,9 @@ pub enum Command {
 pub enum ImportSource {
     /// A Salesforce data export: a folder of CSVs named by object (Opportunity.csv…).
     Salesforce,
+    /// HubSpot exports with internal property names: owners.csv, companies.csv,
+    /// contacts.csv and deals.csv (stage history from hs_date_entered_<stage>).
+    Hubspot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -40,9 +40,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("--process: no process `{key}`"))?,
             None => processes.default_process(),
         };
-        let draft = match args.source {
-            ImportSource::Salesforce => Source::Salesforce.suggest(&args.path, process)?,
-        };
+        let draft = source(args.source).suggest(&args.path, process)?;
         print!("{draft}");
         return Ok(());
     }
@@ -78,9 +76,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             workspace
         }
     };
-    let source = match args.source {
-        ImportSource::Salesforce => Source::Salesforce,
-    };
+    let source = source(args.source);
     let reading =
         ProgressBar::new_spinner().with_message(format!("Reading {}", args.path.display()));
     reading.enable_steady_tick(std::time::Duration::from_millis(200));
@@ -133,6 +129,13 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn source(source: ImportSource) -> Source {
+    match source {
+        ImportSource::Salesforce => Source::Salesforce,
+        ImportSource::Hubspot => Source::Hubspot,
+    }
 }
 
 fn read_mapping(path: &Path, processes: &ProcessSet) -> anyhow::Result<Mapping> {

@@ -222,7 +222,14 @@ fn carry_closing_values(snapshots: &mut [Snapshot], inferred: &mut Vec<&'static 
         let closing = &mut snapshots[i];
         let amount = last.amount.or(closing.amount);
         let close_date = last.close_date.or(closing.close_date);
-        if amount != closing.amount || close_date != closing.close_date {
+        // Only a value the closing snapshot knew can have been changed after it.
+        let changed = |known: bool, differs: bool| known && differs;
+        if changed(closing.amount.is_some(), amount != closing.amount)
+            || changed(
+                closing.close_date.is_some(),
+                close_date != closing.close_date,
+            )
+        {
             inferred.push(CHANGED_AFTER_CLOSE);
         }
         closing.amount = amount;

@@ -10,6 +10,7 @@
 
 mod fields;
 pub mod history;
+pub mod hubspot;
 pub mod issues;
 pub mod mapping;
 mod prepared;

@@ -17,7 +17,7 @@ use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
 use crate::prepared::{Ids, Outcome};
 use crate::table::{Column, FileError, Row, Table};
 use crate::values::count;
-use crate::{Context, Keyed, Prepared};
+use crate::{Context, Issue, Keyed, Prepared};
 
 /// An export being read: the records so far and the ids each source id became.
 pub(crate) struct Reading<'a> {
@@ -121,7 +121,7 @@ impl<'a> Reading<'a> {
     ) -> Result<(), FileError> {
         let [id, account, created] = table.require([f.id, f.account, f.created])?;
         let (name, first, last) = (
-            table.column(f.name),
+            f.name.and_then(|n| table.column(n)),
             table.column(f.first_name),
             table.column(f.last_name),
         );
@@ -175,7 +175,7 @@ impl<'a> Reading<'a> {
         &mut self,
         table: &Table,
         f: &DealFields,
-        mut past: impl FnMut(&str, &Row<'_>) -> (Vec<Snapshot>, Vec<OwnerMove>),
+        mut past: impl FnMut(&str, &Row<'_>, &mut Vec<Issue>) -> (Vec<Snapshot>, Vec<OwnerMove>),
     ) -> Result<(), FileError> {
         let [id, name, account, owner, stage, close, created] = table.require([
             f.id, f.name, f.account, f.owner, f.stage, f.close, f.created,
@@ -183,7 +183,7 @@ impl<'a> Reading<'a> {
         let amount = table.column(f.amount);
         let currency = table.column(f.currency);
         let modified = table.column(f.modified);
-        let created_by = table.column(f.created_by);
+        let created_by = f.created_by.and_then(|c| table.column(c));
         let source = table.column(f.source);
         let category = table.column(f.category);
         let fields = &self.context.mapping.fields;
@@ -228,7 +228,7 @@ impl<'a> Reading<'a> {
                 outcomes.push(Outcome::Known);
                 return;
             }
-            let (mut deal_snapshots, owner_moves) = past(&external, row);
+            let (mut deal_snapshots, owner_moves) = past(&external, row, issues);
             for snapshot in &mut deal_snapshots {
                 if snapshot.by.as_uuid().is_nil() {
                     snapshot.by = owner_id;
@@ -303,7 +303,8 @@ pub(crate) struct ContactFields {
     pub id: &'static str,
     pub account: &'static str,
     pub created: &'static str,
-    pub name: &'static str,
+    /// The full name, where the source has one.
+    pub name: Option<&'static str>,
     pub first_name: &'static str,
     pub last_name: &'static str,
     pub email: &'static str,
@@ -323,7 +324,7 @@ pub(crate) struct DealFields {
     pub amount: &'static str,
     pub currency: &'static str,
     pub modified: &'static str,
-    pub created_by: &'static str,
+    pub created_by: Option<&'static str>,
     pub source: &'static str,
     pub category: &'static str,
     pub category_of: fn(&str) -> Result<ForecastCategory, String>,

@@ -11,18 +11,20 @@ use pipewise_store::{Batch, Store, StoreError};
 
 use crate::mapping::Mapping;
 use crate::values::DateStyle;
-use crate::{Context, ImportError, Known, Prepared, salesforce};
+use crate::{Context, ImportError, Known, Prepared, hubspot, salesforce};
 
 /// What wrote the export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Salesforce,
+    Hubspot,
 }
 
 impl Source {
     pub fn system(self) -> ExternalSystem {
         match self {
             Source::Salesforce => ExternalSystem::Salesforce,
+            Source::Hubspot => ExternalSystem::Hubspot,
         }
     }
 
@@ -30,6 +32,7 @@ impl Source {
     pub fn suggest(self, folder: &Path, process: &Process) -> Result<String, ImportError> {
         match self {
             Source::Salesforce => salesforce::suggest(folder, process),
+            Source::Hubspot => hubspot::suggest(folder, process),
         }
     }
 }
@@ -72,6 +75,7 @@ pub async fn prepare(
     };
     match request.source {
         Source::Salesforce => salesforce::read(request.folder, &context),
+        Source::Hubspot => hubspot::read(request.folder, &context),
     }
 }
 

@@ -26,7 +26,7 @@ use crate::history::{OwnerMove, Snapshot};
 use crate::mapping::{self, Seen, Unmapped};
 use crate::prepared::Outcome;
 use crate::records::{AccountFields, ContactFields, DealFields, Reading};
-use crate::table::{Column, FileError, Table};
+use crate::table::{Column, FileError, Folder, Table};
 use crate::values::{flag, salesforce_id};
 use crate::{Context, ImportError, Issue, Keyed, Prepared};
 
@@ -56,7 +56,7 @@ const CONTACT_FIELDS: ContactFields = ContactFields {
     id: "Id",
     account: "AccountId",
     created: "CreatedDate",
-    name: "Name",
+    name: Some("Name"),
     first_name: "FirstName",
     last_name: "LastName",
     email: "Email",
@@ -74,7 +74,7 @@ const DEAL_FIELDS: DealFields = DealFields {
     amount: "Amount",
     currency: "CurrencyIsoCode",
     modified: "LastModifiedDate",
-    created_by: "CreatedById",
+    created_by: Some("CreatedById"),
     source: "LeadSource",
     category: "ForecastCategoryName",
     category_of: forecast_category,
@@ -119,7 +119,7 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
         Some(table) => reader.owner_moves(table)?,
         None => HashMap::new(),
     };
-    reader.deals(&files.opportunity, &DEAL_FIELDS, |deal, _| {
+    reader.deals(&files.opportunity, &DEAL_FIELDS, |deal, _, _| {
         (
             snapshots.remove(deal).unwrap_or_default(),
             owner_moves.remove(deal).unwrap_or_default(),
@@ -153,58 +153,23 @@ struct Files {
 }
 
 impl Files {
-    fn open(folder: &Path) -> Result<Self, ImportError> {
-        let mut notices = Vec::new();
-        let mut required = |file: &'static str, why: &'static str| {
-            let path = folder.join(file);
-            if !path.exists() {
-                return Err(ImportError::MissingFile {
-                    folder: folder.display().to_string(),
-                    file,
-                    why,
-                });
-            }
-            let table = Table::open(&path)?;
-            if table.read_as_latin1() {
-                notices.push(format!(
-                    "{file} is not UTF-8; it was read as Latin-1 (ISO 8859-1)"
-                ));
-            }
-            Ok(table)
-        };
-        let user = required(USER, "deals, accounts and activities need their owners")?;
-        let account = required(ACCOUNT, "every deal belongs to an account")?;
-        let opportunity = required(OPPORTUNITY, "it holds the deals")?;
-        let mut optional =
-            |file: &'static str, without: &'static str| -> Result<Option<Table>, ImportError> {
-                let path = folder.join(file);
-                if !path.exists() {
-                    notices.push(format!("no {file}: {without}"));
-                    return Ok(None);
-                }
-                let table = Table::open(&path)?;
-                if table.read_as_latin1() {
-                    notices.push(format!(
-                        "{file} is not UTF-8; it was read as Latin-1 (ISO 8859-1)"
-                    ));
-                }
-                Ok(Some(table))
-            };
+    fn open(path: &Path) -> Result<Self, ImportError> {
+        let mut folder = Folder::new(path);
         Ok(Self {
-            contact: optional(CONTACT, "no contacts imported")?,
-            lead: optional(LEAD, "no leads imported")?,
-            history: optional(
+            user: folder.required(USER, "deals, accounts and activities need their owners")?,
+            account: folder.required(ACCOUNT, "every deal belongs to an account")?,
+            opportunity: folder.required(OPPORTUNITY, "it holds the deals")?,
+            contact: folder.optional(CONTACT, "no contacts imported")?,
+            lead: folder.optional(LEAD, "no leads imported")?,
+            history: folder.optional(
                 OPPORTUNITY_HISTORY,
                 "deals have no stage history; each starts in its current stage",
             )?,
-            field_history: optional(FIELD_HISTORY, "owner changes are not imported")?,
-            contact_role: optional(CONTACT_ROLE, "contacts get no buying role")?,
-            task: optional(TASK, "no calls, e-mails or tasks imported")?,
-            event: optional(EVENT, "no meetings imported")?,
-            user,
-            account,
-            opportunity,
-            notices,
+            field_history: folder.optional(FIELD_HISTORY, "owner changes are not imported")?,
+            contact_role: folder.optional(CONTACT_ROLE, "contacts get no buying role")?,
+            task: folder.optional(TASK, "no calls, e-mails or tasks imported")?,
+            event: folder.optional(EVENT, "no meetings imported")?,
+            notices: folder.notices,
         })
     }
 }

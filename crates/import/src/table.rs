@@ -32,6 +32,64 @@ pub enum FileError {
     DuplicateColumn { file: String, column: String },
 }
 
+/// An export's folder, opened file by file, noting what applies to a whole file.
+pub struct Folder<'a> {
+    path: &'a Path,
+    /// Files read as Latin-1 and optional files absent.
+    pub notices: Vec<String>,
+}
+
+impl<'a> Folder<'a> {
+    pub fn new(path: &'a Path) -> Self {
+        Self {
+            path,
+            notices: Vec::new(),
+        }
+    }
+
+    /// The file `name`, or `None` when the folder has no such file.
+    fn open(&mut self, name: &str) -> Result<Option<Table>, FileError> {
+        let path = self.path.join(name);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let table = Table::open(&path)?;
+        if table.read_as_latin1() {
+            self.notices.push(format!(
+                "{name} is not UTF-8; it was read as Latin-1 (ISO 8859-1)"
+            ));
+        }
+        Ok(Some(table))
+    }
+
+    /// The file `name`, which the import cannot do without (`why`).
+    pub fn required(
+        &mut self,
+        name: &'static str,
+        why: &'static str,
+    ) -> Result<Table, crate::ImportError> {
+        self.open(name)?
+            .ok_or_else(|| crate::ImportError::MissingFile {
+                folder: self.path.display().to_string(),
+                file: name,
+                why,
+            })
+    }
+
+    /// The file `name`, if present; if not, the notice says what is `without` it.
+    pub fn optional(
+        &mut self,
+        name: &'static str,
+        without: &str,
+    ) -> Result<Option<Table>, FileError> {
+        let table = self.open(name)?;
+        if table.is_none() {
+            self.notices.push(format!("no {name}: {without}"));
+        }
+        Ok(table)
+    }
+}
+
 /// A CSV file whose header has been read.
 #[derive(Debug)]
 pub struct Table {

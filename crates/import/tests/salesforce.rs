@@ -6,145 +6,29 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod common;
+mod support;
 
-use std::path::{Path, PathBuf};
-
-use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
-use futures_util::stream::BoxStream;
-use pipewise_analytics::Projection;
-use pipewise_core::access::RepVisibility;
-use pipewise_core::calendar::{FiscalCalendar, Period};
+use chrono::Utc;
 use pipewise_core::crm::{BuyingRole, LeadStatus};
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::external::{ExternalKind, ExternalSystem};
-use pipewise_core::ids::{UserId, WorkspaceId};
+use pipewise_core::ids::WorkspaceId;
 use pipewise_core::money::Currency;
-use pipewise_core::org::{Role, User, Workspace};
+use pipewise_core::org::{Role, Workspace};
 use pipewise_core::process::{ProcessKey, ProcessSet};
-use pipewise_core::text::{Email, Name, Slug};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{Issue, Prepared, Request, Source, Tally};
-use pipewise_store::{Batch, Counts, Store, StoreError};
+use pipewise_import::{Prepared, Source};
+use pipewise_store::Store;
 
-fn folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/salesforce")
-}
-
-fn mapping() -> Mapping {
-    let text = std::fs::read_to_string(folder().join("mapping.toml")).unwrap();
-    Mapping::parse("mapping.toml", &text, &ProcessSet::shipped()).unwrap()
-}
-
-/// An empty workspace with a January fiscal year and its admin.
-async fn workspace(store: &dyn Store) -> Workspace {
-    let workspace = Workspace {
-        id: WorkspaceId::generate(),
-        slug: Slug::parse("acme").unwrap(),
-        name: Name::parse("Acme").unwrap(),
-        corporate_currency: Currency::USD,
-        fiscal_calendar: FiscalCalendar::starting_in(1).unwrap(),
-        rep_visibility: RepVisibility::Team,
-        created_at: Utc::now(),
-    };
-    store.create_workspace(&workspace).await.unwrap();
-    let admin = User {
-        id: UserId::generate(),
-        name: Name::parse("Ops").unwrap(),
-        email: Email::parse("ops@acme.test").unwrap(),
-        role: Role::Admin,
-        manager_id: None,
-        team_id: None,
-        created_at: Utc::now(),
-    };
-    store
-        .write_batch(
-            workspace.id,
-            &Batch {
-                users: vec![admin],
-                ..Batch::default()
-            },
-        )
-        .await
-        .unwrap();
-    workspace
-}
+use support::{all, as_of, at, counts, find, fixture, projection, q1, tally, workspace};
 
 async fn prepare(store: &dyn Store, workspace: &Workspace) -> Prepared {
-    let mapping = mapping();
-    let processes = pipewise_store::processes::current(store, workspace)
-        .await
-        .unwrap();
-    let request = Request {
-        source: Source::Salesforce,
-        folder: &folder(),
-        mapping: &mapping,
-        dates: DateStyle::Iso,
-    };
-    pipewise_import::prepare(store, workspace, &processes, request)
-        .await
-        .unwrap()
+    support::prepare(store, workspace, Source::Salesforce, "salesforce").await
 }
 
 async fn import(store: &dyn Store, workspace: &Workspace) -> Prepared {
-    let prepared = prepare(store, workspace).await;
-    let kept = Prepared {
-        issues: prepared.issues.clone(),
-        notices: prepared.notices.clone(),
-        tallies: prepared.tallies.clone(),
-        events: prepared.events,
-        ..Prepared::default()
-    };
-    pipewise_import::write(store, workspace, Source::Salesforce, prepared, |_, _| {})
-        .await
-        .unwrap();
-    kept
-}
-
-fn tally(read: u64, new: u64, known: u64, skipped: u64) -> Tally {
-    Tally {
-        read,
-        new,
-        known,
-        skipped,
-    }
-}
-
-fn at(text: &str) -> DateTime<Utc> {
-    text.parse().unwrap()
-}
-
-fn find<'a>(issues: &'a [Issue], file: &str, line: u64) -> &'a Issue {
-    issues
-        .iter()
-        .find(|i| i.file == file && i.line == line)
-        .unwrap_or_else(|| panic!("no issue at {file}:{line} in {issues:#?}"))
-}
-
-async fn projection(store: &dyn Store, workspace: &Workspace) -> Projection {
-    pipewise_store::analytics::projection(store, workspace)
-        .await
-        .unwrap()
-}
-
-fn q1(workspace: &Workspace) -> pipewise_core::calendar::DateRange {
-    workspace
-        .fiscal_calendar
-        .range("2025-Q1".parse::<Period>().unwrap())
-}
-
-/// Everything is known by the end of June.
-fn as_of() -> DateTime<Utc> {
-    at("2025-06-30T00:00:00Z")
-}
-
-async fn all<T>(stream: BoxStream<'_, Result<T, StoreError>>) -> Vec<T> {
-    stream.try_collect().await.unwrap()
-}
-
-async fn counts(store: &dyn Store, workspace: &Workspace) -> Counts {
-    store.counts(workspace.id).await.unwrap()
+    support::import(store, workspace, Source::Salesforce, "salesforce").await
 }
 
 on_both_backends! {
@@ -331,7 +215,7 @@ fn unmapped_stages_stop_the_import_and_are_listed() {
         known: &known,
         now: Utc::now(),
     };
-    let error = pipewise_import::salesforce::read(&folder(), &context).unwrap_err();
+    let error = pipewise_import::salesforce::read(&fixture("salesforce"), &context).unwrap_err();
     let message = error.to_string();
     assert!(message.starts_with("stages not in the mapping file: \"Needs Analysis\" (7 rows), \"Closed Lost\" (6 rows), "), "{message}");
     assert!(
@@ -344,7 +228,7 @@ fn unmapped_stages_stop_the_import_and_are_listed() {
 fn the_suggested_mapping_names_every_stage_the_export_uses() {
     let shipped = ProcessSet::shipped();
     let draft = Source::Salesforce
-        .suggest(&folder(), shipped.default_process())
+        .suggest(&fixture("salesforce"), shipped.default_process())
         .unwrap();
     for stage in [
         "Qualification",
