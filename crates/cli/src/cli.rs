@@ -53,6 +53,29 @@ pub enum Command {
     /// Import users, accounts, contacts, leads, activities and deals with their stage history
     /// from a CRM export. Importing the same files again adds only what is new.
     Import(ImportArgs),
+    /// Write a workspace's records and deal event log out as CSV or JSON Lines, or the event
+    /// log as Parquet, for spreadsheets and other engines (DuckDB, Spark, Trino).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One CSV per kind of record and events.csv; `pipewise import csv` reads it back.
+    Csv,
+    /// One JSON Lines file per kind of record and events.jsonl, as the API shows them.
+    Json,
+    /// events.parquet: the deal event log.
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub target: WorkspaceArgs,
+    /// The folder to write into; created if missing.
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,6 +1,7 @@
 //! The `pipewise` command: parse flags, then run one subcommand.
 
 mod cli;
+mod export;
 mod forecast;
 mod hygiene;
 mod import;
@@ -103,6 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rates(command) => rates::run(command).await,
         Command::Leads(command) => leads::run(command).await,
         Command::Import(args) => import::run(args).await,
+        Command::Export(args) => export::run(args).await,
     }
 }
 

@@ -7,22 +7,17 @@
 //! amount or close date, so a rebuilt deal moves through the stages in the order it last
 //! entered them, with its current amount and close date throughout.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
-use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::UserId;
-use pipewise_core::org::{Role, User};
 use pipewise_core::process::{ForecastCategory, Process};
-use pipewise_core::text::Email;
 
-use crate::fields::{person_name, register};
 use crate::history::Snapshot;
 use crate::mapping::{self, Seen, Unmapped};
-use crate::prepared::Outcome;
-use crate::records::{AccountFields, ContactFields, DealFields, Reading};
+use crate::records::{AccountFields, ContactFields, DealFields, Reading, UserFields};
 use crate::table::{Column, FileError, Folder, Table};
-use crate::{Context, ImportError, Keyed, Prepared};
+use crate::{Context, ImportError, Prepared};
 
 const OWNERS: &str = "owners.csv";
 const COMPANIES: &str = "companies.csv";
@@ -31,6 +26,16 @@ const DEALS: &str = "deals.csv";
 
 /// Columns holding the time a deal last entered each stage, by stage id.
 const ENTERED: &str = "hs_date_entered_";
+
+const USER_FIELDS: UserFields = UserFields {
+    id: "id",
+    email: "email",
+    created: None,
+    name: None,
+    first_name: "firstName",
+    last_name: "lastName",
+    manager: None,
+};
 
 const ACCOUNT_FIELDS: AccountFields = AccountFields {
     id: "hs_object_id",
@@ -100,7 +105,7 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
         "HubSpot keeps no amount or close-date history: deals carry their current amount and close date from the start"
             .to_owned(),
     );
-    reader.owners(&files.owners)?;
+    reader.users(&files.owners, &USER_FIELDS)?;
     reader.accounts(&files.companies, &ACCOUNT_FIELDS)?;
     if let Some(table) = &files.contacts {
         reader.contacts(table, &CONTACT_FIELDS, &HashMap::new())?;
@@ -181,78 +186,6 @@ fn stages(deals: &Table) -> Result<Seen, FileError> {
         }
     })?;
     Ok(seen)
-}
-
-impl Reading<'_> {
-    /// HubSpot owners become sellers; an owner who is already a user (by e-mail) is that user.
-    fn owners(&mut self, table: &Table) -> Result<(), FileError> {
-        let [id, email_column] = table.require(["id", "email"])?;
-        let (first, last) = (table.column("firstName"), table.column("lastName"));
-        let context = self.context;
-        let created_at = context.now;
-        let mut outcomes = Vec::new();
-        let mut users = BTreeMap::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let email = row.parse_required(email_column, |t| {
-                    Email::parse(t).map_err(|e| e.expected().to_owned())
-                })?;
-                let person = person_name(row, None, first, last)
-                    .or_else(|_| person_name(row, Some(email_column), None, None))?;
-                let (external, registered) = register(
-                    &mut self.users,
-                    context,
-                    ExternalKind::User,
-                    row,
-                    id,
-                    created_at,
-                )?;
-                Ok((external, registered, email, person))
-            })();
-            let (external, registered, email, person) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            if let Some(existing) = context.known.user_by_email(&email) {
-                self.users.replace(&external, existing);
-                self.out.matched_users.push(Keyed {
-                    external_id: external,
-                    record: existing,
-                });
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            users.insert(
-                email.clone(),
-                Keyed {
-                    external_id: external,
-                    record: User {
-                        id: UserId::from_uuid(registered.uuid),
-                        name: person,
-                        email,
-                        role: Role::Rep,
-                        manager_id: None,
-                        team_id: None,
-                        created_at,
-                    },
-                },
-            );
-            outcomes.push(Outcome::New);
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::User, outcome);
-        }
-        self.out.users = users.into_values().collect();
-        Ok(())
-    }
 }
 
 /// A HubSpot record id: digits.

@@ -7,6 +7,7 @@ use pipewise_core::crm::{Account, BuyingRole, Contact, EmployeeBand};
 use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::{AccountId, ContactId, OpportunityId, UserId};
 use pipewise_core::money::Currency;
+use pipewise_core::org::{Role, User};
 use pipewise_core::process::ForecastCategory;
 use pipewise_core::text::{Email, Note, WebDomain};
 
@@ -46,7 +47,150 @@ impl<'a> Reading<'a> {
         }
     }
 
-    pub fn accounts(&mut self, table: &Table, f: &AccountFields) -> Result<(), FileError> {
+    /// Reads the people, who become sellers, or managers if anyone reports to them (never
+    /// admins); one who is already a user here, by e-mail, is that user.
+    pub fn users(&mut self, table: &Table, f: &UserFields<'_>) -> Result<(), FileError> {
+        let [id, email_column] = table.require([f.id, f.email])?;
+        let created = match f.created {
+            Some(created) => Some(table.require([created])?[0]),
+            None => None,
+        };
+        let (name, first, last) = (
+            f.name.and_then(|n| table.column(n)),
+            table.column(f.first_name),
+            table.column(f.last_name),
+        );
+        let manager = f.manager.and_then(|m| table.column(m));
+        let format = self.users.format();
+        // Anyone named as a manager manages; everyone else sells.
+        let mut managers = std::collections::HashSet::new();
+        let mut ignored = Vec::new();
+        table.rows(&mut ignored, |row, _| {
+            if let Some(Ok(m)) = row.get(manager).map(format) {
+                managers.insert(m);
+            }
+        })?;
+        let mut rows: Vec<(String, Keyed<User>, Option<String>)> = Vec::new();
+        let context = self.context;
+        let mut seen_emails: HashMap<Email, u64> = HashMap::new();
+        let mut outcomes = Vec::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let created_at = match created {
+                    Some(created) => row.parse_required(created, |t| context.dates.time(t))?,
+                    None => context.now,
+                };
+                let email = row.parse_required(email_column, |t| {
+                    Email::parse(t).map_err(|e| e.expected().to_owned())
+                })?;
+                let person = person_name(row, name, first, last)?;
+                let (external, registered) = register(
+                    &mut self.users,
+                    context,
+                    ExternalKind::User,
+                    row,
+                    id,
+                    created_at,
+                )?;
+                Ok((external, registered, email, person, created_at))
+            })();
+            let (external, registered, email, person, created_at) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            if let Some(existing) = context.known.user_by_email(&email) {
+                // Already a user here: the same person, now also known by this id.
+                self.users.replace(&external, existing);
+                self.out.matched_users.push(Keyed {
+                    external_id: external,
+                    record: existing,
+                });
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            if let Some(first) = seen_emails.insert(email.clone(), row.line()) {
+                issues.push(row.issue(
+                    email_column,
+                    email.as_str(),
+                    format!("the e-mail is used again (first at line {first}); the row is skipped"),
+                ));
+                self.users.forget(&external);
+                outcomes.push(Outcome::Skipped);
+                return;
+            }
+            let role = if managers.contains(&external) {
+                Role::Manager
+            } else {
+                Role::Rep
+            };
+            let manager_id = row.get(manager).and_then(|m| format(m).ok());
+            rows.push((
+                external.clone(),
+                Keyed {
+                    external_id: external,
+                    record: User {
+                        id: UserId::from_uuid(registered.uuid),
+                        name: person,
+                        email,
+                        role,
+                        manager_id: None,
+                        team_id: None,
+                        created_at,
+                    },
+                },
+                manager_id,
+            ));
+            outcomes.push(Outcome::New);
+        })?;
+        for outcome in outcomes {
+            self.out.count(ExternalKind::User, outcome);
+        }
+        // Managers before the people who report to them, as the hierarchy is written in order.
+        let parents: HashMap<String, Option<String>> = rows
+            .iter()
+            .map(|(e, _, m)| (e.clone(), m.clone()))
+            .collect();
+        let mut ordered = Vec::with_capacity(rows.len());
+        for (external, mut keyed, manager_external) in rows.iter().cloned() {
+            let depth = depth_of(&parents, &external);
+            match (&manager_external, depth) {
+                (Some(m), Some(_)) => match self.users.get(m) {
+                    Some(manager) => {
+                        keyed.record.manager_id = Some(UserId::from_uuid(manager.uuid))
+                    }
+                    None => self.out.issues.push(Issue {
+                        file: table.name().to_owned(),
+                        line: self.users.get(&external).map_or(0, |i| i.line),
+                        column: f.manager.unwrap_or_default().to_owned(),
+                        value: m.clone(),
+                        reason: "no user has this id; imported without a manager".into(),
+                    }),
+                },
+                (Some(m), None) => self.out.issues.push(Issue {
+                    file: table.name().to_owned(),
+                    line: self.users.get(&external).map_or(0, |i| i.line),
+                    column: f.manager.unwrap_or_default().to_owned(),
+                    value: m.clone(),
+                    reason: "managers form a loop; imported without a manager".into(),
+                }),
+                (None, _) => {}
+            }
+            ordered.push((depth.unwrap_or(0), keyed));
+        }
+        ordered.sort_by_key(|(depth, _)| *depth);
+        self.out.users = ordered.into_iter().map(|(_, keyed)| keyed).collect();
+        Ok(())
+    }
+
+    pub fn accounts(&mut self, table: &Table, f: &AccountFields<'_>) -> Result<(), FileError> {
         let [id, name, created] = table.require([f.id, f.name, f.created])?;
         let website = table.column(f.website);
         let industry = table.column(f.industry);
@@ -116,7 +260,7 @@ impl<'a> Reading<'a> {
     pub fn contacts(
         &mut self,
         table: &Table,
-        f: &ContactFields,
+        f: &ContactFields<'_>,
         roles: &HashMap<String, BuyingRole>,
     ) -> Result<(), FileError> {
         let [id, account, created] = table.require([f.id, f.account, f.created])?;
@@ -174,7 +318,7 @@ impl<'a> Reading<'a> {
     pub fn deals(
         &mut self,
         table: &Table,
-        f: &DealFields,
+        f: &DealFields<'_>,
         mut past: impl FnMut(&str, &Row<'_>, &mut Vec<Issue>) -> (Vec<Snapshot>, Vec<OwnerMove>),
     ) -> Result<(), FileError> {
         let [id, name, account, owner, stage, close, created] = table.require([
@@ -285,49 +429,74 @@ impl<'a> Reading<'a> {
     }
 }
 
+/// How many managers are above `user` among the new users; `None` when the links loop.
+fn depth_of(parents: &HashMap<String, Option<String>>, user: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = parents.get(user).cloned().flatten();
+    while let Some(parent) = at {
+        depth += 1;
+        if depth > parents.len() {
+            return None;
+        }
+        at = parents.get(&parent).cloned().flatten();
+    }
+    Some(depth)
+}
+
+/// The columns holding a person's fields; without a creation time the import's is used.
+pub(crate) struct UserFields<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub created: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub manager: Option<&'a str>,
+}
+
 /// The columns holding an account's fields; the region column is used unless the mapping
 /// names a custom field for it.
-pub(crate) struct AccountFields {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub created: &'static str,
-    pub website: &'static str,
-    pub industry: &'static str,
-    pub employees: &'static str,
-    pub region: &'static str,
-    pub owner: &'static str,
+pub(crate) struct AccountFields<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub created: &'a str,
+    pub website: &'a str,
+    pub industry: &'a str,
+    pub employees: &'a str,
+    pub region: &'a str,
+    pub owner: &'a str,
 }
 
 /// The columns holding a contact's fields: its full name, or first and last name.
-pub(crate) struct ContactFields {
-    pub id: &'static str,
-    pub account: &'static str,
-    pub created: &'static str,
+pub(crate) struct ContactFields<'a> {
+    pub id: &'a str,
+    pub account: &'a str,
+    pub created: &'a str,
     /// The full name, where the source has one.
-    pub name: Option<&'static str>,
-    pub first_name: &'static str,
-    pub last_name: &'static str,
-    pub email: &'static str,
-    pub title: &'static str,
+    pub name: Option<&'a str>,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub title: &'a str,
 }
 
 /// The columns holding a deal's current fields, how the source writes forecast
 /// categories, and what to say on events the source makes.
-pub(crate) struct DealFields {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub account: &'static str,
-    pub owner: &'static str,
-    pub stage: &'static str,
-    pub close: &'static str,
-    pub created: &'static str,
-    pub amount: &'static str,
-    pub currency: &'static str,
-    pub modified: &'static str,
-    pub created_by: Option<&'static str>,
-    pub source: &'static str,
-    pub category: &'static str,
+pub(crate) struct DealFields<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub account: &'a str,
+    pub owner: &'a str,
+    pub stage: &'a str,
+    pub close: &'a str,
+    pub created: &'a str,
+    pub amount: &'a str,
+    pub currency: &'a str,
+    pub modified: &'a str,
+    pub created_by: Option<&'a str>,
+    pub source: &'a str,
+    pub category: &'a str,
     pub category_of: fn(&str) -> Result<ForecastCategory, String>,
-    pub override_reason: &'static str,
-    pub reopen_reason: &'static str,
+    pub override_reason: &'a str,
+    pub reopen_reason: &'a str,
 }

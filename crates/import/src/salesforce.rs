@@ -14,7 +14,6 @@ use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, UserId};
 use pipewise_core::leads::scoring::LeadEvidence;
 use pipewise_core::money::Currency;
-use pipewise_core::org::{Role, User};
 use pipewise_core::process::{ForecastCategory, Process};
 use pipewise_core::text::{Email, Phone, WebDomain};
 
@@ -25,10 +24,10 @@ use crate::fields::{
 use crate::history::{OwnerMove, Snapshot};
 use crate::mapping::{self, Seen, Unmapped};
 use crate::prepared::Outcome;
-use crate::records::{AccountFields, ContactFields, DealFields, Reading};
+use crate::records::{AccountFields, ContactFields, DealFields, Reading, UserFields};
 use crate::table::{Column, FileError, Folder, Table};
 use crate::values::{flag, salesforce_id};
-use crate::{Context, ImportError, Issue, Keyed, Prepared};
+use crate::{Context, ImportError, Keyed, Prepared};
 
 const USER: &str = "User.csv";
 const ACCOUNT: &str = "Account.csv";
@@ -40,6 +39,16 @@ const FIELD_HISTORY: &str = "OpportunityFieldHistory.csv";
 const CONTACT_ROLE: &str = "OpportunityContactRole.csv";
 const TASK: &str = "Task.csv";
 const EVENT: &str = "Event.csv";
+
+const USER_FIELDS: UserFields = UserFields {
+    id: "Id",
+    email: "Email",
+    created: Some("CreatedDate"),
+    name: Some("Name"),
+    first_name: "FirstName",
+    last_name: "LastName",
+    manager: Some("ManagerId"),
+};
 
 const ACCOUNT_FIELDS: AccountFields = AccountFields {
     id: "Id",
@@ -102,7 +111,7 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
     }
     let mut reader = Reading::new(context, salesforce_id);
     reader.out.notices = files.notices.clone();
-    reader.users(&files.user)?;
+    reader.users(&files.user, &USER_FIELDS)?;
     reader.accounts(&files.account, &ACCOUNT_FIELDS)?;
     let roles = match &files.contact_role {
         Some(table) => reader.contact_roles(table)?,
@@ -204,139 +213,6 @@ enum Kind {
 }
 
 impl Reading<'_> {
-    fn users(&mut self, table: &Table) -> Result<(), FileError> {
-        let [id, email_column, created] = table.require(["Id", "Email", "CreatedDate"])?;
-        let (name, first, last) = (
-            table.column("Name"),
-            table.column("FirstName"),
-            table.column("LastName"),
-        );
-        let manager = table.column("ManagerId");
-        // Anyone named as a manager manages; everyone else sells.
-        let mut managers = std::collections::HashSet::new();
-        let mut ignored = Vec::new();
-        table.rows(&mut ignored, |row, _| {
-            if let Some(Ok(m)) = row.get(manager).map(salesforce_id) {
-                managers.insert(m);
-            }
-        })?;
-        let mut rows: Vec<(String, Keyed<User>, Option<String>)> = Vec::new();
-        let context = self.context;
-        let mut seen_emails: HashMap<Email, u64> = HashMap::new();
-        let mut outcomes = Vec::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
-                let email = row.parse_required(email_column, |t| {
-                    Email::parse(t).map_err(|e| e.expected().to_owned())
-                })?;
-                let person = person_name(row, name, first, last)?;
-                let (external, registered) = register(
-                    &mut self.users,
-                    context,
-                    ExternalKind::User,
-                    row,
-                    id,
-                    created_at,
-                )?;
-                Ok((external, registered, email, person, created_at))
-            })();
-            let (external, registered, email, person, created_at) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            if let Some(existing) = context.known.user_by_email(&email) {
-                // Already a user here: the same person, now also known by this id.
-                self.users.replace(&external, existing);
-                self.out.matched_users.push(Keyed {
-                    external_id: external,
-                    record: existing,
-                });
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            if let Some(first) = seen_emails.insert(email.clone(), row.line()) {
-                issues.push(row.issue(
-                    email_column,
-                    email.as_str(),
-                    format!("the e-mail is used again (first at line {first}); the row is skipped"),
-                ));
-                self.users.forget(&external);
-                outcomes.push(Outcome::Skipped);
-                return;
-            }
-            let role = if managers.contains(&external) {
-                Role::Manager
-            } else {
-                Role::Rep
-            };
-            let manager_id = row.get(manager).and_then(|m| salesforce_id(m).ok());
-            rows.push((
-                external.clone(),
-                Keyed {
-                    external_id: external,
-                    record: User {
-                        id: UserId::from_uuid(registered.uuid),
-                        name: person,
-                        email,
-                        role,
-                        manager_id: None,
-                        team_id: None,
-                        created_at,
-                    },
-                },
-                manager_id,
-            ));
-            outcomes.push(Outcome::New);
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::User, outcome);
-        }
-        // Managers before the people who report to them, as the hierarchy is written in order.
-        let parents: HashMap<String, Option<String>> = rows
-            .iter()
-            .map(|(e, _, m)| (e.clone(), m.clone()))
-            .collect();
-        let mut ordered = Vec::with_capacity(rows.len());
-        for (external, mut keyed, manager_external) in rows.iter().cloned() {
-            let depth = depth_of(&parents, &external);
-            match (&manager_external, depth) {
-                (Some(m), Some(_)) => match self.users.get(m) {
-                    Some(manager) => {
-                        keyed.record.manager_id = Some(UserId::from_uuid(manager.uuid))
-                    }
-                    None => self.out.issues.push(Issue {
-                        file: USER.into(),
-                        line: self.users.get(&external).map_or(0, |i| i.line),
-                        column: "ManagerId".into(),
-                        value: m.clone(),
-                        reason: "no user has this id; imported without a manager".into(),
-                    }),
-                },
-                (Some(m), None) => self.out.issues.push(Issue {
-                    file: USER.into(),
-                    line: self.users.get(&external).map_or(0, |i| i.line),
-                    column: "ManagerId".into(),
-                    value: m.clone(),
-                    reason: "managers form a loop; imported without a manager".into(),
-                }),
-                (None, _) => {}
-            }
-            ordered.push((depth.unwrap_or(0), keyed));
-        }
-        ordered.sort_by_key(|(depth, _)| *depth);
-        self.out.users = ordered.into_iter().map(|(_, keyed)| keyed).collect();
-        Ok(())
-    }
-
     /// Each contact's most telling buying role across the deals it is on.
     fn contact_roles(&mut self, table: &Table) -> Result<HashMap<String, BuyingRole>, FileError> {
         let [contact, role] = table.require(["ContactId", "Role"])?;
@@ -761,20 +637,6 @@ impl Reading<'_> {
         self.out.activities.extend(activities);
         Ok(())
     }
-}
-
-/// How many managers are above `user` among the new users; `None` when the links loop.
-fn depth_of(parents: &HashMap<String, Option<String>>, user: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut at = parents.get(user).cloned().flatten();
-    while let Some(parent) = at {
-        depth += 1;
-        if depth > parents.len() {
-            return None;
-        }
-        at = parents.get(&parent).cloned().flatten();
-    }
-    Some(depth)
 }
 
 struct LeadColumns {

@@ -444,6 +444,8 @@ pub trait Store: Send + Sync {
     fn all_leads(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Lead>>;
     /// Every change made to a workspace's leads, by lead and version, streamed.
     fn lead_changes(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<RecordChange>>;
+    /// Every activity of a workspace, in id order, streamed.
+    fn all_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>>;
     /// Every call, e-mail and meeting logged on a lead, streamed.
     fn lead_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>>;
     /// Every call, e-mail and meeting logged on an opportunity, in no particular order,

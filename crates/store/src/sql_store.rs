@@ -1662,6 +1662,10 @@ macro_rules! impl_store {
                 )
             }
 
+            fn all_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>> {
+                stream_rows::<ActivityRow, Activity>(&self.pool, concat!("SELECT ", activity_columns!(), " FROM activities WHERE workspace_id = $1 ORDER BY id"), workspace)
+            }
+
             fn lead_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>> {
                 stream_rows::<ActivityRow, Activity>(
                     &self.pool,
