@@ -85,6 +85,9 @@ pub enum ImportSource {
     /// HubSpot exports with internal property names: owners.csv, companies.csv,
     /// contacts.csv and deals.csv (stage history from hs_date_entered_<stage>).
     Hubspot,
+    /// CSV files in pipewise's layout (as `pipewise export` writes them), or renamed to it
+    /// in the mapping file: users, accounts, contacts, opportunities, events or history.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,8 +109,9 @@ pub struct ImportArgs {
     pub path: PathBuf,
     #[command(flatten)]
     pub target: WorkspaceArgs,
-    /// The mapping file: what the source's stages, lead statuses and loss reasons mean here.
-    #[arg(long, required_unless_present = "suggest")]
+    /// The mapping file: what the source's stages, lead statuses and loss reasons mean here
+    /// [default: mapping.toml in the export's folder].
+    #[arg(long)]
     pub mapping: Option<PathBuf>,
     /// Print a draft mapping file for the stages and statuses the export uses, and stop.
     #[arg(long, conflicts_with = "mapping")]

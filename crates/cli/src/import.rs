@@ -44,10 +44,20 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         print!("{draft}");
         return Ok(());
     }
-    let (Some(mapping_path), Some(by)) = (&args.mapping, &args.by) else {
-        bail!("--mapping and --by are needed to import");
+    let Some(by) = &args.by else {
+        bail!("--by is needed to import");
     };
-    let mapping = read_mapping(mapping_path, &processes)?;
+    let mapping_path = args
+        .mapping
+        .clone()
+        .unwrap_or_else(|| args.path.join("mapping.toml"));
+    if !mapping_path.exists() {
+        bail!(
+            "no mapping file {}: pass --mapping, or draft one with --suggest",
+            mapping_path.display()
+        );
+    }
+    let mapping = read_mapping(&mapping_path, &processes)?;
 
     let started = Instant::now();
     let workspace = match existing {
@@ -135,6 +145,7 @@ fn source(source: ImportSource) -> Source {
     match source {
         ImportSource::Salesforce => Source::Salesforce,
         ImportSource::Hubspot => Source::Hubspot,
+        ImportSource::Csv => Source::Csv,
     }
 }
 

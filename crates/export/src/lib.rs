@@ -86,6 +86,16 @@ pub async fn export(
                 .await?,
             );
             written.push(csv_file(to("events"), store.event_log(id), csv_rows::event).await?);
+            let processes = pipewise_store::processes::current(store, workspace).await?;
+            let mapping = folder.join("mapping.toml");
+            let text = format!(
+                "# Written by `pipewise export`; `pipewise import csv` reads it from this folder.\n\
+                 # The deals' event log (events.csv) names pipewise's own stages, so none need\n\
+                 # mapping; the process is the one deals without a log would follow.\n\
+                 process = \"{}\"\n",
+                processes.default_process().key
+            );
+            std::fs::write(&mapping, text).map_err(|e| failed(&mapping, e))?;
         }
         Format::Json => {
             let to = |name: &str| folder.join(format!("{name}.jsonl"));

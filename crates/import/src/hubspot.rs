@@ -45,6 +45,7 @@ const ACCOUNT_FIELDS: AccountFields = AccountFields {
     industry: "industry",
     employees: "numberofemployees",
     region: "country",
+    segment: None,
     owner: "hubspot_owner_id",
 };
 
@@ -57,6 +58,7 @@ const CONTACT_FIELDS: ContactFields = ContactFields {
     last_name: "lastname",
     email: "email",
     title: "jobtitle",
+    buying_role: None,
 };
 
 const DEAL_FIELDS: DealFields = DealFields {
@@ -73,6 +75,9 @@ const DEAL_FIELDS: DealFields = DealFields {
     created_by: None,
     source: "hs_analytics_source",
     category: "hs_manual_forecast_category",
+    segment: None,
+    competitor: None,
+    loss: None,
     category_of: forecast_category,
     override_reason: "Forecast category set in HubSpot",
     reopen_reason: "Reopened in HubSpot",
@@ -99,7 +104,7 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
     if !unmapped.is_empty() {
         return Err(ImportError::Unmapped(unmapped));
     }
-    let mut reader = Reading::new(context, hubspot_id);
+    let mut reader = Reading::new(context, hubspot_id, false);
     reader.out.notices = files.notices;
     reader.out.notices.push(
         "HubSpot keeps no amount or close-date history: deals carry their current amount and close date from the start"

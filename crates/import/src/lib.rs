@@ -9,6 +9,7 @@
 //! again, or finishing an interrupted import, adds only what is missing.
 
 mod fields;
+pub mod generic;
 pub mod history;
 pub mod hubspot;
 pub mod issues;

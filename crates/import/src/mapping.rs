@@ -62,11 +62,16 @@ pub struct Losses {
 }
 
 impl Losses {
-    /// The loss type a reason means; reasons the file does not name are the default.
+    /// The loss type a reason means: as the file maps it, else the reason itself when it is
+    /// a loss type (`competition`, as pipewise exports write), else the default.
     pub fn of(&self, reason: Option<&str>) -> LossType {
-        reason
-            .and_then(|r| self.values.get(r.trim()))
+        let Some(reason) = reason.map(str::trim) else {
+            return self.default;
+        };
+        self.values
+            .get(reason)
             .copied()
+            .or_else(|| reason.parse().ok())
             .unwrap_or(self.default)
     }
 }
@@ -78,6 +83,9 @@ pub struct Mapping {
     lead_statuses: HashMap<String, LeadStatus>,
     pub losses: Losses,
     pub fields: CustomFields,
+    /// Column names of a generic CSV export that differ from pipewise's, by file stem and
+    /// pipewise column.
+    columns: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +99,8 @@ struct RawMapping {
     losses: Option<RawLosses>,
     #[serde(default)]
     fields: CustomFields,
+    #[serde(default)]
+    columns: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -206,6 +216,7 @@ impl Mapping {
                     values,
                 },
                 fields: raw.fields,
+                columns: raw.columns,
             }),
             _ => Err(DefinitionErrors(errors)),
         }
@@ -217,6 +228,15 @@ impl Mapping {
 
     pub fn lead_status(&self, source: &str) -> Option<LeadStatus> {
         self.lead_statuses.get(source.trim()).copied()
+    }
+
+    /// The name of the column of `file` (a file stem such as `opportunities`) holding what
+    /// pipewise calls `column`.
+    pub fn column<'a>(&'a self, file: &str, column: &'a str) -> &'a str {
+        self.columns
+            .get(file)
+            .and_then(|renamed| renamed.get(column))
+            .map_or(column, String::as_str)
     }
 }
 

@@ -10,7 +10,7 @@ use pipewise_core::ids::WorkspaceId;
 use pipewise_core::money::Currency;
 use pipewise_core::opportunity::Recorded;
 use pipewise_core::org::User;
-use pipewise_core::process::{Process, ProcessVersion};
+use pipewise_core::process::{Process, ProcessSet, ProcessVersion};
 use pipewise_core::text::Email;
 use pipewise_store::Batch;
 use sha2::{Digest, Sha256};
@@ -56,7 +56,10 @@ pub struct Context<'a> {
     pub workspace: WorkspaceId,
     /// The currency of amounts the export gives no currency for.
     pub currency: Currency,
+    /// The process deals rebuilt from snapshots follow.
     pub process: &'a Process,
+    /// Every process in force, which a pipewise event log is checked against.
+    pub processes: &'a ProcessSet,
     pub version: ProcessVersion,
     pub mapping: &'a Mapping,
     pub dates: DateStyle,
@@ -205,6 +208,9 @@ pub(crate) struct Ids {
     ids: HashMap<String, Id>,
     /// How the source writes its ids: checks one and gives its canonical form.
     format: fn(&str) -> Result<String, String>,
+    /// Whether a source id that is a UUID stays the record's id (a pipewise export, whose
+    /// event log names records by them).
+    keep_uuids: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,10 +223,11 @@ pub(crate) struct Id {
 }
 
 impl Ids {
-    pub fn new(format: fn(&str) -> Result<String, String>) -> Self {
+    pub fn new(format: fn(&str) -> Result<String, String>, keep_uuids: bool) -> Self {
         Self {
             ids: HashMap::new(),
             format,
+            keep_uuids,
         }
     }
 
@@ -248,7 +255,10 @@ impl Ids {
                 line,
             },
             None => Id {
-                uuid: new_id(context.workspace, kind, external_id, created_at),
+                uuid: Uuid::parse_str(external_id)
+                    .ok()
+                    .filter(|_| self.keep_uuids)
+                    .unwrap_or_else(|| new_id(context.workspace, kind, external_id, created_at)),
                 known: false,
                 line,
             },

@@ -33,17 +33,23 @@ pub(crate) struct Reading<'a> {
 }
 
 impl<'a> Reading<'a> {
-    /// A reading of an export whose ids are written as `format` checks.
-    pub fn new(context: &'a Context<'a>, format: fn(&str) -> Result<String, String>) -> Self {
+    /// A reading of an export whose ids are written as `format` checks; with `keep_uuids`,
+    /// records whose source id is a UUID keep it as their id.
+    pub fn new(
+        context: &'a Context<'a>,
+        format: fn(&str) -> Result<String, String>,
+        keep_uuids: bool,
+    ) -> Self {
+        let ids = || Ids::new(format, keep_uuids);
         Self {
             context,
             out: Prepared::default(),
-            users: Ids::new(format),
-            accounts: Ids::new(format),
-            contacts: Ids::new(format),
-            leads: Ids::new(format),
-            opportunities: Ids::new(format),
-            activities: Ids::new(format),
+            users: ids(),
+            accounts: ids(),
+            contacts: ids(),
+            leads: ids(),
+            opportunities: ids(),
+            activities: ids(),
         }
     }
 
@@ -198,7 +204,9 @@ impl<'a> Reading<'a> {
         let region = self
             .custom(table, self.context.mapping.fields.region.as_deref())
             .or(table.column(f.region));
-        let segment = self.custom(table, self.context.mapping.fields.segment.as_deref());
+        let segment = self
+            .custom(table, self.context.mapping.fields.segment.as_deref())
+            .or(f.segment.and_then(|s| table.column(s)));
         let owner = table.column(f.owner);
         let context = self.context;
         let mut outcomes = Vec::new();
@@ -237,7 +245,7 @@ impl<'a> Reading<'a> {
                     WebDomain::parse(t).map_err(|e| e.expected().to_owned())
                 }),
                 industry: optional(row, industry, issues, label),
-                employee_band: optional(row, employees, issues, count).map(EmployeeBand::of_count),
+                employee_band: optional(row, employees, issues, employee_band),
                 region: optional(row, region, issues, label),
                 segment: optional(row, segment, issues, label),
                 tier: None,
@@ -270,6 +278,7 @@ impl<'a> Reading<'a> {
             table.column(f.last_name),
         );
         let (email, title) = (table.column(f.email), table.column(f.title));
+        let role = f.buying_role.and_then(|r| table.column(r));
         let context = self.context;
         let mut outcomes = Vec::new();
         let mut contacts = Vec::new();
@@ -300,7 +309,10 @@ impl<'a> Reading<'a> {
                 name: person,
                 email: optional(row, email, issues, |t| Email::parse(t).map_err(|e| e.expected().to_owned())),
                 title: optional(row, title, issues, label),
-                buying_role: roles.get(&external).copied(),
+                buying_role: optional(row, role, issues, |t| {
+                    t.parse::<BuyingRole>().map_err(|e| e.expected().to_owned())
+                })
+                .or_else(|| roles.get(&external).copied()),
                 created_at,
             };
             contacts.push(Keyed { external_id: external, record: contact });
@@ -331,9 +343,15 @@ impl<'a> Reading<'a> {
         let source = table.column(f.source);
         let category = table.column(f.category);
         let fields = &self.context.mapping.fields;
-        let segment = self.custom(table, fields.segment.as_deref());
-        let competitor = self.custom(table, fields.competitor.as_deref());
-        let loss = self.custom(table, self.context.mapping.losses.field.as_deref());
+        let segment = self
+            .custom(table, fields.segment.as_deref())
+            .or(f.segment.and_then(|s| table.column(s)));
+        let competitor = self
+            .custom(table, fields.competitor.as_deref())
+            .or(f.competitor.and_then(|c| table.column(c)));
+        let loss = self
+            .custom(table, self.context.mapping.losses.field.as_deref())
+            .or(f.loss.and_then(|l| table.column(l)));
         let context = self.context;
         let override_reason = fixed_note(f.override_reason);
         let reopen_reason = fixed_note(f.reopen_reason);
@@ -423,6 +441,89 @@ impl<'a> Reading<'a> {
         Ok(())
     }
 
+    /// Reads history rows (`f`) as each deal's snapshots, by the deal's source id; the
+    /// deals' file (`deals`, `d`) gives their currencies.
+    pub fn snapshots(
+        &mut self,
+        table: &Table,
+        f: &HistoryFields<'_>,
+        deals: &Table,
+        d: &DealFields<'_>,
+    ) -> Result<HashMap<String, Vec<Snapshot>>, FileError> {
+        let format = self.opportunities.format();
+        // Each deal's currency, which its history rows do not repeat.
+        let currencies: HashMap<String, Currency> = {
+            let [id] = deals.require([d.id])?;
+            let currency = deals.column(d.currency);
+            let mut currencies = HashMap::new();
+            let mut ignored = Vec::new();
+            deals.rows(&mut ignored, |row, _| {
+                if let Some(Ok(id)) = row.text(id).map(format) {
+                    let deal_currency = row.get(currency).and_then(|c| c.parse().ok());
+                    currencies.insert(id, deal_currency.unwrap_or(self.context.currency));
+                }
+            })?;
+            currencies
+        };
+        let [deal, stage, created] = table.require([f.deal, f.stage, f.at])?;
+        let (amount, close, category, by) = (
+            table.column(f.amount),
+            table.column(f.close),
+            table.column(f.category),
+            table.column(f.by),
+        );
+        let deals_file = deals.name().to_owned();
+        let context = self.context;
+        let users = &self.users;
+        let mut snapshots: HashMap<String, Vec<Snapshot>> = HashMap::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let parsed = (|| {
+                let deal_id = row.parse_required(deal, format)?;
+                let Some(&currency) = currencies.get(&deal_id) else {
+                    return Err(row.issue(
+                        deal,
+                        &deal_id,
+                        format!("no deal in {deals_file} has this id; the row is skipped"),
+                    ));
+                };
+                let at = row.parse_required(created, |t| context.dates.time(t))?;
+                let target = row.parse_required(stage, |t| {
+                    context
+                        .mapping
+                        .stage(t)
+                        .cloned()
+                        .ok_or_else(|| "a stage of the mapping file".to_owned())
+                })?;
+                Ok((deal_id, currency, at, target))
+            })();
+            let (deal_id, currency, at, target) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => {
+                    issues.push(issue);
+                    return;
+                }
+            };
+            // An empty amount was cleared; one that does not read says nothing.
+            let amount = match row.parse(amount, |t| crate::values::amount(t, currency)) {
+                Ok(amount) => Some(amount),
+                Err(issue) => {
+                    issues.push(issue);
+                    None
+                }
+            };
+            snapshots.entry(deal_id).or_default().push(Snapshot {
+                at,
+                by: optional_user(row, by, users, issues)
+                    .unwrap_or(UserId::from_uuid(uuid::Uuid::nil())),
+                stage: target,
+                amount,
+                close_date: optional(row, close, issues, |t| context.dates.date(t)),
+                category: optional(row, category, issues, d.category_of),
+            });
+        })?;
+        Ok(snapshots)
+    }
+
     /// The column holding a custom field the mapping names, if the file has it.
     pub fn custom(&self, table: &Table, field: Option<&str>) -> Option<Column> {
         table.column(field?)
@@ -441,6 +542,13 @@ fn depth_of(parents: &HashMap<String, Option<String>>, user: &str) -> Option<usi
         at = parents.get(&parent).cloned().flatten();
     }
     Some(depth)
+}
+
+/// A head-count band as pipewise writes it (`51-200`), or a head count.
+fn employee_band(text: &str) -> Result<EmployeeBand, String> {
+    text.parse::<EmployeeBand>()
+        .or_else(|_| count(text).map(EmployeeBand::of_count))
+        .map_err(|_| "a head count such as 250, or a band such as 201-500".to_owned())
 }
 
 /// The columns holding a person's fields; without a creation time the import's is used.
@@ -464,6 +572,8 @@ pub(crate) struct AccountFields<'a> {
     pub industry: &'a str,
     pub employees: &'a str,
     pub region: &'a str,
+    /// Where the source has a segment column of its own.
+    pub segment: Option<&'a str>,
     pub owner: &'a str,
 }
 
@@ -478,6 +588,19 @@ pub(crate) struct ContactFields<'a> {
     pub last_name: &'a str,
     pub email: &'a str,
     pub title: &'a str,
+    /// Where the source has a buying-role column of its own.
+    pub buying_role: Option<&'a str>,
+}
+
+/// The columns of a history row: a deal's fields at one moment.
+pub(crate) struct HistoryFields<'a> {
+    pub deal: &'a str,
+    pub at: &'a str,
+    pub stage: &'a str,
+    pub amount: &'a str,
+    pub close: &'a str,
+    pub category: &'a str,
+    pub by: &'a str,
 }
 
 /// The columns holding a deal's current fields, how the source writes forecast
@@ -496,6 +619,11 @@ pub(crate) struct DealFields<'a> {
     pub created_by: Option<&'a str>,
     pub source: &'a str,
     pub category: &'a str,
+    /// Where the source has segment and competitor columns of its own.
+    pub segment: Option<&'a str>,
+    pub competitor: Option<&'a str>,
+    /// Where the source has a loss-reason column of its own.
+    pub loss: Option<&'a str>,
     pub category_of: fn(&str) -> Result<ForecastCategory, String>,
     pub override_reason: &'a str,
     pub reopen_reason: &'a str,

@@ -11,13 +11,15 @@ use pipewise_store::{Batch, Store, StoreError};
 
 use crate::mapping::Mapping;
 use crate::values::DateStyle;
-use crate::{Context, ImportError, Known, Prepared, hubspot, salesforce};
+use crate::{Context, ImportError, Known, Prepared, generic, hubspot, salesforce};
 
 /// What wrote the export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Salesforce,
     Hubspot,
+    /// CSV files in pipewise's layout, or renamed to it by the mapping file.
+    Csv,
 }
 
 impl Source {
@@ -25,6 +27,7 @@ impl Source {
         match self {
             Source::Salesforce => ExternalSystem::Salesforce,
             Source::Hubspot => ExternalSystem::Hubspot,
+            Source::Csv => ExternalSystem::Csv,
         }
     }
 
@@ -33,6 +36,7 @@ impl Source {
         match self {
             Source::Salesforce => salesforce::suggest(folder, process),
             Source::Hubspot => hubspot::suggest(folder, process),
+            Source::Csv => generic::suggest(folder, process),
         }
     }
 }
@@ -67,6 +71,7 @@ pub async fn prepare(
         workspace: workspace.id,
         currency: workspace.corporate_currency,
         process,
+        processes,
         version: processes.version(),
         mapping: request.mapping,
         dates: request.dates,
@@ -76,6 +81,7 @@ pub async fn prepare(
     match request.source {
         Source::Salesforce => salesforce::read(request.folder, &context),
         Source::Hubspot => hubspot::read(request.folder, &context),
+        Source::Csv => generic::read(request.folder, &context),
     }
 }
 

@@ -13,7 +13,6 @@ use pipewise_core::crm::{Activity, ActivityKind, BuyingRole, Lead, LeadStatus};
 use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::{AccountId, ActivityId, ContactId, LeadId, OpportunityId, UserId};
 use pipewise_core::leads::scoring::LeadEvidence;
-use pipewise_core::money::Currency;
 use pipewise_core::process::{ForecastCategory, Process};
 use pipewise_core::text::{Email, Phone, WebDomain};
 
@@ -21,10 +20,12 @@ use crate::fields::{
     clipped_name, fixed_name, label, linked, optional, optional_user, person_name, reference,
     register,
 };
-use crate::history::{OwnerMove, Snapshot};
+use crate::history::OwnerMove;
 use crate::mapping::{self, Seen, Unmapped};
 use crate::prepared::Outcome;
-use crate::records::{AccountFields, ContactFields, DealFields, Reading, UserFields};
+use crate::records::{
+    AccountFields, ContactFields, DealFields, HistoryFields, Reading, UserFields,
+};
 use crate::table::{Column, FileError, Folder, Table};
 use crate::values::{flag, salesforce_id};
 use crate::{Context, ImportError, Keyed, Prepared};
@@ -58,6 +59,7 @@ const ACCOUNT_FIELDS: AccountFields = AccountFields {
     industry: "Industry",
     employees: "NumberOfEmployees",
     region: "BillingCountry",
+    segment: None,
     owner: "OwnerId",
 };
 
@@ -70,6 +72,17 @@ const CONTACT_FIELDS: ContactFields = ContactFields {
     last_name: "LastName",
     email: "Email",
     title: "Title",
+    buying_role: None,
+};
+
+const HISTORY_FIELDS: HistoryFields = HistoryFields {
+    deal: "OpportunityId",
+    at: "CreatedDate",
+    stage: "StageName",
+    amount: "Amount",
+    close: "CloseDate",
+    category: "ForecastCategory",
+    by: "CreatedById",
 };
 
 const DEAL_FIELDS: DealFields = DealFields {
@@ -86,6 +99,9 @@ const DEAL_FIELDS: DealFields = DealFields {
     created_by: Some("CreatedById"),
     source: "LeadSource",
     category: "ForecastCategoryName",
+    segment: None,
+    competitor: None,
+    loss: None,
     category_of: forecast_category,
     override_reason: "Forecast category set in Salesforce",
     reopen_reason: "Reopened in Salesforce",
@@ -109,7 +125,7 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
     if !unmapped.is_empty() {
         return Err(ImportError::Unmapped(unmapped));
     }
-    let mut reader = Reading::new(context, salesforce_id);
+    let mut reader = Reading::new(context, salesforce_id, false);
     reader.out.notices = files.notices.clone();
     reader.users(&files.user, &USER_FIELDS)?;
     reader.accounts(&files.account, &ACCOUNT_FIELDS)?;
@@ -121,7 +137,9 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
         reader.contacts(table, &CONTACT_FIELDS, &roles)?;
     }
     let mut snapshots = match &files.history {
-        Some(table) => reader.snapshots(table, &files.opportunity)?,
+        Some(table) => {
+            reader.snapshots(table, &HISTORY_FIELDS, &files.opportunity, &DEAL_FIELDS)?
+        }
         None => HashMap::new(),
     };
     let mut owner_moves = match &files.field_history {
@@ -230,85 +248,6 @@ impl Reading<'_> {
             }
         })?;
         Ok(roles)
-    }
-
-    /// Registers every deal (so history rows can name them) and reads their history rows.
-    fn snapshots(
-        &mut self,
-        table: &Table,
-        deals: &Table,
-    ) -> Result<HashMap<String, Vec<Snapshot>>, FileError> {
-        // Each deal's currency, which its history rows do not repeat.
-        let currencies: HashMap<String, Currency> = {
-            let [id] = deals.require(["Id"])?;
-            let currency = deals.column("CurrencyIsoCode");
-            let mut currencies = HashMap::new();
-            let mut ignored = Vec::new();
-            deals.rows(&mut ignored, |row, _| {
-                if let Some(Ok(id)) = row.text(id).map(salesforce_id) {
-                    let deal_currency = row.get(currency).and_then(|c| c.parse().ok());
-                    currencies.insert(id, deal_currency.unwrap_or(self.context.currency));
-                }
-            })?;
-            currencies
-        };
-        let [deal, stage, created] =
-            table.require(["OpportunityId", "StageName", "CreatedDate"])?;
-        let (amount, close, category, by) = (
-            table.column("Amount"),
-            table.column("CloseDate"),
-            table.column("ForecastCategory"),
-            table.column("CreatedById"),
-        );
-        let context = self.context;
-        let users = &self.users;
-        let mut snapshots: HashMap<String, Vec<Snapshot>> = HashMap::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let deal_id = row.parse_required(deal, salesforce_id)?;
-                let Some(&currency) = currencies.get(&deal_id) else {
-                    return Err(row.issue(
-                        deal,
-                        &deal_id,
-                        "no deal in Opportunity.csv has this id; the row is skipped",
-                    ));
-                };
-                let at = row.parse_required(created, |t| context.dates.time(t))?;
-                let target = row.parse_required(stage, |t| {
-                    context
-                        .mapping
-                        .stage(t)
-                        .cloned()
-                        .ok_or_else(|| "a stage of the mapping file".to_owned())
-                })?;
-                Ok((deal_id, currency, at, target))
-            })();
-            let (deal_id, currency, at, target) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    return;
-                }
-            };
-            // An empty amount was cleared; one that does not read says nothing.
-            let amount = match row.parse(amount, |t| crate::values::amount(t, currency)) {
-                Ok(amount) => Some(amount),
-                Err(issue) => {
-                    issues.push(issue);
-                    None
-                }
-            };
-            snapshots.entry(deal_id).or_default().push(Snapshot {
-                at,
-                by: optional_user(row, by, users, issues)
-                    .unwrap_or(UserId::from_uuid(uuid::Uuid::nil())),
-                stage: target,
-                amount,
-                close_date: optional(row, close, issues, |t| context.dates.date(t)),
-                category: optional(row, category, issues, forecast_category),
-            });
-        })?;
-        Ok(snapshots)
     }
 
     /// Owner changes from the field history; Salesforce writes each twice, once with user

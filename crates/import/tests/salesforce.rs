@@ -209,6 +209,7 @@ fn unmapped_stages_stop_the_import_and_are_listed() {
         workspace: WorkspaceId::generate(),
         currency: Currency::USD,
         process,
+        processes: &shipped,
         version: shipped.version(),
         mapping: &mapping,
         dates: DateStyle::Iso,

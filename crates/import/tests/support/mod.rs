@@ -36,12 +36,17 @@ pub fn mapping(name: &str) -> Mapping {
 
 /// An empty workspace with a January fiscal year and its admin.
 pub async fn workspace(store: &dyn Store) -> Workspace {
+    workspace_with(store, FiscalCalendar::starting_in(1).unwrap()).await
+}
+
+/// An empty workspace whose fiscal year is `calendar`'s, and its admin.
+pub async fn workspace_with(store: &dyn Store, calendar: FiscalCalendar) -> Workspace {
     let workspace = Workspace {
         id: WorkspaceId::generate(),
         slug: Slug::parse("acme").unwrap(),
         name: Name::parse("Acme").unwrap(),
         corporate_currency: Currency::USD,
-        fiscal_calendar: FiscalCalendar::starting_in(1).unwrap(),
+        fiscal_calendar: calendar,
         rep_visibility: RepVisibility::Team,
         created_at: Utc::now(),
     };

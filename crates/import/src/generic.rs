@@ -1,0 +1,442 @@
+//! CSV files in pipewise's own layout, as `pipewise export --format csv` writes them, or
+//! from any other system with their columns renamed in the mapping file's `[columns]`:
+//! `users.csv`, `accounts.csv`, `contacts.csv` and `opportunities.csv`, with the deals'
+//! history in one of two forms:
+//! - `events.csv`, a pipewise event log: each deal's log is taken as it is, so an export
+//!   imported into another workspace reproduces every deal and every number made from them.
+//!   Records keep their ids, which the log refers to.
+//! - `history.csv`, one row per moment a deal's fields were seen (deal_id, at, stage,
+//!   amount, close_date, category, by), rebuilt like Salesforce's history.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use pipewise_core::external::ExternalKind;
+use pipewise_core::ids::{OpportunityId, UserId};
+use pipewise_core::opportunity::{Change, OpportunityEvent, Recorded, replay};
+use pipewise_core::process::{ForecastCategory, Process, ProcessSet, StageKey};
+use uuid::Uuid;
+
+use crate::fields::register;
+use crate::mapping::{self, Mapping, Seen, Unmapped};
+use crate::prepared::{Ids, Outcome};
+use crate::records::{
+    AccountFields, ContactFields, DealFields, HistoryFields, Reading, UserFields,
+};
+use crate::table::{Column, FileError, Folder, Row, Table};
+use crate::{Context, ImportError, Issue, Keyed, Prepared};
+
+const USERS: &str = "users.csv";
+const ACCOUNTS: &str = "accounts.csv";
+const CONTACTS: &str = "contacts.csv";
+const OPPORTUNITIES: &str = "opportunities.csv";
+const EVENTS: &str = "events.csv";
+const HISTORY: &str = "history.csv";
+
+/// A draft mapping file for the stages the deals and their history use.
+pub fn suggest(folder: &Path, process: &Process) -> Result<String, ImportError> {
+    let files = Files::open(folder)?;
+    Ok(mapping::suggest(
+        process,
+        &stages(&files, None)?,
+        &Seen::default(),
+    ))
+}
+
+/// Reads the export in `folder`. With `events.csv`, stages are pipewise's own and need no
+/// mapping; otherwise every stage must be in the mapping.
+pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportError> {
+    let files = Files::open(folder)?;
+    let mapping = context.mapping;
+    if files.events.is_none() {
+        let unmapped = Unmapped {
+            stages: stages(&files, Some(mapping))?.missing(|s| mapping.stage(s).is_some()),
+            lead_statuses: Vec::new(),
+        };
+        if !unmapped.is_empty() {
+            return Err(ImportError::Unmapped(unmapped));
+        }
+    }
+    let mut reader = Reading::new(context, any_id, true);
+    reader.out.notices = files.notices;
+    let column = |file: &str, name: &'static str| mapping.column(file, name);
+    let users = &files.users;
+    reader.users(
+        users,
+        &UserFields {
+            id: column("users", "id"),
+            email: column("users", "email"),
+            created: users
+                .column(column("users", "created_at"))
+                .map(|_| column("users", "created_at")),
+            name: Some(column("users", "name")),
+            first_name: column("users", "first_name"),
+            last_name: column("users", "last_name"),
+            manager: Some(column("users", "manager_id")),
+        },
+    )?;
+    reader.accounts(
+        &files.accounts,
+        &AccountFields {
+            id: column("accounts", "id"),
+            name: column("accounts", "name"),
+            created: column("accounts", "created_at"),
+            website: column("accounts", "domain"),
+            industry: column("accounts", "industry"),
+            employees: column("accounts", "employee_band"),
+            region: column("accounts", "region"),
+            segment: Some(column("accounts", "segment")),
+            owner: column("accounts", "owner_id"),
+        },
+    )?;
+    if let Some(table) = &files.contacts {
+        let fields = ContactFields {
+            id: column("contacts", "id"),
+            account: column("contacts", "account_id"),
+            created: column("contacts", "created_at"),
+            name: Some(column("contacts", "name")),
+            first_name: column("contacts", "first_name"),
+            last_name: column("contacts", "last_name"),
+            email: column("contacts", "email"),
+            title: column("contacts", "title"),
+            buying_role: Some(column("contacts", "buying_role")),
+        };
+        reader.contacts(table, &fields, &HashMap::new())?;
+    }
+    let deals = DealFields {
+        id: column("opportunities", "id"),
+        name: column("opportunities", "name"),
+        account: column("opportunities", "account_id"),
+        owner: column("opportunities", "owner_id"),
+        stage: column("opportunities", "stage"),
+        close: column("opportunities", "close_date"),
+        created: column("opportunities", "created_at"),
+        amount: column("opportunities", "amount"),
+        currency: column("opportunities", "currency"),
+        modified: column("opportunities", "updated_at"),
+        created_by: None,
+        source: column("opportunities", "source"),
+        category: column("opportunities", "category"),
+        segment: Some(column("opportunities", "segment")),
+        competitor: Some(column("opportunities", "competitor")),
+        loss: Some(column("opportunities", "loss_type")),
+        category_of: forecast_category,
+        override_reason: "Forecast category set in the source",
+        reopen_reason: "Reopened in the source",
+    };
+    match (&files.events, &files.history) {
+        (Some(events), _) => {
+            let logs = reader.logs(events)?;
+            reader.logged_deals(&files.opportunities, &deals, logs)?;
+        }
+        (None, history) => {
+            let mut snapshots = match history {
+                Some(table) => {
+                    let fields = HistoryFields {
+                        deal: column("history", "deal_id"),
+                        at: column("history", "at"),
+                        stage: column("history", "stage"),
+                        amount: column("history", "amount"),
+                        close: column("history", "close_date"),
+                        category: column("history", "category"),
+                        by: column("history", "by"),
+                    };
+                    reader.snapshots(table, &fields, &files.opportunities, &deals)?
+                }
+                None => HashMap::new(),
+            };
+            reader.deals(&files.opportunities, &deals, |deal, _, _| {
+                (snapshots.remove(deal).unwrap_or_default(), Vec::new())
+            })?;
+        }
+    }
+    Ok(reader.out)
+}
+
+struct Files {
+    users: Table,
+    accounts: Table,
+    opportunities: Table,
+    contacts: Option<Table>,
+    events: Option<Table>,
+    history: Option<Table>,
+    notices: Vec<String>,
+}
+
+impl Files {
+    fn open(path: &Path) -> Result<Self, ImportError> {
+        let mut folder = Folder::new(path);
+        let users = folder.required(USERS, "deals and accounts name their owners")?;
+        let accounts = folder.required(ACCOUNTS, "every deal belongs to an account")?;
+        let opportunities = folder.required(OPPORTUNITIES, "it holds the deals")?;
+        let contacts = folder.optional(CONTACTS, "no contacts imported")?;
+        let events = folder.optional(EVENTS, "deals are rebuilt from history.csv")?;
+        let history = match events {
+            Some(_) => None,
+            None => folder.optional(
+                HISTORY,
+                "deals have no stage history; each starts in its current stage",
+            )?,
+        };
+        Ok(Self {
+            users,
+            accounts,
+            opportunities,
+            contacts,
+            events,
+            history,
+            notices: folder.notices,
+        })
+    }
+}
+
+/// The stages deals are in or were in, by the source's names.
+fn stages(files: &Files, mapping: Option<&Mapping>) -> Result<Seen, FileError> {
+    let column = |file: &str, name: &'static str| mapping.map_or(name, |m| m.column(file, name));
+    let mut seen = Seen::default();
+    let mut ignored = Vec::new();
+    let mut add = |table: &Table, name: &str| -> Result<(), FileError> {
+        let [stage] = table.require([name])?;
+        table.rows(&mut ignored, |row, _| {
+            if let Some(name) = row.text(stage) {
+                seen.add(name);
+            }
+        })
+    };
+    add(&files.opportunities, column("opportunities", "stage"))?;
+    if let Some(history) = &files.history {
+        add(history, column("history", "stage"))?;
+    }
+    Ok(seen)
+}
+
+/// One deal's log as read, or the first problem that makes it unusable.
+type Log = Result<Vec<OpportunityEvent>, Issue>;
+
+impl Reading<'_> {
+    /// Every deal's events from a pipewise event log, by deal id. A deal with an event that
+    /// does not read keeps the first such problem and is not imported.
+    fn logs(&mut self, table: &Table) -> Result<HashMap<String, Log>, FileError> {
+        let [deal, seq, kind, actor, effective, recorded, data] = table.require([
+            "opportunity_id",
+            "seq",
+            "kind",
+            "actor_id",
+            "effective_at",
+            "recorded_at",
+            "data",
+        ])?;
+        let dates = self.context.dates;
+        let version = self.context.version;
+        let mut logs: HashMap<String, Log> = HashMap::new();
+        table.rows(&mut self.out.issues, |row, issues| {
+            let Some(deal_id) = row.text(deal) else {
+                issues.push(row.issue(deal, "", "a value is required; the row is skipped"));
+                return;
+            };
+            let event = (|| {
+                let uuid = |column: Column| {
+                    row.parse_required(column, |t| {
+                        Uuid::parse_str(t).map_err(|_| "a UUID".to_owned())
+                    })
+                };
+                let change = row.parse_required(data, |text| {
+                    let data: serde_json::Value =
+                        serde_json::from_str(text).map_err(|e| format!("JSON ({e})"))?;
+                    let kind = row.text(kind).unwrap_or_default();
+                    serde_json::from_value::<Change>(
+                        serde_json::json!({ "kind": kind, "data": data }),
+                    )
+                    .map_err(|e| format!("the data of a `{kind}` event ({e})"))
+                })?;
+                Ok(OpportunityEvent {
+                    opportunity_id: OpportunityId::from_uuid(uuid(deal)?),
+                    seq: row.parse_required(seq, |t| {
+                        t.parse().map_err(|_| "a whole number from 1".to_owned())
+                    })?,
+                    actor_id: UserId::from_uuid(uuid(actor)?),
+                    effective_at: row.parse_required(effective, |t| dates.time(t))?,
+                    recorded_at: row.parse_required(recorded, |t| dates.time(t))?,
+                    // Under this workspace's process, whose stages it is checked against.
+                    process_version: version,
+                    change,
+                })
+            })();
+            let log = logs
+                .entry(deal_id.to_owned())
+                .or_insert_with(|| Ok(Vec::new()));
+            match (log, event) {
+                (Ok(events), Ok(event)) => events.push(event),
+                (log @ Ok(_), Err(issue)) => *log = Err(issue),
+                (Err(_), _) => {}
+            }
+        })?;
+        Ok(logs)
+    }
+
+    /// The deals of `table`, each with its log from `logs`, checked to replay and to use
+    /// only the workspace's processes, stages, people and accounts.
+    fn logged_deals(
+        &mut self,
+        table: &Table,
+        f: &DealFields<'_>,
+        mut logs: HashMap<String, Log>,
+    ) -> Result<(), FileError> {
+        let [id, created] = table.require([f.id, f.created])?;
+        let context = self.context;
+        let mut outcomes = Vec::new();
+        let mut deals = Vec::new();
+        let mut events_read = 0u64;
+        table.rows(&mut self.out.issues, |row, issues| {
+            let registered = row
+                .parse_required(created, |t| context.dates.time(t))
+                .and_then(|at| {
+                    register(
+                        &mut self.opportunities,
+                        context,
+                        ExternalKind::Opportunity,
+                        row,
+                        id,
+                        at,
+                    )
+                });
+            let (external, registered) = match registered {
+                Ok(registered) => registered,
+                Err(issue) => {
+                    issues.push(issue);
+                    outcomes.push(Outcome::Skipped);
+                    return;
+                }
+            };
+            if registered.known {
+                outcomes.push(Outcome::Known);
+                return;
+            }
+            let checked = match logs.remove(&external) {
+                None => Err(row.row_issue(format!(
+                    "{EVENTS} has no events for this deal; the row is skipped"
+                ))),
+                Some(Err(issue)) => Err(issue),
+                Some(Ok(mut events)) => {
+                    events.sort_by_key(|e| e.seq);
+                    check_log(
+                        context,
+                        &self.accounts,
+                        &self.users,
+                        row,
+                        registered.uuid,
+                        events,
+                    )
+                }
+            };
+            match checked {
+                Ok(recorded) => {
+                    events_read += recorded.events.len() as u64;
+                    deals.push(Keyed {
+                        external_id: external,
+                        record: recorded,
+                    });
+                    outcomes.push(Outcome::New);
+                }
+                Err(issue) => {
+                    issues.push(issue);
+                    self.opportunities.forget(&external);
+                    outcomes.push(Outcome::Skipped);
+                }
+            }
+        })?;
+        for outcome in outcomes {
+            self.out.count(ExternalKind::Opportunity, outcome);
+        }
+        self.out.events += events_read;
+        self.out.opportunities = deals;
+        Ok(())
+    }
+}
+
+/// `events` as the log of the deal `id`, if it replays and names only the workspace's
+/// processes and stages and the imported `accounts` and `users`.
+fn check_log(
+    context: &Context<'_>,
+    accounts: &Ids,
+    users: &Ids,
+    row: &Row<'_>,
+    id: Uuid,
+    events: Vec<OpportunityEvent>,
+) -> Result<Recorded, Issue> {
+    let refuse = |problem: String| row.row_issue(format!("{problem}; the deal is skipped"));
+    if events.iter().any(|e| e.opportunity_id.as_uuid() != id) {
+        return Err(refuse("its events belong to another deal id".into()));
+    }
+    for event in &events {
+        unknown_stage(context.processes, &event.change).map_or(Ok(()), |problem| {
+            Err(refuse(format!("event {}: {problem}", event.seq)))
+        })?;
+    }
+    let state = match replay(&events) {
+        Ok(Some(state)) => state,
+        Ok(None) => return Err(refuse("it has no events".into())),
+        Err(e) => return Err(refuse(format!("its log does not replay: {e}"))),
+    };
+    let known = |ids: &Ids, uuid: Uuid| ids.get(&uuid.to_string()).is_some();
+    if !known(accounts, state.account_id.as_uuid()) {
+        return Err(refuse(format!(
+            "its account {} is not among the imported accounts",
+            state.account_id
+        )));
+    }
+    if !known(users, state.owner_id.as_uuid()) {
+        return Err(refuse(format!(
+            "its owner {} is not among the imported users",
+            state.owner_id
+        )));
+    }
+    Ok(Recorded { state, events })
+}
+
+/// A process or stage `change` names that the workspace does not have.
+fn unknown_stage(processes: &ProcessSet, change: &Change) -> Option<String> {
+    let stage_of = |key: &StageKey| {
+        processes
+            .processes()
+            .iter()
+            .any(|p| p.stage(key).is_some())
+            .then_some(())
+            .ok_or_else(|| format!("no process of this workspace has stage `{key}`"))
+    };
+    let result = match change {
+        Change::Created(created) => match processes.get(&created.process) {
+            None => Err(format!(
+                "this workspace has no process `{}`",
+                created.process
+            )),
+            Some(process) => process.stage(&created.stage).map(|_| ()).ok_or_else(|| {
+                format!(
+                    "process `{}` has no stage `{}`",
+                    created.process, created.stage
+                )
+            }),
+        },
+        Change::StageChanged(changed) => stage_of(&changed.to),
+        Change::Reopened(reopened) => stage_of(&reopened.stage),
+        _ => Ok(()),
+    };
+    result.err()
+}
+
+/// Any non-empty id, trimmed.
+fn any_id(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 255 {
+        Err("an id of 1 to 255 characters".to_owned())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+/// A forecast category by pipewise's name (`best_case`) or its label (`Best Case`).
+fn forecast_category(text: &str) -> Result<ForecastCategory, String> {
+    let word = text.trim().to_ascii_lowercase().replace(' ', "_");
+    word.parse()
+        .map_err(|_| "pipeline, best_case, commit, closed or omitted".to_owned())
+}

@@ -1,0 +1,125 @@
+//! A generated workspace exported as CSV and imported into an empty one: every deal, every
+//! event and every pipeline report, whole and by each deal dimension, comes back the same.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed step fails the test.
+
+#[path = "../../store/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use chrono::{NaiveDate, Utc};
+use pipewise_analytics::reports::{ReportName, ReportRequest, run};
+use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
+use pipewise_core::calendar::Period;
+use pipewise_core::money::Currency;
+use pipewise_core::org::Workspace;
+use pipewise_core::text::Slug;
+use pipewise_demo::{DemoConfig, Generator};
+use pipewise_import::mapping::Mapping;
+use pipewise_import::values::DateStyle;
+use pipewise_import::{Request, Source};
+use pipewise_store::Store;
+use serde_json::Value;
+
+use support::{all, counts, workspace_with};
+
+async fn demo(store: &dyn Store) -> Workspace {
+    let generator = Generator::new(DemoConfig {
+        seed: 11,
+        opportunities: 300,
+        as_of: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        slug: Slug::parse("demo").unwrap(),
+    })
+    .unwrap();
+    let workspace = generator.workspace().clone();
+    store.create_workspace(&workspace).await.unwrap();
+    for chunk in generator {
+        store
+            .write_batch(workspace.id, &chunk.unwrap().batch)
+            .await
+            .unwrap();
+    }
+    workspace
+}
+
+/// Every pipeline report of `workspace` for two quarters, whole and by each dimension a
+/// deal carries, as the API would show them.
+async fn reports(store: &dyn Store, workspace: &Workspace) -> Vec<Value> {
+    let projection = pipewise_store::analytics::projection(store, workspace)
+        .await
+        .unwrap();
+    let settings = pipewise_store::analytics::report_settings(store, workspace, true)
+        .await
+        .unwrap();
+    let benchmarks = FunnelBenchmarks::shipped();
+    let inputs = settings.inputs(&projection, workspace, &benchmarks);
+    let mut out = Vec::new();
+    for period in ["2026-Q1", "2026-Q2"] {
+        for name in [
+            ReportName::Outcomes,
+            ReportName::Pipeline,
+            ReportName::Conversion,
+            ReportName::TimeInStage,
+            ReportName::Waterfall,
+            ReportName::Velocity,
+            ReportName::LossMix,
+        ] {
+            for by in [
+                vec![],
+                vec![Dimension::Owner],
+                vec![Dimension::Manager],
+                vec![Dimension::Segment],
+                vec![Dimension::Source],
+                vec![Dimension::Competitor],
+                vec![Dimension::Region],
+                vec![Dimension::SizeBand],
+            ] {
+                let request = ReportRequest {
+                    name,
+                    period: Some(period.parse::<Period>().unwrap()),
+                    as_of: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+                    now: Utc::now(),
+                    since: None,
+                    process: None,
+                    mode: CoverageMode::Enterprise,
+                    by,
+                    bands: SizeBands::standard(Currency::USD),
+                };
+                out.push(serde_json::to_value(run(&request, &inputs).unwrap()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+on_both_backends! {
+    async fn an_exported_workspace_imports_into_an_empty_one_with_the_same_numbers(store) {
+        let original = demo(store).await;
+        let folder = tempfile::tempdir().unwrap();
+        pipewise_export::export(store, &original, folder.path(), pipewise_export::Format::Csv)
+            .await
+            .unwrap();
+
+        let copy = workspace_with(store, original.fiscal_calendar).await;
+        let text = std::fs::read_to_string(folder.path().join("mapping.toml")).unwrap();
+        let processes = pipewise_store::processes::current(store, &copy).await.unwrap();
+        let mapping = Mapping::parse("mapping.toml", &text, &processes).unwrap();
+        let request = Request { source: Source::Csv, folder: folder.path(), mapping: &mapping, dates: DateStyle::Iso };
+        let prepared = pipewise_import::prepare(store, &copy, &processes, request).await.unwrap();
+        assert!(prepared.issues.is_empty(), "{:#?}", &prepared.issues[..prepared.issues.len().min(5)]);
+        pipewise_import::write(store, &copy, Source::Csv, prepared, |_, _| {}).await.unwrap();
+
+        let (a, b) = (counts(store, &original).await, counts(store, &copy).await);
+        assert_eq!((a.opportunities, a.opportunity_events, a.accounts), (b.opportunities, b.opportunity_events, b.accounts));
+        assert!(a.opportunities == 300 && a.opportunity_events > 1_000);
+        let deals_a = all(store.all_opportunities(original.id)).await;
+        let deals_b = all(store.all_opportunities(copy.id)).await;
+        assert_eq!(deals_a, deals_b);
+
+        let (before, after) = (reports(store, &original).await, reports(store, &copy).await);
+        assert_eq!(before.len(), after.len());
+        for (a, b) in before.iter().zip(&after) {
+            assert_eq!(a, b);
+        }
+    }
+}
