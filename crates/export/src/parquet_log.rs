@@ -138,3 +138,69 @@ fn write_group<W: std::io::Write + Send>(
     group.close()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::RowAccessor;
+    use pipewise_core::ids::{OpportunityId, UserId};
+    use pipewise_core::opportunity::{Change, StageChanged};
+    use pipewise_core::process::{ProcessVersion, StageKey};
+
+    use super::*;
+
+    fn moved(seq: u32, to: &str) -> OpportunityEvent {
+        OpportunityEvent {
+            opportunity_id: OpportunityId::from_uuid(uuid::Uuid::from_u128(7)),
+            seq,
+            actor_id: UserId::from_uuid(uuid::Uuid::from_u128(1)),
+            effective_at: Utc.with_ymd_and_hms(2025, 3, seq, 9, 0, 0).unwrap(),
+            recorded_at: Utc.with_ymd_and_hms(2025, 3, 20, 0, 0, 0).unwrap(),
+            process_version: ProcessVersion(2),
+            change: Change::StageChanged(StageChanged {
+                from: StageKey::parse("qualified").unwrap(),
+                to: StageKey::parse(to).unwrap(),
+                reason: None,
+                next_step: None,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_event_log_reads_back_column_by_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("events.parquet");
+        let events = vec![Ok(moved(2, "business_case")), Ok(moved(3, "evaluating"))];
+        let written = write(Box::pin(futures_util::stream::iter(events)), &file)
+            .await
+            .unwrap();
+        assert_eq!(written, 2);
+
+        let reader = SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
+        assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
+        let rows: Vec<_> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let second = &rows[1];
+        assert_eq!(
+            second.get_string(0).unwrap(),
+            "00000000-0000-0000-0000-000000000007"
+        );
+        assert_eq!(second.get_int(1).unwrap(), 3);
+        assert_eq!(second.get_string(2).unwrap(), "stage_changed");
+        assert_eq!(
+            second.get_timestamp_micros(4).unwrap(),
+            Utc.with_ymd_and_hms(2025, 3, 3, 9, 0, 0)
+                .unwrap()
+                .timestamp_micros()
+        );
+        assert_eq!(second.get_int(6).unwrap(), 2);
+        assert_eq!(
+            second.get_string(7).unwrap(),
+            r#"{"from":"qualified","next_step":null,"reason":null,"to":"evaluating"}"#
+        );
+    }
+}
