@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::fields::register;
 use crate::mapping::{self, Mapping, Seen, Unmapped};
-use crate::prepared::{Ids, Outcome};
+use crate::prepared::{Ids, Read, each_row};
 use crate::records::{
     AccountFields, ContactFields, DealFields, HistoryFields, Reading, UserFields,
 };
@@ -284,33 +284,19 @@ impl Reading<'_> {
     ) -> Result<(), FileError> {
         let [id, created] = table.require([f.id, f.created])?;
         let context = self.context;
-        let mut outcomes = Vec::new();
-        let mut deals = Vec::new();
         let mut events_read = 0u64;
-        table.rows(&mut self.out.issues, |row, issues| {
-            let registered = row
-                .parse_required(created, |t| context.dates.time(t))
-                .and_then(|at| {
-                    register(
-                        &mut self.opportunities,
-                        context,
-                        ExternalKind::Opportunity,
-                        row,
-                        id,
-                        at,
-                    )
-                });
-            let (external, registered) = match registered {
-                Ok(registered) => registered,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
-            };
+        let deals = each_row(table, ExternalKind::Opportunity, &mut self.out, |row, _| {
+            let at = row.parse_required(created, |t| context.dates.time(t))?;
+            let (external, registered) = register(
+                &mut self.opportunities,
+                context,
+                ExternalKind::Opportunity,
+                row,
+                id,
+                at,
+            )?;
             if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
+                return Ok(Read::Known);
             }
             let checked = match logs.remove(&external) {
                 None => Err(row.row_issue(format!(
@@ -332,22 +318,17 @@ impl Reading<'_> {
             match checked {
                 Ok(recorded) => {
                     events_read += recorded.events.len() as u64;
-                    deals.push(Keyed {
+                    Ok(Read::New(Keyed {
                         external_id: external,
                         record: recorded,
-                    });
-                    outcomes.push(Outcome::New);
+                    }))
                 }
                 Err(issue) => {
-                    issues.push(issue);
                     self.opportunities.forget(&external);
-                    outcomes.push(Outcome::Skipped);
+                    Err(issue)
                 }
             }
         })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Opportunity, outcome);
-        }
         self.out.events += events_read;
         self.out.opportunities = deals;
         Ok(())

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::Issue;
 use crate::mapping::Mapping;
+use crate::table::{FileError, Row, Table};
 use crate::values::DateStyle;
 
 /// What the workspace already holds from earlier imports of the same system.
@@ -84,13 +85,6 @@ pub struct Tally {
     pub skipped: u64,
 }
 
-/// What became of one row.
-pub(crate) enum Outcome {
-    New,
-    Known,
-    Skipped,
-}
-
 /// Records read from an export and not yet written.
 #[derive(Debug, Default)]
 pub struct Prepared {
@@ -112,17 +106,6 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Counts one row of `kind` in its tally.
-    pub(crate) fn count(&mut self, kind: ExternalKind, outcome: Outcome) {
-        let tally = self.tallies.entry(kind).or_default();
-        tally.read += 1;
-        match outcome {
-            Outcome::New => tally.new += 1,
-            Outcome::Known => tally.known += 1,
-            Outcome::Skipped => tally.skipped += 1,
-        }
-    }
-
     /// Records to write in this order, with every record's key in the batch that writes it,
     /// at most `size` records per batch. Each batch is one transaction, so an import stopped
     /// between two of them resumes from the keys already stored.
@@ -198,6 +181,47 @@ impl Prepared {
         );
         batches
     }
+}
+
+/// What a reader made of one row.
+pub(crate) enum Read<T> {
+    /// A record to write.
+    New(Keyed<T>),
+    /// Imported before, or already in the workspace: left as it is.
+    Known,
+    /// Not something pipewise keeps (an open task is a plan, not activity): not counted.
+    Left,
+}
+
+/// Reads every row of `table` with `read`, counting each in `kind`'s tally; a row `read`
+/// refuses is skipped and its issue reported. Returns the new records.
+pub(crate) fn each_row<T>(
+    table: &Table,
+    kind: ExternalKind,
+    out: &mut Prepared,
+    mut read: impl FnMut(&Row<'_>, &mut Vec<Issue>) -> Result<Read<T>, Issue>,
+) -> Result<Vec<Keyed<T>>, FileError> {
+    let mut records = Vec::new();
+    let tally = out.tallies.entry(kind).or_default();
+    table.rows(&mut out.issues, |row, issues| {
+        let result = read(row, issues);
+        if !matches!(result, Ok(Read::Left)) {
+            tally.read += 1;
+        }
+        match result {
+            Ok(Read::New(record)) => {
+                tally.new += 1;
+                records.push(record);
+            }
+            Ok(Read::Known) => tally.known += 1,
+            Ok(Read::Left) => {}
+            Err(issue) => {
+                tally.skipped += 1;
+                issues.push(issue);
+            }
+        }
+    })?;
+    Ok(records)
 }
 
 /// The ids of one kind of record in this import: those imported before, and new ones made

@@ -15,7 +15,7 @@ use crate::fields::{
     clipped_name, fixed_note, label, optional, optional_user, person_name, reference, register,
 };
 use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
-use crate::prepared::{Ids, Outcome};
+use crate::prepared::{Ids, Read, each_row};
 use crate::table::{Column, FileError, Row, Table};
 use crate::values::count;
 use crate::{Context, Issue, Keyed, Prepared};
@@ -76,61 +76,46 @@ impl<'a> Reading<'a> {
                 managers.insert(m);
             }
         })?;
-        let mut rows: Vec<(String, Keyed<User>, Option<String>)> = Vec::new();
         let context = self.context;
         let mut seen_emails: HashMap<Email, u64> = HashMap::new();
-        let mut outcomes = Vec::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let created_at = match created {
-                    Some(created) => row.parse_required(created, |t| context.dates.time(t))?,
-                    None => context.now,
-                };
-                let email = row.parse_required(email_column, |t| {
-                    Email::parse(t).map_err(|e| e.expected().to_owned())
-                })?;
-                let person = person_name(row, name, first, last)?;
-                let (external, registered) = register(
-                    &mut self.users,
-                    context,
-                    ExternalKind::User,
-                    row,
-                    id,
-                    created_at,
-                )?;
-                Ok((external, registered, email, person, created_at))
-            })();
-            let (external, registered, email, person, created_at) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
+        let mut matched = Vec::new();
+        // Each new person with the source id of their manager.
+        let read = each_row(table, ExternalKind::User, &mut self.out, |row, _| {
+            let created_at = match created {
+                Some(created) => row.parse_required(created, |t| context.dates.time(t))?,
+                None => context.now,
             };
+            let email = row.parse_required(email_column, |t| {
+                Email::parse(t).map_err(|e| e.expected().to_owned())
+            })?;
+            let person = person_name(row, name, first, last)?;
+            let (external, registered) = register(
+                &mut self.users,
+                context,
+                ExternalKind::User,
+                row,
+                id,
+                created_at,
+            )?;
             if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
+                return Ok(Read::Known);
             }
             if let Some(existing) = context.known.user_by_email(&email) {
                 // Already a user here: the same person, now also known by this id.
                 self.users.replace(&external, existing);
-                self.out.matched_users.push(Keyed {
+                matched.push(Keyed {
                     external_id: external,
                     record: existing,
                 });
-                outcomes.push(Outcome::Known);
-                return;
+                return Ok(Read::Known);
             }
             if let Some(first) = seen_emails.insert(email.clone(), row.line()) {
-                issues.push(row.issue(
+                self.users.forget(&external);
+                return Err(row.issue(
                     email_column,
                     email.as_str(),
                     format!("the e-mail is used again (first at line {first}); the row is skipped"),
                 ));
-                self.users.forget(&external);
-                outcomes.push(Outcome::Skipped);
-                return;
             }
             let role = if managers.contains(&external) {
                 Role::Manager
@@ -138,27 +123,36 @@ impl<'a> Reading<'a> {
                 Role::Rep
             };
             let manager_id = row.get(manager).and_then(|m| format(m).ok());
-            rows.push((
-                external.clone(),
-                Keyed {
-                    external_id: external,
-                    record: User {
-                        id: UserId::from_uuid(registered.uuid),
-                        name: person,
-                        email,
-                        role,
-                        manager_id: None,
-                        team_id: None,
-                        created_at,
-                    },
-                },
-                manager_id,
-            ));
-            outcomes.push(Outcome::New);
+            let user = User {
+                id: UserId::from_uuid(registered.uuid),
+                name: person,
+                email,
+                role,
+                manager_id: None,
+                team_id: None,
+                created_at,
+            };
+            Ok(Read::New(Keyed {
+                external_id: external,
+                record: (user, manager_id),
+            }))
         })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::User, outcome);
-        }
+        self.out.matched_users.extend(matched);
+        let rows: Vec<(String, Keyed<User>, Option<String>)> = read
+            .into_iter()
+            .map(|keyed| {
+                let (user, manager) = keyed.record;
+                let external = keyed.external_id;
+                (
+                    external.clone(),
+                    Keyed {
+                        external_id: external,
+                        record: user,
+                    },
+                    manager,
+                )
+            })
+            .collect();
         // Managers before the people who report to them, as the hierarchy is written in order.
         let parents: HashMap<String, Option<String>> = rows
             .iter()
@@ -209,10 +203,11 @@ impl<'a> Reading<'a> {
             .or(f.segment.and_then(|s| table.column(s)));
         let owner = table.column(f.owner);
         let context = self.context;
-        let mut outcomes = Vec::new();
-        let mut accounts = Vec::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
+        let accounts = each_row(
+            table,
+            ExternalKind::Account,
+            &mut self.out,
+            |row, issues| {
                 let created_at = row.parse_required(created, |t| context.dates.time(t))?;
                 let account_name = row.parse_required(name, clipped_name)?;
                 let (external, registered) = register(
@@ -223,44 +218,30 @@ impl<'a> Reading<'a> {
                     id,
                     created_at,
                 )?;
-                Ok((external, registered, account_name, created_at))
-            })();
-            let (external, registered, account_name, created_at) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
+                if registered.known {
+                    return Ok(Read::Known);
                 }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            let account = Account {
-                id: AccountId::from_uuid(registered.uuid),
-                version: 1,
-                name: account_name,
-                domain: optional(row, website, issues, |t| {
-                    WebDomain::parse(t).map_err(|e| e.expected().to_owned())
-                }),
-                industry: optional(row, industry, issues, label),
-                employee_band: optional(row, employees, issues, employee_band),
-                region: optional(row, region, issues, label),
-                segment: optional(row, segment, issues, label),
-                tier: None,
-                owner_id: optional_user(row, owner, &self.users, issues),
-                created_at,
-            };
-            accounts.push(Keyed {
-                external_id: external,
-                record: account,
-            });
-            outcomes.push(Outcome::New);
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Account, outcome);
-        }
+                let account = Account {
+                    id: AccountId::from_uuid(registered.uuid),
+                    version: 1,
+                    name: account_name,
+                    domain: optional(row, website, issues, |t| {
+                        WebDomain::parse(t).map_err(|e| e.expected().to_owned())
+                    }),
+                    industry: optional(row, industry, issues, label),
+                    employee_band: optional(row, employees, issues, employee_band),
+                    region: optional(row, region, issues, label),
+                    segment: optional(row, segment, issues, label),
+                    tier: None,
+                    owner_id: optional_user(row, owner, &self.users, issues),
+                    created_at,
+                };
+                Ok(Read::New(Keyed {
+                    external_id: external,
+                    record: account,
+                }))
+            },
+        )?;
         self.out.accounts = accounts;
         Ok(())
     }
@@ -280,47 +261,51 @@ impl<'a> Reading<'a> {
         let (email, title) = (table.column(f.email), table.column(f.title));
         let role = f.buying_role.and_then(|r| table.column(r));
         let context = self.context;
-        let mut outcomes = Vec::new();
-        let mut contacts = Vec::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
+        let contacts = each_row(
+            table,
+            ExternalKind::Contact,
+            &mut self.out,
+            |row, issues| {
                 let created_at = row.parse_required(created, |t| context.dates.time(t))?;
                 let person = person_name(row, name, first, last)?;
-                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a contact belongs to an account, so the row is skipped")?;
-                let (external, registered) = register(&mut self.contacts, context, ExternalKind::Contact, row, id, created_at)?;
-                Ok((external, registered, person, account_id, created_at))
-            })();
-            let (external, registered, person, account_id, created_at) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
+                let account_id = reference(
+                    row,
+                    account,
+                    &self.accounts,
+                    "no imported account has this id; a contact belongs to an account, so the row is skipped",
+                )?;
+                let (external, registered) = register(
+                    &mut self.contacts,
+                    context,
+                    ExternalKind::Contact,
+                    row,
+                    id,
+                    created_at,
+                )?;
+                if registered.known {
+                    return Ok(Read::Known);
                 }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            let contact = Contact {
-                id: ContactId::from_uuid(registered.uuid),
-                version: 1,
-                account_id: AccountId::from_uuid(account_id),
-                name: person,
-                email: optional(row, email, issues, |t| Email::parse(t).map_err(|e| e.expected().to_owned())),
-                title: optional(row, title, issues, label),
-                buying_role: optional(row, role, issues, |t| {
-                    t.parse::<BuyingRole>().map_err(|e| e.expected().to_owned())
-                })
-                .or_else(|| roles.get(&external).copied()),
-                created_at,
-            };
-            contacts.push(Keyed { external_id: external, record: contact });
-            outcomes.push(Outcome::New);
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Contact, outcome);
-        }
+                let contact = Contact {
+                    id: ContactId::from_uuid(registered.uuid),
+                    version: 1,
+                    account_id: AccountId::from_uuid(account_id),
+                    name: person,
+                    email: optional(row, email, issues, |t| {
+                        Email::parse(t).map_err(|e| e.expected().to_owned())
+                    }),
+                    title: optional(row, title, issues, label),
+                    buying_role: optional(row, role, issues, |t| {
+                        t.parse::<BuyingRole>().map_err(|e| e.expected().to_owned())
+                    })
+                    .or_else(|| roles.get(&external).copied()),
+                    created_at,
+                };
+                Ok(Read::New(Keyed {
+                    external_id: external,
+                    record: contact,
+                }))
+            },
+        )?;
         self.out.contacts = contacts;
         Ok(())
     }
@@ -363,79 +348,101 @@ impl<'a> Reading<'a> {
             override_reason: &override_reason,
             reopen_reason: &reopen_reason,
         };
-        let mut outcomes = Vec::new();
-        let mut deals = Vec::new();
         let mut events = 0u64;
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
+        let deals = each_row(
+            table,
+            ExternalKind::Opportunity,
+            &mut self.out,
+            |row, issues| {
                 let created_at = row.parse_required(created, |t| context.dates.time(t))?;
                 let deal_name = row.parse_required(name, clipped_name)?;
-                let account_id = reference(row, account, &self.accounts, "no imported account has this id; a deal belongs to an account, so the row is skipped")?;
-                let owner_id = UserId::from_uuid(reference(row, owner, &self.users, "no imported user has this id; the row is skipped")?);
-                let target = row.parse_required(stage, |t| context.mapping.stage(t).cloned().ok_or_else(|| "a stage of the mapping file".to_owned()))?;
+                let account_id = reference(
+                    row,
+                    account,
+                    &self.accounts,
+                    "no imported account has this id; a deal belongs to an account, so the row is skipped",
+                )?;
+                let owner_id = UserId::from_uuid(reference(
+                    row,
+                    owner,
+                    &self.users,
+                    "no imported user has this id; the row is skipped",
+                )?);
+                let target = row.parse_required(stage, |t| {
+                    context
+                        .mapping
+                        .stage(t)
+                        .cloned()
+                        .ok_or_else(|| "a stage of the mapping file".to_owned())
+                })?;
                 let close_date = row.parse_required(close, |t| context.dates.date(t))?;
-                let deal_currency = row.parse(currency, |t| t.parse::<Currency>().map_err(|e| e.expected().to_owned()))?.unwrap_or(context.currency);
-                let (external, registered) = register(&mut self.opportunities, context, ExternalKind::Opportunity, row, id, created_at)?;
-                Ok((external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency))
-            })();
-            let (external, registered, created_at, deal_name, account_id, owner_id, target, close_date, deal_currency) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
+                let deal_currency = row
+                    .parse(currency, |t| {
+                        t.parse::<Currency>().map_err(|e| e.expected().to_owned())
+                    })?
+                    .unwrap_or(context.currency);
+                let (external, registered) = register(
+                    &mut self.opportunities,
+                    context,
+                    ExternalKind::Opportunity,
+                    row,
+                    id,
+                    created_at,
+                )?;
+                if registered.known {
+                    return Ok(Read::Known);
                 }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            let (mut deal_snapshots, owner_moves) = past(&external, row, issues);
-            for snapshot in &mut deal_snapshots {
-                if snapshot.by.as_uuid().is_nil() {
-                    snapshot.by = owner_id;
-                }
-            }
-            let loss_reason = row.get(loss);
-            let past = DealPast {
-                id: OpportunityId::from_uuid(registered.uuid),
-                name: deal_name,
-                account_id: AccountId::from_uuid(account_id),
-                created_at,
-                created_by: optional_user(row, created_by, &self.users, issues).unwrap_or(owner_id),
-                last_modified: optional(row, modified, issues, |t| context.dates.time(t)).unwrap_or(created_at),
-                owner_id,
-                stage: target,
-                amount: optional(row, amount, issues, |t| crate::values::amount(t, deal_currency)),
-                close_date,
-                category: optional(row, category, issues, f.category_of),
-                source: optional(row, source, issues, label),
-                segment: optional(row, segment, issues, label),
-                competitor: optional(row, competitor, issues, label),
-                loss_type: context.mapping.losses.of(loss_reason),
-                loss_reason: loss_reason.and_then(|r| Note::parse(r).ok()),
-                snapshots: deal_snapshots,
-                owner_moves,
-            };
-            match history::rebuild(&past, with) {
-                Ok(rebuilt) => {
-                    for inference in rebuilt.inferred {
-                        issues.push(row.row_issue(format!("imported; {inference}")));
+                let (mut deal_snapshots, owner_moves) = past(&external, row, issues);
+                for snapshot in &mut deal_snapshots {
+                    if snapshot.by.as_uuid().is_nil() {
+                        snapshot.by = owner_id;
                     }
-                    events += rebuilt.recorded.events.len() as u64;
-                    deals.push(Keyed { external_id: external, record: rebuilt.recorded });
-                    outcomes.push(Outcome::New);
                 }
-                Err(problem) => {
-                    issues.push(row.row_issue(format!("its history cannot be replayed ({problem}); the row is skipped")));
-                    self.opportunities.forget(&external);
-                    outcomes.push(Outcome::Skipped);
+                let loss_reason = row.get(loss);
+                let past = DealPast {
+                    id: OpportunityId::from_uuid(registered.uuid),
+                    name: deal_name,
+                    account_id: AccountId::from_uuid(account_id),
+                    created_at,
+                    created_by: optional_user(row, created_by, &self.users, issues)
+                        .unwrap_or(owner_id),
+                    last_modified: optional(row, modified, issues, |t| context.dates.time(t))
+                        .unwrap_or(created_at),
+                    owner_id,
+                    stage: target,
+                    amount: optional(row, amount, issues, |t| {
+                        crate::values::amount(t, deal_currency)
+                    }),
+                    close_date,
+                    category: optional(row, category, issues, f.category_of),
+                    source: optional(row, source, issues, label),
+                    segment: optional(row, segment, issues, label),
+                    competitor: optional(row, competitor, issues, label),
+                    loss_type: context.mapping.losses.of(loss_reason),
+                    loss_reason: loss_reason.and_then(|r| Note::parse(r).ok()),
+                    snapshots: deal_snapshots,
+                    owner_moves,
+                };
+                match history::rebuild(&past, with) {
+                    Ok(rebuilt) => {
+                        for inference in rebuilt.inferred {
+                            issues.push(row.row_issue(format!("imported; {inference}")));
+                        }
+                        events += rebuilt.recorded.events.len() as u64;
+                        Ok(Read::New(Keyed {
+                            external_id: external,
+                            record: rebuilt.recorded,
+                        }))
+                    }
+                    Err(problem) => {
+                        self.opportunities.forget(&external);
+                        Err(row.row_issue(format!(
+                            "its history cannot be replayed ({problem}); the row is skipped"
+                        )))
+                    }
                 }
-            }
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Opportunity, outcome);
-        }
+            },
+        )?;
         self.out.events += events;
         self.out.opportunities = deals;
         Ok(())

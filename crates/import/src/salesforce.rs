@@ -22,7 +22,7 @@ use crate::fields::{
 };
 use crate::history::OwnerMove;
 use crate::mapping::{self, Seen, Unmapped};
-use crate::prepared::Outcome;
+use crate::prepared::{Read, each_row};
 use crate::records::{
     AccountFields, ContactFields, DealFields, HistoryFields, Reading, UserFields,
 };
@@ -312,44 +312,30 @@ impl Reading<'_> {
                 .or(table.column("Country")),
         };
         let context = self.context;
-        let mut outcomes = Vec::new();
-        let mut leads = Vec::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let parsed = (|| {
-                let created_at = row.parse_required(created, |t| context.dates.time(t))?;
-                let person = person_name(row, name, first, last)?;
-                let converted = row.parse(columns.converted, flag)?.unwrap_or(false);
-                let lead_status = if converted {
-                    LeadStatus::Sal
-                } else {
-                    row.parse_required(status, |t| {
-                        context
-                            .mapping
-                            .lead_status(t)
-                            .ok_or_else(|| "a lead status of the mapping file".to_owned())
-                    })?
-                };
-                let (external, registered) = register(
-                    &mut self.leads,
-                    context,
-                    ExternalKind::Lead,
-                    row,
-                    id,
-                    created_at,
-                )?;
-                Ok((external, registered, person, lead_status, created_at))
-            })();
-            let (external, registered, person, lead_status, created_at) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
-                }
+        let leads = each_row(table, ExternalKind::Lead, &mut self.out, |row, issues| {
+            let created_at = row.parse_required(created, |t| context.dates.time(t))?;
+            let person = person_name(row, name, first, last)?;
+            let converted = row.parse(columns.converted, flag)?.unwrap_or(false);
+            let lead_status = if converted {
+                LeadStatus::Sal
+            } else {
+                row.parse_required(status, |t| {
+                    context
+                        .mapping
+                        .lead_status(t)
+                        .ok_or_else(|| "a lead status of the mapping file".to_owned())
+                })?
             };
+            let (external, registered) = register(
+                &mut self.leads,
+                context,
+                ExternalKind::Lead,
+                row,
+                id,
+                created_at,
+            )?;
             if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
+                return Ok(Read::Known);
             }
             let lead = Lead {
                 id: LeadId::from_uuid(registered.uuid),
@@ -387,15 +373,11 @@ impl Reading<'_> {
                 evidence: LeadEvidence::default(),
                 routing_issue: None,
             };
-            leads.push(Keyed {
+            Ok(Read::New(Keyed {
                 external_id: external,
                 record: lead,
-            });
-            outcomes.push(Outcome::New);
+            }))
         })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Lead, outcome);
-        }
         self.out.leads = leads;
         Ok(())
     }
@@ -424,19 +406,21 @@ impl Reading<'_> {
             ],
         };
         let context = self.context;
-        let mut outcomes = Vec::new();
-        let mut activities = Vec::new();
         let mut not_done = 0u64;
-        table.rows(&mut self.out.issues, |row, issues| {
-            // Open tasks are plans and future events have not happened: neither is activity.
-            let done = match kind {
-                Kind::Task => match row.parse(closed, flag) {
-                    Ok(Some(closed)) => closed,
-                    _ => row.get(status) == Some("Completed"),
-                },
-                Kind::Event => true,
-            };
-            let parsed = (|| {
+        let activities = each_row(
+            table,
+            ExternalKind::Activity,
+            &mut self.out,
+            |row, issues| {
+                // Open tasks are plans and future events have not happened: neither is activity.
+                let done = match kind {
+                    Kind::Task => match row.parse(closed, flag) {
+                        Ok(Some(closed)) => closed,
+                        _ => row.get(status) == Some("Completed"),
+                    },
+                    Kind::Event => true,
+                };
+
                 let created_at = row.parse_required(created, |t| context.dates.time(t))?;
                 let mut occurred_at = created_at;
                 for column in when.into_iter().flatten() {
@@ -451,118 +435,97 @@ impl Reading<'_> {
                     &self.users,
                     "no imported user has this id; the row is skipped",
                 )?;
-                Ok((created_at, occurred_at, user_id))
-            })();
-            let (_, occurred_at, user_id) = match parsed {
-                Ok(parsed) => parsed,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
+                if !done || occurred_at > context.now {
+                    not_done += 1;
+                    return Ok(Read::Left);
                 }
-            };
-            if !done || occurred_at > context.now {
-                not_done += 1;
-                return;
-            }
-            let (external, registered) = match register(
-                &mut self.activities,
-                context,
-                ExternalKind::Activity,
-                row,
-                id,
-                occurred_at,
-            ) {
-                Ok(registered) => registered,
-                Err(issue) => {
-                    issues.push(issue);
-                    outcomes.push(Outcome::Skipped);
-                    return;
+                let (external, registered) = register(
+                    &mut self.activities,
+                    context,
+                    ExternalKind::Activity,
+                    row,
+                    id,
+                    occurred_at,
+                )?;
+                if registered.known {
+                    return Ok(Read::Known);
                 }
-            };
-            if registered.known {
-                outcomes.push(Outcome::Known);
-                return;
-            }
-            let activity_kind = match kind {
-                Kind::Event => ActivityKind::Meeting,
-                Kind::Task => task_kind(row.get(subtype).or(row.get(task_type))),
-            };
-            let who_id = row.get(who).and_then(|w| salesforce_id(w).ok());
-            let what_id = row.get(what).and_then(|w| salesforce_id(w).ok());
-            let contact_id = who_id
-                .as_deref()
-                .and_then(|w| self.contacts.get(w))
-                .map(|i| ContactId::from_uuid(i.uuid));
-            let lead_id = who_id
-                .as_deref()
-                .and_then(|w| self.leads.get(w))
-                .map(|i| LeadId::from_uuid(i.uuid));
-            let opportunity_id = what_id
-                .as_deref()
-                .and_then(|w| self.opportunities.get(w))
-                .map(|i| OpportunityId::from_uuid(i.uuid));
-            let account_id = what_id
-                .as_deref()
-                .and_then(|w| self.accounts.get(w))
-                .map(|i| AccountId::from_uuid(i.uuid));
-            for (column, value, found, prefixes) in [
-                (
-                    who,
-                    who_id.as_deref(),
-                    contact_id.is_some() || lead_id.is_some(),
-                    ["003", "00Q"],
-                ),
-                (
-                    what,
-                    what_id.as_deref(),
-                    opportunity_id.is_some() || account_id.is_some(),
-                    ["006", "001"],
-                ),
-            ] {
-                // Links to objects pipewise does not import (cases, campaigns) are dropped
-                // quietly; a contact, lead, deal or account that is missing is reported.
-                if let (Some(column), Some(value), false) = (column, value, found) {
-                    if prefixes.iter().any(|p| value.starts_with(p)) {
-                        issues.push(row.issue(
-                            column,
-                            value,
-                            "no imported record has this id; imported without the link",
-                        ));
+                let activity_kind = match kind {
+                    Kind::Event => ActivityKind::Meeting,
+                    Kind::Task => task_kind(row.get(subtype).or(row.get(task_type))),
+                };
+                let who_id = row.get(who).and_then(|w| salesforce_id(w).ok());
+                let what_id = row.get(what).and_then(|w| salesforce_id(w).ok());
+                let contact_id = who_id
+                    .as_deref()
+                    .and_then(|w| self.contacts.get(w))
+                    .map(|i| ContactId::from_uuid(i.uuid));
+                let lead_id = who_id
+                    .as_deref()
+                    .and_then(|w| self.leads.get(w))
+                    .map(|i| LeadId::from_uuid(i.uuid));
+                let opportunity_id = what_id
+                    .as_deref()
+                    .and_then(|w| self.opportunities.get(w))
+                    .map(|i| OpportunityId::from_uuid(i.uuid));
+                let account_id = what_id
+                    .as_deref()
+                    .and_then(|w| self.accounts.get(w))
+                    .map(|i| AccountId::from_uuid(i.uuid));
+                for (column, value, found, prefixes) in [
+                    (
+                        who,
+                        who_id.as_deref(),
+                        contact_id.is_some() || lead_id.is_some(),
+                        ["003", "00Q"],
+                    ),
+                    (
+                        what,
+                        what_id.as_deref(),
+                        opportunity_id.is_some() || account_id.is_some(),
+                        ["006", "001"],
+                    ),
+                ] {
+                    // Links to objects pipewise does not import (cases, campaigns) are dropped
+                    // quietly; a contact, lead, deal or account that is missing is reported.
+                    if let (Some(column), Some(value), false) = (column, value, found) {
+                        if prefixes.iter().any(|p| value.starts_with(p)) {
+                            issues.push(row.issue(
+                                column,
+                                value,
+                                "no imported record has this id; imported without the link",
+                            ));
+                        }
                     }
                 }
-            }
-            let default_subject = match activity_kind {
-                ActivityKind::Call => "Call",
-                ActivityKind::Email => "E-mail",
-                ActivityKind::Meeting => "Meeting",
-                ActivityKind::Note => "Task",
-            };
-            let subject = row
-                .get(subject)
-                .and_then(|s| clipped_name(s).ok())
-                .unwrap_or_else(|| fixed_name(default_subject));
-            activities.push(Keyed {
-                record: Activity {
-                    id: ActivityId::from_uuid(registered.uuid),
-                    version: 1,
-                    kind: activity_kind,
-                    occurred_at,
-                    user_id: UserId::from_uuid(user_id),
-                    account_id,
-                    contact_id,
-                    lead_id,
-                    opportunity_id,
-                    subject,
-                    outcome: optional(row, outcome_column, issues, label),
-                },
-                external_id: external,
-            });
-            outcomes.push(Outcome::New);
-        })?;
-        for outcome in outcomes {
-            self.out.count(ExternalKind::Activity, outcome);
-        }
+                let default_subject = match activity_kind {
+                    ActivityKind::Call => "Call",
+                    ActivityKind::Email => "E-mail",
+                    ActivityKind::Meeting => "Meeting",
+                    ActivityKind::Note => "Task",
+                };
+                let subject = row
+                    .get(subject)
+                    .and_then(|s| clipped_name(s).ok())
+                    .unwrap_or_else(|| fixed_name(default_subject));
+                Ok(Read::New(Keyed {
+                    record: Activity {
+                        id: ActivityId::from_uuid(registered.uuid),
+                        version: 1,
+                        kind: activity_kind,
+                        occurred_at,
+                        user_id: UserId::from_uuid(user_id),
+                        account_id,
+                        contact_id,
+                        lead_id,
+                        opportunity_id,
+                        subject,
+                        outcome: optional(row, outcome_column, issues, label),
+                    },
+                    external_id: external,
+                }))
+            },
+        )?;
         if not_done > 0 {
             self.out.notices.push(format!(
                 "{}: {not_done} {} not imported",
