@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::UserId;
 use pipewise_core::text::{Label, Name, Note};
+use pipewise_core::validation::InvalidValue;
 use uuid::Uuid;
 
 use crate::prepared::{Id, Ids};
@@ -116,8 +117,13 @@ pub fn optional<T>(
     }
 }
 
+/// A refused value as what the source should have given.
+pub fn expected<T>(parsed: Result<T, InvalidValue>) -> Result<T, String> {
+    parsed.map_err(|e| e.expected().to_owned())
+}
+
 pub fn label(text: &str) -> Result<Label, String> {
-    Label::parse(text).map_err(|e| e.expected().to_owned())
+    expected(Label::parse(text))
 }
 
 /// A name, cut to the longest pipewise keeps (Salesforce allows 255 characters).

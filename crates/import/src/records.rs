@@ -12,7 +12,8 @@ use pipewise_core::process::ForecastCategory;
 use pipewise_core::text::{Email, Note, WebDomain};
 
 use crate::fields::{
-    clipped_name, fixed_note, label, optional, optional_user, person_name, reference, register,
+    clipped_name, expected, fixed_note, label, optional, optional_user, person_name, reference,
+    register,
 };
 use crate::history::{self, DealPast, OwnerMove, Rebuild, Snapshot};
 use crate::prepared::{Ids, Read, each_row};
@@ -85,9 +86,7 @@ impl<'a> Reading<'a> {
                 Some(created) => row.parse_required(created, |t| context.dates.time(t))?,
                 None => context.now,
             };
-            let email = row.parse_required(email_column, |t| {
-                Email::parse(t).map_err(|e| e.expected().to_owned())
-            })?;
+            let email = row.parse_required(email_column, |t| expected(Email::parse(t)))?;
             let person = person_name(row, name, first, last)?;
             let (external, registered) = register(
                 &mut self.users,
@@ -225,9 +224,7 @@ impl<'a> Reading<'a> {
                     id: AccountId::from_uuid(registered.uuid),
                     version: 1,
                     name: account_name,
-                    domain: optional(row, website, issues, |t| {
-                        WebDomain::parse(t).map_err(|e| e.expected().to_owned())
-                    }),
+                    domain: optional(row, website, issues, |t| expected(WebDomain::parse(t))),
                     industry: optional(row, industry, issues, label),
                     employee_band: optional(row, employees, issues, employee_band),
                     region: optional(row, region, issues, label),
@@ -290,14 +287,10 @@ impl<'a> Reading<'a> {
                     version: 1,
                     account_id: AccountId::from_uuid(account_id),
                     name: person,
-                    email: optional(row, email, issues, |t| {
-                        Email::parse(t).map_err(|e| e.expected().to_owned())
-                    }),
+                    email: optional(row, email, issues, |t| expected(Email::parse(t))),
                     title: optional(row, title, issues, label),
-                    buying_role: optional(row, role, issues, |t| {
-                        t.parse::<BuyingRole>().map_err(|e| e.expected().to_owned())
-                    })
-                    .or_else(|| roles.get(&external).copied()),
+                    buying_role: optional(row, role, issues, |t| expected(t.parse::<BuyingRole>()))
+                        .or_else(|| roles.get(&external).copied()),
                     created_at,
                 };
                 Ok(Read::New(Keyed {
@@ -377,9 +370,7 @@ impl<'a> Reading<'a> {
                 })?;
                 let close_date = row.parse_required(close, |t| context.dates.date(t))?;
                 let deal_currency = row
-                    .parse(currency, |t| {
-                        t.parse::<Currency>().map_err(|e| e.expected().to_owned())
-                    })?
+                    .parse(currency, |t| expected(t.parse::<Currency>()))?
                     .unwrap_or(context.currency);
                 let (external, registered) = register(
                     &mut self.opportunities,

@@ -17,8 +17,8 @@ use pipewise_core::process::{ForecastCategory, Process};
 use pipewise_core::text::{Email, Phone, WebDomain};
 
 use crate::fields::{
-    clipped_name, fixed_name, label, linked, optional, optional_user, person_name, reference,
-    register,
+    clipped_name, expected, fixed_name, label, linked, optional, optional_user, person_name,
+    reference, register,
 };
 use crate::history::OwnerMove;
 use crate::mapping::{self, Seen, Unmapped};
@@ -341,9 +341,7 @@ impl Reading<'_> {
                 id: LeadId::from_uuid(registered.uuid),
                 version: 1,
                 name: person,
-                email: optional(row, columns.email, issues, |t| {
-                    Email::parse(t).map_err(|e| e.expected().to_owned())
-                }),
+                email: optional(row, columns.email, issues, |t| expected(Email::parse(t))),
                 company: optional(row, columns.company, issues, clipped_name),
                 source: optional(row, columns.source, issues, label),
                 status: lead_status,
@@ -358,11 +356,9 @@ impl Reading<'_> {
                     .map(OpportunityId::from_uuid),
                 created_at,
                 title: optional(row, columns.title, issues, label),
-                phone: optional(row, columns.phone, issues, |t| {
-                    Phone::parse(t).map_err(|e| e.expected().to_owned())
-                }),
+                phone: optional(row, columns.phone, issues, |t| expected(Phone::parse(t))),
                 website: optional(row, columns.website, issues, |t| {
-                    WebDomain::parse(t).map_err(|e| e.expected().to_owned())
+                    expected(WebDomain::parse(t))
                 }),
                 region: optional(row, columns.region, issues, label),
                 segment: None,
