@@ -60,12 +60,14 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let mapping = read_mapping(&mapping_path, &processes)?;
 
     let started = Instant::now();
-    let workspace = match existing {
+    // A new workspace is made with its admin before reading, so the admin is matched by
+    // e-mail like anyone else, and removed again if the import stops.
+    let (workspace, created) = match existing {
         Some(workspace) => {
             crate::process::admin(&*store, &workspace, by, "import data").await?;
-            workspace
+            (workspace, None)
         }
-        None if args.dry_run => new_workspace(&args)?,
+        None if args.dry_run => (new_workspace(&args)?, None),
         None => {
             let workspace = new_workspace(&args)?;
             let admin = first_admin(by, workspace.created_at)?;
@@ -79,11 +81,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
                     },
                 )
                 .await?;
-            println!(
-                "Created workspace `{}` with {} as its admin; `pipewise serve` prints their first password.",
-                workspace.slug, admin.email
-            );
-            workspace
+            (workspace, Some(admin))
         }
     };
     let source = source(args.source);
@@ -102,7 +100,21 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     };
     let prepared = pipewise_import::prepare(&*store, &workspace, &processes, request).await;
     reading.finish_and_clear();
-    let prepared = prepared?;
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            if created.is_some() {
+                store.delete_workspace(workspace.id).await?;
+            }
+            return Err(error.into());
+        }
+    };
+    if let Some(admin) = created {
+        println!(
+            "Created workspace `{}` with {} as its admin; `pipewise serve` prints their first password.",
+            workspace.slug, admin.email
+        );
+    }
 
     for notice in &prepared.notices {
         println!("note: {notice}");

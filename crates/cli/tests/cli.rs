@@ -160,6 +160,8 @@ fn every_command_has_help() {
         (vec!["forecast", "backtest", "--help"], "calibrated"),
         (vec!["leads", "funnel", "--help"], "fit × intent band"),
         (vec!["leads", "settings", "apply", "--help"], "line and key"),
+        (vec!["import", "--help"], "--dry-run"),
+        (vec!["export", "--help"], "Parquet"),
     ] {
         let output = run(&args);
         assert!(output.status.success(), "{args:?}");
@@ -1454,4 +1456,152 @@ async fn calls_and_adjustments_change_the_forecast_and_stay_in_its_history() {
         "{history}"
     );
     assert!(history.contains(",adjustment,"), "{history}");
+}
+
+/// The numbers of one kind's line of an import summary: read, new, imported before, skipped.
+fn summary_row<'a>(out: &'a str, kind: &str) -> Vec<&'a str> {
+    out.lines()
+        .find(|l| l.starts_with(kind))
+        .map(|l| l.split_whitespace().skip(1).collect())
+        .unwrap_or_default()
+}
+
+/// The Salesforce fixture of the import crate.
+fn salesforce_export() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures/salesforce")
+}
+
+#[test]
+fn an_import_is_checked_tried_run_and_run_again_as_users_run_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let folder = salesforce_export();
+    let folder = folder.to_str().unwrap();
+    let issues = dir.path().join("issues.csv");
+    let issues = issues.to_str().unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "salesforce",
+            folder,
+            "--database-url",
+            &url,
+            "--workspace",
+            "acme",
+            "--by",
+            "ops@acme.test",
+            "--issues",
+            issues,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+
+    // A mapping that leaves stages out stops the import, naming them; nothing is created.
+    let partial = dir.path().join("partial.toml");
+    std::fs::write(
+        &partial,
+        "process = \"enterprise\"\n[stages]\n\"Closed Won\" = \"won\"\n",
+    )
+    .unwrap();
+    let refused = import(&["--mapping", partial.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("stages not in the mapping file: \"Qualification\" (8 rows)"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // A dry run reports everything and writes nothing.
+    let dry = import(&["--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let out = String::from_utf8_lossy(&dry.stdout);
+    assert!(out.contains("Dry run: nothing was written."), "{out}");
+    assert_eq!(
+        summary_row(&out, "opportunities"),
+        ["9", "8", "0", "1"],
+        "{out}"
+    );
+    let report = std::fs::read_to_string(issues).unwrap();
+    assert!(report.starts_with("file,line,column,value,reason\n"));
+    assert!(
+        report.contains("Contact.csv,5,AccountId,001000000000009AAA,"),
+        "{report}"
+    );
+    let workspaces = run(&[
+        "report",
+        "outcomes",
+        "--database-url",
+        &url,
+        "--workspace",
+        "acme",
+    ]);
+    assert!(
+        !workspaces.status.success(),
+        "the dry run created no workspace"
+    );
+
+    // The import creates the workspace; a second run finds everything imported before.
+    let first = import(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("Imported 23 records and 25 deal events")
+    );
+    let second = import(&[]);
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(
+        summary_row(&out, "opportunities"),
+        ["9", "0", "8", "1"],
+        "{out}"
+    );
+    assert!(
+        out.contains("Imported 0 records and 0 deal events"),
+        "{out}"
+    );
+
+    // The export reads back into another workspace with the same outcomes.
+    let export = dir.path().join("export");
+    let exported = run(&[
+        "export",
+        export.to_str().unwrap(),
+        "--database-url",
+        &url,
+        "--workspace",
+        "acme",
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let copy = run(&[
+        "import",
+        "csv",
+        export.to_str().unwrap(),
+        "--database-url",
+        &url,
+        "--workspace",
+        "copy",
+        "--by",
+        "boss@copy.test",
+        "--issues",
+        issues,
+    ]);
+    assert!(copy.status.success(), "{}", stderr(&copy));
+    let outcomes = |workspace: &str| {
+        json_of(&[
+            "report",
+            "outcomes",
+            "--database-url",
+            &url,
+            "--workspace",
+            workspace,
+            "--period",
+            "2025-Q1",
+            "--as-of",
+            "2025-06-30",
+            "--format",
+            "json",
+        ])
+    };
+    let (original, copied) = (outcomes("acme"), outcomes("copy"));
+    assert_eq!(original["close_rate"], copied["close_rate"]);
+    assert_eq!(original["close_rate"]["numerator"]["count"], 2);
+    assert_eq!(original["close_rate"]["denominator"]["count"], 4);
 }
