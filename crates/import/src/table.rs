@@ -4,7 +4,8 @@
 //! Encoding: UTF-8 with or without a byte-order mark; a file that is not valid UTF-8 is read
 //! as Latin-1 (ISO 8859-1, the encoding of older Excel and Salesforce exports) and the caller
 //! is told so. Quoted fields may span lines. Columns are found by header name, so their order
-//! does not matter and columns nobody reads are ignored; a row with more or fewer fields than
+//! does not matter (nor, failing an exact match, their case) and columns nobody reads are
+//! ignored; a row with more or fewer fields than
 //! the header is refused whole.
 
 use std::collections::HashMap;
@@ -172,17 +173,24 @@ impl Table {
         self.latin1
     }
 
-    /// The column named `name`, if the header has it.
+    /// The column named `name`, if the header has it: spelt exactly so, or else in any case.
     pub fn column(&self, name: &str) -> Option<Column> {
-        self.columns.get(name).map(|&index| Column { index })
+        let index = self.columns.get(name).copied().or_else(|| {
+            self.headers
+                .iter()
+                .position(|header| header.eq_ignore_ascii_case(name))
+        });
+        index.map(|index| Column { index })
     }
 
     /// The columns named `names`; every one missing from the header is named in the error.
     pub fn require<const N: usize>(&self, names: [&str; N]) -> Result<[Column; N], FileError> {
+        let found = names.map(|name| self.column(name));
         let missing: Vec<String> = names
             .iter()
-            .filter(|n| !self.columns.contains_key(**n))
-            .map(|n| (*n).to_owned())
+            .zip(&found)
+            .filter(|(_, column)| column.is_none())
+            .map(|(name, _)| (*name).to_owned())
             .collect();
         if !missing.is_empty() {
             return Err(FileError::MissingColumns {
@@ -190,9 +198,7 @@ impl Table {
                 missing,
             });
         }
-        Ok(names.map(|name| Column {
-            index: self.columns.get(name).copied().unwrap_or_default(),
-        }))
+        Ok(found.map(|column| column.unwrap_or(Column { index: 0 })))
     }
 
     /// Every column of the header whose name starts with `prefix`, with the rest of its name.
@@ -432,6 +438,15 @@ mod tests {
             duplicate.to_string(),
             "d.csv: the header names column `Id` twice"
         );
+    }
+
+    #[test]
+    fn a_column_is_found_in_any_case_when_no_header_spells_it_exactly() {
+        let t = table(b"Stage,stage_id,Amount\n");
+        assert_eq!(t.column("stage"), t.column("Stage"));
+        assert!(t.column("STAGE_ID").is_some());
+        assert_eq!(t.column("Stage_Id"), t.column("stage_id"));
+        assert!(t.column("stages").is_none());
     }
 
     #[test]
