@@ -13,7 +13,7 @@ use std::path::Path;
 
 use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::{OpportunityId, UserId};
-use pipewise_core::opportunity::{Change, OpportunityEvent, Recorded, replay};
+use pipewise_core::opportunity::{Change, EventKind, OpportunityEvent, Recorded, replay};
 use pipewise_core::process::{ForecastCategory, Process, ProcessSet, StageKey};
 use uuid::Uuid;
 
@@ -240,14 +240,17 @@ impl Reading<'_> {
                         Uuid::parse_str(t).map_err(|_| "a UUID".to_owned())
                     })
                 };
+                let kind = row.parse_required(kind, |t| {
+                    t.parse::<EventKind>().map_err(|e| e.expected().to_owned())
+                })?;
+                // The change as the log serialises it: its kind beside its data. The data is
+                // checked to be one JSON value first, so it cannot smuggle in other keys.
                 let change = row.parse_required(data, |text| {
-                    let data: serde_json::Value =
+                    let data: &serde_json::value::RawValue =
                         serde_json::from_str(text).map_err(|e| format!("JSON ({e})"))?;
-                    let kind = row.text(kind).unwrap_or_default();
-                    serde_json::from_value::<Change>(
-                        serde_json::json!({ "kind": kind, "data": data }),
-                    )
-                    .map_err(|e| format!("the data of a `{kind}` event ({e})"))
+                    let tagged = format!(r#"{{"kind":"{}","data":{}}}"#, kind.as_str(), data.get());
+                    serde_json::from_str::<Change>(&tagged)
+                        .map_err(|e| format!("the data of a `{}` event ({e})", kind.as_str()))
                 })?;
                 Ok(OpportunityEvent {
                     opportunity_id: OpportunityId::from_uuid(uuid(deal)?),
