@@ -20,7 +20,8 @@ use serde::Serialize;
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// One CSV file per kind of record and `events.csv`.
+    /// One CSV file per kind of record (teams, users, accounts, contacts, leads,
+    /// opportunities, activities, targets) and `events.csv`.
     Csv,
     /// One JSON Lines file per kind of record and `events.jsonl`, each line a record as the
     /// API returns it.
@@ -64,6 +65,7 @@ pub async fn export(
         }
         Format::Csv => {
             let to = |name: &str| folder.join(format!("{name}.csv"));
+            written.push(csv_file(to("teams"), stream(store.teams(id).await?), |t| t).await?);
             written.push(csv_file(to("users"), stream(store.users(id).await?), |u| u).await?);
             written.push(csv_file(to("accounts"), store.all_accounts(id), |a| a).await?);
             written.push(csv_file(to("contacts"), store.all_contacts(id), |c| c).await?);
@@ -99,6 +101,7 @@ pub async fn export(
         }
         Format::Json => {
             let to = |name: &str| folder.join(format!("{name}.jsonl"));
+            written.push(json_file(to("teams"), stream(store.teams(id).await?)).await?);
             written.push(json_file(to("users"), stream(store.users(id).await?)).await?);
             written.push(json_file(to("accounts"), store.all_accounts(id)).await?);
             written.push(json_file(to("contacts"), store.all_contacts(id)).await?);

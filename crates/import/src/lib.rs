@@ -23,7 +23,7 @@ pub mod values;
 
 pub use issues::Issue;
 pub use prepared::{Context, Keyed, Known, Prepared, Tally};
-pub use run::{BATCH_RECORDS, Request, Source, prepare, write};
+pub use run::{Request, Source, prepare, write};
 
 use mapping::Unmapped;
 use table::FileError;

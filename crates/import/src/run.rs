@@ -87,7 +87,7 @@ pub async fn prepare(
 
 /// Records written per transaction: large enough to amortise the commit, small enough that
 /// an interrupted import loses little work.
-pub const BATCH_RECORDS: usize = 5_000;
+const BATCH_RECORDS: usize = 5_000;
 
 /// Writes `prepared` in batches, calling `progress` with the records written so far and in
 /// all. Each batch is one transaction holding its records' source ids, so after a failure
