@@ -78,9 +78,6 @@ pub struct Rebuild<'a> {
     pub process: &'a Process,
     pub version: ProcessVersion,
     pub recorded_at: DateTime<Utc>,
-    /// Whether a source forecast category that differs from the one the stage implies is
-    /// kept as an override.
-    pub keep_categories: bool,
     /// Says where the overrides came from ("Set in Salesforce").
     pub override_reason: &'a Note,
     /// Says why a deal reopened ("Reopened in Salesforce").
@@ -390,9 +387,6 @@ impl<'a> Log<'a> {
         by: UserId,
         source: Option<ForecastCategory>,
     ) -> Result<(), String> {
-        if !self.with.keep_categories {
-            return Ok(());
-        }
         let Some(source) = source else { return Ok(()) };
         let deal = self.state()?;
         let implied = self.with.process.category_of(&deal.stage);
@@ -499,7 +493,6 @@ mod tests {
                 process: &process,
                 version: ProcessVersion(1),
                 recorded_at: day(28),
-                keep_categories: true,
                 override_reason: &reason,
                 reopen_reason: &reason,
             },

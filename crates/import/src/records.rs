@@ -337,7 +337,6 @@ impl<'a> Reading<'a> {
             process: context.process,
             version: context.version,
             recorded_at: context.now,
-            keep_categories: true,
             override_reason: &override_reason,
             reopen_reason: &reopen_reason,
         };
