@@ -16,13 +16,16 @@ use pipewise_core::process::ProcessSet;
 use pipewise_core::text::{Email, Name};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{Prepared, Request, Source};
+use pipewise_import::{Known, Prepared, Request, Source};
 use pipewise_store::{Batch, StoreError};
 
 use crate::cli::{DateStyleArg, ImportArgs, ImportSource};
 use crate::table::{Cell, Table, text, write_aligned};
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
+    if (args.suggest || args.dry_run) && no_database_yet(&args.target.database_url) {
+        return without_database(&args);
+    }
     let store = crate::open(&args.target.database_url).await?;
     let existing = match store.workspace(&args.target.workspace).await {
         Ok(workspace) => Some(workspace),
@@ -34,30 +37,12 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         None => ProcessSet::shipped(),
     };
     if args.suggest {
-        let process = match &args.process {
-            Some(key) => processes
-                .get(key)
-                .with_context(|| format!("--process: no process `{key}`"))?,
-            None => processes.default_process(),
-        };
-        let draft = source(args.source).suggest(&args.path, process)?;
-        print!("{draft}");
-        return Ok(());
+        return suggest(&args, &processes);
     }
     let Some(by) = &args.by else {
         bail!("--by is needed to import");
     };
-    let mapping_path = args
-        .mapping
-        .clone()
-        .unwrap_or_else(|| args.path.join("mapping.toml"));
-    if !mapping_path.exists() {
-        bail!(
-            "no mapping file {}: pass --mapping, or draft one with --suggest",
-            mapping_path.display()
-        );
-    }
-    let mapping = read_mapping(&mapping_path, &processes)?;
+    let mapping = mapping(&args, &processes)?;
 
     let started = Instant::now();
     // A new workspace is made with its admin before reading, so the admin is matched by
@@ -84,21 +69,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             (workspace, Some(admin))
         }
     };
-    let source = source(args.source);
-    let reading =
-        ProgressBar::new_spinner().with_message(format!("Reading {}", args.path.display()));
-    reading.enable_steady_tick(std::time::Duration::from_millis(200));
-    let request = Request {
-        source,
-        folder: &args.path,
-        mapping: &mapping,
-        dates: match args.dates {
-            DateStyleArg::Iso => DateStyle::Iso,
-            DateStyleArg::Us => DateStyle::Us,
-            DateStyleArg::Eu => DateStyle::Eu,
-        },
-    };
-    let prepared = pipewise_import::prepare(&*store, &workspace, &processes, request).await;
+    let reading = reading(&args);
+    let prepared =
+        pipewise_import::prepare(&*store, &workspace, &processes, request(&args, &mapping)).await;
     reading.finish_and_clear();
     let prepared = match prepared {
         Ok(prepared) => prepared,
@@ -115,13 +88,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             workspace.slug, admin.email
         );
     }
-
-    for notice in &prepared.notices {
-        println!("note: {notice}");
-    }
-    let issues = prepared.issues.len();
-    write_issues(&args.issues, &prepared)?;
-    print_summary(&prepared)?;
+    let issues = show(&args, &prepared)?;
     let events = prepared.events;
     if args.dry_run {
         println!("Dry run: nothing was written.");
@@ -131,6 +98,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
+        let source = source(args.source);
         let written = pipewise_import::write(&*store, &workspace, source, prepared, |done, total| {
             progress.set_length(total);
             progress.set_position(done);
@@ -144,13 +112,106 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
+    point_to_issues(&args, issues);
+    Ok(())
+}
+
+/// Whether the database is an SQLite file that does not exist yet: a draft or a dry run
+/// reads against the shipped processes and no earlier imports rather than create it.
+fn no_database_yet(url: &str) -> bool {
+    url.strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .is_some_and(|file| !Path::new(file).exists())
+}
+
+fn without_database(args: &ImportArgs) -> anyhow::Result<()> {
+    let processes = ProcessSet::shipped();
+    if args.suggest {
+        return suggest(args, &processes);
+    }
+    let mapping = mapping(args, &processes)?;
+    let workspace = new_workspace(args)?;
+    let reading = reading(args);
+    let prepared = pipewise_import::read(
+        &workspace,
+        &processes,
+        request(args, &mapping),
+        &Known::default(),
+    );
+    reading.finish_and_clear();
+    let issues = show(args, &prepared?)?;
+    println!("Dry run: nothing was written.");
+    point_to_issues(args, issues);
+    Ok(())
+}
+
+/// Prints a draft mapping file for the export.
+fn suggest(args: &ImportArgs, processes: &ProcessSet) -> anyhow::Result<()> {
+    let process = match &args.process {
+        Some(key) => processes
+            .get(key)
+            .with_context(|| format!("--process: no process `{key}`"))?,
+        None => processes.default_process(),
+    };
+    print!("{}", source(args.source).suggest(&args.path, process)?);
+    Ok(())
+}
+
+/// The mapping file `--mapping` names, or `mapping.toml` in the export's folder.
+fn mapping(args: &ImportArgs, processes: &ProcessSet) -> anyhow::Result<Mapping> {
+    let path = args
+        .mapping
+        .clone()
+        .unwrap_or_else(|| args.path.join("mapping.toml"));
+    if !path.exists() {
+        bail!(
+            "no mapping file {}: pass --mapping, or draft one with --suggest",
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
+    let name = path.display().to_string();
+    Mapping::parse(&name, &text, processes).map_err(|errors| anyhow::anyhow!("{errors}"))
+}
+
+fn request<'a>(args: &'a ImportArgs, mapping: &'a Mapping) -> Request<'a> {
+    Request {
+        source: source(args.source),
+        folder: &args.path,
+        mapping,
+        dates: match args.dates {
+            DateStyleArg::Iso => DateStyle::Iso,
+            DateStyleArg::Us => DateStyle::Us,
+            DateStyleArg::Eu => DateStyle::Eu,
+        },
+    }
+}
+
+fn reading(args: &ImportArgs) -> ProgressBar {
+    let spinner =
+        ProgressBar::new_spinner().with_message(format!("Reading {}", args.path.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner
+}
+
+/// Prints the notes and the summary and writes the issues file; returns how many issues.
+fn show(args: &ImportArgs, prepared: &Prepared) -> anyhow::Result<usize> {
+    for notice in &prepared.notices {
+        println!("note: {notice}");
+    }
+    write_issues(&args.issues, prepared)?;
+    print_summary(prepared)?;
+    Ok(prepared.issues.len())
+}
+
+fn point_to_issues(args: &ImportArgs, issues: usize) {
     if issues > 0 {
         println!(
             "{issues} rows or values need a look: see {}",
             args.issues.display()
         );
     }
-    Ok(())
 }
 
 fn source(source: ImportSource) -> Source {
@@ -159,13 +220,6 @@ fn source(source: ImportSource) -> Source {
         ImportSource::Hubspot => Source::Hubspot,
         ImportSource::Csv => Source::Csv,
     }
-}
-
-fn read_mapping(path: &Path, processes: &ProcessSet) -> anyhow::Result<Mapping> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
-    let name = path.display().to_string();
-    Mapping::parse(&name, &text, processes).map_err(|errors| anyhow::anyhow!("{errors}"))
 }
 
 fn new_workspace(args: &ImportArgs) -> anyhow::Result<Workspace> {

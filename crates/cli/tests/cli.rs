@@ -1497,6 +1497,27 @@ fn an_import_is_checked_tried_run_and_run_again_as_users_run_it() {
         run(&args)
     };
 
+    // A draft and a dry run read the export without creating the database.
+    let draft = run(&[
+        "import",
+        "salesforce",
+        folder,
+        "--suggest",
+        "--database-url",
+        &url,
+    ]);
+    assert!(String::from_utf8_lossy(&draft.stdout).contains("\"Closed Won\" = \"won\""));
+    let dry = import(&["--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert_eq!(
+        summary_row(&String::from_utf8_lossy(&dry.stdout), "opportunities"),
+        ["9", "8", "0", "1"]
+    );
+    assert!(
+        !dir.path().join("pipewise.db").exists(),
+        "no database file was created"
+    );
+
     // A mapping that leaves stages out stops the import, naming them; nothing is created.
     let partial = dir.path().join("partial.toml");
     std::fs::write(

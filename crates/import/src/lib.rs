@@ -23,7 +23,7 @@ pub mod values;
 
 pub use issues::Issue;
 pub use prepared::{Context, Keyed, Known, Prepared, Tally};
-pub use run::{Request, Source, prepare, write};
+pub use run::{Request, Source, prepare, read, write};
 
 use mapping::Unmapped;
 use table::FileError;

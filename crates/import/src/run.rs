@@ -64,6 +64,16 @@ pub async fn prepare(
             .await?,
         &store.users(workspace.id).await?,
     );
+    read(workspace, processes, request, &known)
+}
+
+/// Reads the export for `workspace`, which holds what `known` says from earlier imports.
+pub fn read(
+    workspace: &Workspace,
+    processes: &ProcessSet,
+    request: Request<'_>,
+    known: &Known,
+) -> Result<Prepared, ImportError> {
     let process = processes
         .get(&request.mapping.process)
         .ok_or_else(|| ImportError::NoProcess(request.mapping.process.to_string()))?;
@@ -75,7 +85,7 @@ pub async fn prepare(
         version: processes.version(),
         mapping: request.mapping,
         dates: request.dates,
-        known: &known,
+        known,
         now: Utc::now(),
     };
     match request.source {
