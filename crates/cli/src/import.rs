@@ -249,10 +249,9 @@ fn first_admin(by: &str, at: chrono::DateTime<Utc>) -> anyhow::Result<User> {
     })
 }
 
+/// Writes the issues file, with only its header when there are none, so a file left by an
+/// earlier run never passes for this one's.
 fn write_issues(path: &Path, prepared: &Prepared) -> anyhow::Result<()> {
-    if prepared.issues.is_empty() {
-        return Ok(());
-    }
     let file = std::fs::File::create(path)
         .with_context(|| format!("cannot write the issues file {}", path.display()))?;
     pipewise_import::issues::write_report(&prepared.issues, std::io::BufWriter::new(file))

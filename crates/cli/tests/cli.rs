@@ -1580,6 +1580,32 @@ fn an_import_is_checked_tried_run_and_run_again_as_users_run_it() {
         "{out}"
     );
 
+    // With nothing to report, the issues file holds only its header.
+    let clean = dir.path().join("clean.csv");
+    let generic =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures/csv");
+    let checked = run(&[
+        "import",
+        "csv",
+        generic.to_str().unwrap(),
+        "--database-url",
+        &url,
+        "--workspace",
+        "other",
+        "--by",
+        "ops@other.test",
+        "--dates",
+        "us",
+        "--dry-run",
+        "--issues",
+        clean.to_str().unwrap(),
+    ]);
+    assert!(checked.status.success(), "{}", stderr(&checked));
+    assert_eq!(
+        std::fs::read_to_string(&clean).unwrap(),
+        "file,line,column,value,reason\n"
+    );
+
     // The export reads back into another workspace with the same outcomes.
     let export = dir.path().join("export");
     let exported = run(&[
