@@ -9,12 +9,13 @@ use pipewise_core::text::{Label, Name, Note};
 use pipewise_core::validation::InvalidValue;
 use uuid::Uuid;
 
-use crate::prepared::{Id, Ids};
+use crate::prepared::Ids;
 use crate::table::{Column, Row};
 use crate::{Context, Issue};
 
-/// Registers the row's record by its `Id`, or says why it cannot be: no valid id, or an
-/// id an earlier row already had.
+/// Registers the row's record by its id and gives that id with the record's pipewise id;
+/// `None` when it was imported before. Says why it cannot be registered: no valid id, or
+/// an id an earlier row already had.
 pub fn register(
     ids: &mut Ids,
     context: &Context<'_>,
@@ -22,10 +23,11 @@ pub fn register(
     row: &Row<'_>,
     id: Column,
     created_at: DateTime<Utc>,
-) -> Result<(String, Id), Issue> {
+) -> Result<Option<(String, Uuid)>, Issue> {
     let external = row.parse_required(id, ids.format())?;
     match ids.register(context, kind, &external, created_at, row.line()) {
-        Ok(registered) => Ok((external, registered)),
+        Ok(registered) if registered.known => Ok(None),
+        Ok(registered) => Ok(Some((external, registered.uuid))),
         Err(first) => Err(row.issue(
             id,
             &external,

@@ -290,17 +290,17 @@ impl Reading<'_> {
         let mut events_read = 0u64;
         let deals = each_row(table, ExternalKind::Opportunity, &mut self.out, |row, _| {
             let at = row.parse_required(created, |t| context.dates.time(t))?;
-            let (external, registered) = register(
+            let Some((external, uuid)) = register(
                 &mut self.opportunities,
                 context,
                 ExternalKind::Opportunity,
                 row,
                 id,
                 at,
-            )?;
-            if registered.known {
+            )?
+            else {
                 return Ok(Read::Known);
-            }
+            };
             let checked = match logs.remove(&external) {
                 None => Err(row.row_issue(format!(
                     "{EVENTS} has no events for this deal; the row is skipped"
@@ -308,14 +308,7 @@ impl Reading<'_> {
                 Some(Err(issue)) => Err(issue),
                 Some(Ok(mut events)) => {
                     events.sort_by_key(|e| e.seq);
-                    check_log(
-                        context,
-                        &self.accounts,
-                        &self.users,
-                        row,
-                        registered.uuid,
-                        events,
-                    )
+                    check_log(context, &self.accounts, &self.users, row, uuid, events)
                 }
             };
             match checked {

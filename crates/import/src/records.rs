@@ -88,17 +88,17 @@ impl<'a> Reading<'a> {
             };
             let email = row.parse_required(email_column, |t| expected(Email::parse(t)))?;
             let person = person_name(row, name, first, last)?;
-            let (external, registered) = register(
+            let Some((external, uuid)) = register(
                 &mut self.users,
                 context,
                 ExternalKind::User,
                 row,
                 id,
                 created_at,
-            )?;
-            if registered.known {
+            )?
+            else {
                 return Ok(Read::Known);
-            }
+            };
             if let Some(existing) = context.known.user_by_email(&email) {
                 // Already a user here: the same person, now also known by this id.
                 self.users.replace(&external, existing);
@@ -123,7 +123,7 @@ impl<'a> Reading<'a> {
             };
             let manager_id = row.get(manager).and_then(|m| format(m).ok());
             let user = User {
-                id: UserId::from_uuid(registered.uuid),
+                id: UserId::from_uuid(uuid),
                 name: person,
                 email,
                 role,
@@ -209,19 +209,19 @@ impl<'a> Reading<'a> {
             |row, issues| {
                 let created_at = row.parse_required(created, |t| context.dates.time(t))?;
                 let account_name = row.parse_required(name, clipped_name)?;
-                let (external, registered) = register(
+                let Some((external, uuid)) = register(
                     &mut self.accounts,
                     context,
                     ExternalKind::Account,
                     row,
                     id,
                     created_at,
-                )?;
-                if registered.known {
+                )?
+                else {
                     return Ok(Read::Known);
-                }
+                };
                 let account = Account {
-                    id: AccountId::from_uuid(registered.uuid),
+                    id: AccountId::from_uuid(uuid),
                     version: 1,
                     name: account_name,
                     domain: optional(row, website, issues, |t| expected(WebDomain::parse(t))),
@@ -271,19 +271,19 @@ impl<'a> Reading<'a> {
                     &self.accounts,
                     "no imported account has this id; a contact belongs to an account, so the row is skipped",
                 )?;
-                let (external, registered) = register(
+                let Some((external, uuid)) = register(
                     &mut self.contacts,
                     context,
                     ExternalKind::Contact,
                     row,
                     id,
                     created_at,
-                )?;
-                if registered.known {
+                )?
+                else {
                     return Ok(Read::Known);
-                }
+                };
                 let contact = Contact {
-                    id: ContactId::from_uuid(registered.uuid),
+                    id: ContactId::from_uuid(uuid),
                     version: 1,
                     account_id: AccountId::from_uuid(account_id),
                     name: person,
@@ -371,17 +371,17 @@ impl<'a> Reading<'a> {
                 let deal_currency = row
                     .parse(currency, |t| expected(t.parse::<Currency>()))?
                     .unwrap_or(context.currency);
-                let (external, registered) = register(
+                let Some((external, uuid)) = register(
                     &mut self.opportunities,
                     context,
                     ExternalKind::Opportunity,
                     row,
                     id,
                     created_at,
-                )?;
-                if registered.known {
+                )?
+                else {
                     return Ok(Read::Known);
-                }
+                };
                 let (mut deal_snapshots, owner_moves) = past(&external, row, issues);
                 for snapshot in &mut deal_snapshots {
                     if snapshot.by.as_uuid().is_nil() {
@@ -390,7 +390,7 @@ impl<'a> Reading<'a> {
                 }
                 let loss_reason = row.get(loss);
                 let past = DealPast {
-                    id: OpportunityId::from_uuid(registered.uuid),
+                    id: OpportunityId::from_uuid(uuid),
                     name: deal_name,
                     account_id: AccountId::from_uuid(account_id),
                     created_at,

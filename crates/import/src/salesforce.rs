@@ -326,19 +326,19 @@ impl Reading<'_> {
                         .ok_or_else(|| "a lead status of the mapping file".to_owned())
                 })?
             };
-            let (external, registered) = register(
+            let Some((external, uuid)) = register(
                 &mut self.leads,
                 context,
                 ExternalKind::Lead,
                 row,
                 id,
                 created_at,
-            )?;
-            if registered.known {
+            )?
+            else {
                 return Ok(Read::Known);
-            }
+            };
             let lead = Lead {
-                id: LeadId::from_uuid(registered.uuid),
+                id: LeadId::from_uuid(uuid),
                 version: 1,
                 name: person,
                 email: optional(row, columns.email, issues, |t| expected(Email::parse(t))),
@@ -435,17 +435,17 @@ impl Reading<'_> {
                     not_done += 1;
                     return Ok(Read::Left);
                 }
-                let (external, registered) = register(
+                let Some((external, uuid)) = register(
                     &mut self.activities,
                     context,
                     ExternalKind::Activity,
                     row,
                     id,
                     occurred_at,
-                )?;
-                if registered.known {
+                )?
+                else {
                     return Ok(Read::Known);
-                }
+                };
                 let activity_kind = match kind {
                     Kind::Event => ActivityKind::Meeting,
                     Kind::Task => task_kind(row.get(subtype).or(row.get(task_type))),
@@ -506,7 +506,7 @@ impl Reading<'_> {
                     .unwrap_or_else(|| fixed_name(default_subject));
                 Ok(Read::New(Keyed {
                     record: Activity {
-                        id: ActivityId::from_uuid(registered.uuid),
+                        id: ActivityId::from_uuid(uuid),
                         version: 1,
                         kind: activity_kind,
                         occurred_at,
