@@ -194,18 +194,9 @@ impl Files {
 fn stages(files: &Files, mapping: Option<&Mapping>) -> Result<Seen, FileError> {
     let column = |file: &str, name: &'static str| mapping.map_or(name, |m| m.column(file, name));
     let mut seen = Seen::default();
-    let mut ignored = Vec::new();
-    let mut add = |table: &Table, name: &str| -> Result<(), FileError> {
-        let [stage] = table.require([name])?;
-        table.rows(&mut ignored, |row, _| {
-            if let Some(name) = row.text(stage) {
-                seen.add(name);
-            }
-        })
-    };
-    add(&files.opportunities, column("opportunities", "stage"))?;
+    seen.add_column(&files.opportunities, column("opportunities", "stage"))?;
     if let Some(history) = &files.history {
-        add(history, column("history", "stage"))?;
+        seen.add_column(history, column("history", "stage"))?;
     }
     Ok(seen)
 }

@@ -35,6 +35,8 @@ use pipewise_core::process::{
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::table::{FileError, Table};
+
 /// What a source stage means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StageTarget {
@@ -311,6 +313,18 @@ pub struct Seen(HashMap<String, u64>);
 impl Seen {
     pub fn add(&mut self, value: &str) {
         *self.0.entry(value.trim().to_owned()).or_default() += 1;
+    }
+
+    /// Adds the value of `column` in every row of `table` that has one.
+    pub fn add_column(&mut self, table: &Table, column: &str) -> Result<(), FileError> {
+        let [column] = table.require([column])?;
+        // Rows of the wrong width are reported when the file is read for its records.
+        let mut ignored = Vec::new();
+        table.rows(&mut ignored, |row, _| {
+            if let Some(value) = row.text(column) {
+                self.add(value);
+            }
+        })
     }
 
     /// Most used first, then by name.

@@ -205,22 +205,11 @@ impl Files {
 fn source_values(files: &Files) -> Result<(Seen, Seen), FileError> {
     let mut stages = Seen::default();
     let mut statuses = Seen::default();
-    let mut ignored = Vec::new();
     for table in std::iter::once(&files.opportunity).chain(&files.history) {
-        let [stage] = table.require(["StageName"])?;
-        table.rows(&mut ignored, |row, _| {
-            if let Some(name) = row.text(stage) {
-                stages.add(name);
-            }
-        })?;
+        stages.add_column(table, "StageName")?;
     }
     if let Some(table) = &files.lead {
-        let [status] = table.require(["Status"])?;
-        table.rows(&mut ignored, |row, _| {
-            if let Some(name) = row.text(status) {
-                statuses.add(name);
-            }
-        })?;
+        statuses.add_column(table, "Status")?;
     }
     Ok((stages, statuses))
 }
