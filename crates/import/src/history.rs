@@ -193,10 +193,7 @@ pub fn rebuild(past: &DealPast, with: Rebuild<'_>) -> Result<Rebuilt, String> {
         log.owner(now, past.created_by, past.owner_id)?;
     }
     Ok(Rebuilt {
-        recorded: Recorded {
-            state: log.state()?,
-            events: log.events,
-        },
+        recorded: log.finish()?,
         inferred,
     })
 }
@@ -259,8 +256,17 @@ impl<'a> Log<'a> {
             .map_or(self.past.created_at, |e| e.effective_at)
     }
 
-    fn state(&self) -> Result<Opportunity, String> {
-        self.state.clone().ok_or_else(|| "no events".to_owned())
+    fn state(&self) -> Result<&Opportunity, String> {
+        self.state.as_ref().ok_or_else(|| "no events".to_owned())
+    }
+
+    /// The events and the state they produce.
+    fn finish(self) -> Result<Recorded, String> {
+        let state = self.state.ok_or_else(|| "no events".to_owned())?;
+        Ok(Recorded {
+            state,
+            events: self.events,
+        })
     }
 
     fn push(&mut self, at: DateTime<Utc>, by: UserId, change: Change) -> Result<(), String> {
@@ -316,18 +322,19 @@ impl<'a> Log<'a> {
         if deal.status != Status::Open {
             return Ok(()); // Closed and staying closed: nothing the log can take.
         }
+        let (stage_now, amount_now, close_now) = (deal.stage.clone(), deal.amount, deal.close_date);
         if let StageTarget::Open(stage) = &snapshot.stage {
-            if *stage != deal.stage {
-                self.stage(at, by, &deal.stage, stage)?;
+            if *stage != stage_now {
+                self.stage(at, by, &stage_now, stage)?;
             }
         }
         if let Some(amount) = snapshot.amount {
-            if amount != deal.amount {
+            if amount != amount_now {
                 self.push(
                     at,
                     by,
                     Change::AmountChanged(AmountChanged {
-                        from: deal.amount,
+                        from: amount_now,
                         to: amount,
                     }),
                 )?;
@@ -335,12 +342,12 @@ impl<'a> Log<'a> {
         }
         match snapshot.stage {
             StageTarget::Open(_) => {
-                if close_date != deal.close_date {
+                if close_date != close_now {
                     self.push(
                         at,
                         by,
                         Change::CloseDateChanged(CloseDateChanged {
-                            from: deal.close_date,
+                            from: close_now,
                             to: close_date,
                         }),
                     )?;
