@@ -24,17 +24,22 @@ use crate::values::DateStyle;
 /// What the workspace already holds from earlier imports of the same system.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
-    keys: HashMap<(ExternalKind, String), Uuid>,
+    /// Per kind, source id → record id.
+    keys: HashMap<ExternalKind, HashMap<String, Uuid>>,
     users_by_email: HashMap<Email, Uuid>,
 }
 
 impl Known {
     pub fn new(keys: Vec<ExternalKey>, users: &[User]) -> Self {
+        let mut by_kind: HashMap<ExternalKind, HashMap<String, Uuid>> = HashMap::new();
+        for key in keys {
+            by_kind
+                .entry(key.kind)
+                .or_default()
+                .insert(key.external_id, key.record_id);
+        }
         Self {
-            keys: keys
-                .into_iter()
-                .map(|k| ((k.kind, k.external_id), k.record_id))
-                .collect(),
+            keys: by_kind,
             users_by_email: users
                 .iter()
                 .map(|u| (u.email.clone(), u.id.as_uuid()))
@@ -43,7 +48,7 @@ impl Known {
     }
 
     pub fn record(&self, kind: ExternalKind, external_id: &str) -> Option<Uuid> {
-        self.keys.get(&(kind, external_id.to_owned())).copied()
+        self.keys.get(&kind)?.get(external_id).copied()
     }
 
     pub fn user_by_email(&self, email: &Email) -> Option<Uuid> {
