@@ -24,6 +24,12 @@ pub async fn serve(
     let address = listener.local_addr()?;
     first_admin_passwords(&*store).await?;
     println!("pipewise is serving {what} at http://{address}/  (Ctrl+C to stop)");
+    for workspace in store.workspaces().await? {
+        println!(
+            "  open http://{address}/app/{}/ in a browser",
+            workspace.slug
+        );
+    }
     let mut state =
         AppState::new(store).context("cannot make the HTTP client webhooks are sent with")?;
     state.secure_cookies = secure_cookies;
@@ -57,7 +63,9 @@ pub async fn serve(
 /// The password every user of the demo workspace signs in with.
 pub const DEMO_PASSWORD: &str = "pipewise-demo";
 
-/// Gives every user of `workspace` the demo password, and prints whom to sign in as.
+/// Gives every user of `workspace` the demo password, and prints whom to sign in as: one
+/// person per role, the rep reporting to the manager shown, so that a rep's forecast call
+/// shows in that manager's roll-up.
 pub async fn demo_passwords(store: &dyn Store, workspace: &Workspace) -> anyhow::Result<()> {
     let password = DEMO_PASSWORD.to_owned();
     let hash =
@@ -73,8 +81,24 @@ pub async fn demo_passwords(store: &dyn Store, workspace: &Workspace) -> anyhow:
         "Sign in to workspace `{}` with password `{DEMO_PASSWORD}` as:",
         workspace.slug
     );
+    let manager = users.iter().filter(|u| u.role == Role::Manager).find(|m| {
+        users
+            .iter()
+            .any(|u| u.role == Role::Rep && u.manager_id == Some(m.id))
+    });
     for role in Role::ALL {
-        if let Some(user) = users.iter().find(|u| u.role == *role) {
+        let shown = match role {
+            Role::Manager if manager.is_some() => manager,
+            Role::Rep => manager
+                .and_then(|m| {
+                    users
+                        .iter()
+                        .find(|u| u.role == Role::Rep && u.manager_id == Some(m.id))
+                })
+                .or_else(|| users.iter().find(|u| u.role == Role::Rep)),
+            _ => users.iter().find(|u| u.role == *role),
+        };
+        if let Some(user) = shown {
             println!("  {:<8} {} <{}>", role.as_str(), user.name, user.email);
         }
     }

@@ -83,7 +83,7 @@ struct Problem<'a> {
 }
 
 impl ApiError {
-    fn status_title_code(&self) -> (StatusCode, &'static str, &'static str) {
+    pub(crate) fn status_title_code(&self) -> (StatusCode, &'static str, &'static str) {
         use StatusCode as S;
         match self {
             ApiError::NotFound { .. } => (S::NOT_FOUND, "Not found", "not_found"),

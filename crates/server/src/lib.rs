@@ -11,6 +11,7 @@ mod responses;
 mod routes;
 mod snapshots;
 mod versioning;
+mod web;
 mod webhooks;
 
 use std::future::Future;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, described) = openapi::finish(routes::router);
     let json = described.clone();
     routes
+        .merge(web::router())
         .route(
             "/openapi.json",
             get(move || async move {

@@ -12,7 +12,7 @@ mod opportunities;
 mod opportunity_changes;
 mod process;
 mod records;
-mod reports;
+pub(crate) mod reports;
 mod session;
 mod settings;
 mod targets;

@@ -1,0 +1,359 @@
+//! The pipeline board: a column per buyer stage with its count and amount, and a card per
+//! open deal. Cards are dragged, or moved with the "Move to" control, by the page's script
+//! through `POST …/opportunities/{id}/moves`; a refused move shows the unmet criteria on the
+//! card.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::Utc;
+use maud::{Markup, html};
+use pipewise_core::calendar::Period;
+use pipewise_core::exchange::ExchangeRates;
+use pipewise_core::hygiene::Finding;
+use pipewise_core::ids::{TeamId, UserId};
+use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::process::{ForecastCategory, Process, ProcessKey};
+use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_store::{DealFilter, DealOrder, PageRequest};
+use serde::Deserialize;
+
+use super::findings;
+use super::format::{date, grouped, money};
+use super::layout::{self, Section};
+use super::viewer::{PageError, Viewer};
+use crate::AppState;
+
+/// Cards drawn at most; the column totals count every deal the filters keep.
+const MOST_CARDS: usize = 5_000;
+/// Deals read from the store per query.
+const READ_PAGE: u32 = 1_000;
+
+/// The board's filters, all optional; an empty value is no filter.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct BoardQuery {
+    process: Option<String>,
+    owner: Option<String>,
+    team: Option<String>,
+    segment: Option<String>,
+    category: Option<String>,
+    period: Option<String>,
+}
+
+/// The filters, checked.
+struct Filters {
+    process: ProcessKey,
+    owner: Option<UserId>,
+    team: Option<TeamId>,
+    segment: Option<String>,
+    category: Option<ForecastCategory>,
+    period: Option<Period>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `GET /app/{workspace}/board`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<BoardQuery>, QueryRejection>,
+) -> Result<Html<String>, PageError> {
+    let Query(query) = query.map_err(|rejection| {
+        FieldErrors::from(
+            InvalidValue::new(&rejection.body_text(), "the board's filters").at("query"),
+        )
+    })?;
+    let caller = &viewer.0;
+    let processes = &caller.context.processes;
+    let mut fields = Fields::default();
+    let process = fields
+        .check_optional("process", given(&query.process), |text| {
+            processes
+                .processes()
+                .iter()
+                .find(|p| p.key.as_str() == text)
+                .map(|p| p.key.clone())
+                .ok_or_else(|| InvalidValue::new(text, "a process of the workspace"))
+        })
+        .unwrap_or_else(|| processes.default_process().key.clone());
+    let filters = Filters {
+        process,
+        owner: fields.check_optional("owner", given(&query.owner), str::parse::<UserId>),
+        team: fields.check_optional("team", given(&query.team), str::parse::<TeamId>),
+        segment: given(&query.segment).map(str::to_owned),
+        category: fields.check_optional(
+            "category",
+            given(&query.category),
+            str::parse::<ForecastCategory>,
+        ),
+        period: fields.check_optional("period", given(&query.period), str::parse::<Period>),
+    };
+    fields.finish()?;
+    let deals = open_deals(&state, caller, &filters).await?;
+    let rates = ExchangeRates::with(
+        caller.workspace.corporate_currency,
+        &state.store.exchange_rates(caller.workspace.id).await?,
+    );
+    let teams = state.store.teams(caller.workspace.id).await?;
+    let flags = findings::by_deal(&state, caller).await;
+    let process = processes.process_of(&filters.process);
+    let board = Board {
+        viewer: &viewer,
+        process,
+        deals: &deals,
+        rates: &rates,
+        flags: &flags,
+    };
+    let content = html! {
+        h1 { "Pipeline board" }
+        (filter_form(&viewer, &filters, &teams))
+        (board.render())
+    };
+    Ok(Html(
+        layout::page(&viewer, Section::Board, "Pipeline board", content).into_string(),
+    ))
+}
+
+/// The open deals of the process the filters keep, within the viewer's reach, by close date.
+async fn open_deals(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    filters: &Filters,
+) -> Result<Vec<Opportunity>, PageError> {
+    let team_members: Option<Vec<UserId>> = filters.team.map(|team| {
+        caller
+            .context
+            .users
+            .iter()
+            .filter(|u| u.team_id == Some(team))
+            .map(|u| u.id)
+            .collect()
+    });
+    let mut owners = caller.access.owners_within_reach(filters.owner);
+    if let Some(members) = &team_members {
+        owners = Some(match owners {
+            Some(owners) => owners.into_iter().filter(|o| members.contains(o)).collect(),
+            None => members.clone(),
+        });
+    }
+    let filter = DealFilter {
+        owners,
+        stage: None,
+        status: Some(Status::Open),
+        closing: filters
+            .period
+            .map(|p| caller.workspace.fiscal_calendar.range(p)),
+        order: DealOrder::CloseDate,
+    };
+    let process = caller.context.processes.process_of(&filters.process);
+    let mut kept = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state
+            .store
+            .opportunities(
+                caller.workspace.id,
+                PageRequest {
+                    after,
+                    limit: READ_PAGE,
+                },
+                &filter,
+            )
+            .await?;
+        kept.extend(page.items.into_iter().filter(|deal| {
+            deal.process == filters.process
+                && filters
+                    .segment
+                    .as_deref()
+                    .is_none_or(|s| deal.segment.as_ref().is_some_and(|d| d.as_str() == s))
+                && filters
+                    .category
+                    .is_none_or(|c| deal.forecast_category(process) == c)
+        }));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(kept),
+        }
+    }
+}
+
+fn filter_form(viewer: &Viewer, filters: &Filters, teams: &[pipewise_core::org::Team]) -> Markup {
+    let caller = &viewer.0;
+    let processes = caller.context.processes.processes();
+    let owners = caller
+        .context
+        .users
+        .iter()
+        .filter(|u| caller.access.can_read(u.id));
+    let selected = |on: bool| on.then_some("selected");
+    let categories = [
+        ForecastCategory::Pipeline,
+        ForecastCategory::BestCase,
+        ForecastCategory::Commit,
+    ];
+    html! {
+        form.filters method="get" action=(viewer.path("board")) {
+            @if processes.len() > 1 {
+                label { "Process"
+                    select name="process" {
+                        @for p in processes {
+                            option value=(p.key) selected=[selected(p.key == filters.process)] { (p.name) }
+                        }
+                    }
+                }
+            }
+            label { "Owner"
+                select name="owner" {
+                    option value="" { "Everyone" }
+                    @for user in owners {
+                        option value=(user.id) selected=[selected(filters.owner == Some(user.id))] { (user.name) }
+                    }
+                }
+            }
+            label { "Team"
+                select name="team" {
+                    option value="" { "Every team" }
+                    @for team in teams {
+                        option value=(team.id) selected=[selected(filters.team == Some(team.id))] { (team.name) }
+                    }
+                }
+            }
+            label { "Segment"
+                input name="segment" value=[filters.segment.as_deref()] placeholder="Any";
+            }
+            label { "Category"
+                select name="category" {
+                    option value="" { "Any" }
+                    @for c in categories {
+                        option value=(c.as_str()) selected=[selected(filters.category == Some(c))] { (category_name(c)) }
+                    }
+                }
+            }
+            label { "Closing in"
+                input name="period" value=[filters.period.map(|p| p.to_string())] placeholder="2026-Q4, FY2026 or 2026-11";
+            }
+            button type="submit" { "Apply" }
+        }
+    }
+}
+
+pub(crate) fn category_name(category: ForecastCategory) -> &'static str {
+    match category {
+        ForecastCategory::Pipeline => "Pipeline",
+        ForecastCategory::BestCase => "Best Case",
+        ForecastCategory::Commit => "Commit",
+        ForecastCategory::Closed => "Closed",
+        ForecastCategory::Omitted => "Omitted",
+    }
+}
+
+struct Board<'a> {
+    viewer: &'a Viewer,
+    process: &'a Process,
+    deals: &'a [Opportunity],
+    rates: &'a ExchangeRates,
+    flags: &'a HashMap<String, Vec<Finding>>,
+}
+
+impl Board<'_> {
+    fn render(&self) -> Markup {
+        let currency = self.rates.corporate();
+        let today = Utc::now().date_naive();
+        let names: HashMap<UserId, &str> = self
+            .viewer
+            .0
+            .context
+            .users
+            .iter()
+            .map(|u| (u.id, u.name.as_str()))
+            .collect();
+        let shown = self.deals.len().min(MOST_CARDS);
+        html! {
+            @if self.deals.len() > shown {
+                p.note { "Showing the " (grouped(shown as u64)) " deals closing soonest of "
+                    (grouped(self.deals.len() as u64)) "; the totals count them all. Narrow the filters to see the rest." }
+            }
+            div.board data-currency=(currency.code()) data-minor-digits=(currency.minor_digits()) {
+                @for stage in self.process.stages() {
+                    @let in_stage: Vec<&Opportunity> = self.deals.iter().filter(|d| d.stage == stage.key).collect();
+                    @let cards = self.deals[..shown].iter().filter(|d| d.stage == stage.key);
+                    @let total: i64 = in_stage.iter().map(|d| self.corporate(d, today)).sum();
+                    @let heading = format!("column-{}", stage.key);
+                    section.column data-stage=(stage.key) aria-labelledby=(heading) {
+                        header {
+                            h2 id=(heading) { (stage.name) }
+                            p.totals {
+                                span data-count=(in_stage.len()) { (grouped(in_stage.len() as u64)) } (if in_stage.len() == 1 { " deal · " } else { " deals · " })
+                                span data-total=(total) { (money(total, currency)) }
+                            }
+                        }
+                        div.cards data-drop=(stage.key) {
+                            @for deal in cards {
+                                (self.card(deal, &names, today))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The deal's amount in the corporate currency; 0 without an amount or a rate.
+    fn corporate(&self, deal: &Opportunity, today: chrono::NaiveDate) -> i64 {
+        deal.amount
+            .and_then(|m| self.rates.convert(m, today).ok())
+            .unwrap_or(0)
+    }
+
+    fn card(
+        &self,
+        deal: &Opportunity,
+        names: &HashMap<UserId, &str>,
+        today: chrono::NaiveDate,
+    ) -> Markup {
+        let id = deal.id.to_string();
+        let name_id = format!("deal-{id}-name");
+        let can_move = self.viewer.0.access.check_edit(deal.owner_id).is_ok();
+        let flags = self.flags.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let category = deal.forecast_category(self.process);
+        html! {
+            article.card id={ "deal-" (id) } data-deal=(id) data-version=(deal.version)
+                data-amount=(self.corporate(deal, today)) draggable=[can_move.then_some("true")]
+                aria-labelledby=(name_id) {
+                h3 id=(name_id) { a href=(self.viewer.path(&format!("deals/{id}"))) { (deal.name) } }
+                p.meta {
+                    (names.get(&deal.owner_id).copied().unwrap_or("Former user"))
+                    " · " span.category data-category=(category.as_str()) { (category_name(category)) }
+                }
+                p {
+                    strong { (deal.amount.map_or_else(|| "No amount".to_owned(), |m| money(m.minor, m.currency))) }
+                    " · closes " (date(deal.close_date))
+                }
+                @if !flags.is_empty() {
+                    ul.flags aria-label="Hygiene" {
+                        @for finding in flags {
+                            li class={ "flag " (finding.severity.as_str()) } title=(finding.fix) { (finding.detail) }
+                        }
+                    }
+                }
+                @if can_move {
+                    div.move {
+                        @let select_id = format!("move-{id}");
+                        label.visually-hidden for=(select_id) { "Move " (deal.name) " to" }
+                        select id=(select_id) {
+                            @for stage in self.process.stages().iter().filter(|s| s.key != deal.stage) {
+                                option value=(stage.key) { (stage.name) }
+                            }
+                        }
+                        button type="button" data-action="move" { "Move" }
+                    }
+                }
+                div.problem role="alert" {}
+            }
+        }
+    }
+}

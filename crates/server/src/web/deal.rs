@@ -1,0 +1,439 @@
+//! The deal room: what a rep and their manager look at before a deal review. The summary,
+//! the stage path, what the buyer must still show to reach the next stage (each criterion
+//! with the control that records it), the evidence, the event timeline and the hygiene
+//! findings with their fixes.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::response::Html;
+use chrono::Utc;
+use maud::{Markup, html};
+use pipewise_core::crm::Contact;
+use pipewise_core::evidence::{Gate, GateDecision, Scorecard};
+use pipewise_core::ids::{ContactId, OpportunityId};
+use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Status};
+use pipewise_core::process::{Criterion, CriterionKey, DealContext, Process, ScoreRef, Test};
+use pipewise_core::validation::{FieldErrors, InvalidValue};
+
+use super::board::category_name;
+use super::findings;
+use super::format::{date, money_exact};
+use super::layout::{self, Section};
+use super::timeline;
+use super::viewer::{PageError, Viewer};
+use crate::{ApiError, AppState};
+
+#[derive(serde::Deserialize)]
+pub(crate) struct DealPath {
+    id: String,
+}
+
+/// `GET /app/{workspace}/deals/{id}`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(DealPath { id }): Path<DealPath>,
+) -> Result<Html<String>, PageError> {
+    let caller = &viewer.0;
+    let deal_id: OpportunityId = id
+        .parse()
+        .map_err(|e: InvalidValue| FieldErrors::from(e.at("id")))?;
+    let deal = state
+        .store
+        .opportunity(caller.workspace.id, deal_id)
+        .await?;
+    if !caller.access.can_read(deal.owner_id) {
+        return Err(ApiError::NotFound {
+            what: "opportunity",
+            key: id,
+        }
+        .into());
+    }
+    let events = state
+        .store
+        .opportunity_events(caller.workspace.id, deal.id)
+        .await?;
+    let account = state
+        .store
+        .account(caller.workspace.id, deal.account_id)
+        .await?;
+    let mut contacts = HashMap::new();
+    for stakeholder in deal.evidence.stakeholders.stakeholders() {
+        let contact = state
+            .store
+            .contact(caller.workspace.id, stakeholder.contact_id)
+            .await?;
+        contacts.insert(contact.id, contact);
+    }
+    let mut flags = findings::by_deal(&state, caller).await;
+    let room = Room {
+        viewer: &viewer,
+        process: caller.context.processes.process_of(&deal.process),
+        edits: caller.access.check_edit(deal.owner_id).is_ok(),
+        contacts: &contacts,
+        deal: &deal,
+    };
+    let content = html! {
+        (room.summary(&account.name.to_string()))
+        (room.stage_path())
+        @if deal.status == Status::Open { (room.next_stage()) }
+        (room.evidence())
+        (room.findings(&flags.remove(&deal.id.to_string()).unwrap_or_default()))
+        (room.timeline(&events))
+    };
+    Ok(Html(
+        layout::page(&viewer, Section::Board, deal.name.as_str(), content).into_string(),
+    ))
+}
+
+struct Room<'a> {
+    viewer: &'a Viewer,
+    process: &'a Process,
+    /// Whether the viewer may change this deal.
+    edits: bool,
+    contacts: &'a HashMap<ContactId, Contact>,
+    deal: &'a Opportunity,
+}
+
+/// A criterion the next move needs, and whether the deal meets it today.
+struct Requirement<'a> {
+    criterion: &'a Criterion,
+    met: bool,
+}
+
+impl Room<'_> {
+    fn person(&self, id: &str) -> String {
+        self.viewer
+            .0
+            .context
+            .users
+            .iter()
+            .find(|u| u.id.to_string() == id)
+            .map_or_else(|| "a former user".to_owned(), |u| u.name.to_string())
+    }
+
+    fn summary(&self, account: &str) -> Markup {
+        let deal = self.deal;
+        let category = deal.forecast_category(self.process);
+        html! {
+            h1 data-deal=(deal.id) data-version=(deal.version) { (deal.name) }
+            dl.summary {
+                dt { "Account" } dd { (account) }
+                dt { "Owner" } dd { (self.person(&deal.owner_id.to_string())) }
+                dt { "Amount" } dd { (deal.amount.map_or_else(|| "Not set".to_owned(), |m| money_exact(m.minor, m.currency))) }
+                dt { @if deal.status == Status::Open { "Expected close" } @else { "Closed" } }
+                dd { (date(deal.close_date)) }
+                dt { "Status" } dd { (deal.status.as_str()) }
+                dt { "Forecast category" }
+                dd {
+                    (category_name(category))
+                    @if let Some(o) = &deal.category_override { " (set by hand: " (o.reason) ")" }
+                }
+                @if let Some(source) = &deal.source { dt { "Source" } dd { (source) } }
+                @if let Some(segment) = &deal.segment { dt { "Segment" } dd { (segment) } }
+                @if let Some(competitor) = &deal.competitor { dt { "Competitor" } dd { (competitor) } }
+                dt { "Next step" }
+                dd {
+                    @match &deal.next_step {
+                        Some(step) => { (step.text) " · " (self.person(&step.owner_id.to_string())) " · due " (date(step.due)) },
+                        None => { "None agreed" },
+                    }
+                }
+            }
+        }
+    }
+
+    fn stage_path(&self) -> Markup {
+        let at = self.process.position(&self.deal.stage).unwrap_or(0);
+        html! {
+            nav aria-label="Stage path" {
+                ol.path {
+                    @for (i, stage) in self.process.stages().iter().enumerate() {
+                        li class=(if i < at { "done" } else if i == at { "current" } else { "ahead" })
+                            aria-current=[(i == at).then_some("step")] {
+                            (stage.name)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The criteria of the move to the next stage (or of closing won, from the last one),
+    /// expanded to the parts of `all` criteria.
+    fn requirements(&self, to: Option<&pipewise_core::process::StageKey>) -> Vec<Requirement<'_>> {
+        let ctx = DealContext {
+            deal: self.deal,
+            today: Utc::now().date_naive(),
+        };
+        let mut out = Vec::new();
+        let mut stack: Vec<CriterionKey> = self
+            .process
+            .forward_requirements(Some(&self.deal.stage), to);
+        stack.reverse();
+        while let Some(key) = stack.pop() {
+            let Some(criterion) = self.process.criterion(&key) else {
+                continue;
+            };
+            if let Test::All(parts) = &criterion.test {
+                stack.extend(parts.iter().rev().cloned());
+            } else if !out.iter().any(|r: &Requirement| r.criterion.key == key) {
+                let met = self
+                    .process
+                    .unmet(std::slice::from_ref(&key), ctx)
+                    .is_empty();
+                out.push(Requirement { criterion, met });
+            }
+        }
+        out
+    }
+
+    fn next_stage(&self) -> Markup {
+        let at = self.process.position(&self.deal.stage).unwrap_or(0);
+        let next = self.process.stages().get(at + 1);
+        let requirements = self.requirements(next.map(|s| &s.key));
+        let open = requirements.iter().filter(|r| !r.met).count();
+        html! {
+            section.panel aria-labelledby="next-heading" {
+                @match next {
+                    Some(stage) => h2 id="next-heading" { "To move to " (stage.name) },
+                    None => h2 id="next-heading" { "To close won" },
+                }
+                @if requirements.is_empty() {
+                    p { "Nothing more is needed." }
+                } @else {
+                    p { (requirements.len() - open) " of " (requirements.len()) " criteria met." }
+                    ul.criteria {
+                        @for requirement in &requirements {
+                            li class=(if requirement.met { "met" } else { "unmet" }) {
+                                span.state { (if requirement.met { "Met" } else { "Not yet" }) }
+                                " " span.label { (requirement.criterion.label) }
+                                @if !requirement.met && self.edits { div.control { (self.control(requirement.criterion)) } }
+                            }
+                        }
+                    }
+                }
+                @if self.edits {
+                    @match next {
+                        Some(stage) => button type="button" data-action="move-deal" data-to=(stage.key) { "Move to " (stage.name) },
+                        None => button type="button" data-action="close-won" { "Close won" },
+                    }
+                    div.problem role="alert" {}
+                }
+            }
+        }
+    }
+
+    /// The control that records what `criterion` tests, where the deal room has one.
+    fn control(&self, criterion: &Criterion) -> Markup {
+        let key = criterion.key.as_str();
+        match &criterion.test {
+            Test::Checklist(item) => html! {
+                label.inline {
+                    input type="checkbox" data-evidence="checked" data-item=(item);
+                    " Mark done: " (criterion.label)
+                }
+            },
+            Test::Gate(gate) => gate_form(*gate, &format!("need-{key}")),
+            Test::Score {
+                score: ScoreRef::Item(item),
+                at_least,
+            } => html! {
+                label.inline {
+                    "Score " (item) " (at least " (at_least) ") "
+                    (score_select(*item, self.deal.evidence.scores.get(*item)))
+                }
+            },
+            _ => html! { span.hint { " — record it below" } },
+        }
+    }
+
+    fn evidence(&self) -> Markup {
+        let evidence = &self.deal.evidence;
+        let today = Utc::now().date_naive();
+        html! {
+            section.panel aria-labelledby="gates-heading" {
+                h2 id="gates-heading" { "Gates" }
+                table {
+                    thead { tr { th scope="col" { "Gate" } th scope="col" { "Decision" } th scope="col" { "Plan" } } }
+                    tbody {
+                        @for gate in Gate::ALL {
+                            tr {
+                                th scope="row" { (gate.label()) }
+                                @match evidence.gates.get(gate) {
+                                    Some(GateDecision::Pass { next_step }) => { td.met { "Passed" } td { (next_step) } },
+                                    Some(GateDecision::Fail { remedy }) => { td.unmet { "Failed" } td { (remedy) } },
+                                    Some(GateDecision::Pause { reason, reentry_trigger }) => { td { "Paused: " (reason) } td { "Re-enter when " (reentry_trigger) } },
+                                    None => { td { "Not decided" } td {} },
+                                }
+                            }
+                        }
+                    }
+                }
+                @if self.edits {
+                    details {
+                        summary { "Record a gate decision" }
+                        @for gate in Gate::ALL.iter().filter(|g| !evidence.passed(**g)) {
+                            (gate_form(*gate, &format!("gate-{gate}")))
+                        }
+                    }
+                }
+            }
+            section.panel aria-labelledby="scores-heading" {
+                h2 id="scores-heading" { "Scorecards" }
+                div.scorecards {
+                    @for card in Scorecard::ALL {
+                        table {
+                            caption { (scorecard_name(*card)) ": " (evidence.scores.total(*card)) " of " (card.max_score()) }
+                            tbody {
+                                @for item in card.items() {
+                                    tr {
+                                        th scope="row" { (item.as_str().split('.').nth(1).unwrap_or_default().replace('_', " ")) }
+                                        td {
+                                            @if self.edits { (score_select(item, evidence.scores.get(item))) }
+                                            @else { (evidence.scores.get(item)) " of " (item.max_score()) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.panel aria-labelledby="checklist-heading" {
+                h2 id="checklist-heading" { "Buyer checklist" }
+                ul.plain {
+                    @for item in self.process.checklist() {
+                        li {
+                            label.inline {
+                                input type="checkbox" data-evidence="checked" data-item=(item.key)
+                                    checked[evidence.checklist.contains(&item.key)] disabled[!self.edits];
+                                " " (item.label)
+                            }
+                        }
+                    }
+                }
+            }
+            section.panel aria-labelledby="plan-heading" {
+                h2 id="plan-heading" { "Mutual action plan" }
+                @if evidence.plan.milestones().is_empty() {
+                    p { "No milestones agreed with the buyer yet." }
+                } @else {
+                    p { @if evidence.plan.is_on_track(today) { "Agreed and on track." }
+                        @else if evidence.plan.is_agreed() { "Agreed, with milestones overdue." }
+                        @else { "Not agreed: it needs live milestones on both sides." } }
+                    table {
+                        thead { tr { th scope="col" { "Milestone" } th scope="col" { "Side" } th scope="col" { "Owner" } th scope="col" { "Due" } th scope="col" { "Status" } } }
+                        tbody {
+                            @for m in evidence.plan.milestones() {
+                                tr class=[m.is_overdue(today).then_some("overdue")] {
+                                    td { (m.title) } td { (m.side.as_str()) } td { (m.owner) } td { (date(m.due)) }
+                                    td { (m.status.as_str()) @if m.is_overdue(today) { " (overdue)" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.panel aria-labelledby="stakeholders-heading" {
+                h2 id="stakeholders-heading" { "Stakeholder map" }
+                @if evidence.stakeholders.stakeholders().is_empty() {
+                    p { "Nobody mapped yet." }
+                } @else {
+                    table {
+                        thead { tr { th scope="col" { "Person" } th scope="col" { "Title" } th scope="col" { "Role" } th scope="col" { "Engagement" } } }
+                        tbody {
+                            @for s in evidence.stakeholders.stakeholders() {
+                                @let contact = self.contacts.get(&s.contact_id);
+                                tr {
+                                    td { (contact.map_or("Unknown contact", |c| c.name.as_str())) }
+                                    td { (contact.and_then(|c| c.title.as_ref()).map_or("", |t| t.as_str())) }
+                                    td { (s.role.as_str().replace('_', " ")) }
+                                    td { (s.engagement.as_str()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.panel aria-labelledby="success-heading" {
+                h2 id="success-heading" { "Success criteria" }
+                @if evidence.success_criteria.is_empty() {
+                    p { "None agreed yet." }
+                } @else {
+                    ul {
+                        @for c in &evidence.success_criteria {
+                            li { (c.metric) ": from " (c.baseline) " to " (c.target) " by " (date(c.by)) " — " (c.measurement) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn findings(&self, findings: &[pipewise_core::hygiene::Finding]) -> Markup {
+        html! {
+            section.panel aria-labelledby="hygiene-heading" {
+                h2 id="hygiene-heading" { "Hygiene" }
+                @if findings.is_empty() {
+                    p { "No findings." }
+                } @else {
+                    ul.findings {
+                        @for f in findings {
+                            li class=(f.severity.as_str()) { strong { (f.detail) } br; "Fix: " (f.fix) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn timeline(&self, events: &[OpportunityEvent]) -> Markup {
+        let person = |id: &str| self.person(id);
+        html! {
+            section.panel aria-labelledby="timeline-heading" {
+                h2 id="timeline-heading" { "Timeline" }
+                ol.timeline reversed {
+                    @for event in events.iter().rev() {
+                        li {
+                            time datetime=(event.effective_at.to_rfc3339()) { (date(event.effective_at.date_naive())) }
+                            " · " (self.person(&event.actor_id.to_string())) ": "
+                            (timeline::describe(&event.change, self.process, &person))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn scorecard_name(card: Scorecard) -> &'static str {
+    match card {
+        Scorecard::Bant => "BANT",
+        Scorecard::Meddicc => "MEDDICC",
+        Scorecard::Readiness => "Readiness",
+        Scorecard::BudgetProcurement => "Budget and procurement",
+    }
+}
+
+/// A pass for `gate`, with the next step it leads to.
+fn gate_form(gate: Gate, id: &str) -> Markup {
+    html! {
+        form.inline data-form="gate" data-gate=(gate) {
+            label for=(id) { "Next step for " (gate.label()) }
+            input id=(id) name="next_step" required;
+            button type="submit" { "Pass " (gate.label()) }
+        }
+    }
+}
+
+fn score_select(item: pipewise_core::evidence::ScoreItem, value: u8) -> Markup {
+    html! {
+        select data-evidence="scored" data-item=(item) aria-label={ "Score for " (item) } {
+            @for v in 0..=item.max_score() {
+                option value=(v) selected[v == value] { (v) }
+            }
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The forecast call: the period's number by four methods side by side, the viewer's own
+//! call on their deals (include or leave out, with a note), the roll-up through the
+//! hierarchy with managers' adjustments, and the snapshots taken so far. The backtest's
+//! accuracy has its own page: it replays every week of past quarters, which takes longer.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::Utc;
+use maud::{Markup, html};
+use pipewise_analytics::forecast::{
+    self, BacktestReport, BacktestRequest, DealForecast, ForecastReport, ForecastRequest, Listed,
+    Method,
+};
+use pipewise_core::calendar::Period;
+use pipewise_core::ids::OpportunityId;
+use pipewise_core::money::Currency;
+use pipewise_core::process::ForecastCategory;
+use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use serde::Deserialize;
+
+use super::board::category_name;
+use super::charts::{self, Bar, Reference, Series, Unit};
+use super::format::{date, money, percent};
+use super::layout::{self, Section};
+use super::viewer::{PageError, Viewer};
+use crate::AppState;
+use crate::routes::forecast_report;
+use crate::routes::reports::{refused, with_inputs};
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ForecastQuery {
+    period: Option<String>,
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::DealCall => "Deal-specific call",
+        Method::CategoryWeighted => "Category-weighted",
+        Method::StageWeighted => "Stage-weighted",
+        Method::DealModel => "Deal model",
+    }
+}
+
+/// The period asked for, if any, checked.
+fn period_of(
+    query: Result<Query<ForecastQuery>, QueryRejection>,
+) -> Result<(Option<Period>, Option<String>), PageError> {
+    let Query(query) = query.map_err(|rejection| {
+        FieldErrors::from(
+            InvalidValue::new(&rejection.body_text(), "only the parameter period").at("query"),
+        )
+    })?;
+    let given = query
+        .period
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty());
+    let mut fields = Fields::default();
+    let period = fields.check_optional("period", given.as_deref(), str::parse::<Period>);
+    fields.finish()?;
+    Ok((period, given))
+}
+
+/// `GET /app/{workspace}/forecast?period=`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<ForecastQuery>, QueryRejection>,
+) -> Result<Html<String>, PageError> {
+    let (period, given) = period_of(query)?;
+    let caller = &viewer.0;
+    let now = Utc::now();
+    let request = ForecastRequest {
+        period,
+        as_of: now.date_naive(),
+        now,
+    };
+    let mut report = forecast_report(&state, &caller.workspace, request)
+        .await?
+        .map_err(|e| refused(e, |_| given.clone()))?;
+    report
+        .deals
+        .retain(|deal| caller.access.can_read(deal.owner_id));
+    let own: Vec<&DealForecast> = report
+        .deals
+        .iter()
+        .filter(|d| d.owner_id == caller.user.id)
+        .collect();
+    let mut names = HashMap::new();
+    for deal in &own {
+        let stored = state
+            .store
+            .opportunity(caller.workspace.id, deal.opportunity_id)
+            .await?;
+        names.insert(deal.opportunity_id, stored.name.to_string());
+    }
+    let period_text = report.scope.period.clone();
+    let snapshots = state
+        .store
+        .snapshots(
+            caller.workspace.id,
+            period_text
+                .parse::<Period>()
+                .map_err(|e| FieldErrors::from(e.at("period")))?,
+        )
+        .await?;
+    let snapshots: Vec<Listed> = snapshots
+        .into_iter()
+        .map(|(id, snapshot)| Listed { id, snapshot })
+        .collect();
+    let currency = caller.workspace.corporate_currency;
+    let content = html! {
+        h1 { "Forecast " (period_text) }
+        form.filters method="get" action=(viewer.path("forecast")) {
+            label { "Period" input name="period" value=[given.as_deref()] placeholder=(period_text); }
+            button type="submit" { "Apply" }
+            a href={ (viewer.path("forecast/backtest")) } { "Backtest accuracy" }
+        }
+        (headline(&report, currency))
+        (methods(&report, currency))
+        @if !own.is_empty() && viewer.writes() { (call_form(&viewer, &report, &own, &names, currency)) }
+        (roll_up(&viewer, &report, currency))
+        (snapshot_list(&viewer, &snapshots, currency))
+    };
+    Ok(Html(
+        layout::page(&viewer, Section::Forecast, "Forecast", content).into_string(),
+    ))
+}
+
+fn headline(report: &ForecastReport, currency: Currency) -> Markup {
+    html! {
+        dl.figures {
+            dt { "Quota" } dd { (report.quota.map_or("Not set".to_owned(), |q| money(q, currency))) }
+            dt { "Closed won" } dd { (money(report.won.amount, currency)) }
+            dt { "Attainment" } dd { (percent(report.attainment)) }
+        }
+    }
+}
+
+fn methods(report: &ForecastReport, currency: Currency) -> Markup {
+    let bars: Vec<Bar> = report
+        .methods
+        .iter()
+        .map(|m| Bar {
+            label: method_name(m.method).to_owned(),
+            value: Some(m.forecast as f64),
+            band: None,
+        })
+        .collect();
+    let quota = report.quota.map(|q| Reference {
+        value: q as f64,
+        label: "Quota".to_owned(),
+    });
+    html! {
+        section.panel aria-labelledby="methods-heading" {
+            h2 id="methods-heading" { "Four methods side by side" }
+            (charts::bars("methods-chart", "Forecast by method", Unit::Money(currency), &bars, quota.as_ref()))
+            table.sortable aria-label="Methods" {
+                thead { tr {
+                    th scope="col" { "Method" } th scope="col" { "Forecast" } th scope="col" { "From open deals" }
+                    th scope="col" { "P10" } th scope="col" { "P50" } th scope="col" { "P90" } th scope="col" { "How" }
+                } }
+                tbody {
+                    @for m in &report.methods {
+                        tr data-method=(m.method.as_str()) {
+                            th scope="row" { (method_name(m.method)) }
+                            td data-sort=(m.forecast) { (money(m.forecast, currency)) }
+                            td data-sort=(m.from_open) { (money(m.from_open, currency)) }
+                            @match &m.range {
+                                Some(r) => { td { (money(r.p10, currency)) } td { (money(r.p50, currency)) } td { (money(r.p90, currency)) } },
+                                None => { td { "—" } td { "—" } td { "—" } },
+                            }
+                            td { (m.how) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn call_form(
+    viewer: &Viewer,
+    report: &ForecastReport,
+    own: &[&DealForecast],
+    names: &HashMap<OpportunityId, String>,
+    currency: Currency,
+) -> Markup {
+    let _ = viewer;
+    html! {
+        section.panel aria-labelledby="call-heading" {
+            h2 id="call-heading" { "Your call" }
+            p.note { "Include the deals you will close in " (report.scope.period)
+                ". Leaving out a Commit deal or including a Best Case one needs a note: timing risk for Commit, vendor and timing risk for Best Case." }
+            form data-form="call" data-period=(report.scope.period) {
+                table {
+                    thead { tr {
+                        th scope="col" { "Deal" } th scope="col" { "Category" } th scope="col" { "Amount" }
+                        th scope="col" { "Closes" } th scope="col" { "In the number" } th scope="col" { "Note" }
+                    } }
+                    tbody {
+                        @for deal in own {
+                            @let id = deal.opportunity_id.to_string();
+                            @let name = names.get(&deal.opportunity_id).map_or("Deal", String::as_str);
+                            tr data-line=(id) {
+                                th scope="row" { a href=(viewer.path(&format!("deals/{id}"))) { (name) } }
+                                td { (category_name(deal.category)) }
+                                td { (money(deal.amount, currency)) }
+                                td { (date(deal.close_date)) }
+                                td { label.inline {
+                                    input type="checkbox" name="include" checked[deal.in_call];
+                                    " Include " span.visually-hidden { (name) }
+                                } }
+                                td {
+                                    label.visually-hidden for={ "note-" (id) } { "Note for " (name) }
+                                    input id={ "note-" (id) } name="note" placeholder=(match deal.category {
+                                        ForecastCategory::Commit => "Timing risk",
+                                        _ => "Vendor and timing risk",
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                div.problem role="alert" {}
+                button type="submit" { "Submit call" }
+            }
+        }
+    }
+}
+
+fn roll_up(viewer: &Viewer, report: &ForecastReport, currency: Currency) -> Markup {
+    let caller = &viewer.0;
+    html! {
+        section.panel aria-labelledby="rollup-heading" {
+            h2 id="rollup-heading" { "Roll-up" }
+            table aria-label="Roll-up" {
+                thead { tr {
+                    th scope="col" { "Person" } th scope="col" { "Won" } th scope="col" { "Single" }
+                    th scope="col" { "Cumulative" } th scope="col" { "Adjustment" } th scope="col" { "Forecast" }
+                    th scope="col" { "Upside" } th scope="col" { "Called" }
+                } }
+                tbody {
+                    @for p in &report.people {
+                        @let adjustable = viewer.writes() && p.user_id != caller.user.id && caller.access.check_edit(p.user_id).is_ok();
+                        tr data-person=(p.user_id) {
+                            th scope="row" style={ "padding-left: " (0.5 + 1.25 * p.depth as f64) "rem" } { (p.name) }
+                            td { (money(p.won, currency)) }
+                            td data-column="single" { (money(p.single, currency)) }
+                            td data-column="cumulative" { (money(p.cumulative, currency)) }
+                            td {
+                                @if let Some(a) = &p.adjustment { (money(a.amount, currency)) " by " (a.by) ": " (a.note) }
+                                @if adjustable && caller.user.role != pipewise_core::org::Role::Rep {
+                                    details {
+                                        summary { "Adjust" }
+                                        form.inline data-form="adjust" data-period=(report.scope.period) data-subject=(p.user_id) {
+                                            label for={ "adjust-" (p.user_id) } { "Number for " (p.name) }
+                                            input id={ "adjust-" (p.user_id) } name="amount" inputmode="decimal" required;
+                                            label for={ "adjust-note-" (p.user_id) } { "Why" }
+                                            input id={ "adjust-note-" (p.user_id) } name="note" required;
+                                            button type="submit" { "Adjust" }
+                                            div.problem role="alert" {}
+                                        }
+                                    }
+                                }
+                            }
+                            td data-column="forecast" { (money(p.forecast, currency)) }
+                            td { (money(p.upside, currency)) }
+                            td { (p.called_at.map_or("Categories stand".to_owned(), |t| date(t.date_naive()))) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn snapshot_list(viewer: &Viewer, snapshots: &[Listed], currency: Currency) -> Markup {
+    let methods = [
+        Method::DealCall,
+        Method::CategoryWeighted,
+        Method::StageWeighted,
+        Method::DealModel,
+    ];
+    html! {
+        section.panel aria-labelledby="snapshots-heading" {
+            h2 id="snapshots-heading" { "Snapshots" }
+            p.note { "A snapshot of the quarter is taken every week; compare how each method's number moved." }
+            @if snapshots.is_empty() {
+                p { "No snapshot of this period yet." }
+            } @else {
+                table.sortable {
+                    thead { tr {
+                        th scope="col" { "Taken" } th scope="col" { "Won" }
+                        @for m in methods { th scope="col" { (method_name(m)) } }
+                    } }
+                    tbody {
+                        @for s in snapshots {
+                            tr {
+                                td data-sort=(s.snapshot.taken_at.timestamp()) { (date(s.snapshot.taken_at.date_naive())) }
+                                td { (money(s.snapshot.won, currency)) }
+                                @for m in methods {
+                                    td { (s.snapshot.methods.iter().find(|n| n.method == m).map_or("—".to_owned(), |n| money(n.forecast, currency))) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if viewer.writes() {
+                button type="button" data-action="snapshot" data-period=(snapshots.first().map_or("", |s| s.snapshot.period.as_str())) { "Take a snapshot now" }
+            }
+        }
+    }
+}
+
+/// `GET /app/{workspace}/forecast/backtest`: each method's error week by week over the last
+/// four quarters, and how well the per-deal probabilities were calibrated.
+pub(crate) async fn backtest(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Html<String>, PageError> {
+    let caller = &viewer.0;
+    let workspace = caller.workspace.clone();
+    let now = Utc::now();
+    let request = BacktestRequest {
+        periods: 4,
+        as_of: now.date_naive(),
+        now,
+    };
+    let quarters = request.quarters(workspace.fiscal_calendar);
+    let submissions =
+        pipewise_store::forecasts::submitted_in(&*state.store, &workspace, &quarters).await?;
+    let report: BacktestReport = with_inputs(&state, &workspace, false, move |inputs| {
+        forecast::backtest(&request, inputs, &submissions)
+    })
+    .await?
+    .map_err(|e| refused(e, |_| None))?;
+    let weeks = report
+        .accuracy
+        .iter()
+        .map(|a| a.by_week.len())
+        .max()
+        .unwrap_or(0);
+    let labels: Vec<String> = (1..=weeks).map(|w| format!("W{w}")).collect();
+    let series: Vec<Series> = report
+        .accuracy
+        .iter()
+        .map(|a| Series {
+            name: method_name(a.method).to_owned(),
+            values: (1..=weeks as u32)
+                .map(|w| {
+                    a.by_week
+                        .iter()
+                        .find(|x| x.week == w)
+                        .map(|x| x.mean_absolute_error)
+                })
+                .collect(),
+        })
+        .collect();
+    let content = html! {
+        h1 { "Forecast backtest" }
+        p { "Every method replayed at the end of each week of the last "
+            (report.periods.len()) " closed quarters, against what was booked." }
+        @if let Some(best) = report.most_accurate { p.verdict { "Most accurate: " (method_name(best)) "." } }
+        section.panel aria-labelledby="accuracy-heading" {
+            h2 id="accuracy-heading" { "Accuracy by week of the quarter" }
+            (charts::lines("accuracy-chart", "Mean absolute error by week", Unit::Rate, &labels, &series))
+            table.sortable {
+                thead { tr { th scope="col" { "Method" } th scope="col" { "Mean absolute error" } th scope="col" { "Bias" } } }
+                tbody {
+                    @for a in &report.accuracy {
+                        tr {
+                            th scope="row" { (method_name(a.method)) }
+                            td data-sort=[a.mean_absolute_error] { (percent(a.mean_absolute_error)) }
+                            td data-sort=[a.bias] { (a.bias.map_or("—".to_owned(), |b| format!("{:+.1}%", b * 100.0))) }
+                        }
+                    }
+                }
+            }
+        }
+        section.panel aria-labelledby="calibration-heading" {
+            h2 id="calibration-heading" { "Calibration of deal probabilities" }
+            @for c in &report.calibration {
+                h3 { (method_name(c.method)) ": Brier score " (c.brier.map_or("—".to_owned(), |b| format!("{b:.3}"))) }
+                @let bars: Vec<Bar> = c.buckets.iter().map(|b| Bar {
+                    label: format!("Given {:.0}–{:.0}%", b.from * 100.0, b.to * 100.0),
+                    value: Some(b.won),
+                    band: Some((b.from, b.to)),
+                }).collect();
+                (charts::bars(&format!("calibration-{}", c.method.as_str()), "Share won; shaded: where it falls if the probabilities are right", Unit::Rate, &bars, None))
+                @for alert in &c.alerts { p.note { (alert) } }
+            }
+        }
+    };
+    Ok(Html(
+        layout::page(&viewer, Section::Forecast, "Forecast backtest", content).into_string(),
+    ))
+}
