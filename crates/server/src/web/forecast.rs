@@ -204,7 +204,7 @@ fn call_form(
                         @for deal in own {
                             @let id = deal.opportunity_id.to_string();
                             @let name = names.get(&deal.opportunity_id).map_or("Deal", String::as_str);
-                            tr data-line=(id) {
+                            tr data-line=(id) data-amount=(deal.amount) {
                                 th scope="row" { a href=(viewer.path(&format!("deals/{id}"))) { (name) } }
                                 td { (category_name(deal.category)) }
                                 td { (money(deal.amount, currency)) }
@@ -248,8 +248,8 @@ fn roll_up(viewer: &Viewer, report: &ForecastReport, currency: Currency) -> Mark
                         tr data-person=(p.user_id) {
                             th scope="row" style={ "padding-left: " (0.5 + 1.25 * p.depth as f64) "rem" } { (p.name) }
                             td { (money(p.won, currency)) }
-                            td data-column="single" { (money(p.single, currency)) }
-                            td data-column="cumulative" { (money(p.cumulative, currency)) }
+                            td data-column="single" data-minor=(p.single) { (money(p.single, currency)) }
+                            td data-column="cumulative" data-minor=(p.cumulative) { (money(p.cumulative, currency)) }
                             td {
                                 @if let Some(a) = &p.adjustment { (money(a.amount, currency)) " by " (a.by) ": " (a.note) }
                                 @if adjustable && caller.user.role != pipewise_core::org::Role::Rep {
@@ -266,7 +266,7 @@ fn roll_up(viewer: &Viewer, report: &ForecastReport, currency: Currency) -> Mark
                                     }
                                 }
                             }
-                            td data-column="forecast" { (money(p.forecast, currency)) }
+                            td data-column="forecast" data-minor=(p.forecast) { (money(p.forecast, currency)) }
                             td { (money(p.upside, currency)) }
                             td { (p.called_at.map_or("Categories stand".to_owned(), |t| date(t.date_naive()))) }
                         }

@@ -78,8 +78,16 @@ async function moveCard(card, stage) {
   const to = board.querySelector(`.column[data-stage="${CSS.escape(stage)}"]`);
   if (!to || to === from) return;
   box.replaceChildren();
+  // Moving a deal back needs a reason; forward moves need the buyer's evidence instead.
+  const columns = [...board.querySelectorAll(".column")];
+  const body = { to: stage };
+  if (columns.indexOf(to) < columns.indexOf(from)) {
+    const reason = window.prompt(`Why is the deal going back to ${to.querySelector("h2").textContent}?`);
+    if (!reason) return;
+    body.reason = reason;
+  }
   try {
-    const deal = await send("POST", `/opportunities/${card.dataset.deal}/moves`, { to: stage }, card.dataset.version);
+    const deal = await send("POST", `/opportunities/${card.dataset.deal}/moves`, body, card.dataset.version);
     card.dataset.version = deal.version;
     to.querySelector(".cards").prepend(card);
     for (const column of [from, to]) recount(column);
