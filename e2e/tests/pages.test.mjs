@@ -19,7 +19,7 @@ after(async () => {
   await server?.stop();
 });
 
-const PAGES = ['board', 'forecast', 'forecast/backtest', 'diagnostics'];
+const PAGES = ['board', 'forecast', 'forecast/backtest', 'diagnostics', 'hygiene', 'leads', 'admin'];
 
 /** The marks each chart draws: bars, steps, columns and lines with a size. */
 function chartMarks(page) {
@@ -49,7 +49,7 @@ test('every dashboard renders charts that draw their data', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await signIn(page, server, 'manager');
-  const expected = { forecast: 1, 'forecast/backtest': 2, diagnostics: 6 };
+  const expected = { forecast: 1, 'forecast/backtest': 2, diagnostics: 6, hygiene: 1 };
   for (const [path, least] of Object.entries(expected)) {
     const response = await page.goto(`${server.base}/app/${server.workspace}/${path}`);
     assert.equal(response.status(), 200, path);

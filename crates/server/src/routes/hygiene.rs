@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use pipewise_core::calendar::parse_date;
 use pipewise_core::hygiene::{HygieneRules, Report};
 use pipewise_core::ids::UserId;
@@ -55,6 +55,15 @@ pub(crate) async fn hygiene(
     let as_of = fields.check_optional("as_of", query.as_of.as_deref(), parse_date);
     fields.finish()?;
     let as_of = as_of.unwrap_or_else(|| Utc::now().date_naive());
+    Ok(Json(visible_report(&state, &caller, as_of).await?))
+}
+
+/// The shipped rules run over the workspace as of `as_of`, keeping what the caller may read.
+pub(crate) async fn visible_report(
+    state: &AppState,
+    caller: &Caller,
+    as_of: NaiveDate,
+) -> Result<Report, ApiError> {
     let mut report = hygiene::report(
         &*state.store,
         &caller.workspace,
@@ -73,5 +82,5 @@ pub(crate) async fn hygiene(
             .ok()
             .is_none_or(|id| access.can_read(id))
     });
-    Ok(Json(report))
+    Ok(report)
 }

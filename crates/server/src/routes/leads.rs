@@ -329,6 +329,22 @@ pub(crate) async fn qualification(
     Ok(Json(assess(&lead, &attempts, &settings, Utc::now())))
 }
 
+/// The leads waiting for a sales attempt that the caller may read, the most urgent first,
+/// with the lead settings they were clocked by.
+pub(crate) async fn visible_queue(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(LeadSettings, Vec<(Lead, Response)>), ApiError> {
+    let settings = settings(state, caller).await?;
+    let waiting =
+        pipewise_store::leads::waiting(&*state.store, &caller.workspace, &settings, Utc::now())
+            .await?
+            .into_iter()
+            .filter(|(lead, _)| lead.readable(caller));
+    let queue = speed::queue(waiting);
+    Ok((settings, queue))
+}
+
 /// The account with the lead's company's web domain, if there is one.
 async fn account_of_company(
     store: &dyn Store,
@@ -518,16 +534,10 @@ pub(crate) async fn queue(
     let mut fields = Fields::default();
     let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
     fields.finish()?;
-    let settings = settings(&state, &caller).await?;
-    let waiting =
-        pipewise_store::leads::waiting(&*state.store, &caller.workspace, &settings, Utc::now())
-            .await?
-            .into_iter()
-            .filter(|(lead, _)| {
-                owner.is_none_or(|o| lead.owner_id == Some(o)) && lead.readable(&caller)
-            });
-    let ordered = speed::queue(waiting)
+    let (_, waiting) = visible_queue(&state, &caller).await?;
+    let ordered = waiting
         .into_iter()
+        .filter(|(lead, _)| owner.is_none_or(|o| lead.owner_id == Some(o)))
         .map(|(lead, speed_to_lead)| QueuedLead {
             lead,
             speed_to_lead,

@@ -19,6 +19,7 @@ pub(crate) enum Unit {
     Days,
     /// A multiple, such as coverage: `3.2×`.
     Times,
+    Count,
 }
 
 impl Unit {
@@ -28,6 +29,7 @@ impl Unit {
             Unit::Rate => percent(Some(value)),
             Unit::Days => format!("{value:.0} days"),
             Unit::Times => format!("{value:.1}×"),
+            Unit::Count => super::format::grouped(value.round().max(0.0) as u64),
         }
     }
 }

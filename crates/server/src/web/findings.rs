@@ -4,23 +4,16 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use pipewise_core::hygiene::{Finding, HygieneRules, RecordKind};
-use pipewise_store::hygiene;
+use pipewise_core::hygiene::{Finding, RecordKind};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::routes::hygiene::visible_report;
 
 /// Each deal's findings, by deal id. Hygiene decorates a page, so a failure to work it out
 /// leaves the page without flags (and is logged) instead of failing it.
 pub(crate) async fn by_deal(state: &AppState, caller: &Caller) -> HashMap<String, Vec<Finding>> {
-    let today = Utc::now().date_naive();
-    let report = hygiene::report(
-        &*state.store,
-        &caller.workspace,
-        today,
-        &HygieneRules::shipped(),
-    )
-    .await;
+    let report = visible_report(state, caller, Utc::now().date_naive()).await;
     let mut by_deal: HashMap<String, Vec<Finding>> = HashMap::new();
     match report {
         Ok(report) => {

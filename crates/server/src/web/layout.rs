@@ -13,12 +13,18 @@ pub(crate) enum Section {
     Board,
     Forecast,
     Diagnostics,
+    Hygiene,
+    Leads,
+    Admin,
 }
 
-const SECTIONS: [(Section, &str, &str); 3] = [
+const SECTIONS: [(Section, &str, &str); 6] = [
     (Section::Board, "board", "Board"),
     (Section::Forecast, "forecast", "Forecast"),
     (Section::Diagnostics, "diagnostics", "Diagnostics"),
+    (Section::Hygiene, "hygiene", "Hygiene"),
+    (Section::Leads, "leads", "Leads"),
+    (Section::Admin, "admin", "Admin"),
 ];
 
 /// The head shared by every page, signed in or not.

@@ -6,6 +6,7 @@
 //! Pages live under `/app/{workspace}/`; the stylesheet and script are compiled into the
 //! binary and served from `/assets/`.
 
+mod admin;
 mod assets;
 mod board;
 mod charts;
@@ -14,7 +15,9 @@ mod diagnostics;
 mod findings;
 mod forecast;
 mod format;
+mod hygiene;
 mod layout;
+mod leads;
 mod sign_in;
 mod timeline;
 mod viewer;
@@ -39,6 +42,9 @@ pub(crate) fn router() -> Router<AppState> {
             get(forecast::backtest),
         )
         .route("/app/{workspace}/diagnostics", get(diagnostics::show))
+        .route("/app/{workspace}/hygiene", get(hygiene::show))
+        .route("/app/{workspace}/leads", get(leads::show))
+        .route("/app/{workspace}/admin", get(admin::show))
         .route("/assets/{file}", get(assets::serve))
 }
 

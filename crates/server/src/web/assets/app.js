@@ -271,3 +271,80 @@ for (const table of document.querySelectorAll("table.sortable")) {
     });
   });
 }
+
+// ---- Lead queue clocks ------------------------------------------------------------------
+
+/** "in 3 h 20 min" or "overdue by 1 d 2 h", as the server first drew it. */
+function until(due, now) {
+  const minutes = Math.trunc((due - now) / 60000);
+  const size = Math.abs(minutes);
+  const [days, hours, mins] = [Math.floor(size / 1440), Math.floor((size % 1440) / 60), size % 60];
+  const span = days > 0 ? `${days} d ${hours} h` : hours > 0 ? `${hours} h ${mins} min` : `${mins} min`;
+  return minutes >= 0 ? `in ${span}` : `overdue by ${span}`;
+}
+
+const clocks = document.querySelectorAll("time.clock");
+if (clocks.length) {
+  setInterval(() => {
+    for (const clock of clocks) clock.textContent = until(new Date(clock.dateTime), new Date());
+  }, 30_000);
+}
+
+// ---- Administration ---------------------------------------------------------------------
+
+document.querySelector('form[data-form="process"]')?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const files = [...form.querySelectorAll("textarea")].map((area) => ({ name: area.name, text: area.value }));
+  try {
+    await send("PUT", "/process", { files }, form.dataset.version);
+    location.reload();
+  } catch (problem) {
+    showProblem(form.querySelector('[role="alert"]'), problem);
+  }
+});
+
+/** A form's fields as a JSON body: empty fields left out; `owner` ("kind:id") split in two. */
+function bodyOf(form) {
+  const body = {};
+  for (const [name, value] of new FormData(form)) {
+    if (value === "") continue;
+    if (name === "owner") {
+      const [kind, id] = value.split(":");
+      body.owner_kind = kind;
+      if (id) body.owner_id = id;
+    } else {
+      body[name] = value;
+    }
+  }
+  return body;
+}
+
+// Forms and buttons that name their API call: `data-api` (path), `data-method`, and for
+// changes to an existing record `data-version`.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.dataset.api) return;
+  event.preventDefault();
+  try {
+    const answer = await send(form.dataset.method, form.dataset.api, bodyOf(form), form.dataset.version);
+    if (form.dataset.shows === "secret") {
+      form.querySelector("output").textContent = `Copy the token now; it is not shown again: ${answer.secret}`;
+    } else {
+      location.reload();
+    }
+  } catch (problem) {
+    showProblem(form.querySelector('[role="alert"]'), problem);
+  }
+});
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-api]");
+  if (!button) return;
+  try {
+    await send(button.dataset.method, button.dataset.api, undefined, button.dataset.version);
+    location.reload();
+  } catch (problem) {
+    toast(problem.detail ?? "The change was refused.");
+  }
+});

@@ -1,0 +1,203 @@
+//! The lead queue: leads waiting for a sales attempt, the most urgent first, each with its
+//! fit and intent bands, the action the fit × intent matrix routes it to, and its
+//! speed-to-lead clock; above them, the matrix with how many waiting leads fall in each cell.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::response::Html;
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+use pipewise_core::crm::Lead;
+use pipewise_core::leads::routing::Route;
+use pipewise_core::leads::scoring::Band;
+use pipewise_core::leads::settings::LeadSettings;
+use pipewise_core::leads::speed::Response;
+
+use super::format::date;
+use super::layout::{self, Section};
+use super::viewer::{PageError, Viewer};
+use crate::AppState;
+use crate::routes::leads::visible_queue;
+
+/// A waiting lead as the queue shows it.
+struct Waiting {
+    lead: Lead,
+    response: Response,
+    fit: Option<Band>,
+    intent: Band,
+}
+
+/// `GET /app/{workspace}/leads`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Html<String>, PageError> {
+    let (settings, queue) = visible_queue(&state, &viewer.0).await?;
+    let now = Utc::now();
+    let waiting: Vec<Waiting> = queue
+        .into_iter()
+        .map(|(lead, response)| banded(lead, response, &settings, now))
+        .collect();
+    let content = html! {
+        h1 { "Lead queue" }
+        p.note { "Leads waiting for a call or e-mail, the most urgent first. First attempt within "
+            (settings.speed_to_lead.first_attempt_days) " business day(s), second within "
+            (settings.speed_to_lead.second_attempt_days) "." }
+        (matrix(&waiting))
+        (queue_table(&viewer, &waiting, now))
+    };
+    Ok(Html(
+        layout::page(&viewer, Section::Leads, "Lead queue", content).into_string(),
+    ))
+}
+
+fn banded(lead: Lead, response: Response, settings: &LeadSettings, now: DateTime<Utc>) -> Waiting {
+    let rubric = &settings.rubric;
+    let evidence = &lead.evidence;
+    let fit = (!evidence.fit.is_empty()).then(|| rubric.fit(&evidence.fit).band);
+    let intent = rubric.intent(&evidence.signals, now).score.band;
+    Waiting {
+        lead,
+        response,
+        fit,
+        intent,
+    }
+}
+
+fn route_name(route: Route) -> &'static str {
+    match route {
+        Route::Discovery => "Book discovery",
+        Route::TechnicalQa => "Technical Q&A",
+        Route::ConstraintCheck => "Check constraints first",
+        Route::Nurture => "Nurture",
+        Route::Disqualify => "Disqualify",
+    }
+}
+
+fn band_name(band: Band) -> &'static str {
+    match band {
+        Band::High => "High",
+        Band::Medium => "Medium",
+        Band::Low => "Low",
+    }
+}
+
+const BANDS: [Band; 3] = [Band::High, Band::Medium, Band::Low];
+
+fn matrix(waiting: &[Waiting]) -> Markup {
+    let mut counts: HashMap<(Option<Band>, Band), usize> = HashMap::new();
+    for w in waiting {
+        *counts.entry((w.fit, w.intent)).or_default() += 1;
+    }
+    let fits: Vec<Option<Band>> = BANDS.iter().copied().map(Some).chain([None]).collect();
+    html! {
+        section.panel aria-labelledby="matrix-heading" {
+            h2 id="matrix-heading" { "Fit × intent" }
+            table.matrix {
+                thead { tr {
+                    th scope="col" { "Fit \\ intent" }
+                    @for intent in BANDS { th scope="col" { (band_name(intent)) " intent" } }
+                } }
+                tbody {
+                    @for fit in &fits {
+                        tr {
+                            th scope="row" { (fit.map_or("Fit not assessed", |f| band_name(f))) @if fit.is_some() { " fit" } }
+                            @for intent in BANDS {
+                                @let n = counts.get(&(*fit, intent)).copied().unwrap_or(0);
+                                td data-fit=(fit.map_or("none", |f| f.as_str())) data-intent=(intent.as_str()) {
+                                    strong { (n) } " waiting"
+                                    br;
+                                    span.note { (fit.map_or("Assess fit first", |f| route_name(Route::of(f, intent)))) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How long until `due`, or how long past it: "in 3 h 20 min", "overdue by 1 d 2 h".
+pub(crate) fn until(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (due - now).num_minutes();
+    let size = minutes.unsigned_abs();
+    let (days, hours, mins) = (size / 1440, size % 1440 / 60, size % 60);
+    let span = if days > 0 {
+        format!("{days} d {hours} h")
+    } else if hours > 0 {
+        format!("{hours} h {mins} min")
+    } else {
+        format!("{mins} min")
+    };
+    if minutes >= 0 {
+        format!("in {span}")
+    } else {
+        format!("overdue by {span}")
+    }
+}
+
+fn queue_table(viewer: &Viewer, waiting: &[Waiting], now: DateTime<Utc>) -> Markup {
+    let name = |id| {
+        viewer
+            .0
+            .context
+            .users
+            .iter()
+            .find(|u| Some(u.id) == id)
+            .map_or("Unassigned", |u| u.name.as_str())
+    };
+    html! {
+        section.panel aria-labelledby="queue-heading" {
+            h2 id="queue-heading" { "Waiting (" (waiting.len()) ")" }
+            @if waiting.is_empty() {
+                p { "No lead is waiting for an attempt." }
+            } @else {
+                table.sortable aria-label="Lead queue" {
+                    thead { tr {
+                        th scope="col" { "Lead" } th scope="col" { "Company" } th scope="col" { "Source" }
+                        th scope="col" { "Owner" } th scope="col" { "Fit" } th scope="col" { "Intent" }
+                        th scope="col" { "Next action" } th scope="col" { "Queued" } th scope="col" { "Next attempt due" }
+                    } }
+                    tbody {
+                        @for w in waiting {
+                            tr class=[w.response.breached.then_some("breached")] {
+                                td { (w.lead.name) }
+                                td { (w.lead.company.as_ref().map_or("", |c| c.as_str())) }
+                                td { (w.lead.source.as_ref().map_or("", |s| s.as_str())) }
+                                td { (name(w.lead.owner_id)) }
+                                td { (w.fit.map_or("—", band_name)) }
+                                td { (band_name(w.intent)) }
+                                td { (w.fit.map_or("Assess fit", |f| route_name(Route::of(f, w.intent)))) }
+                                td data-sort=(w.response.queued_at.timestamp()) { (date(w.response.queued_at.date_naive())) }
+                                td data-sort=[w.response.next_due.map(|d| d.timestamp())] {
+                                    @if let Some(due) = w.response.next_due {
+                                        time.clock datetime=(due.to_rfc3339()) { (until(due, now)) }
+                                    }
+                                    @if w.response.breached { " · SLA breached" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn clocks_say_how_long_is_left_or_how_late_it_is() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0).unwrap();
+        let at = |d, h, m| Utc.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap();
+        assert_eq!(until(at(3, 15, 20), now), "in 3 h 20 min");
+        assert_eq!(until(at(4, 14, 0), now), "in 1 d 2 h");
+        assert_eq!(until(at(3, 11, 15), now), "overdue by 45 min");
+        assert_eq!(until(at(1, 10, 0), now), "overdue by 2 d 2 h");
+    }
+}
