@@ -28,7 +28,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API from a database (an embedded SQLite file by default).
+    /// Serve the web app and HTTP API from a database (an embedded SQLite file by default).
     Serve(ServeArgs),
     /// Create a realistic demo workspace in a local database and serve it.
     Demo(DemoArgs),

@@ -62,17 +62,6 @@ pub(crate) async fn show(
     ))
 }
 
-impl Viewer {
-    fn user_name(&self, id: pipewise_core::ids::UserId) -> &str {
-        self.0
-            .context
-            .users
-            .iter()
-            .find(|u| u.id == id)
-            .map_or("a former user", |u| u.name.as_str())
-    }
-}
-
 fn process(viewer: &Viewer, set: &ProcessSet, history: &[ProcessRevision]) -> Markup {
     let edits = viewer.0.access.check_action(Action::EditProcess).is_ok();
     html! {

@@ -21,7 +21,7 @@ use pipewise_store::{DealFilter, DealOrder, PageRequest};
 use serde::Deserialize;
 
 use super::findings;
-use super::format::{date, grouped, money};
+use super::format::{category, date, grouped, money};
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
@@ -229,7 +229,7 @@ fn filter_form(viewer: &Viewer, filters: &Filters, teams: &[pipewise_core::org::
                 select name="category" {
                     option value="" { "Any" }
                     @for c in categories {
-                        option value=(c.as_str()) selected=[selected(filters.category == Some(c))] { (category_name(c)) }
+                        option value=(c.as_str()) selected=[selected(filters.category == Some(c))] { (category(c)) }
                     }
                 }
             }
@@ -238,16 +238,6 @@ fn filter_form(viewer: &Viewer, filters: &Filters, teams: &[pipewise_core::org::
             }
             button type="submit" { "Apply" }
         }
-    }
-}
-
-pub(crate) fn category_name(category: ForecastCategory) -> &'static str {
-    match category {
-        ForecastCategory::Pipeline => "Pipeline",
-        ForecastCategory::BestCase => "Best Case",
-        ForecastCategory::Commit => "Commit",
-        ForecastCategory::Closed => "Closed",
-        ForecastCategory::Omitted => "Omitted",
     }
 }
 
@@ -327,7 +317,7 @@ impl Board<'_> {
                 h3 id=(name_id) { a href=(self.viewer.path(&format!("deals/{id}"))) { (deal.name) } }
                 p.meta {
                     (names.get(&deal.owner_id).copied().unwrap_or("Former user"))
-                    " · " span.category data-category=(category.as_str()) { (category_name(category)) }
+                    " · " span.category data-category=(category.as_str()) { (self::category(category)) }
                 }
                 p {
                     strong { (deal.amount.map_or_else(|| "No amount".to_owned(), |m| money(m.minor, m.currency))) }

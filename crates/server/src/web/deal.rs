@@ -16,9 +16,8 @@ use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Status};
 use pipewise_core::process::{Criterion, CriterionKey, DealContext, Process, ScoreRef, Test};
 use pipewise_core::validation::{FieldErrors, InvalidValue};
 
-use super::board::category_name;
 use super::findings;
-use super::format::{date, money_exact};
+use super::format::{category, date, money_exact};
 use super::layout::{self, Section};
 use super::timeline;
 use super::viewer::{PageError, Viewer};
@@ -103,16 +102,6 @@ struct Requirement<'a> {
 }
 
 impl Room<'_> {
-    fn person(&self, id: &str) -> String {
-        self.viewer
-            .0
-            .context
-            .users
-            .iter()
-            .find(|u| u.id.to_string() == id)
-            .map_or_else(|| "a former user".to_owned(), |u| u.name.to_string())
-    }
-
     fn summary(&self, account: &str) -> Markup {
         let deal = self.deal;
         let category = deal.forecast_category(self.process);
@@ -120,14 +109,14 @@ impl Room<'_> {
             h1 data-deal=(deal.id) data-version=(deal.version) { (deal.name) }
             dl.summary {
                 dt { "Account" } dd { (account) }
-                dt { "Owner" } dd { (self.person(&deal.owner_id.to_string())) }
+                dt { "Owner" } dd { (self.viewer.user_name(deal.owner_id)) }
                 dt { "Amount" } dd { (deal.amount.map_or_else(|| "Not set".to_owned(), |m| money_exact(m.minor, m.currency))) }
                 dt { @if deal.status == Status::Open { "Expected close" } @else { "Closed" } }
                 dd { (date(deal.close_date)) }
                 dt { "Status" } dd { (deal.status.as_str()) }
                 dt { "Forecast category" }
                 dd {
-                    (category_name(category))
+                    (self::category(category))
                     @if let Some(o) = &deal.category_override { " (set by hand: " (o.reason) ")" }
                 }
                 @if let Some(source) = &deal.source { dt { "Source" } dd { (source) } }
@@ -136,7 +125,7 @@ impl Room<'_> {
                 dt { "Next step" }
                 dd {
                     @match &deal.next_step {
-                        Some(step) => { (step.text) " · " (self.person(&step.owner_id.to_string())) " · due " (date(step.due)) },
+                        Some(step) => { (step.text) " · " (self.viewer.user_name(step.owner_id)) " · due " (date(step.due)) },
                         None => { "None agreed" },
                     }
                 }
@@ -390,7 +379,7 @@ impl Room<'_> {
     }
 
     fn timeline(&self, events: &[OpportunityEvent]) -> Markup {
-        let person = |id: &str| self.person(id);
+        let person = |id| self.viewer.user_name(id).to_owned();
         html! {
             section.panel aria-labelledby="timeline-heading" {
                 h2 id="timeline-heading" { "Timeline" }
@@ -398,7 +387,7 @@ impl Room<'_> {
                     @for event in events.iter().rev() {
                         li {
                             time datetime=(event.effective_at.to_rfc3339()) { (date(event.effective_at.date_naive())) }
-                            " · " (self.person(&event.actor_id.to_string())) ": "
+                            " · " (self.viewer.user_name(event.actor_id)) ": "
                             (timeline::describe(&event.change, self.process, &person))
                         }
                     }

@@ -21,9 +21,8 @@ use pipewise_core::process::ForecastCategory;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use serde::Deserialize;
 
-use super::board::category_name;
 use super::charts::{self, Bar, Reference, Series, Unit};
-use super::format::{date, money, percent};
+use super::format::{category, date, money, percent};
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
@@ -77,6 +76,7 @@ pub(crate) async fn show(
         as_of: now.date_naive(),
         now,
     };
+    let period = request.period_in(caller.workspace.fiscal_calendar);
     let mut report = forecast_report(&state, &caller.workspace, request)
         .await?
         .map_err(|e| refused(e, |_| given.clone()))?;
@@ -97,15 +97,7 @@ pub(crate) async fn show(
         names.insert(deal.opportunity_id, stored.name.to_string());
     }
     let period_text = report.scope.period.clone();
-    let snapshots = state
-        .store
-        .snapshots(
-            caller.workspace.id,
-            period_text
-                .parse::<Period>()
-                .map_err(|e| FieldErrors::from(e.at("period")))?,
-        )
-        .await?;
+    let snapshots = state.store.snapshots(caller.workspace.id, period).await?;
     let snapshots: Vec<Listed> = snapshots
         .into_iter()
         .map(|(id, snapshot)| Listed { id, snapshot })
@@ -188,7 +180,6 @@ fn call_form(
     names: &HashMap<OpportunityId, String>,
     currency: Currency,
 ) -> Markup {
-    let _ = viewer;
     html! {
         section.panel aria-labelledby="call-heading" {
             h2 id="call-heading" { "Your call" }
@@ -206,7 +197,7 @@ fn call_form(
                             @let name = names.get(&deal.opportunity_id).map_or("Deal", String::as_str);
                             tr data-line=(id) data-amount=(deal.amount) {
                                 th scope="row" { a href=(viewer.path(&format!("deals/{id}"))) { (name) } }
-                                td { (category_name(deal.category)) }
+                                td { (category(deal.category)) }
                                 td { (money(deal.amount, currency)) }
                                 td { (date(deal.close_date)) }
                                 td { label.inline {
@@ -310,7 +301,7 @@ fn snapshot_list(viewer: &Viewer, snapshots: &[Listed], currency: Currency) -> M
                 }
             }
             @if viewer.writes() {
-                button type="button" data-action="snapshot" data-period=(snapshots.first().map_or("", |s| s.snapshot.period.as_str())) { "Take a snapshot now" }
+                button type="button" data-action="snapshot" { "Take a snapshot now" }
             }
         }
     }

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use pipewise_core::money::Currency;
+use pipewise_core::process::ForecastCategory;
 
 /// A whole amount in `currency`'s major units, from minor units (rounded toward zero).
 fn major(minor: i64, currency: Currency) -> f64 {
@@ -61,6 +62,17 @@ pub(crate) fn percent(rate: Option<f64>) -> String {
 /// `3 Dec 2026`.
 pub(crate) fn date(day: NaiveDate) -> String {
     day.format("%-d %b %Y").to_string()
+}
+
+/// A forecast category as sales teams say it: `Best Case`.
+pub(crate) fn category(category: ForecastCategory) -> &'static str {
+    match category {
+        ForecastCategory::Pipeline => "Pipeline",
+        ForecastCategory::BestCase => "Best Case",
+        ForecastCategory::Commit => "Commit",
+        ForecastCategory::Closed => "Closed",
+        ForecastCategory::Omitted => "Omitted",
+    }
 }
 
 #[cfg(test)]

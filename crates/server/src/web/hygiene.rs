@@ -157,10 +157,7 @@ fn findings(
         .iter()
         .filter(|f| rule.is_none_or(|r| f.rule == r) && owner.is_none_or(|o| f.owner_id == Some(o)))
         .collect();
-    let name = |id: Option<UserId>| {
-        id.and_then(|id| caller.context.users.iter().find(|u| u.id == id))
-            .map_or("Nobody", |u| u.name.as_str())
-    };
+    let name = |id: Option<UserId>| id.map_or("Nobody", |id| viewer.user_name(id));
     let owners: Vec<_> = caller
         .context
         .users

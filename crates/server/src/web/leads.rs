@@ -139,15 +139,7 @@ pub(crate) fn until(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
 }
 
 fn queue_table(viewer: &Viewer, waiting: &[Waiting], now: DateTime<Utc>) -> Markup {
-    let name = |id| {
-        viewer
-            .0
-            .context
-            .users
-            .iter()
-            .find(|u| Some(u.id) == id)
-            .map_or("Unassigned", |u| u.name.as_str())
-    };
+    let name = |id: Option<_>| id.map_or("Unassigned", |id| viewer.user_name(id));
     html! {
         section.panel aria-labelledby="queue-heading" {
             h2 id="queue-heading" { "Waiting (" (waiting.len()) ")" }

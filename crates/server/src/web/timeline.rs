@@ -2,17 +2,17 @@
 //! Building business case: workshop booked".
 
 use pipewise_core::evidence::{EvidenceChange, GateDecision};
+use pipewise_core::ids::UserId;
 use pipewise_core::opportunity::{Change, FieldChange};
 use pipewise_core::process::Process;
 
-use super::board::category_name;
-use super::format::{date, money_exact};
+use super::format::{category, date, money_exact};
 
 /// One change in a sentence; `person` names a user by id.
 pub(crate) fn describe(
     change: &Change,
     process: &Process,
-    person: &dyn Fn(&str) -> String,
+    person: &dyn Fn(UserId) -> String,
 ) -> String {
     let stage = |key: &pipewise_core::process::StageKey| {
         process
@@ -49,16 +49,14 @@ pub(crate) fn describe(
         Change::CategoryOverridden(c) => match &c.to {
             Some(o) => format!(
                 "Forecast category set to {}: {}",
-                category_name(o.category),
+                category(o.category),
                 o.reason
             ),
             None => "Forecast category set back to the stage's".to_owned(),
         },
-        Change::OwnerChanged(c) => format!(
-            "Owner changed from {} to {}",
-            person(&c.from.to_string()),
-            person(&c.to.to_string())
-        ),
+        Change::OwnerChanged(c) => {
+            format!("Owner changed from {} to {}", person(c.from), person(c.to))
+        }
         Change::ClosedWon(c) => format!("Closed won on {}", date(c.on)),
         Change::ClosedLost(c) => format!(
             "Closed lost on {} ({}){}",

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::html;
+use pipewise_core::ids::UserId;
 
 use crate::auth::{Caller, Via};
 use crate::{ApiError, AppState};
@@ -27,6 +28,16 @@ impl Viewer {
     /// Whether the person may change anything at all (viewers may not).
     pub(crate) fn writes(&self) -> bool {
         self.0.access.check_writer().is_ok()
+    }
+
+    /// A person's name, by id.
+    pub(crate) fn user_name(&self, id: UserId) -> &str {
+        self.0
+            .context
+            .users
+            .iter()
+            .find(|u| u.id == id)
+            .map_or("a former user", |u| u.name.as_str())
     }
 
     /// The path of a page of this workspace: `path("board")` is `/app/acme/board`.

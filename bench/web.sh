@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Benchmark: the web app's pages. Serves a generated workspace with the release build and,
+# once its analytics are built, times each page's server response (time to first byte over
+# loopback, median of 5, with an API token as the admin) and then, in headless Chromium
+# (Debian's chromium, playwright-core from e2e/), how long the board of the current quarter
+# takes to become interactive with up to 5,000 cards drawn.
+#
+#   bench/web.sh              # 1,000,000 deals in SQLite
+#   bench/web.sh 100000       # another size
+#
+# Needs curl, node and /usr/bin/chromium (.ci/e2e.sh installs Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OPPORTUNITIES=${1:-1000000}
+WORK=$(mktemp -d)
+SERVER=
+cleanup() {
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+DATABASE_URL=sqlite://$WORK/web.db
+
+cargo build --release --quiet -p pipewise
+[ -d e2e/node_modules ] || (cd e2e && npm ci --no-audit --no-fund --silent)
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "database: SQLite with $OPPORTUNITIES deals"
+target/release/pipewise generate --opportunities "$OPPORTUNITIES" --seed 7 --as-of 2026-11-23 \
+    --database-url "$DATABASE_URL" --replace >/dev/null
+RUST_LOG=warn target/release/pipewise serve --database-url "$DATABASE_URL" --bind 127.0.0.1:0 \
+    >"$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 1200); do
+    grep -q "pipewise analytics are ready" "$WORK/serve.log" && break
+    sleep 0.5
+done
+grep "pipewise analytics are ready" "$WORK/serve.log"
+# The first weekly snapshot is taken right after start; let it finish.
+sleep 15
+
+# A token, one open deal, and its owner (whose board a rep sees).
+PYTHONPATH=scripts python3 - "$WORK" <<'PYTHON'
+import sys
+
+from first_admin import Api
+
+work = sys.argv[1]
+api = Api(f"{work}/serve.log")
+secret = api.write_token("web benchmark")
+_, page = api.call("GET", "/opportunities?status=open&limit=1",
+                   headers={"authorization": f"Bearer {secret}"})
+deal = page["items"][0]
+open(f"{work}/env", "w").write(
+    f"TOKEN={secret}\nBASE={api.base}\nDEAL={deal['id']}\nOWNER={deal['owner_id']}\n"
+    f"EMAIL={api.email}\nPASSWORD={api.password}\n")
+PYTHON
+# shellcheck disable=SC1091
+source "$WORK/env"
+
+echo "== server time per page (median of 5; the first request of each warms caches)"
+printf '%-34s %10s %10s\n' page "first (s)" "median (s)"
+for page in board "board?owner=$OWNER" "deals/$DEAL" forecast forecast/backtest diagnostics \
+            hygiene leads admin; do
+    times=()
+    for _ in 1 2 3 4 5 6; do
+        times+=("$(curl -s -o /dev/null -w '%{time_starttransfer}' \
+            -H "Authorization: Bearer $TOKEN" "$BASE/app/demo/$page")")
+    done
+    median=$(printf '%s\n' "${times[@]:1}" | sort -n | sed -n 3p)
+    printf '%-34s %10.3f %10.3f\n' "${page/$OWNER/<rep>}" "${times[0]}" "$median"
+done
+
+echo "== the board in headless Chromium"
+node bench/web_board.mjs "$BASE" "$EMAIL" "$PASSWORD"
