@@ -25,7 +25,9 @@ pub async fn serve(
     first_admin_passwords(&*store).await?;
     println!("pipewise is serving {what} at http://{address}/  (Ctrl+C to stop)");
     for workspace in store.workspaces().await? {
-        println!(
+        // Whoever started the server may stop reading once it serves.
+        let _ = writeln!(
+            std::io::stdout(),
             "  open http://{address}/app/{}/ in a browser",
             workspace.slug
         );

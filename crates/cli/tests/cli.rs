@@ -143,7 +143,7 @@ impl Drop for Running {
 fn every_command_has_help() {
     for (args, expected) in [
         (vec!["--help"], "Self-hosted revenue engine"),
-        (vec!["serve", "--help"], "Serve the HTTP API"),
+        (vec!["serve", "--help"], "Serve the web app and HTTP API"),
         (vec!["demo", "--help"], "demo workspace"),
         (vec!["generate", "--help"], "--opportunities"),
         (vec!["process", "--help"], "Check, apply and inspect"),

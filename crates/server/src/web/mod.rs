@@ -24,10 +24,18 @@ mod viewer;
 
 use axum::Router;
 use axum::extract::Path;
-use axum::response::Redirect;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{Redirect, Response};
 use axum::routing::get;
+use pipewise_core::text::Slug;
 
-use crate::AppState;
+use crate::{ApiError, AppState};
+use viewer::PageError;
+
+/// What a page may load and who may frame it: its own stylesheet, script and forms only, and
+/// no other site (against clickjacking and injected content).
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+    style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -46,9 +54,31 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app/{workspace}/leads", get(leads::show))
         .route("/app/{workspace}/admin", get(admin::show))
         .route("/assets/{file}", get(assets::serve))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 /// A workspace's first page is its board.
-async fn home(Path(workspace): Path<String>) -> Redirect {
-    Redirect::to(&format!("/app/{workspace}/board"))
+async fn home(Path(workspace): Path<String>) -> Result<Redirect, PageError> {
+    let slug = Slug::parse(&workspace).map_err(|_| ApiError::NotFound {
+        what: "workspace",
+        key: workspace.clone(),
+    })?;
+    Ok(Redirect::to(&format!("/app/{slug}/board")))
 }
