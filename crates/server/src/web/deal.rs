@@ -9,12 +9,13 @@ use axum::extract::{Path, State};
 use axum::response::Html;
 use chrono::Utc;
 use maud::{Markup, html};
-use pipewise_core::crm::Contact;
-use pipewise_core::evidence::{Gate, GateDecision, Scorecard};
+use pipewise_core::crm::{BuyingRole, Contact};
+use pipewise_core::evidence::{Engagement, Gate, GateDecision, MilestoneStatus, Scorecard};
 use pipewise_core::ids::{ContactId, OpportunityId};
 use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Status};
 use pipewise_core::process::{Criterion, CriterionKey, DealContext, Process, ScoreRef, Test};
 use pipewise_core::validation::{FieldErrors, InvalidValue};
+use pipewise_store::{ContactFilter, PageRequest};
 
 use super::findings;
 use super::format::{category, date, money_exact};
@@ -22,6 +23,9 @@ use super::layout::{self, Section};
 use super::timeline;
 use super::viewer::{PageError, Viewer};
 use crate::{ApiError, AppState};
+
+/// The account's contacts offered for the stakeholder map, at most.
+const MOST_CONTACTS: u32 = 200;
 
 #[derive(serde::Deserialize)]
 pub(crate) struct DealPath {
@@ -65,12 +69,28 @@ pub(crate) async fn show(
             .await?;
         contacts.insert(contact.id, contact);
     }
+    let account_contacts = state
+        .store
+        .contacts(
+            caller.workspace.id,
+            PageRequest {
+                after: None,
+                limit: MOST_CONTACTS,
+            },
+            &ContactFilter {
+                account: Some(deal.account_id),
+                email: None,
+            },
+        )
+        .await?
+        .items;
     let mut flags = findings::by_deal(&state, caller).await;
     let room = Room {
         viewer: &viewer,
         process: caller.context.processes.process_of(&deal.process),
         edits: caller.access.check_edit(deal.owner_id).is_ok(),
         contacts: &contacts,
+        account_contacts: &account_contacts,
         deal: &deal,
     };
     let content = html! {
@@ -92,6 +112,8 @@ struct Room<'a> {
     /// Whether the viewer may change this deal.
     edits: bool,
     contacts: &'a HashMap<ContactId, Contact>,
+    /// The account's people, who can be put on the stakeholder map.
+    account_contacts: &'a [Contact],
     deal: &'a Opportunity,
 }
 
@@ -128,6 +150,30 @@ impl Room<'_> {
                         Some(step) => { (step.text) " · " (self.viewer.user_name(step.owner_id)) " · due " (date(step.due)) },
                         None => { "None agreed" },
                     }
+                }
+            }
+            @if self.edits && deal.status == Status::Open { (self.field_form()) }
+        }
+    }
+
+    /// The deal's own fields: amount, close date, the next step, and how it is labelled.
+    fn field_form(&self) -> Markup {
+        let deal = self.deal;
+        let label = |v: &Option<pipewise_core::text::Label>| v.as_ref().map(|l| l.to_string());
+        html! {
+            details {
+                summary { "Change the deal's fields" }
+                form.grid data-form="deal-fields" {
+                    label { "Amount (" (deal.amount.map_or(self.viewer.0.workspace.corporate_currency, |m| m.currency)) ")"
+                        input name="amount" inputmode="decimal" value=[deal.amount.map(|m| major_text(m))]; }
+                    label { "Expected close" input name="close_date" type="date" value=(deal.close_date); }
+                    label { "Next step" input name="next_step_text" value=[deal.next_step.as_ref().map(|n| n.text.to_string())]; }
+                    label { "Next step due" input name="next_step_due" type="date" value=[deal.next_step.as_ref().map(|n| n.due)]; }
+                    label { "Competitor" input name="competitor" value=[label(&deal.competitor)]; }
+                    label { "Source" input name="source" value=[label(&deal.source)]; }
+                    label { "Segment" input name="segment" value=[label(&deal.segment)]; }
+                    div.problem role="alert" {}
+                    button type="submit" { "Save the fields" }
                 }
             }
         }
@@ -318,10 +364,29 @@ impl Room<'_> {
                             @for m in evidence.plan.milestones() {
                                 tr class=[m.is_overdue(today).then_some("overdue")] {
                                     td { (m.title) } td { (m.side.as_str()) } td { (m.owner) } td { (date(m.due)) }
-                                    td { (m.status.as_str()) @if m.is_overdue(today) { " (overdue)" } }
+                                    td {
+                                        (m.status.as_str()) @if m.is_overdue(today) { " (overdue)" }
+                                        @if self.edits && m.status == MilestoneStatus::Planned {
+                                            " " button type="button" data-milestone=(serde_json::to_string(m).unwrap_or_default()) { "Mark done: " (m.title) }
+                                        }
+                                    }
                                 }
                             }
                         }
+                    }
+                }
+            }
+            @if self.edits {
+                section.panel aria-labelledby="plan-add-heading" {
+                    h3 id="plan-add-heading" { "Add a milestone to the plan" }
+                    form.grid data-evidence-form="milestone_set" data-key-prefix="m" {
+                        label { "Milestone" input name="title" required placeholder="Security review signed off"; }
+                        label { "Side" select name="side" { option value="buyer" { "Buyer" } option value="seller" { "Seller" } } }
+                        label { "Owner" input name="owner" required placeholder="Their or our person"; }
+                        label { "Due" input name="due" type="date" required; }
+                        input type="hidden" name="status" value="planned";
+                        div.problem role="alert" {}
+                        button type="submit" { "Add milestone" }
                     }
                 }
             }
@@ -346,6 +411,24 @@ impl Room<'_> {
                     }
                 }
             }
+            @if self.edits && !self.account_contacts.is_empty() {
+                section.panel aria-labelledby="stakeholder-add-heading" {
+                    h3 id="stakeholder-add-heading" { "Map a stakeholder" }
+                    form.grid data-evidence-form="stakeholder_set" {
+                        label { "Person" select name="contact_id" {
+                            @for c in self.account_contacts { option value=(c.id) { (c.name) @if let Some(t) = &c.title { ", " (t) } } }
+                        } }
+                        label { "Role" select name="role" {
+                            @for role in BuyingRole::ALL { option value=(role) { (role.as_str().replace('_', " ")) } }
+                        } }
+                        label { "Engagement" select name="engagement" {
+                            @for e in Engagement::ALL { option value=(e) { (e.as_str()) } }
+                        } }
+                        div.problem role="alert" {}
+                        button type="submit" { "Map stakeholder" }
+                    }
+                }
+            }
             section.panel aria-labelledby="success-heading" {
                 h2 id="success-heading" { "Success criteria" }
                 @if evidence.success_criteria.is_empty() {
@@ -355,6 +438,17 @@ impl Room<'_> {
                         @for c in &evidence.success_criteria {
                             li { (c.metric) ": from " (c.baseline) " to " (c.target) " by " (date(c.by)) " — " (c.measurement) }
                         }
+                    }
+                }
+                @if self.edits {
+                    form.grid data-evidence-form="success_criterion_set" data-key-prefix="s" {
+                        label { "Metric" input name="metric" required placeholder="Hours spent on the monthly close"; }
+                        label { "Baseline" input name="baseline" required placeholder="40 hours"; }
+                        label { "Target" input name="target" required placeholder="10 hours"; }
+                        label { "Measured by" input name="by" type="date" required; }
+                        label { "How it is measured" input name="measurement" required placeholder="Finance's close checklist timestamps"; }
+                        div.problem role="alert" {}
+                        button type="submit" { "Add success criterion" }
                     }
                 }
             }
@@ -395,6 +489,16 @@ impl Room<'_> {
             }
         }
     }
+}
+
+/// An amount as typed in a form: `12500.50` for 1,250,050 cents.
+fn major_text(money: pipewise_core::money::Money) -> String {
+    money
+        .to_string()
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn scorecard_name(card: Scorecard) -> &'static str {

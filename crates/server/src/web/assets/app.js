@@ -186,6 +186,39 @@ if (dealHeading) {
     event.preventDefault();
     record({ evidence: "gate_decided", gate: form.dataset.gate, decision: { outcome: "pass", next_step: form.next_step.value } });
   });
+  // Milestones, stakeholders and success criteria: one form each, sent as one evidence change.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.dataset.evidenceForm) return;
+    event.preventDefault();
+    const change = { evidence: form.dataset.evidenceForm, ...Object.fromEntries(new FormData(form)) };
+    if (form.dataset.keyPrefix) change.key = `${form.dataset.keyPrefix}_${Date.now().toString(36)}`;
+    record(change, form.querySelector('[role="alert"]'));
+  });
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-milestone]");
+    if (button) record({ evidence: "milestone_set", ...JSON.parse(button.dataset.milestone), status: "done" });
+  });
+  // The deal's fields: only those changed are sent.
+  document.querySelector('form[data-form="deal-fields"]')?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const changed = (name) => form.elements[name].value !== form.elements[name].defaultValue;
+    const value = (name) => form.elements[name].value.trim() || null;
+    const body = {};
+    for (const name of ["amount", "close_date", "competitor", "source", "segment"]) {
+      if (changed(name)) body[name] = value(name);
+    }
+    if (changed("next_step_text") || changed("next_step_due")) {
+      body.next_step = value("next_step_text") ? { text: value("next_step_text"), due: value("next_step_due") } : null;
+    }
+    try {
+      await send("PATCH", `/opportunities/${deal}`, body, dealHeading.dataset.version);
+      location.reload();
+    } catch (problem) {
+      showProblem(form.querySelector('[role="alert"]'), problem);
+    }
+  });
   document.addEventListener("click", async (event) => {
     const button = event.target.closest('[data-action="move-deal"], [data-action="close-won"]');
     if (!button) return;
