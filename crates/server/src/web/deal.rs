@@ -165,7 +165,7 @@ impl Room<'_> {
                 summary { "Change the deal's fields" }
                 form.grid data-form="deal-fields" {
                     label { "Amount (" (deal.amount.map_or(self.viewer.0.workspace.corporate_currency, |m| m.currency)) ")"
-                        input name="amount" inputmode="decimal" value=[deal.amount.map(|m| major_text(m))]; }
+                        input name="amount" inputmode="decimal" value=[deal.amount.map(major_text)]; }
                     label { "Expected close" input name="close_date" type="date" value=(deal.close_date); }
                     label { "Next step" input name="next_step_text" value=[deal.next_step.as_ref().map(|n| n.text.to_string())]; }
                     label { "Next step due" input name="next_step_due" type="date" value=[deal.next_step.as_ref().map(|n| n.due)]; }
