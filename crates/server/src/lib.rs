@@ -40,6 +40,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub analytics: Arc<ResidentAnalytics>,
     directory: Arc<directory::Directory>,
+    /// Each workspace's latest hygiene report, for the web app's pages.
+    hygiene: Arc<web::HygieneReports>,
     limiter: Arc<auth::limiter::LoginLimiter>,
     /// Mark session cookies `Secure` even without a proxy's `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
@@ -55,6 +57,7 @@ impl AppState {
         Ok(Self {
             analytics: ResidentAnalytics::start(store.clone()),
             directory: directory::Directory::start(store.clone()),
+            hygiene: web::HygieneReports::new(store.clone()),
             store,
             limiter: Arc::default(),
             secure_cookies: false,

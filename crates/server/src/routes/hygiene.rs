@@ -59,20 +59,27 @@ pub(crate) async fn hygiene(
 }
 
 /// The shipped rules run over the workspace as of `as_of`, keeping what the caller may read.
-pub(crate) async fn visible_report(
+async fn visible_report(
     state: &AppState,
     caller: &Caller,
     as_of: NaiveDate,
 ) -> Result<Report, ApiError> {
-    let mut report = hygiene::report(
+    let report = hygiene::report(
         &*state.store,
         &caller.workspace,
         as_of,
         &HygieneRules::shipped(),
     )
     .await?;
+    Ok(visible_to(&report, caller))
+}
+
+/// What of `report` the caller may read: records out of reach and the scores of owners out
+/// of reach are left out; team scores stay (they are aggregates).
+pub(crate) fn visible_to(report: &Report, caller: &Caller) -> Report {
     let access = &caller.access;
     let visible = |owner: Option<UserId>| owner.is_none_or(|o| access.can_read(o));
+    let mut report = report.clone();
     report.findings.retain(|f| visible(f.owner_id));
     report.deals.retain(|r| visible(r.owner_id));
     report.accounts.retain(|r| visible(r.owner_id));
@@ -82,5 +89,5 @@ pub(crate) async fn visible_report(
             .ok()
             .is_none_or(|id| access.can_read(id))
     });
-    Ok(report)
+    report
 }

@@ -99,14 +99,14 @@ pub(crate) async fn show(
         &state.store.exchange_rates(caller.workspace.id).await?,
     );
     let teams = state.store.teams(caller.workspace.id).await?;
-    let flags = findings::by_deal(&state, caller).await;
+    let flags = findings::by_deal(&state.hygiene, caller);
     let process = processes.process_of(&filters.process);
     let board = Board {
         viewer: &viewer,
         process,
         deals: &deals,
         rates: &rates,
-        flags: &flags,
+        flags: flags.as_ref(),
     };
     let content = html! {
         h1 { "Pipeline board" }
@@ -246,7 +246,8 @@ struct Board<'a> {
     process: &'a Process,
     deals: &'a [Opportunity],
     rates: &'a ExchangeRates,
-    flags: &'a HashMap<String, Vec<Finding>>,
+    /// `None` until the workspace's first hygiene report is worked out.
+    flags: Option<&'a HashMap<String, Vec<Finding>>>,
 }
 
 impl Board<'_> {
@@ -266,6 +267,9 @@ impl Board<'_> {
             @if self.deals.len() > shown {
                 p.note { "Showing the " (grouped(shown as u64)) " deals closing soonest of "
                     (grouped(self.deals.len() as u64)) "; the totals count them all. Narrow the filters to see the rest." }
+            }
+            @if self.flags.is_none() {
+                p.note { "Hygiene flags appear on the cards once the rules have run over the workspace; reload in a moment." }
             }
             div.board data-currency=(currency.code()) data-minor-digits=(currency.minor_digits()) {
                 @for stage in self.process.stages() {
@@ -308,7 +312,11 @@ impl Board<'_> {
         let id = deal.id.to_string();
         let name_id = format!("deal-{id}-name");
         let can_move = self.viewer.0.access.check_edit(deal.owner_id).is_ok();
-        let flags = self.flags.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let flags = self
+            .flags
+            .and_then(|f| f.get(&id))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let category = deal.forecast_category(self.process);
         html! {
             article.card id={ "deal-" (id) } data-deal=(id) data-version=(deal.version)

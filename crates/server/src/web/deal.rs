@@ -84,7 +84,7 @@ pub(crate) async fn show(
         )
         .await?
         .items;
-    let mut flags = findings::by_deal(&state, caller).await;
+    let mut flags = findings::by_deal(&state.hygiene, caller);
     let room = Room {
         viewer: &viewer,
         process: caller.context.processes.process_of(&deal.process),
@@ -98,7 +98,7 @@ pub(crate) async fn show(
         (room.stage_path())
         @if deal.status == Status::Open { (room.next_stage()) }
         (room.evidence())
-        (room.findings(&flags.remove(&deal.id.to_string()).unwrap_or_default()))
+        (room.findings(flags.as_mut().map(|f| f.remove(&deal.id.to_string()).unwrap_or_default())))
         (room.timeline(&events))
     };
     Ok(Html(
@@ -455,15 +455,18 @@ impl Room<'_> {
         }
     }
 
-    fn findings(&self, findings: &[pipewise_core::hygiene::Finding]) -> Markup {
+    /// The deal's findings; `None` until the workspace's first hygiene report is worked out.
+    fn findings(&self, findings: Option<Vec<pipewise_core::hygiene::Finding>>) -> Markup {
         html! {
             section.panel aria-labelledby="hygiene-heading" {
                 h2 id="hygiene-heading" { "Hygiene" }
-                @if findings.is_empty() {
+                @if findings.is_none() {
+                    p { "The hygiene rules are still running over the workspace; reload in a moment." }
+                } @else if findings.as_ref().is_some_and(Vec::is_empty) {
                     p { "No findings." }
                 } @else {
                     ul.findings {
-                        @for f in findings {
+                        @for f in findings.iter().flatten() {
                             li class=(f.severity.as_str()) { strong { (f.detail) } br; "Fix: " (f.fix) }
                         }
                     }

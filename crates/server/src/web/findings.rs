@@ -1,32 +1,111 @@
-//! Hygiene findings on deals, for the flags on board cards and the deal room: the shipped
-//! rules run over the workspace as of today, as `GET …/hygiene` runs them.
+//! Hygiene for pages: the shipped rules run over a workspace as `GET …/hygiene` runs them,
+//! kept for half a minute and worked out again in the background, so that the board and the
+//! deal room never wait on a pass over the whole event log. A page shows the latest report
+//! (at most [`FRESH_FOR`] plus one pass old); only the hygiene page waits for the first one.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use pipewise_core::hygiene::{Finding, RecordKind};
+use pipewise_core::hygiene::{Finding, HygieneRules, RecordKind, Report};
+use pipewise_core::ids::WorkspaceId;
+use pipewise_core::org::Workspace;
+use pipewise_store::{Store, hygiene};
 
-use crate::AppState;
+use crate::ApiError;
 use crate::auth::Caller;
-use crate::routes::hygiene::visible_report;
+use crate::routes::hygiene::visible_to;
 
-/// Each deal's findings, by deal id. Hygiene decorates a page, so a failure to work it out
-/// leaves the page without flags (and is logged) instead of failing it.
-pub(crate) async fn by_deal(state: &AppState, caller: &Caller) -> HashMap<String, Vec<Finding>> {
-    let report = visible_report(state, caller, Utc::now().date_naive()).await;
-    let mut by_deal: HashMap<String, Vec<Finding>> = HashMap::new();
-    match report {
-        Ok(report) => {
-            for finding in report.findings {
-                if finding.record_kind == RecordKind::Opportunity {
-                    by_deal
-                        .entry(finding.record_id.clone())
-                        .or_default()
-                        .push(finding);
-                }
-            }
-        }
-        Err(error) => tracing::warn!(?error, "hygiene findings for a page failed"),
+/// How long a report is shown before a new one is worked out.
+const FRESH_FOR: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct Entry {
+    report: Option<(Instant, Arc<Report>)>,
+    refreshing: bool,
+}
+
+/// Each workspace's latest hygiene report.
+pub(crate) struct HygieneReports {
+    store: Arc<dyn Store>,
+    entries: Mutex<HashMap<WorkspaceId, Entry>>,
+}
+
+impl HygieneReports {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            entries: Mutex::default(),
+        })
     }
-    by_deal
+
+    /// The latest report, if one was worked out; starts working out a new one when it is
+    /// older than [`FRESH_FOR`] or missing. Call within a Tokio runtime.
+    pub(crate) fn latest(self: &Arc<Self>, workspace: &Workspace) -> Option<Arc<Report>> {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries.entry(workspace.id).or_default();
+        let stale = entry
+            .report
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() > FRESH_FOR);
+        if stale && !entry.refreshing {
+            entry.refreshing = true;
+            let (reports, workspace) = (self.clone(), workspace.clone());
+            tokio::spawn(async move {
+                let result = reports.work_out(&workspace).await;
+                if let Err(error) = &result {
+                    tracing::warn!(%error, "working out a hygiene report failed");
+                }
+                let mut entries = reports
+                    .entries
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let entry = entries.entry(workspace.id).or_default();
+                entry.refreshing = false;
+                if let Ok(report) = result {
+                    entry.report = Some((Instant::now(), Arc::new(report)));
+                }
+            });
+        }
+        entry.report.as_ref().map(|(_, report)| report.clone())
+    }
+
+    /// The latest report, working one out now if there is none yet.
+    pub(crate) async fn wait(
+        self: &Arc<Self>,
+        workspace: &Workspace,
+    ) -> Result<Arc<Report>, ApiError> {
+        if let Some(report) = self.latest(workspace) {
+            return Ok(report);
+        }
+        let report = Arc::new(self.work_out(workspace).await?);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.entry(workspace.id).or_default().report = Some((Instant::now(), report.clone()));
+        Ok(report)
+    }
+
+    async fn work_out(&self, workspace: &Workspace) -> Result<Report, ApiError> {
+        let today = Utc::now().date_naive();
+        Ok(hygiene::report(&*self.store, workspace, today, &HygieneRules::shipped()).await?)
+    }
+}
+
+/// Each deal's findings that `caller` may read, by deal id; `None` until the workspace's
+/// first report is worked out.
+pub(crate) fn by_deal(
+    reports: &Arc<HygieneReports>,
+    caller: &Caller,
+) -> Option<HashMap<String, Vec<Finding>>> {
+    let report = reports.latest(&caller.workspace)?;
+    let mut by_deal: HashMap<String, Vec<Finding>> = HashMap::new();
+    for finding in visible_to(&report, caller).findings {
+        if finding.record_kind == RecordKind::Opportunity {
+            by_deal
+                .entry(finding.record_id.clone())
+                .or_default()
+                .push(finding);
+        }
+    }
+    Some(by_deal)
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use chrono::Utc;
 use maud::{Markup, html};
 use pipewise_core::hygiene::{GroupScore, HygieneRules, RecordKind, Report, RuleId};
 use pipewise_core::ids::UserId;
@@ -19,7 +18,7 @@ use super::format::grouped;
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
-use crate::routes::hygiene::visible_report;
+use crate::routes::hygiene::visible_to;
 
 /// Findings listed at most; the counts above the list count them all.
 const MOST_LISTED: usize = 500;
@@ -51,11 +50,11 @@ pub(crate) async fn show(
         str::parse::<UserId>,
     );
     fields.finish()?;
-    let report = visible_report(&state, &viewer.0, Utc::now().date_naive()).await?;
+    let report = visible_to(&*state.hygiene.wait(&viewer.0.workspace).await?, &viewer.0);
     let rules = HygieneRules::shipped();
     let content = html! {
         h1 { "Hygiene" }
-        p.note { "The open pipeline checked against the hygiene rules as of " (report.as_of) "." }
+        p.note { "The open pipeline checked against the hygiene rules as of " (report.as_of) "; worked out again every half minute while the pages are in use." }
         (by_rule(&viewer, &report, &rules))
         (scores("owners", "By owner", &report.owners))
         (scores("teams", "By team", &report.teams))

@@ -32,6 +32,8 @@ use pipewise_core::text::Slug;
 use crate::{ApiError, AppState};
 use viewer::PageError;
 
+pub(crate) use findings::HygieneReports;
+
 /// What a page may load and who may frame it: its own stylesheet, script and forms only, and
 /// no other site (against clickjacking and injected content).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
