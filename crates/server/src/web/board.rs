@@ -28,6 +28,8 @@ use crate::AppState;
 
 /// Cards drawn at most; the column totals count every deal the filters keep.
 const MOST_CARDS: usize = 5_000;
+/// Hygiene findings written out on a card; the deal room lists them all with their fixes.
+const FLAGS_SHOWN: usize = 2;
 /// Deals read from the store per query.
 const READ_PAGE: u32 = 1_000;
 
@@ -333,8 +335,11 @@ impl Board<'_> {
                 }
                 @if !flags.is_empty() {
                     ul.flags aria-label="Hygiene" {
-                        @for finding in flags {
-                            li class={ "flag " (finding.severity.as_str()) } title=(finding.fix) { (finding.detail) }
+                        @for finding in flags.iter().take(FLAGS_SHOWN) {
+                            li class={ "flag " (finding.severity.as_str()) } { (finding.detail) }
+                        }
+                        @if flags.len() > FLAGS_SHOWN {
+                            li.flag { "and " (flags.len() - FLAGS_SHOWN) " more in the deal room" }
                         }
                     }
                 }
@@ -342,11 +347,9 @@ impl Board<'_> {
                     div.move {
                         @let select_id = format!("move-{id}");
                         label.visually-hidden for=(select_id) { "Move " (deal.name) " to" }
-                        select id=(select_id) {
-                            @for stage in self.process.stages().iter().filter(|s| s.key != deal.stage) {
-                                option value=(stage.key) { (stage.name) }
-                            }
-                        }
+                        // The other stages are filled in by the script when the list is
+                        // first used: thousands of cards would otherwise carry them all.
+                        select id=(select_id) { option value="" { "Move to…" } }
                         button type="button" data-action="move" { "Move" }
                     }
                 }

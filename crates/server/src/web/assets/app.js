@@ -136,11 +136,18 @@ if (board) {
     count.dataset.hidden = Number(count.dataset.count) - cards.length;
     total.dataset.hidden = Number(total.dataset.total) - cards.reduce((s, c) => s + Number(c.dataset.amount), 0);
   }
+  // Each card's "Move to" list gets its stages when first used.
+  const fill = (event) => {
+    const select = event.target.closest(".move select");
+    if (select && select.options.length === 1) refreshMoveChoices(select.closest(".card"), select.closest(".column").dataset.stage);
+  };
+  for (const type of ["focusin", "mousedown", "touchstart"]) board.addEventListener(type, fill);
   board.addEventListener("click", (event) => {
     const button = event.target.closest('[data-action="move"]');
     if (!button) return;
     const card = button.closest(".card");
-    moveCard(card, card.querySelector(".move select").value);
+    const stage = card.querySelector(".move select").value;
+    if (stage) moveCard(card, stage);
   });
   board.addEventListener("dragstart", (event) => {
     const card = event.target.closest(".card[draggable]");
