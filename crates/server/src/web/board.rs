@@ -3,7 +3,7 @@
 //! through `POST …/opportunities/{id}/moves`; a refused move shows the unmet criteria on the
 //! card.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -101,7 +101,12 @@ pub(crate) async fn show(
         &state.store.exchange_rates(caller.workspace.id).await?,
     );
     let teams = state.store.teams(caller.workspace.id).await?;
-    let flags = findings::by_deal(&state.hygiene, caller);
+    let shown: HashSet<String> = deals
+        .iter()
+        .take(MOST_CARDS)
+        .map(|d| d.id.to_string())
+        .collect();
+    let flags = findings::by_deal(&state.hygiene, caller, &shown);
     let process = processes.process_of(&filters.process);
     let board = Board {
         viewer: &viewer,

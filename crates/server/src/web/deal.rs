@@ -84,7 +84,8 @@ pub(crate) async fn show(
         )
         .await?
         .items;
-    let mut flags = findings::by_deal(&state.hygiene, caller);
+    let this_deal = std::collections::HashSet::from([deal.id.to_string()]);
+    let mut flags = findings::by_deal(&state.hygiene, caller, &this_deal);
     let room = Room {
         viewer: &viewer,
         process: caller.context.processes.process_of(&deal.process),

@@ -3,7 +3,7 @@
 //! deal room never wait on a pass over the whole event log. A page shows the latest report
 //! (at most [`FRESH_FOR`] plus one pass old); only the hygiene page waits for the first one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,6 @@ use pipewise_store::{Store, hygiene};
 
 use crate::ApiError;
 use crate::auth::Caller;
-use crate::routes::hygiene::visible_to;
 
 /// How long a report is shown before a new one is worked out.
 const FRESH_FOR: Duration = Duration::from_secs(30);
@@ -91,21 +90,25 @@ impl HygieneReports {
     }
 }
 
-/// Each deal's findings that `caller` may read, by deal id; `None` until the workspace's
-/// first report is worked out.
+/// The findings on the deals named in `deals` that `caller` may read, by deal id; `None`
+/// until the workspace's first report is worked out.
 pub(crate) fn by_deal(
     reports: &Arc<HygieneReports>,
     caller: &Caller,
+    deals: &HashSet<String>,
 ) -> Option<HashMap<String, Vec<Finding>>> {
     let report = reports.latest(&caller.workspace)?;
     let mut by_deal: HashMap<String, Vec<Finding>> = HashMap::new();
-    for finding in visible_to(&report, caller).findings {
-        if finding.record_kind == RecordKind::Opportunity {
-            by_deal
-                .entry(finding.record_id.clone())
-                .or_default()
-                .push(finding);
-        }
+    let wanted = |f: &&Finding| {
+        f.record_kind == RecordKind::Opportunity
+            && deals.contains(&f.record_id)
+            && f.owner_id.is_none_or(|o| caller.access.can_read(o))
+    };
+    for finding in report.findings.iter().filter(wanted) {
+        by_deal
+            .entry(finding.record_id.clone())
+            .or_default()
+            .push(finding.clone());
     }
     Some(by_deal)
 }
