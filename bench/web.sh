@@ -65,13 +65,16 @@ printf '%-26s %10s %10s\n' page "first (s)" "median (s)"
 for page in hygiene board "board?owner=$OWNER" "deals/$DEAL" forecast forecast/backtest \
             diagnostics leads admin; do
     times=()
-    for _ in 1 2 3 4 5 6; do
+    for run in 1 2 3 4 5 6; do
+        # A page over 10 s is timed once.
+        [ "$run" -gt 1 ] && awk -v t="${times[0]}" 'BEGIN { exit !(t > 10) }' && break
         answer=$(curl -s -o /dev/null -w '%{http_code} %{time_starttransfer}' \
             -H "Authorization: Bearer $TOKEN" "$BASE/app/demo/$page")
         [ "${answer%% *}" = 200 ] || { echo "$page answered ${answer%% *}" >&2; exit 1; }
         times+=("${answer#* }")
     done
     median=$(printf '%s\n' "${times[@]:1}" | sort -n | sed -n 3p)
+    median=${median:-${times[0]}}
     label=${page/$OWNER/<rep>}
     printf '%-26s %10.3f %10.3f\n' "${label/$DEAL/<deal>}" "${times[0]}" "$median"
 done

@@ -1,7 +1,8 @@
 //! Hygiene for pages: the shipped rules run over a workspace as `GET …/hygiene` runs them,
-//! kept for half a minute and worked out again in the background, so that the board and the
-//! deal room never wait on a pass over the whole event log. A page shows the latest report
-//! (at most [`FRESH_FOR`] plus one pass old); only the hygiene page waits for the first one.
+//! kept, and worked out again in the background once the workspace has changed and the
+//! report is older than [`FRESH_FOR`] (or was made on an earlier day), so that the board and
+//! the deal room never wait on a pass over the whole event log, and an idle workspace costs
+//! nothing. A page shows the latest report; only the hygiene page waits for the first one.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,18 +12,22 @@ use chrono::Utc;
 use pipewise_core::hygiene::{Finding, HygieneRules, RecordKind, Report};
 use pipewise_core::ids::WorkspaceId;
 use pipewise_core::org::Workspace;
-use pipewise_store::{Store, hygiene};
+use pipewise_store::{Store, Written, hygiene};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::ApiError;
 use crate::auth::Caller;
 
-/// How long a report is shown before a new one is worked out.
+/// How long a report is shown, once the workspace has changed, before a new one is worked
+/// out.
 const FRESH_FOR: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 struct Entry {
     report: Option<(Instant, Arc<Report>)>,
     refreshing: bool,
+    /// Written to since the report being shown was started.
+    changed: bool,
 }
 
 /// Each workspace's latest hygiene report.
@@ -32,11 +37,39 @@ pub(crate) struct HygieneReports {
 }
 
 impl HygieneReports {
+    /// Starts following the store's writes. Call within a Tokio runtime.
     pub(crate) fn new(store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new(Self {
+        let mut written = store.subscribe();
+        let reports = Arc::new(Self {
             store,
             entries: Mutex::default(),
-        })
+        });
+        let weak = Arc::downgrade(&reports);
+        tokio::spawn(async move {
+            loop {
+                let message = written.recv().await;
+                let Some(reports) = weak.upgrade() else {
+                    return;
+                };
+                let mut entries = reports
+                    .entries
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                match message {
+                    Ok(
+                        Written::Events { workspace, .. }
+                        | Written::Touch { workspace, .. }
+                        | Written::Record { workspace }
+                        | Written::Replaced { workspace },
+                    ) => entries.entry(workspace).or_default().changed = true,
+                    Err(RecvError::Lagged(_)) => {
+                        entries.values_mut().for_each(|entry| entry.changed = true)
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        reports
     }
 
     /// The latest report, if one was worked out; starts working out a new one when it is
@@ -44,12 +77,13 @@ impl HygieneReports {
     pub(crate) fn latest(self: &Arc<Self>, workspace: &Workspace) -> Option<Arc<Report>> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.entry(workspace.id).or_default();
-        let stale = entry
-            .report
-            .as_ref()
-            .is_none_or(|(at, _)| at.elapsed() > FRESH_FOR);
+        let today = Utc::now().date_naive();
+        let stale = entry.report.as_ref().is_none_or(|(at, report)| {
+            report.as_of < today || (entry.changed && at.elapsed() > FRESH_FOR)
+        });
         if stale && !entry.refreshing {
             entry.refreshing = true;
+            entry.changed = false;
             let (reports, workspace) = (self.clone(), workspace.clone());
             tokio::spawn(async move {
                 let result = reports.work_out(&workspace).await;

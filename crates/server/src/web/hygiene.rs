@@ -54,7 +54,7 @@ pub(crate) async fn show(
     let rules = HygieneRules::shipped();
     let content = html! {
         h1 { "Hygiene" }
-        p.note { "The open pipeline checked against the hygiene rules as of " (report.as_of) "; worked out again every half minute while the pages are in use." }
+        p.note { "The open pipeline checked against the hygiene rules as of " (report.as_of) "; worked out again within half a minute of a change." }
         (by_rule(&viewer, &report, &rules))
         (scores("owners", "By owner", &report.owners))
         (scores("teams", "By team", &report.teams))
