@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -155,4 +156,26 @@ export async function signIn(page, server, role) {
         (alerts.length ? ` and says: ${alerts.join(' / ')}` : '') + `\n${error.message}`,
     );
   }
+}
+
+/**
+ * A demo server and a browser for the tests of the calling file: started before its first
+ * test and stopped after its last. Returns `{ server, browser }`, filled in by then.
+ */
+export function demoForFile() {
+  const demo = {};
+  before(async () => {
+    demo.server = await startDemo();
+    demo.browser = await launchBrowser();
+  });
+  after(async () => {
+    await demo.browser?.close();
+    await demo.server?.stop();
+  });
+  return demo;
+}
+
+/** Runs `action`, which makes the page reload itself, and waits for the new page. */
+export async function reloading(page, action) {
+  await Promise.all([page.waitForEvent('load'), action()]);
 }

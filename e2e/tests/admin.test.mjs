@@ -3,28 +3,25 @@
 // The lead queue's fit × intent matrix counts the leads the queue lists.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, signIn, startDemo } from '../support.mjs';
+import { test } from 'node:test';
+import { demoForFile, signIn } from '../support.mjs';
 
-let server;
-let browser;
-let page;
+const demo = demoForFile();
+let signedIn;
 
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-  page = await (await browser.newContext()).newPage();
-  await signIn(page, server, 'admin');
-});
+/** One page signed in as the admin, shared by the file's tests. */
+async function adminPage() {
+  if (!signedIn) {
+    signedIn = await (await demo.browser.newContext()).newPage();
+    await signIn(signedIn, demo.server, 'admin');
+  }
+  return signedIn;
+}
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const admin = () => `${server.base}/app/${server.workspace}/admin`;
+const admin = () => `${demo.server.base}/app/${demo.server.workspace}/admin`;
 
 test('a process file with an error is refused, located, and nothing is applied', async () => {
+  const page = await adminPage();
   await page.goto(admin());
   const heading = await page.locator('#process-heading').innerText();
   const file = page.locator('form[data-form="process"] textarea').first();
@@ -40,6 +37,7 @@ test('a process file with an error is refused, located, and nothing is applied',
 });
 
 test('an API token is shown once, then listed and revoked', async () => {
+  const page = await adminPage();
   await page.goto(admin());
   await page.getByLabel('Token name').fill('Nightly export');
   await page.getByRole('button', { name: 'Create token' }).click();
@@ -54,19 +52,21 @@ test('an API token is shown once, then listed and revoked', async () => {
 });
 
 test('a quota set in the form is listed', async () => {
+  const page = await adminPage();
   await page.goto(admin());
   const month = new Date().toISOString().slice(0, 7);
-  await page.getByLabel('Whose').selectOption({ label: server.users.rep.name });
+  await page.getByLabel('Whose').selectOption({ label: demo.server.users.rep.name });
   await page.getByLabel('Period').fill(month);
   await page.getByLabel('Amount').fill('123456');
   await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Set quota' }).click()]);
-  const row = page.locator('#quotas-heading + table tbody tr').filter({ hasText: server.users.rep.name }).filter({ hasText: month });
+  const row = page.locator('#quotas-heading + table tbody tr').filter({ hasText: demo.server.users.rep.name }).filter({ hasText: month });
   assert.equal(await row.count(), 1);
   assert.match(await row.innerText(), /\$123,456/);
 });
 
 test("the lead queue's matrix counts the leads it lists", async () => {
-  await page.goto(`${server.base}/app/${server.workspace}/leads`);
+  const page = await adminPage();
+  await page.goto(`${demo.server.base}/app/${demo.server.workspace}/leads`);
   const cells = await page.locator('table.matrix td strong').allInnerTexts();
   const counted = cells.map(Number).reduce((a, b) => a + b, 0);
   const listed = await page.locator('table[aria-label="Lead queue"] tbody tr').count();

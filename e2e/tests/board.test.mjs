@@ -3,21 +3,10 @@
 // the same drag moves the deal. The "Move to" control does the same from the keyboard.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, signIn, startDemo } from '../support.mjs';
+import { test } from 'node:test';
+import { demoForFile, reloading, signIn } from '../support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const demo = demoForFile();
 
 /** Every column of the board: its stage, name, and the cards that can be moved. */
 function columnsOf(page) {
@@ -50,11 +39,6 @@ function drag(card, target) {
   return card.dragTo(target, { sourcePosition: { x: 8, y: 4 }, targetPosition: { x: 20, y: 20 } });
 }
 
-/** Runs `action`, which makes the page reload itself, and waits for the new page. */
-async function reloading(page, action) {
-  await Promise.all([page.waitForEvent('load'), action()]);
-}
-
 /**
  * A deal the admin can move whose move to the next stage needs criteria the deal room can
  * record (checklist items, gates, scores) and that it does not meet yet.
@@ -63,7 +47,7 @@ async function findRefusedMove(page) {
   const columns = await columnsOf(page);
   for (let i = 0; i + 1 < columns.length; i++) {
     for (const card of columns[i].cards) {
-      await page.goto(server.base + card.href);
+      await page.goto(demo.server.base + card.href);
       const heading = await page.locator('#next-heading').innerText();
       if (heading !== `To move to ${columns[i + 1].name}`) continue;
       const requirements = await requirementsOf(page);
@@ -77,12 +61,12 @@ async function findRefusedMove(page) {
 }
 
 test('a drag onto a stage with unmet criteria names them; once met, the drag moves the deal', async () => {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const context = await demo.browser.newContext({ viewport: { width: 1600, height: 1000 } });
   const page = await context.newPage();
   try {
-    await signIn(page, server, 'admin');
+    await signIn(page, demo.server, 'admin');
     const move = await findRefusedMove(page);
-    const board = `${server.base}/app/${server.workspace}/board`;
+    const board = `${demo.server.base}/app/${demo.server.workspace}/board`;
 
     await page.goto(board);
     const card = page.locator(`#deal-${move.card.id}`);
@@ -100,7 +84,7 @@ test('a drag onto a stage with unmet criteria names them; once met, the drag mov
     );
 
     // Record each criterion in the deal room, with the control it offers.
-    await page.goto(server.base + move.card.href);
+    await page.goto(demo.server.base + move.card.href);
     for (let round = 0; round < 12; round++) {
       const unmet = page.locator('ul.criteria li.unmet');
       if ((await unmet.count()) === 0) break;
@@ -131,7 +115,7 @@ test('a drag onto a stage with unmet criteria names them; once met, the drag mov
     assert.equal(after, before + 1, "the column's count follows the move");
 
     // The server holds the move: the deal room shows the deal in its new stage.
-    await page.goto(server.base + move.card.href);
+    await page.goto(demo.server.base + move.card.href);
     assert.equal(await page.locator('ol.path [aria-current="step"]').innerText(), move.to.name);
   } finally {
     await context.close();
@@ -139,12 +123,12 @@ test('a drag onto a stage with unmet criteria names them; once met, the drag mov
 });
 
 test('the move control works from the keyboard and shows a refusal the same way', async () => {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const context = await demo.browser.newContext({ viewport: { width: 1600, height: 1000 } });
   const page = await context.newPage();
   try {
-    await signIn(page, server, 'admin');
+    await signIn(page, demo.server, 'admin');
     const move = await findRefusedMove(page);
-    await page.goto(`${server.base}/app/${server.workspace}/board`);
+    await page.goto(`${demo.server.base}/app/${demo.server.workspace}/board`);
     const card = page.locator(`#deal-${move.card.id}`);
     const select = card.getByLabel(/^Move .* to$/);
     await select.focus();

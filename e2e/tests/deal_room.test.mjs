@@ -3,35 +3,19 @@
 // changed amount shows in the summary and the timeline.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, signIn, startDemo } from '../support.mjs';
+import { test } from 'node:test';
+import { demoForFile, reloading, signIn } from '../support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** Runs `action`, which makes the page reload itself, and waits for the new page. */
-async function reloading(page, action) {
-  await Promise.all([page.waitForEvent('load'), action()]);
-}
+const demo = demoForFile();
 
 test('milestones, a stakeholder, a success criterion and an amount are recorded', async () => {
-  const page = await (await browser.newContext()).newPage();
-  await signIn(page, server, 'admin');
+  const page = await (await demo.browser.newContext()).newPage();
+  await signIn(page, demo.server, 'admin');
   // A deal with no plan yet whose account has people to map.
   const hrefs = await page.locator('.card h3 a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
   let found = false;
   for (const href of hrefs) {
-    await page.goto(server.base + href);
+    await page.goto(demo.server.base + href);
     const planless = (await page.locator('#plan-heading + p').innerText()).startsWith('No milestones');
     if (planless && (await page.getByRole('button', { name: 'Map stakeholder' }).count()) === 1) {
       found = true;

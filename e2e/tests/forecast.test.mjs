@@ -2,21 +2,10 @@
 // manager's cumulative number move by the amount of the deal the call puts in or leaves out.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, signIn, startDemo } from '../support.mjs';
+import { test } from 'node:test';
+import { demoForFile, signIn } from '../support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const demo = demoForFile();
 
 /** `2026-Q4` → `2027-Q1`. */
 function nextQuarter(period) {
@@ -35,19 +24,19 @@ async function rollUpRow(page, name) {
 }
 
 async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const context = await demo.browser.newContext({ viewport: { width: 1400, height: 1000 } });
   return context.newPage();
 }
 
 test("a rep's call changes the manager's roll-up", async () => {
   const rep = await newPage();
-  await signIn(rep, server, 'rep');
+  await signIn(rep, demo.server, 'rep');
   // The first quarter, from the current one, in which the rep has open deals to call.
-  await rep.goto(`${server.base}/app/${server.workspace}/forecast`);
+  await rep.goto(`${demo.server.base}/app/${demo.server.workspace}/forecast`);
   let period = (await rep.locator('h1').innerText()).replace('Forecast ', '');
   for (let tries = 0; tries < 4 && (await rep.locator('form[data-form="call"]').count()) === 0; tries++) {
     period = nextQuarter(period);
-    await rep.goto(`${server.base}/app/${server.workspace}/forecast?period=${period}`);
+    await rep.goto(`${demo.server.base}/app/${demo.server.workspace}/forecast?period=${period}`);
   }
   const line = rep.locator('form[data-form="call"] tr[data-line]').first();
   await line.waitFor();
@@ -55,11 +44,11 @@ test("a rep's call changes the manager's roll-up", async () => {
   assert.ok(amount > 0);
 
   const manager = await newPage();
-  await signIn(manager, server, 'manager');
-  const forecast = `${server.base}/app/${server.workspace}/forecast?period=${period}`;
+  await signIn(manager, demo.server, 'manager');
+  const forecast = `${demo.server.base}/app/${demo.server.workspace}/forecast?period=${period}`;
   await manager.goto(forecast);
-  const repBefore = await rollUpRow(manager, server.users.rep.name);
-  const managerBefore = await rollUpRow(manager, server.users.manager.name);
+  const repBefore = await rollUpRow(manager, demo.server.users.rep.name);
+  const managerBefore = await rollUpRow(manager, demo.server.users.manager.name);
 
   // Flip the first deal: in the number if it was out, out if it was in.
   const include = line.getByRole('checkbox');
@@ -71,8 +60,8 @@ test("a rep's call changes the manager's roll-up", async () => {
 
   const change = wasIncluded ? -amount : amount;
   await manager.goto(forecast);
-  const repAfter = await rollUpRow(manager, server.users.rep.name);
-  const managerAfter = await rollUpRow(manager, server.users.manager.name);
+  const repAfter = await rollUpRow(manager, demo.server.users.rep.name);
+  const managerAfter = await rollUpRow(manager, demo.server.users.manager.name);
   assert.equal(repAfter.single, repBefore.single + change);
   assert.equal(managerAfter.cumulative, managerBefore.cumulative + change);
 });

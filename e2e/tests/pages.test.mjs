@@ -2,22 +2,10 @@
 // control has a label, and a viewer is offered no change and refused one made anyway.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, signIn, startDemo } from '../support.mjs';
+import { test } from 'node:test';
+import { demoForFile, signIn } from '../support.mjs';
 
-let server;
-let browser;
-let page;
-
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const demo = demoForFile();
 
 const PAGES = ['board', 'forecast', 'forecast/backtest', 'diagnostics', 'hygiene', 'leads', 'admin'];
 
@@ -46,12 +34,12 @@ function unlabelled(page) {
 }
 
 test('every dashboard renders charts that draw their data', async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
-  await signIn(page, server, 'manager');
+  await signIn(page, demo.server, 'manager');
   const expected = { forecast: 1, 'forecast/backtest': 2, diagnostics: 6, hygiene: 1 };
   for (const [path, least] of Object.entries(expected)) {
-    const response = await page.goto(`${server.base}/app/${server.workspace}/${path}`);
+    const response = await page.goto(`${demo.server.base}/app/${demo.server.workspace}/${path}`);
     assert.equal(response.status(), 200, path);
     const charts = await chartMarks(page);
     assert.ok(charts.length >= least, `${path}: ${charts.length} charts`);
@@ -62,12 +50,12 @@ test('every dashboard renders charts that draw their data', async () => {
 });
 
 test('every form control on every page has a label, and the deal room too', async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
-  await signIn(page, server, 'admin');
+  await signIn(page, demo.server, 'admin');
   const deal = await page.locator('.card h3 a').first().getAttribute('href');
-  for (const path of [...PAGES.map((p) => `/app/${server.workspace}/${p}`), deal]) {
-    await page.goto(server.base + path);
+  for (const path of [...PAGES.map((p) => `/app/${demo.server.workspace}/${p}`), deal]) {
+    await page.goto(demo.server.base + path);
     assert.deepEqual(await unlabelled(page), [], path);
     assert.equal(await page.locator('a.skip[href="#content"]').count(), 1, path);
   }
@@ -75,9 +63,9 @@ test('every form control on every page has a label, and the deal room too', asyn
 });
 
 test('a viewer is offered no change, and a change sent anyway is refused', async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
-  await signIn(page, server, 'viewer');
+  await signIn(page, demo.server, 'viewer');
   assert.ok((await page.locator('.card').count()) > 0, 'the viewer sees the deals');
   assert.equal(await page.locator('.card[draggable]').count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Move' }).count(), 0);
@@ -86,12 +74,12 @@ test('a viewer is offered no change, and a change sent anyway is refused', async
   const href = await deal.locator('h3 a').getAttribute('href');
   const id = await deal.getAttribute('data-deal');
   const version = await deal.getAttribute('data-version');
-  await page.goto(server.base + href);
+  await page.goto(demo.server.base + href);
   assert.equal(await page.getByRole('button', { name: /^Move to|^Close won/ }).count(), 0);
   assert.equal(await page.locator('.control').count(), 0);
   for (const box of await page.getByRole('checkbox').all()) assert.ok(await box.isDisabled());
 
-  await page.goto(`${server.base}/app/${server.workspace}/forecast`);
+  await page.goto(`${demo.server.base}/app/${demo.server.workspace}/forecast`);
   assert.equal(await page.getByRole('button', { name: 'Submit call' }).count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Take a snapshot now' }).count(), 0);
 
@@ -104,7 +92,7 @@ test('a viewer is offered no change, and a change sent anyway is refused', async
       body: JSON.stringify({ evidence: 'checked', item: 'vendor_of_choice', done: true }),
     });
     return response.status;
-  }, { workspace: server.workspace, id, version });
+  }, { workspace: demo.server.workspace, id, version });
   assert.equal(status, 403);
   await context.close();
 });

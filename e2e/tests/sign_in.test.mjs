@@ -2,25 +2,14 @@
 // leads to the pipeline board.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, signIn, startDemo } from '../support.mjs';
+import { test } from 'node:test';
+import { demoForFile, signIn } from '../support.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const demo = demoForFile();
 
 // A fresh context (own cookies) for each test, so that no test starts signed in.
 async function withPage(run) {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   try {
     await run(await context.newPage());
   } finally {
@@ -30,10 +19,10 @@ async function withPage(run) {
 
 test('a wrong password is refused and the page stays on sign-in', () =>
   withPage(async (page) => {
-    const signInPath = `/app/${server.workspace}/sign-in`;
-    await page.goto(`${server.base}${signInPath}`);
-    await page.getByLabel('E-mail').fill(server.users.rep.email);
-    await page.getByLabel('Password').fill(`not-${server.password}`);
+    const signInPath = `/app/${demo.server.workspace}/sign-in`;
+    await page.goto(`${demo.server.base}${signInPath}`);
+    await page.getByLabel('E-mail').fill(demo.server.users.rep.email);
+    await page.getByLabel('Password').fill(`not-${demo.server.password}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
@@ -43,6 +32,6 @@ test('a wrong password is refused and the page stays on sign-in', () =>
 
 test('the rep signs in and lands on the pipeline board', () =>
   withPage(async (page) => {
-    await signIn(page, server, 'rep');
+    await signIn(page, demo.server, 'rep');
     assert.equal((await page.locator('h1').innerText()).trim(), 'Pipeline board');
   }));
