@@ -7,7 +7,7 @@ mod health;
 pub(crate) mod hygiene;
 mod index;
 pub(crate) mod leads;
-mod lists;
+pub(crate) mod lists;
 mod opportunities;
 mod opportunity_changes;
 mod process;

@@ -16,7 +16,7 @@ use pipewise_core::hygiene::Finding;
 use pipewise_core::ids::{TeamId, UserId};
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::process::{ForecastCategory, Process, ProcessKey};
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::{Fields, InvalidValue};
 use pipewise_store::{DealFilter, DealOrder, PageRequest};
 use serde::Deserialize;
 
@@ -25,6 +25,7 @@ use super::format::{category, date, grouped, money};
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
+use crate::routes::lists;
 
 /// Cards drawn at most; the column totals count every deal the filters keep.
 const MOST_CARDS: usize = 5_000;
@@ -64,11 +65,7 @@ pub(crate) async fn show(
     viewer: Viewer,
     query: Result<Query<BoardQuery>, QueryRejection>,
 ) -> Result<Html<String>, PageError> {
-    let Query(query) = query.map_err(|rejection| {
-        FieldErrors::from(
-            InvalidValue::new(&rejection.body_text(), "the board's filters").at("query"),
-        )
-    })?;
+    let query = lists::query(query, "process, owner, team, segment, category and period")?;
     let caller = &viewer.0;
     let processes = &caller.context.processes;
     let mut fields = Fields::default();

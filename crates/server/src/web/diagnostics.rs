@@ -16,7 +16,7 @@ use pipewise_analytics::{CoverageMode, Problem, SizeBands};
 use pipewise_core::calendar::Period;
 use pipewise_core::money::Currency;
 use pipewise_core::process::Process;
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::Fields;
 use serde::Deserialize;
 
 use super::charts::{self, Bar, Reference, Series, Unit};
@@ -24,6 +24,7 @@ use super::format::{grouped, money, percent};
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
+use crate::routes::lists;
 use crate::routes::reports::{refused, with_inputs};
 
 /// Quarters shown in the rate trends, the chosen one included.
@@ -53,11 +54,7 @@ pub(crate) async fn show(
     viewer: Viewer,
     query: Result<Query<DiagnosticsQuery>, QueryRejection>,
 ) -> Result<Html<String>, PageError> {
-    let Query(query) = query.map_err(|rejection| {
-        FieldErrors::from(
-            InvalidValue::new(&rejection.body_text(), "only the parameter period").at("query"),
-        )
-    })?;
+    let query = lists::query(query, "period")?;
     let caller = &viewer.0;
     let workspace = caller.workspace.clone();
     let given = query

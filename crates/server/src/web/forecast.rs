@@ -18,7 +18,7 @@ use pipewise_core::calendar::Period;
 use pipewise_core::ids::OpportunityId;
 use pipewise_core::money::Currency;
 use pipewise_core::process::ForecastCategory;
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::Fields;
 use serde::Deserialize;
 
 use super::charts::{self, Bar, Reference, Series, Unit};
@@ -27,6 +27,7 @@ use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
 use crate::routes::forecast_report;
+use crate::routes::lists;
 use crate::routes::reports::{refused, with_inputs};
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,11 +48,7 @@ fn method_name(method: Method) -> &'static str {
 fn period_of(
     query: Result<Query<ForecastQuery>, QueryRejection>,
 ) -> Result<(Option<Period>, Option<String>), PageError> {
-    let Query(query) = query.map_err(|rejection| {
-        FieldErrors::from(
-            InvalidValue::new(&rejection.body_text(), "only the parameter period").at("query"),
-        )
-    })?;
+    let query = lists::query(query, "period")?;
     let given = query
         .period
         .map(|p| p.trim().to_owned())

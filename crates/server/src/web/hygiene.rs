@@ -10,7 +10,7 @@ use axum::response::Html;
 use maud::{Markup, html};
 use pipewise_core::hygiene::{GroupScore, HygieneRules, RecordKind, Report, RuleId};
 use pipewise_core::ids::UserId;
-use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
+use pipewise_core::validation::Fields;
 use serde::Deserialize;
 
 use super::charts::{self, Bar, Unit};
@@ -19,6 +19,7 @@ use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
 use crate::routes::hygiene::visible_to;
+use crate::routes::lists;
 
 /// Findings listed at most; the counts above the list count them all.
 const MOST_LISTED: usize = 500;
@@ -35,12 +36,7 @@ pub(crate) async fn show(
     viewer: Viewer,
     query: Result<Query<HygieneQuery>, QueryRejection>,
 ) -> Result<Html<String>, PageError> {
-    let Query(query) = query.map_err(|rejection| {
-        FieldErrors::from(
-            InvalidValue::new(&rejection.body_text(), "only the parameters rule and owner")
-                .at("query"),
-        )
-    })?;
+    let query = lists::query(query, "rule and owner")?;
     let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
     let mut fields = Fields::default();
     let rule = fields.check_optional("rule", given(&query.rule).as_deref(), str::parse::<RuleId>);
