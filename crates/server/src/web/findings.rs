@@ -13,6 +13,7 @@ use pipewise_core::hygiene::{Finding, HygieneRules, RecordKind, Report};
 use pipewise_core::ids::WorkspaceId;
 use pipewise_core::org::Workspace;
 use pipewise_store::{Store, Written, hygiene};
+use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::ApiError;
@@ -28,12 +29,16 @@ struct Entry {
     refreshing: bool,
     /// Written to since the report being shown was started.
     changed: bool,
+    /// The last report worked out in the background failed.
+    failed: bool,
 }
 
 /// Each workspace's latest hygiene report.
 pub(crate) struct HygieneReports {
     store: Arc<dyn Store>,
     entries: Mutex<HashMap<WorkspaceId, Entry>>,
+    /// Told whenever a background report is finished, or has failed.
+    finished: Notify,
 }
 
 impl HygieneReports {
@@ -43,6 +48,7 @@ impl HygieneReports {
         let reports = Arc::new(Self {
             store,
             entries: Mutex::default(),
+            finished: Notify::new(),
         });
         let weak = Arc::downgrade(&reports);
         tokio::spawn(async move {
@@ -96,25 +102,49 @@ impl HygieneReports {
                     .unwrap_or_else(PoisonError::into_inner);
                 let entry = entries.entry(workspace.id).or_default();
                 entry.refreshing = false;
+                entry.failed = result.is_err();
                 if let Ok(report) = result {
                     entry.report = Some((Instant::now(), Arc::new(report)));
                 }
+                drop(entries);
+                reports.finished.notify_waiters();
             });
         }
         entry.report.as_ref().map(|(_, report)| report.clone())
     }
 
-    /// The latest report, working one out now if there is none yet.
+    /// The latest report; if there is none yet, the one being worked out in the background
+    /// (a page that started it is not made to wait for a second pass over the log). Should
+    /// that fail, one is worked out here, to answer with its error.
     pub(crate) async fn wait(
         self: &Arc<Self>,
         workspace: &Workspace,
     ) -> Result<Arc<Report>, ApiError> {
-        if let Some(report) = self.latest(workspace) {
-            return Ok(report);
+        loop {
+            // Listening before looking, so that a report finished in between is not missed.
+            let finished = self.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            let failed = {
+                let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+                entries
+                    .get(&workspace.id)
+                    .is_some_and(|e| e.failed && e.report.is_none())
+            };
+            if failed {
+                break;
+            }
+            // Starts the first report unless one is under way.
+            if let Some(report) = self.latest(workspace) {
+                return Ok(report);
+            }
+            finished.await;
         }
         let report = Arc::new(self.work_out(workspace).await?);
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.entry(workspace.id).or_default().report = Some((Instant::now(), report.clone()));
+        let entry = entries.entry(workspace.id).or_default();
+        entry.report = Some((Instant::now(), report.clone()));
+        entry.failed = false;
         Ok(report)
     }
 
