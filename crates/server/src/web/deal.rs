@@ -61,14 +61,6 @@ pub(crate) async fn show(
         .store
         .account(caller.workspace.id, deal.account_id)
         .await?;
-    let mut contacts = HashMap::new();
-    for stakeholder in deal.evidence.stakeholders.stakeholders() {
-        let contact = state
-            .store
-            .contact(caller.workspace.id, stakeholder.contact_id)
-            .await?;
-        contacts.insert(contact.id, contact);
-    }
     let account_contacts = state
         .store
         .contacts(
@@ -84,6 +76,16 @@ pub(crate) async fn show(
         )
         .await?
         .items;
+    // Stakeholders are mostly the account's people, read above; the others one by one.
+    let mut contacts = HashMap::new();
+    for stakeholder in deal.evidence.stakeholders.stakeholders() {
+        let id = stakeholder.contact_id;
+        let contact = match account_contacts.iter().find(|c| c.id == id) {
+            Some(contact) => contact.clone(),
+            None => state.store.contact(caller.workspace.id, id).await?,
+        };
+        contacts.insert(id, contact);
+    }
     let this_deal = std::collections::HashSet::from([deal.id.to_string()]);
     let mut flags = findings::by_deal(&state.hygiene, caller, &this_deal);
     let room = Room {
