@@ -10,39 +10,15 @@
 #   bench/api.sh                                   # 1,000,000 deals in SQLite
 #   bench/api.sh 100000                            # another size
 #   bench/api.sh 100000 postgres://postgres@127.0.0.1/pipewise_api_bench
-#
-# The database is generated afresh (--replace), so the first start prints the password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OPPORTUNITIES=${1:-1000000}
-WORK=$(mktemp -d)
-SERVER=
-cleanup() {
-    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-DATABASE_URL=${2:-sqlite://$WORK/api.db}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-
-cargo build --release --quiet -p pipewise
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "database: ${DATABASE_URL%%\?*} with $OPPORTUNITIES deals"
-target/release/pipewise generate --opportunities "$OPPORTUNITIES" --seed 7 --as-of 2026-11-23 \
-    --database-url "$DATABASE_URL" --replace >/dev/null
-RUST_LOG=warn target/release/pipewise serve --database-url "$DATABASE_URL" --bind 127.0.0.1:0 \
-    >"$WORK/serve.log" 2>&1 &
-SERVER=$!
-# Measured in steady state: once every workspace's analytics are built, as in a server that
-# has been up a while.
-for _ in $(seq 1 1200); do
-    grep -q "pipewise analytics are ready" "$WORK/serve.log" && break
-    sleep 0.5
-done
-grep "pipewise analytics are ready" "$WORK/serve.log"
-# The first weekly snapshot is taken right after; a warm-up run lets it finish.
-sleep 15
+WORK=$(mktemp -d)
+DATABASE_URL=${2:-sqlite://$WORK/api.db}
+# shellcheck source=bench/served.sh
+source bench/served.sh
 
 # A write token, and 1,000 open deals past the first stage with the stage before theirs.
 PYTHONPATH=scripts python3 - "$WORK" <<'PYTHON'

@@ -13,31 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OPPORTUNITIES=${1:-1000000}
-WORK=$(mktemp -d)
-SERVER=
-cleanup() {
-    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-DATABASE_URL=sqlite://$WORK/web.db
-
-cargo build --release --quiet -p pipewise
 [ -d e2e/node_modules ] || (cd e2e && npm ci --no-audit --no-fund --silent)
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "database: SQLite with $OPPORTUNITIES deals"
-target/release/pipewise generate --opportunities "$OPPORTUNITIES" --seed 7 --as-of 2026-11-23 \
-    --database-url "$DATABASE_URL" --replace >/dev/null
-RUST_LOG=warn target/release/pipewise serve --database-url "$DATABASE_URL" --bind 127.0.0.1:0 \
-    >"$WORK/serve.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 1200); do
-    grep -q "pipewise analytics are ready" "$WORK/serve.log" && break
-    sleep 0.5
-done
-grep "pipewise analytics are ready" "$WORK/serve.log"
-# The first weekly snapshot is taken right after start; let it finish.
-sleep 15
+WORK=$(mktemp -d)
+DATABASE_URL=sqlite://$WORK/web.db
+# shellcheck source=bench/served.sh
+source bench/served.sh
 
 # A token, one open deal, and its owner (whose board a rep sees).
 PYTHONPATH=scripts python3 - "$WORK" <<'PYTHON'
