@@ -64,6 +64,9 @@ values = ["outcomes", "pipeline", "snapshots", "conversion", "time-in-stage", "w
 open(f"{work}/base", "w").write(base)
 PYTHON
 
+# One worker: with two threads, Hypothesis describing its strategies hit CPython 3.11's
+# spurious "AST constructor recursion depth mismatch" (python/cpython#106905, seen in
+# threaded programs) and failed a run without any request being at fault.
 "$work/venv/bin/st" --config-file "$work/schemathesis.toml" run "$(cat "$work/base")/openapi.json" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,response_headers_conformance \
-    --exclude-path '/api/v1/workspaces/{workspace}/tokens/{id}' --workers 2
+    --exclude-path '/api/v1/workspaces/{workspace}/tokens/{id}' --workers 1
