@@ -92,13 +92,13 @@ print(f"results: {'identical' if not diffs else 'DIFFERENT'} "
       f"({len(ours['quarters'])} quarters {ours['quarters'][0]['period']}..{ours['quarters'][-1]['period']}, "
       f"{len(ours['snapshots'])} weekly snapshots)")
 print(f"opportunities:            {p['opportunities']:,}")
-print(f"pipewise suite:           min {p['suite_min_s']:.3f} s, median {p['suite_median_s']:.3f} s ({p['runs']} runs, 1 thread)")
+print(f"pipewise suite:           min {p['suite_min_s']:.3f} s, median {p['suite_median_s']:.3f} s ({p['runs']} runs, {p['threads']} threads)")
 print(f"duckdb suite:             min {d['suite_min_s']:.3f} s, median {d['suite_median_s']:.3f} s ({d['runs']} runs, {d['threads']} threads, duckdb {d['duckdb_version']})")
 print(f"ratio duckdb / pipewise:  min {d['suite_min_s'] / p['suite_min_s']:.2f}x, median {d['suite_median_s'] / p['suite_median_s']:.2f}x")
 print(f"projection build:         {p['build_s']:.2f} s (reading the SQLite event log, evidence aside)")
 print(f"duckdb load + model:      {d['load_s']:.2f} s + {d['model_s']:.2f} s (from the exported CSV)")
 parts = lambda t: ", ".join(f"{k} {v:.3f}" for k, v in t.items())
-print(f"pipewise per part (s):    {parts(p['part_mean_s'])} (mean per run)")
+print(f"pipewise per part (s):    {parts(p['part_mean_s'])} (mean per run, parts side by side)")
 print(f"duckdb per query (s):     {parts(d['query_median_s'])} (median)")
 apply_us = f"{p['apply_us']:.2f} µs" if p['apply_us'] is not None else "-"
 print(f"apply one event:          {apply_us} (mean of {p['apply_events']:,} held-back events)")

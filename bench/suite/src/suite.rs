@@ -102,46 +102,93 @@ fn run_suite(
         context: &s.context,
         bands: &s.bands,
     };
-    let mut timed = |part: usize, started: Instant| parts[part] += started.elapsed();
-    let mut quarters = Vec::with_capacity(s.quarters.len());
-    for q in &s.quarters {
-        let t = Instant::now();
-        let conversions = p.conversions(&s.process, q.range, s.moment);
-        timed(0, t);
-        let t = Instant::now();
-        let stage_times = p.time_in_stage(&s.process, q.range, s.moment);
-        timed(1, t);
-        let t = Instant::now();
-        let outcomes = p.outcomes_by(q.range, s.moment, &s.rates, &slicing)?;
-        timed(2, t);
-        let t = Instant::now();
-        let waterfall = p.waterfall(q.range, q.from, q.to, &s.rates)?;
-        timed(3, t);
-        let t = Instant::now();
-        let coverage = p.coverage(
-            q.range,
-            s.moment,
-            q.target,
-            CoverageMode::Enterprise,
-            None,
-            &s.rates,
-        )?;
-        timed(4, t);
-        quarters.push(QuarterResults {
-            conversions,
-            stage_times,
-            outcomes,
-            waterfall,
-            coverage,
+    let ranges: Vec<DateRange> = s.quarters.iter().map(|q| q.range).collect();
+    // The parts only read the projection: both cores take them as they come.
+    let (mut conversions, mut stage_times, mut outcomes) = (None, None, None);
+    let (mut waterfalls, mut coverages, mut snapshots) = (None, None, None);
+    rayon::scope(|scope| {
+        scope.spawn(|_| {
+            conversions = Some(timed(|| {
+                Ok(p.conversions_over(&s.process, &ranges, s.moment))
+            }));
         });
-    }
-    let t = Instant::now();
-    let snapshots = p.pipeline_series(&s.moments);
-    timed(5, t);
+        scope.spawn(|_| {
+            stage_times = Some(timed(|| {
+                Ok(p.time_in_stage_over(&s.process, &ranges, s.moment))
+            }));
+        });
+        scope.spawn(|_| {
+            outcomes = Some(timed(|| {
+                Ok(p.outcomes_by_over(&ranges, s.moment, &s.rates, &slicing)?)
+            }));
+        });
+        scope.spawn(|_| {
+            waterfalls = Some(timed(|| {
+                s.quarters
+                    .iter()
+                    .map(|q| p.waterfall(q.range, q.from, q.to, &s.rates))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(anyhow::Error::from)
+            }));
+        });
+        scope.spawn(|_| {
+            coverages = Some(timed(|| {
+                s.quarters
+                    .iter()
+                    .map(|q| {
+                        let mode = CoverageMode::Enterprise;
+                        p.coverage(q.range, s.moment, q.target, mode, None, &s.rates)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(anyhow::Error::from)
+            }));
+        });
+        scope.spawn(|_| {
+            snapshots = Some(timed(|| Ok(p.pipeline_series(&s.moments))));
+        });
+    });
+    let conversions: Vec<Vec<Conversion>> = finished(conversions, &mut parts[0])?;
+    let stage_times: Vec<Vec<StageTime>> = finished(stage_times, &mut parts[1])?;
+    let outcomes: Vec<Vec<Slice<Outcomes>>> = finished(outcomes, &mut parts[2])?;
+    let waterfalls: Vec<Waterfall> = finished(waterfalls, &mut parts[3])?;
+    let coverages: Vec<Coverage> = finished(coverages, &mut parts[4])?;
+    let snapshots: Vec<Pipeline> = finished(snapshots, &mut parts[5])?;
+    let quarters = conversions
+        .into_iter()
+        .zip(stage_times)
+        .zip(outcomes)
+        .zip(waterfalls.into_iter().zip(coverages))
+        .map(
+            |(((conversions, stage_times), outcomes), (waterfall, coverage))| QuarterResults {
+                conversions,
+                stage_times,
+                outcomes,
+                waterfall,
+                coverage,
+            },
+        )
+        .collect();
     Ok(Results {
         quarters,
         snapshots,
     })
+}
+
+/// A part's result, its time added to `total`.
+fn finished<T>(
+    part: Option<anyhow::Result<(T, Duration)>>,
+    total: &mut Duration,
+) -> anyhow::Result<T> {
+    let (value, time) = part.context("a part of the suite did not run")??;
+    *total += time;
+    Ok(value)
+}
+
+/// Runs one part of the suite and measures how long it took.
+fn timed<T>(part: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, Duration)> {
+    let started = Instant::now();
+    let value = part()?;
+    Ok((value, started.elapsed()))
 }
 
 /// Days rounded to 6 decimals, the same way on both sides.
@@ -372,6 +419,7 @@ pub async fn run(store: &dyn Store, workspace: &Workspace, o: &Options) -> anyho
         "apply_events": applied,
         "apply_us": apply_us,
         "runs": o.runs,
+        "threads": rayon::current_num_threads(),
         "suite_min_s": min.as_secs_f64(),
         "suite_median_s": med.as_secs_f64(),
         "suite_runs_s": times.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),

@@ -498,42 +498,92 @@ impl Projection {
             .map(|(i, m)| (micros(*m), i))
             .collect();
         order.sort_unstable();
-        let mut series: Vec<Vec<Pipeline>> = Vec::new();
+        // Per group, moment and category, the open deals; and per currency too, their amount
+        // and how many carried it. Flat, so a deal adds to numbers instead of looking up maps.
+        let categories = ForecastCategory::ALL.len();
+        let currencies = self.currencies.values.len();
+        let per_group = moments.len() * categories;
+        let mut counts: Vec<u64> = Vec::new();
+        let mut amounts: Vec<(i64, u64)> = Vec::new();
         let mut slices = Vec::new();
+        // Each open span counts at the moments from its start until the next span's: walked
+        // with a cursor over the sorted moments, a deal costs its spans and the moments it was
+        // open at, not every moment.
+        let times: Vec<i64> = order.iter().map(|(at, _)| *at).collect();
         for d in 0..self.deals.id.len() {
-            let mut span = self.deals.first[d] as usize;
-            for &(at, index) in &order {
-                if self.spans.from[span] > at {
+            let mut span = self.deals.first[d];
+            let mut k = times.partition_point(|at| *at < self.spans.from[span as usize]);
+            while span != END && k < times.len() {
+                let s = span as usize;
+                let next = self.spans.next[s];
+                let until = match next {
+                    END => i64::MAX,
+                    next => self.spans.from[next as usize],
+                };
+                let first = k;
+                while k < times.len() && times[k] < until {
+                    k += 1;
+                }
+                span = next;
+                if first == k || self.spans.status[s] != Status::Open {
                     continue;
                 }
-                while let Some(next) = Some(self.spans.next[span]).filter(|n| *n != END) {
-                    if self.spans.from[next as usize] > at {
-                        break;
-                    }
-                    span = next as usize;
-                }
-                if self.spans.status[span] != Status::Open {
+                let Some(category) = ForecastCategory::ALL
+                    .iter()
+                    .position(|c| *c == self.spans.category[s])
+                else {
                     continue;
-                }
-                groups.of(d, span, &mut slices)?;
-                series.resize_with(groups.len(), || vec![Pipeline::default(); moments.len()]);
-                for &g in &slices {
-                    let totals = series[g][index]
-                        .categories
-                        .entry(self.spans.category[span])
-                        .or_default();
-                    totals.count += 1;
-                    if let Some(currency) = self.currency(span) {
-                        *totals.amounts.entry(currency).or_default() += self.spans.amount[span];
+                };
+                groups.of(d, s, &mut slices)?;
+                counts.resize(groups.len() * per_group, 0);
+                amounts.resize(counts.len() * currencies, (0, 0));
+                let currency = self.spans.currency[s];
+                for &(_, index) in &order[first..k] {
+                    for &g in &slices {
+                        let cell = (g * moments.len() + index) * categories + category;
+                        counts[cell] += 1;
+                        if currency != NONE_U16 {
+                            let (sum, carried) =
+                                &mut amounts[cell * currencies + currency as usize];
+                            *sum += self.spans.amount[s];
+                            *carried += 1;
+                        }
                     }
                 }
             }
         }
-        series.resize_with(groups.len(), || vec![Pipeline::default(); moments.len()]);
-        Ok(series)
+        let pipeline = |g: usize, index: usize| {
+            let mut pipeline = Pipeline::default();
+            for (c, category) in ForecastCategory::ALL.iter().enumerate() {
+                let cell = (g * moments.len() + index) * categories + c;
+                let count = counts.get(cell).copied().unwrap_or(0);
+                if count == 0 {
+                    continue;
+                }
+                let cells = &amounts[cell * currencies..(cell + 1) * currencies];
+                let amounts = cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, carried))| *carried > 0)
+                    .map(|(code, (sum, _))| (*self.currencies.value(code as u32), *sum))
+                    .collect();
+                pipeline
+                    .categories
+                    .insert(*category, CategoryTotals { count, amounts });
+            }
+            pipeline
+        };
+        Ok((0..groups.len())
+            .map(|g| (0..moments.len()).map(|index| pipeline(g, index)).collect())
+            .collect())
     }
 
     fn span_at(&self, deal: usize, at: i64) -> Option<usize> {
+        // Most questions are about the present, which the latest span answers without a walk.
+        let last = self.deals.last[deal] as usize;
+        if self.spans.from[last] <= at {
+            return Some(last);
+        }
         let mut span = self.deals.first[deal];
         if self.spans.from[span as usize] > at {
             return None;

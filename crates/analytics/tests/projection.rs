@@ -336,3 +336,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn several_windows_in_one_pass_equal_each_window_alone(
+        work in deal_work(),
+        windows in proptest::collection::vec((0i64..20, 1i64..10), 1..5),
+        hours in 0i64..500,
+    ) {
+        use pipewise_analytics::{Dimension, SizeBands, SliceContext, Slicing};
+        use pipewise_core::calendar::DateRange;
+        use pipewise_core::exchange::ExchangeRates;
+        let histories = random_histories(work);
+        let projection = Projection::build([&ProcessSet::shipped()], histories.iter().flatten()).unwrap();
+        let process = Process::default_enterprise();
+        let day = |d: i64| at("2026-01-01").date_naive() + Duration::days(d);
+        // Windows of whole days over the first weeks of the histories; they may overlap.
+        let windows: Vec<DateRange> = windows.iter().map(|(from, days)| DateRange::new(day(*from), day(from + days))).collect();
+        let as_of = at("2026-01-01") + Duration::hours(hours);
+        let mut rates = ExchangeRates::new(Currency::USD);
+        rates.set(Currency::EUR, "2025-01-01".parse().unwrap(), pipewise_core::exchange::Rate::parse("1.1").unwrap());
+        let context = SliceContext::default();
+        let bands = SizeBands::standard(Currency::USD);
+        let slicing = Slicing { dimensions: &[Dimension::Owner, Dimension::Segment], context: &context, bands: &bands };
+        let conversions = projection.conversions_over(&process, &windows, as_of);
+        let times = projection.time_in_stage_over(&process, &windows, as_of);
+        let outcomes = projection.outcomes_by_over(&windows, as_of, &rates, &slicing).unwrap();
+        prop_assert_eq!((conversions.len(), times.len(), outcomes.len()), (windows.len(), windows.len(), windows.len()));
+        for (w, window) in windows.iter().enumerate() {
+            prop_assert_eq!(&conversions[w], &projection.conversions(&process, *window, as_of));
+            prop_assert_eq!(&times[w], &projection.time_in_stage(&process, *window, as_of));
+            prop_assert_eq!(&outcomes[w], &projection.outcomes_by(*window, as_of, &rates, &slicing).unwrap());
+        }
+    }
+}

@@ -125,8 +125,8 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Outcomes, ConversionError> {
-        let whole = self.grouped_outcomes(period, as_of, rates, &mut Groups::whole(self))?;
-        Ok(whole.into_iter().next().unwrap_or_default())
+        let whole = self.grouped_outcomes(&[period], as_of, rates, &mut [Groups::whole(self)])?;
+        Ok(whole.into_iter().flatten().next().unwrap_or_default())
     }
 
     /// [`Projection::outcomes`] broken down by `slicing`, each deal by its state at the
@@ -138,63 +138,96 @@ impl Projection {
         rates: &ExchangeRates,
         slicing: &Slicing,
     ) -> Result<Vec<Slice<Outcomes>>, ConversionError> {
-        let mut groups = Groups::new(self, slicing, rates);
-        let values = self.grouped_outcomes(period, as_of, rates, &mut groups)?;
-        Ok(groups.into_slices(values))
+        Ok(self
+            .outcomes_by_over(&[period], as_of, rates, slicing)?
+            .pop()
+            .unwrap_or_default())
     }
 
-    pub(super) fn grouped_outcomes(
+    /// [`Projection::outcomes_by`] for each of `periods`, in one pass over the deals: a trend
+    /// over eight quarters costs about one quarter.
+    pub fn outcomes_by_over(
         &self,
-        period: DateRange,
+        periods: &[DateRange],
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
-        groups: &mut Groups,
-    ) -> Result<Vec<Outcomes>, ConversionError> {
-        let (start, end) = period_micros(period);
+        slicing: &Slicing,
+    ) -> Result<Vec<Vec<Slice<Outcomes>>>, ConversionError> {
+        let mut groups: Vec<Groups> = periods
+            .iter()
+            .map(|_| Groups::new(self, slicing, rates))
+            .collect();
+        let values = self.grouped_outcomes(periods, as_of, rates, &mut groups)?;
+        Ok(groups
+            .into_iter()
+            .zip(values)
+            .map(|(groups, values)| groups.into_slices(values))
+            .collect())
+    }
+
+    /// Per period, per group of that period's `groups`, the outcomes.
+    pub(super) fn grouped_outcomes(
+        &self,
+        periods: &[DateRange],
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        groups: &mut [Groups],
+    ) -> Result<Vec<Vec<Outcomes>>, ConversionError> {
         let now = micros(as_of);
-        let over = now >= end;
-        // The state at the end of the period (or now, while it runs).
-        let cutoff = if over { end - 1 } else { now };
-        let in_period = day_in(period);
-        let mut values: Vec<Outcomes> = Vec::new();
+        let windows: Vec<_> = periods.iter().map(|p| outcome_window(*p, now)).collect();
+        let mut values: Vec<Vec<Outcomes>> = periods.iter().map(|_| Vec::new()).collect();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             if self.deals.qualified_at[d].is_none_or(|at| at > now) {
                 continue;
             }
-            if let Some(span) = self.closed_in(d, cutoff, now, &in_period) {
-                let tally = self.tally(span, rates)?;
-                groups.of(d, span, &mut slices)?;
-                fit(&mut values, groups);
-                for &g in &slices {
-                    let outcomes = &mut values[g];
-                    let bucket = match (self.spans.status[span], self.spans.loss[span]) {
-                        (Status::Won, _) => &mut outcomes.won,
-                        (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
-                        (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
-                        _ => &mut outcomes.excluded,
-                    };
-                    *bucket = *bucket + tally;
+            // As in `closed_in`, with the state now found once for every period.
+            let at_now = self.span_at(d, now);
+            for (w, window) in windows.iter().enumerate() {
+                let in_period = &window.in_period;
+                let at_cutoff = self.span_at(d, window.cutoff);
+                let closed = [at_now, at_cutoff]
+                    .into_iter()
+                    .flatten()
+                    .find(|&span| self.closed_due_in(span, in_period));
+                if let Some(span) = closed {
+                    let tally = self.tally(span, rates)?;
+                    groups[w].of(d, span, &mut slices)?;
+                    fit(&mut values[w], &groups[w]);
+                    for &g in &slices {
+                        let outcomes = &mut values[w][g];
+                        let bucket = match (self.spans.status[span], self.spans.loss[span]) {
+                            (Status::Won, _) => &mut outcomes.won,
+                            (_, Some(LossType::Competition)) => &mut outcomes.lost_to_competition,
+                            (_, Some(LossType::NoDecision)) => &mut outcomes.lost_to_no_decision,
+                            _ => &mut outcomes.excluded,
+                        };
+                        *bucket = *bucket + tally;
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let Some(span) = self.span_at(d, cutoff) else {
-                continue;
-            };
-            if self.spans.status[span] != Status::Open {
-                continue;
-            }
-            let still_due = in_period(self.spans.close_date[span]);
-            if (over || !still_due) && self.was_due_in(d, start, cutoff + 1, &in_period) {
-                let tally = self.tally_on(span, period.last_day(), rates)?;
-                groups.of(d, span, &mut slices)?;
-                fit(&mut values, groups);
-                for &g in &slices {
-                    values[g].slipped = values[g].slipped + tally;
+                let Some(span) = at_cutoff else {
+                    continue;
+                };
+                if self.spans.status[span] != Status::Open {
+                    continue;
+                }
+                let still_due = in_period(self.spans.close_date[span]);
+                if (window.over || !still_due)
+                    && self.was_due_in(d, window.start, window.cutoff + 1, in_period)
+                {
+                    let tally = self.tally_on(span, window.period.last_day(), rates)?;
+                    groups[w].of(d, span, &mut slices)?;
+                    fit(&mut values[w], &groups[w]);
+                    for &g in &slices {
+                        values[w][g].slipped = values[w][g].slipped + tally;
+                    }
                 }
             }
         }
-        fit(&mut values, groups);
+        for (values, groups) in values.iter_mut().zip(groups.iter()) {
+            fit(values, groups);
+        }
         Ok(values)
     }
 
@@ -211,9 +244,12 @@ impl Projection {
         [now, period_end]
             .into_iter()
             .filter_map(|at| self.span_at(deal, at))
-            .find(|&span| {
-                self.spans.status[span] != Status::Open && in_period(self.spans.close_date[span])
-            })
+            .find(|&span| self.closed_due_in(span, in_period))
+    }
+
+    /// Whether the deal in `span` is closed with its close date in the period.
+    fn closed_due_in(&self, span: usize, in_period: &impl Fn(i32) -> bool) -> bool {
+        self.spans.status[span] != Status::Open && in_period(self.spans.close_date[span])
     }
 
     /// Whether some span of the deal that was open during [start, end) expected to close
@@ -267,5 +303,28 @@ impl Projection {
             None => 0,
         };
         Ok(Tally { count: 1, amount })
+    }
+}
+
+/// One period of [`Projection::grouped_outcomes`], with what every deal is judged against.
+struct OutcomeWindow<F> {
+    period: DateRange,
+    start: i64,
+    /// The end of the period has passed at the as-of moment.
+    over: bool,
+    /// The state that counts: at the end of the period, or now while it runs.
+    cutoff: i64,
+    in_period: F,
+}
+
+fn outcome_window(period: DateRange, now: i64) -> OutcomeWindow<impl Fn(i32) -> bool> {
+    let (start, end) = period_micros(period);
+    let over = now >= end;
+    OutcomeWindow {
+        period,
+        start,
+        over,
+        cutoff: if over { end - 1 } else { now },
+        in_period: day_in(period),
     }
 }

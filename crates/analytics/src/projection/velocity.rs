@@ -182,7 +182,10 @@ impl Projection {
     ) -> Result<Vec<Flow>, ConversionError> {
         // One set of groups for every part, so a slice's index is the same in each.
         let created = self.grouped_created(period, rates, groups)?;
-        let outcomes = self.grouped_outcomes(period, as_of, rates, groups)?;
+        let outcomes = self
+            .grouped_outcomes(&[period], as_of, rates, std::slice::from_mut(groups))?
+            .pop()
+            .unwrap_or_default();
         let cycles = self.grouped_cycles(period, as_of, groups)?;
         let now = micros(as_of);
         let mut open: Vec<u64> = Vec::new();

@@ -8,6 +8,7 @@ use pipewise_core::money::Money;
 use pipewise_core::opportunity::Status;
 use serde::Serialize;
 
+use super::outcomes::day_in;
 use super::slicing::{Groups, fit};
 use super::{END, Projection, Slice, Slicing, Tally, micros};
 
@@ -126,6 +127,7 @@ impl Projection {
     ) -> Result<Vec<Waterfall>, ConversionError> {
         let (t0, t1) = (micros(from), micros(to));
         let on = to.date_naive();
+        let in_period = day_in(period);
         let mut values: Vec<Waterfall> = Vec::new();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
@@ -134,8 +136,12 @@ impl Projection {
             };
             let mut w = Waterfall::default();
             let at_start = self.span_at(d, t0);
+            // Closed before `from` and unchanged since: in neither end nor any line.
+            if at_start == Some(at_end) && self.spans.status[at_end] != Status::Open {
+                continue;
+            }
             let mut before = match at_start {
-                Some(span) => self.standing(span, period, on, rates)?,
+                Some(span) => self.standing(span, &in_period, on, rates)?,
                 None => Standing {
                     exists: false,
                     open: false,
@@ -153,7 +159,7 @@ impl Projection {
                 None => self.deals.first[d],
             };
             while span != END && self.spans.from[span as usize] <= t1 {
-                let after = self.standing(span as usize, period, on, rates)?;
+                let after = self.standing(span as usize, &in_period, on, rates)?;
                 classify(&mut w, before, after);
                 before = after;
                 span = self.spans.next[span as usize];
@@ -177,7 +183,7 @@ impl Projection {
     fn standing(
         &self,
         span: usize,
-        period: DateRange,
+        in_period: &impl Fn(i32) -> bool,
         on: NaiveDate,
         rates: &ExchangeRates,
     ) -> Result<Standing, ConversionError> {
@@ -185,8 +191,7 @@ impl Projection {
             Some(currency) => rates.convert(Money::new(self.spans.amount[span], currency), on)?,
             None => 0,
         };
-        let due = NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span])
-            .is_some_and(|d| period.contains(d));
+        let due = in_period(self.spans.close_date[span]);
         let status = self.spans.status[span];
         Ok(Standing {
             exists: true,
