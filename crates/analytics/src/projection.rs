@@ -578,6 +578,7 @@ impl Projection {
             .collect())
     }
 
+    #[inline]
     fn span_at(&self, deal: usize, at: i64) -> Option<usize> {
         // Most questions are about the present, which the latest span answers without a walk.
         let last = self.deals.last[deal] as usize;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use pipewise_core::calendar::DateRange;
 use pipewise_core::opportunity::Status;
 use pipewise_core::process::{Process, StageKey};
-use pipewise_core::stats::nearest_rank;
+use pipewise_core::stats::nearest_rank_by;
 use serde::Serialize;
 
 use pipewise_core::exchange::{ConversionError, ExchangeRates};
@@ -388,13 +388,12 @@ fn stage_times(
         .iter()
         .enumerate()
         .map(|(p, stage)| {
-            let mut done = std::mem::take(&mut durations[p]);
-            done.sort_unstable_by(f64::total_cmp);
-            let p75 = nearest_rank(&done, 75);
+            let done = &mut durations[p];
+            let p75 = nearest_rank_by(done, 75, f64::total_cmp);
             StageTime {
                 stage: stage.key.clone(),
                 completed: done.len(),
-                median_days: nearest_rank(&done, 50),
+                median_days: nearest_rank_by(done, 50, f64::total_cmp),
                 p75_days: p75,
                 open: open_ages[p].len(),
                 aging: p75.map_or(0, |limit| {
