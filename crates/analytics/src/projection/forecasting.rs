@@ -107,19 +107,25 @@ impl Projection {
         let day = at.date_naive();
         let mut deals = Vec::new();
         let mut found = Vec::new();
+        let in_period = day_in(period);
         for d in 0..self.deals.id.len() {
+            // Most deals are closed or due elsewhere: the state at the moment says so without
+            // the walk that only a deal in the forecast needs.
+            let Some(span) = self.span_at(d, moment) else {
+                continue;
+            };
+            if self.spans.status[span] != Status::Open
+                || self.spans.category[span] == ForecastCategory::Omitted
+                || !in_period(self.spans.close_date[span])
+            {
+                continue;
+            }
             found.clear();
             self.walk(d, &[moment], |_, span, walked| found.push((span, walked)));
             let Some(&(span, walked)) = found.first() else {
                 continue;
             };
             let close_date = self.day(span);
-            if self.spans.status[span] != Status::Open
-                || self.spans.category[span] == ForecastCategory::Omitted
-                || !period.contains(close_date)
-            {
-                continue;
-            }
             let amount = self.tally_on(span, day, rates)?.amount;
             let info = &self.stages[self.spans.stage[span] as usize];
             deals.push(OpenDeal {
@@ -220,15 +226,26 @@ impl Projection {
             periods: periods.len(),
             ..CategoryHistory::default()
         };
-        for period in periods {
-            let (start, end) = period_micros(*period);
-            let point = start.saturating_add(offset_micros).min(end - 1);
-            let point_day =
-                DateTime::from_timestamp_micros(point).map_or(period.start, |t| t.date_naive());
-            let in_period = day_in(*period);
-            for d in 0..self.deals.id.len() {
-                let won = self
-                    .closed_in(d, now.min(end - 1), now, &in_period)
+        // One pass over the deals for every period; each deal's state now is found once.
+        let windows: Vec<_> = periods
+            .iter()
+            .map(|period| {
+                let (start, end) = period_micros(*period);
+                let point = start.saturating_add(offset_micros).min(end - 1);
+                let point_day =
+                    DateTime::from_timestamp_micros(point).map_or(period.start, |t| t.date_naive());
+                (*period, end, point, point_day, day_in(*period))
+            })
+            .collect();
+        for d in 0..self.deals.id.len() {
+            let at_now = self.span_at(d, now);
+            for (period, end, point, point_day, in_period) in &windows {
+                let (period, end, point, point_day) = (*period, *end, *point, *point_day);
+                // As `closed_in` finds it.
+                let closed_due = |span: &usize| self.closed_due_in(*span, in_period);
+                let won = at_now
+                    .filter(closed_due)
+                    .or_else(|| self.span_at(d, now.min(end - 1)).filter(closed_due))
                     .filter(|s| self.spans.status[*s] == Status::Won)
                     .map(|s| self.tally(s, rates))
                     .transpose()?;
@@ -248,7 +265,7 @@ impl Projection {
                         }
                     }
                     _ => {
-                        let entered = self.entered_after(d, at_point, end, now, &in_period);
+                        let entered = self.entered_after(d, at_point, end, now, in_period);
                         let open = match (entered, won) {
                             (Some(span), _) => {
                                 let day = DateTime::from_timestamp_micros(self.spans.from[span])

@@ -248,7 +248,7 @@ impl Projection {
     }
 
     /// Whether the deal in `span` is closed with its close date in the period.
-    fn closed_due_in(&self, span: usize, in_period: &impl Fn(i32) -> bool) -> bool {
+    pub(super) fn closed_due_in(&self, span: usize, in_period: &impl Fn(i32) -> bool) -> bool {
         self.spans.status[span] != Status::Open && in_period(self.spans.close_date[span])
     }
 

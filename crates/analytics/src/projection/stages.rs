@@ -285,6 +285,13 @@ impl Projection {
         let earliest = bounds.iter().map(|(start, _)| *start).min().unwrap_or(0);
         let latest = bounds.iter().map(|(_, end)| *end).max().unwrap_or(0);
         for d in 0..self.deals.id.len() {
+            // Visits start when spans do: a deal whose spans all start outside the windows
+            // entered no stage in them.
+            let first = self.spans.from[self.deals.first[d] as usize];
+            let last = self.spans.from[self.deals.last[d] as usize];
+            if last < earliest || first >= latest {
+                continue;
+            }
             self.visits(d, now, &mut visits);
             entries.fill(None);
             let mut entered = false;
