@@ -96,11 +96,13 @@ pub fn gaps(
     teams: &HashMap<UserId, String>,
 ) -> Vec<Gap> {
     let name = |u: &UserId| names.get(u).cloned().unwrap_or_else(|| u.to_string());
-    let mut reps: Vec<Gap> = pipelines
+    let mut by_name: Vec<(UserId, Gap)> = pipelines
         .iter()
-        .map(|(u, p)| gap("rep", name(u), p, rates))
+        .map(|(u, p)| (*u, gap("rep", name(u), p, rates)))
         .collect();
-    reps.sort_by(|a, b| a.name.cmp(&b.name));
+    // Reps who share a name by id, so the list reads the same run after run.
+    by_name.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(&b.0)));
+    let mut reps: Vec<Gap> = by_name.into_iter().map(|(_, gap)| gap).collect();
     let mut by_team: BTreeMap<&String, Pipeline> = BTreeMap::new();
     for (u, p) in pipelines {
         let Some(team) = teams.get(u) else {
@@ -202,5 +204,20 @@ mod tests {
             .map(|g| (g.name.as_str(), g.gap, g.flag))
             .collect();
         assert_eq!(cy, [("Cy", -160, None), ("West", -160, None)]);
+    }
+
+    #[test]
+    fn reps_who_share_a_name_are_listed_by_id() {
+        // Eight reps called Ben Sato, rep n having won n: the map's order is arbitrary, the
+        // list's is not.
+        let pipelines: HashMap<UserId, Pipeline> = (1..=8)
+            .map(|n| (person(n), pipeline(i64::from(n), 0, [0, 0, 0])))
+            .collect();
+        let names = (1..=8)
+            .map(|n| (person(n), "Ben Sato".to_owned()))
+            .collect();
+        let gaps = gaps(&pipelines, &HashMap::new(), &names, &HashMap::new());
+        let won: Vec<i64> = gaps.iter().map(|g| g.bottom_up).collect();
+        assert_eq!(won, [1, 2, 3, 4, 5, 6, 7, 8]);
     }
 }

@@ -168,7 +168,7 @@ pub fn roll_up(
     // People caught in a loop of manager links are never reached from the top: list them
     // at the end rather than lose them.
     let mut rest: Vec<PersonCall> = lines.into_values().collect();
-    rest.sort_by(|a, b| a.name.cmp(&b.name));
+    rest.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
     ordered.extend(rest);
     ordered
 }
