@@ -23,6 +23,7 @@ use pipewise_core::crm::{TargetOwner, targets_of};
 use pipewise_core::forecast::{Submission, SubmissionKind, included_by_default};
 use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::process::{ForecastCategory, ProcessKey, StageKey};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::reports::{ReportError, ReportInputs, Scope, end_of};
@@ -176,7 +177,7 @@ pub fn run(
     inputs: &ReportInputs,
     submissions: &[Submission],
 ) -> Result<ForecastReport, ReportError> {
-    forecast(request, inputs, submissions, Detail::Explained)
+    forecast(request, inputs, submissions, Detail::Explained, None)
 }
 
 /// How much of a forecast to work out.
@@ -188,11 +189,14 @@ enum Detail {
     Numbers,
 }
 
+/// The forecast; `stage_rates`, if given, are those of the request's baseline and moment,
+/// learnt together with other forecasts' (else they are learnt here).
 fn forecast(
     request: &ForecastRequest,
     inputs: &ReportInputs,
     submissions: &[Submission],
     detail: Detail,
+    stage_rates: Option<StageRates>,
 ) -> Result<ForecastReport, ReportError> {
     let (calendar, rates, projection) = (inputs.calendar, inputs.rates, inputs.projection);
     let period = request.period_in(calendar);
@@ -211,14 +215,17 @@ fn forecast(
             ))
         },
         || -> Result<_, ReportError> {
-            Ok((
-                stage_probabilities(inputs, window, moment),
-                fit_model(projection, window, moment, inputs)?,
-            ))
+            let stage_rates = stage_rates.unwrap_or_else(|| {
+                learn_stage_rates(inputs, window, &[moment])
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default()
+            });
+            Ok((stage_rates, fit_model(projection, window, moment, inputs)?))
         },
     );
     let (won_by_owner, history, open) = read?;
-    let ((stages, stage_probability), model) = learnt?;
+    let (stage_rates, model) = learnt?;
     let won = won_by_owner.values().fold(Tally::default(), |a, b| a + *b);
     let mut quota = 0i64;
     for target in targets_of(inputs.targets, &calendar, period, &TargetOwner::Workspace) {
@@ -227,70 +234,43 @@ fn forecast(
     let quota = (quota > 0).then_some(quota);
     let calls = Calls::latest(submissions);
 
-    let deals: Vec<DealForecast> = open
-        .iter()
-        .map(|deal| {
-            let key = (deal.process.clone(), deal.stage.clone());
-            let stage_p = stage_probability.get(&key).copied();
-            DealForecast {
-                opportunity_id: deal.opportunity_id,
-                owner_id: deal.owner_id,
-                owner: inputs
-                    .context
-                    .user_names
-                    .get(&deal.owner_id)
-                    .cloned()
-                    .unwrap_or_else(|| deal.owner_id.to_string()),
-                process: deal.process.clone(),
-                stage: deal.stage.clone(),
-                category: deal.category,
-                amount: deal.amount,
-                close_date: deal.close_date,
-                in_call: calls.includes(deal),
-                stage_probability: stage_p,
-                model_probability: model
-                    .as_ref()
-                    .and_then(|m| m.probability(&deal.facts))
-                    .or(stage_p),
-                factors: match (&model, detail) {
-                    (Some(m), Detail::Explained) => {
-                        m.factors(&deal.facts, |code| projection.label_text(code))
-                    }
-                    _ => Vec::new(),
+    // Each deal's probabilities and factors, and the roll-up by person: independent, so
+    // side by side, the deals themselves spread over the cores too.
+    let (deals, (people, gaps)) = rayon::join(
+        || deal_forecasts(&open, inputs, &calls, &stage_rates, model.as_ref(), detail),
+        || {
+            let (own, pipelines) = by_owner(&won_by_owner, &open, &calls);
+            let people = rollup::roll_up(
+                &rollup::Hierarchy {
+                    names: &inputs.context.user_names,
+                    managers: &inputs.context.managers,
                 },
-            }
-        })
-        .collect();
-
-    let (own, pipelines) = by_owner(&won_by_owner, &open, &calls);
-    let people = rollup::roll_up(
-        &rollup::Hierarchy {
-            names: &inputs.context.user_names,
-            managers: &inputs.context.managers,
+                &own,
+                &calls.adjustments(&inputs.context.user_names),
+                &calls.called_at(),
+            );
+            let category_rates: HashMap<ForecastCategory, f64> = history
+                .categories
+                .iter()
+                .filter_map(|(category, row)| Some((*category, row.rate()?)))
+                .collect();
+            let gaps = gap::gaps(
+                &pipelines,
+                &category_rates,
+                &inputs.context.user_names,
+                &inputs.context.teams,
+            );
+            (people, gaps)
         },
-        &own,
-        &calls.adjustments(&inputs.context.user_names),
-        &calls.called_at(),
-    );
-    let category_rates: HashMap<ForecastCategory, f64> = history
-        .categories
-        .iter()
-        .filter_map(|(category, row)| Some((*category, row.rate()?)))
-        .collect();
-    let gaps = gap::gaps(
-        &pipelines,
-        &category_rates,
-        &inputs.context.user_names,
-        &inputs.context.teams,
     );
     let methods = vec![
         deal_call(won.amount, &open, &calls),
         category_weighted(won.amount, &open, &history),
-        stage_weighted(won.amount, &open, &stages, &stage_probability),
+        stage_weighted(won.amount, &open, &stage_rates),
         deal_model(won.amount, &deals, detail),
     ];
     let mut deals = deals;
-    deals.sort_by(|a, b| {
+    deals.par_sort_by(|a, b| {
         b.amount
             .cmp(&a.amount)
             .then(a.close_date.cmp(&b.close_date))
@@ -312,6 +292,47 @@ fn forecast(
         gaps,
         deals,
     })
+}
+
+/// Each open deal as the methods see it, in the order of `open`.
+fn deal_forecasts(
+    open: &[OpenDeal],
+    inputs: &ReportInputs,
+    calls: &Calls,
+    stage_rates: &StageRates,
+    model: Option<&DealModel>,
+    detail: Detail,
+) -> Vec<DealForecast> {
+    open.par_iter()
+        .map(|deal| {
+            let key = (deal.process.clone(), deal.stage.clone());
+            let stage_p = stage_rates.probability.get(&key).copied();
+            DealForecast {
+                opportunity_id: deal.opportunity_id,
+                owner_id: deal.owner_id,
+                owner: inputs
+                    .context
+                    .user_names
+                    .get(&deal.owner_id)
+                    .cloned()
+                    .unwrap_or_else(|| deal.owner_id.to_string()),
+                process: deal.process.clone(),
+                stage: deal.stage.clone(),
+                category: deal.category,
+                amount: deal.amount,
+                close_date: deal.close_date,
+                in_call: calls.includes(deal),
+                stage_probability: stage_p,
+                model_probability: model.and_then(|m| m.probability(&deal.facts)).or(stage_p),
+                factors: match (model, detail) {
+                    (Some(m), Detail::Explained) => {
+                        m.factors(&deal.facts, |code| inputs.projection.label_text(code))
+                    }
+                    _ => Vec::new(),
+                },
+            }
+        })
+        .collect()
 }
 
 /// The calls and adjustments standing: the latest of each per person.
@@ -452,41 +473,38 @@ fn start_micros(day: NaiveDate) -> i64 {
         .timestamp_micros()
 }
 
-/// Each stage's chance of a win, learnt from deals that entered it in `window` and have
-/// closed since (won over won and lost); a stage with no such deal takes the probability its
-/// process fixes, if any. Stages in process order.
-#[allow(clippy::type_complexity)]
-fn stage_probabilities(
+/// Each stage's chance of a win, and the stages in process order.
+#[derive(Debug, Default)]
+struct StageRates {
+    stages: Vec<(ProcessKey, StageKey)>,
+    probability: HashMap<(ProcessKey, StageKey), f64>,
+}
+
+/// Each stage's chance of a win as known at each of `moments`, learnt from deals that
+/// entered it in `window` and had closed by then (won over won and lost); a stage with no
+/// such deal takes the probability its process fixes, if any.
+fn learn_stage_rates(
     inputs: &ReportInputs,
     window: DateRange,
-    moment: DateTime<Utc>,
-) -> (
-    Vec<(ProcessKey, StageKey)>,
-    HashMap<(ProcessKey, StageKey), f64>,
-) {
-    let mut stages = Vec::new();
-    let mut probability = HashMap::new();
+    moments: &[DateTime<Utc>],
+) -> Vec<StageRates> {
+    let mut rates: Vec<StageRates> = moments.iter().map(|_| StageRates::default()).collect();
     for process in inputs.processes.processes() {
-        let learnt: HashMap<StageKey, f64> = inputs
-            .projection
-            .conversions(process, window, moment)
-            .into_iter()
-            .filter(|c| c.to == "won")
-            .filter_map(|c| {
-                let closed = c.entered - c.still_open;
-                (closed > 0).then(|| (c.from, c.reached as f64 / closed as f64))
-            })
-            .collect();
-        for stage in process.stages() {
-            let key = (process.key.clone(), stage.key.clone());
-            let fixed = stage.probability.map(|p| f64::from(p) / 100.0);
-            if let Some(p) = learnt.get(&stage.key).copied().or(fixed) {
-                probability.insert(key.clone(), p);
+        let learnt = inputs.projection.stage_wins_at(process, window, moments);
+        for (rates, wins) in rates.iter_mut().zip(learnt) {
+            for (stage, wins) in process.stages().iter().zip(wins) {
+                let key = (process.key.clone(), stage.key.clone());
+                let closed = wins.won + wins.lost;
+                let learnt = (closed > 0).then(|| wins.won as f64 / closed as f64);
+                let fixed = stage.probability.map(|p| f64::from(p) / 100.0);
+                if let Some(p) = learnt.or(fixed) {
+                    rates.probability.insert(key.clone(), p);
+                }
+                rates.stages.push(key);
             }
-            stages.push(key);
         }
     }
-    (stages, probability)
+    rates
 }
 
 /// The deal model fitted to qualified deals as they stood at the end of each week of
@@ -550,12 +568,7 @@ fn category_weighted(won: i64, open: &[OpenDeal], history: &CategoryHistory) -> 
     )
 }
 
-fn stage_weighted(
-    won: i64,
-    open: &[OpenDeal],
-    stages: &[(ProcessKey, StageKey)],
-    probability: &HashMap<(ProcessKey, StageKey), f64>,
-) -> MethodForecast {
+fn stage_weighted(won: i64, open: &[OpenDeal], rates: &StageRates) -> MethodForecast {
     method(
         Method::StageWeighted,
         won,
@@ -563,7 +576,7 @@ fn stage_weighted(
          deals that entered the stage in the baseline and have closed, the share won (the \
          process's fixed probability where history has none)."
             .to_owned(),
-        methods::stage_weighted(open, stages, probability),
+        methods::stage_weighted(open, &rates.stages, &rates.probability),
     )
 }
 

@@ -17,7 +17,7 @@ pub use plan::{TargetStack, pipeline_for_coverage, target_stack};
 pub use projection::{
     CategoryHistory, CategoryHistoryRow, CategoryTotals, Conversion, Coverage, CoverageMode,
     DealState, Dimension, Flow, NO_VALUE, OpenDeal, Outcomes, Pipeline, Projection,
-    ProjectionError, Ratio, SalesCycle, SizeBands, Slice, SliceContext, Slicing, StageTime, Tally,
-    Velocity, Waterfall, required_coverage,
+    ProjectionError, Ratio, SalesCycle, SizeBands, Slice, SliceContext, Slicing, StageTime,
+    StageWins, Tally, Velocity, Waterfall, required_coverage,
 };
 pub(crate) use projection::{Facts, Observation};

@@ -22,7 +22,7 @@ pub use forecasting::{CategoryHistory, CategoryHistoryRow, OpenDeal};
 pub(crate) use forecasting::{Facts, Observation};
 pub use outcomes::{Outcomes, Ratio, Tally, required_coverage};
 pub use slicing::{Dimension, NO_VALUE, SizeBands, Slice, SliceContext, Slicing};
-pub use stages::{Conversion, StageTime};
+pub use stages::{Conversion, StageTime, StageWins};
 pub use velocity::{Flow, SalesCycle, Velocity};
 pub use waterfall::Waterfall;
 
@@ -40,6 +40,7 @@ use pipewise_core::money::{Currency, Money};
 use pipewise_core::opportunity::{Change, FieldChange, LossType, OpportunityEvent, Status};
 use pipewise_core::process::{ForecastCategory, ProcessKey, ProcessSet, StageKey};
 use pipewise_core::text::Label;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 /// No span: the end of a chain.
@@ -148,6 +149,9 @@ struct Deals {
     /// When a competitor was first named on the deal (`i64::MAX`: never), so a model reading
     /// a past moment does not learn from a competitor named only when the deal was lost.
     competitor_since: Vec<i64>,
+    /// The earliest and latest close date any span of the deal had: a deal never due in a
+    /// period plays no part in it, and scans of the period pass it by without a walk.
+    due: Vec<(i32, i32)>,
 }
 
 /// One row per span, in the order events arrived.
@@ -192,7 +196,8 @@ pub struct Projection {
     deals: Deals,
     spans: Spans,
     signals: Signals,
-    index: HashMap<OpportunityId, u32>,
+    /// Each deal's row; looked up once per event while building, so a fast hash.
+    index: FxHashMap<OpportunityId, u32>,
     currencies: Interner<Currency>,
     people: Interner<UserId>,
     accounts: Interner<AccountId>,
@@ -249,7 +254,7 @@ impl Projection {
             deals: Deals::default(),
             spans: Spans::default(),
             signals: Signals::default(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             currencies: Interner::default(),
             people: Interner::default(),
             accounts: Interner::default(),
@@ -321,6 +326,7 @@ impl Projection {
             self.deals.last.push(span);
             self.deals.seq.push(1);
             self.deals.qualified_at.push(None);
+            self.deals.due.push((row.close_date, row.close_date));
             self.signals.add_deal();
             self.signals.opening(deal as usize, at, &created.evidence);
             let account = self.accounts.code(&created.account_id);
@@ -338,7 +344,7 @@ impl Projection {
                 } else {
                     i64::MAX
                 });
-            self.note_qualified(deal as usize, row);
+            self.note_span(deal as usize, row);
             return Ok(());
         }
         let Some(&deal) = self.index.get(&event.opportunity_id) else {
@@ -428,7 +434,7 @@ impl Projection {
         self.spans.next[last] = span;
         self.deals.last[d] = span;
         self.deals.seq[d] = event.seq;
-        self.note_qualified(d, row);
+        self.note_span(d, row);
         Ok(())
     }
 
@@ -443,10 +449,14 @@ impl Projection {
         true
     }
 
-    fn note_qualified(&mut self, deal: usize, row: Row) {
+    /// Keeps what the deal's row holds of all its spans current with a new one.
+    fn note_span(&mut self, deal: usize, row: Row) {
         if self.deals.qualified_at[deal].is_none() && self.stages[row.stage as usize].qualified {
             self.deals.qualified_at[deal] = Some(row.from);
         }
+        let (earliest, latest) = &mut self.deals.due[deal];
+        *earliest = (*earliest).min(row.close_date);
+        *latest = (*latest).max(row.close_date);
     }
 
     /// Every deal's state at `at`: after the events that took effect at or before it. Deals
@@ -461,6 +471,13 @@ impl Projection {
     pub fn state_at(&self, id: OpportunityId, at: DateTime<Utc>) -> Option<DealState> {
         let d = *self.index.get(&id)? as usize;
         self.span_at(d, micros(at)).map(|span| self.state(d, span))
+    }
+
+    /// Whether the deal was open, won or lost at `at`, without the rest of its state.
+    pub(crate) fn status_at(&self, id: OpportunityId, at: DateTime<Utc>) -> Option<Status> {
+        let d = *self.index.get(&id)? as usize;
+        self.span_at(d, micros(at))
+            .map(|span| self.spans.status[span])
     }
 
     /// The open pipeline at `at`, by forecast category.
@@ -528,12 +545,7 @@ impl Projection {
                 if first == k || self.spans.status[s] != Status::Open {
                     continue;
                 }
-                let Some(category) = ForecastCategory::ALL
-                    .iter()
-                    .position(|c| *c == self.spans.category[s])
-                else {
-                    continue;
-                };
+                let category = usize::from(category_code(self.spans.category[s]));
                 groups.of(d, s, &mut slices)?;
                 counts.resize(groups.len() * per_group, 0);
                 amounts.resize(counts.len() * currencies, (0, 0));

@@ -370,3 +370,106 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn stage_wins_at_many_moments_equal_the_conversions_into_a_win_at_each(
+        work in deal_work(),
+        from in 0i64..3,
+        days in 1i64..4,
+        probes in proptest::collection::vec(0i64..120, 1..8),
+    ) {
+        use pipewise_core::calendar::DateRange;
+        use pipewise_core::opportunity::{Change, ClosedWon};
+        // The commands alone seldom gather the evidence a win needs, and the projection reads
+        // events as given: every other deal's losses become wins.
+        let histories: Vec<Vec<OpportunityEvent>> = random_histories(work)
+            .into_iter()
+            .enumerate()
+            .map(|(n, mut events)| {
+                for event in events.iter_mut().filter(|_| n % 2 == 1) {
+                    if let Change::ClosedLost(lost) = &event.change {
+                        event.change = Change::ClosedWon(ClosedWon { on: lost.on });
+                    }
+                }
+                events
+            })
+            .collect();
+        let projection = Projection::build([&ProcessSet::shipped()], histories.iter().flatten()).unwrap();
+        let process = Process::default_enterprise();
+        let day = |d: i64| at("2026-01-01").date_naive() + Duration::days(d);
+        let window = DateRange::new(day(from), day(from + days));
+        // The histories run over their first days, hour by hour: windows and moments cover
+        // them, moments before, inside and after the window, unsorted and possibly repeated.
+        let moments: Vec<DateTime<Utc>> = probes.iter().map(|h| at("2026-01-01") + Duration::hours(*h)).collect();
+        let wins = projection.stage_wins_at(&process, window, &moments);
+        prop_assert_eq!(wins.len(), moments.len());
+        for (moment, wins) in moments.iter().zip(&wins) {
+            let expected: Vec<(String, u64, u64)> = projection
+                .conversions(&process, window, *moment)
+                .into_iter()
+                .filter(|c| c.to == "won")
+                .map(|c| (c.from.to_string(), c.reached, c.entered - c.still_open - c.reached))
+                .collect();
+            let got: Vec<(String, u64, u64)> = wins.iter().map(|w| (w.stage.to_string(), w.won, w.lost)).collect();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn deals_never_due_in_a_period_are_passed_by_without_changing_what_it_holds(
+        work in deal_work(),
+        from in 0i64..400,
+        days in 1i64..60,
+        hours in 0i64..200,
+        after in 0i64..500,
+    ) {
+        use pipewise_core::calendar::DateRange;
+        use pipewise_core::exchange::ExchangeRates;
+        use pipewise_core::opportunity::Status;
+        let histories = random_histories(work);
+        let projection = Projection::build([&ProcessSet::shipped()], histories.iter().flatten()).unwrap();
+        let day = |d: i64| at("2026-01-01").date_naive() + Duration::days(d);
+        // Close dates fall in the 400 days from 2026-01-01; a period of a few days among them
+        // holds some deals and misses others.
+        let period = DateRange::new(day(from), day(from + days));
+        let due = |state: &DealState| period.start <= state.close_date && state.close_date < period.end;
+        // At par, so a win's amount is its minor units whatever its currency.
+        let mut rates = ExchangeRates::new(Currency::USD);
+        rates.set(Currency::EUR, "2025-01-01".parse().unwrap(), pipewise_core::exchange::Rate::parse("1").unwrap());
+        // Open deals, read off every deal's state at the moment.
+        let moment = at("2026-01-01") + Duration::hours(hours);
+        let mut open: Vec<OpportunityId> = projection
+            .open_deals(period, moment, &rates)
+            .unwrap()
+            .iter()
+            .map(|d| d.opportunity_id)
+            .collect();
+        let mut expected: Vec<OpportunityId> = projection
+            .states_at(moment)
+            .filter(|s| s.status == Status::Open && s.category != ForecastCategory::Omitted && due(s))
+            .map(|s| s.opportunity_id)
+            .collect();
+        open.sort_unstable();
+        expected.sort_unstable();
+        prop_assert_eq!(open, expected);
+        // Wins: a deal closed and due in the period now counts as it is now; else as it
+        // stood at the period's end (or now, while it runs), if closed and due in it then.
+        let now = moment + Duration::hours(after);
+        let end = period.end.and_time(chrono::NaiveTime::MIN).and_utc() - Duration::microseconds(1);
+        let cutoff: BTreeMap<OpportunityId, DealState> =
+            projection.states_at(now.min(end)).map(|s| (s.opportunity_id, s)).collect();
+        let mut won = 0;
+        for state in projection.states_at(now) {
+            let closed = |s: &DealState| s.status != Status::Open && due(s);
+            let counted = if closed(&state) { Some(&state) } else { cutoff.get(&state.opportunity_id).filter(|s| closed(s)) };
+            if let Some(s) = counted.filter(|s| s.status == Status::Won) {
+                won += s.amount.map_or(0, |a| a.minor);
+            }
+        }
+        let by_owner = projection.won_by_owner(period, now, &rates).unwrap();
+        prop_assert_eq!(by_owner.values().map(|t| t.amount).sum::<i64>(), won);
+    }
+}

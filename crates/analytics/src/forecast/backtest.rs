@@ -4,14 +4,14 @@
 //! trust and when.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use pipewise_core::calendar::{FiscalCalendar, Period};
+use pipewise_core::calendar::{DateRange, FiscalCalendar, Period};
 use pipewise_core::forecast::Submission;
 use pipewise_core::opportunity::Status;
 use serde::Serialize;
 
 use rayon::prelude::*;
 
-use super::{Detail, ForecastRequest, Method, forecast};
+use super::{Detail, ForecastRequest, Method, StageRates, baseline, forecast, learn_stage_rates};
 use crate::Tally;
 use crate::reports::{ReportError, ReportInputs, end_of};
 
@@ -143,23 +143,42 @@ pub fn backtest(
     let calendar = inputs.calendar;
     let moment = end_of(request.as_of).min(request.now);
 
-    // Every week of every quarter replays on its own, so the weeks share the cores; they
-    // are gathered back in order, which keeps the report the same run after run.
     let periods = request.quarters(calendar);
-    let weeks: Vec<(Period, i64, NaiveDate)> = periods
+    let weeks: Vec<Week> = periods
         .iter()
         .flat_map(|period| {
             let range = calendar.range(*period);
             (1..=WEEKS)
-                .map(move |week| (*period, week, range.start + Duration::days(7 * week - 1)))
-                .take_while(move |(.., day)| *day <= range.last_day())
+                .map(move |week| (week, range.start + Duration::days(7 * week - 1)))
+                .take_while(move |(_, day)| *day <= range.last_day())
+                .map(move |(week, day)| Week {
+                    period: *period,
+                    week,
+                    day,
+                    window: baseline(calendar, *period, day).1,
+                })
         })
         .collect();
-    let mut replays = weeks
+    // The weeks of a quarter learn their stage rates from the same year of history, each as
+    // known at its own end: one pass over the deals gives them all.
+    let stage_rates: Vec<StageRates> = weeks
+        .chunk_by(|a, b| a.window == b.window)
+        .collect::<Vec<_>>()
         .par_iter()
-        .map(|&(period, week, day)| {
-            replay(inputs, submissions, request.now, moment, period, week, day)
+        .flat_map_iter(|same| {
+            let moments: Vec<DateTime<Utc>> = same
+                .iter()
+                .map(|w| end_of(w.day).min(request.now))
+                .collect();
+            learn_stage_rates(inputs, same[0].window, &moments)
         })
+        .collect();
+    // Every week of every quarter replays on its own, so the weeks share the cores; they
+    // are gathered back in order, which keeps the report the same run after run.
+    let mut replays = weeks
+        .into_par_iter()
+        .zip(stage_rates)
+        .map(|(week, rates)| replay(inputs, submissions, request.now, moment, week, rates))
         .collect::<Result<Vec<Replay>, ReportError>>()?
         .into_iter()
         .peekable();
@@ -275,14 +294,25 @@ struct Replay {
     scored: Vec<(Option<f64>, Option<f64>, bool)>,
 }
 
+/// A week of a past quarter to replay, and the baseline its rates come from.
+struct Week {
+    period: Period,
+    /// 1 for the first week of the period.
+    week: i64,
+    /// The week's last day.
+    day: NaiveDate,
+    window: DateRange,
+}
+
 fn replay(
     inputs: &ReportInputs,
     submissions: &[Submission],
     now: DateTime<Utc>,
     moment: DateTime<Utc>,
-    period: Period,
-    week: i64,
-    day: NaiveDate,
+    Week {
+        period, week, day, ..
+    }: Week,
+    stage_rates: StageRates,
 ) -> Result<Replay, ReportError> {
     let seen: Vec<Submission> = submissions
         .iter()
@@ -294,16 +324,12 @@ fn replay(
         as_of: day,
         now,
     };
-    let forecast = forecast(&request, inputs, &seen, Detail::Numbers)?;
+    let forecast = forecast(&request, inputs, &seen, Detail::Numbers, Some(stage_rates))?;
     let scored = forecast
         .deals
         .iter()
         .filter_map(|deal| {
-            let won = match inputs
-                .projection
-                .state_at(deal.opportunity_id, moment)
-                .map(|s| s.status)
-            {
+            let won = match inputs.projection.status_at(deal.opportunity_id, moment) {
                 Some(Status::Won) => true,
                 Some(Status::Lost) => false,
                 _ => return None,

@@ -7,7 +7,7 @@ use pipewise_core::opportunity::Status;
 use pipewise_core::process::ForecastCategory;
 use serde::Serialize;
 
-use super::outcomes::{day_in, period_micros};
+use super::outcomes::{day_in, days_of, period_micros};
 use super::slicing::{Groups, fit};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
@@ -110,10 +110,14 @@ impl Projection {
         let (_, end) = period_micros(period);
         let now = micros(as_of);
         let in_period = day_in(period);
+        let days = days_of(period);
         let day = as_of.date_naive().min(period.last_day());
         let mut values: Vec<Coverage> = Vec::new();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
+            if !self.ever_due_in(d, days) {
+                continue;
+            }
             // Won in the period, however late the win was entered; else open now and due in it.
             let span = match self.closed_in(d, now.min(end - 1), now, &in_period) {
                 Some(span) => span,

@@ -13,7 +13,7 @@ use pipewise_core::opportunity::{LossType, Status};
 use pipewise_core::process::{ForecastCategory, ProcessKey, StageKey};
 use serde::Serialize;
 
-use super::outcomes::{day_in, period_micros};
+use super::outcomes::{day_in, days_of, period_micros};
 use super::{END, Projection, Tally, micros};
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
@@ -108,9 +108,14 @@ impl Projection {
         let mut deals = Vec::new();
         let mut found = Vec::new();
         let in_period = day_in(period);
+        let days = days_of(period);
         for d in 0..self.deals.id.len() {
-            // Most deals are closed or due elsewhere: the state at the moment says so without
-            // the walk that only a deal in the forecast needs.
+            // Most deals are closed or due elsewhere: the dates they were ever due, else the
+            // state at the moment, say so without the walk that only a deal in the forecast
+            // needs.
+            if !self.ever_due_in(d, days) {
+                continue;
+            }
             let Some(span) = self.span_at(d, moment) else {
                 continue;
             };
@@ -152,8 +157,12 @@ impl Projection {
         let (_, end) = period_micros(period);
         let now = micros(at);
         let in_period = day_in(period);
+        let days = days_of(period);
         let mut won: HashMap<UserId, Tally> = HashMap::new();
         for d in 0..self.deals.id.len() {
+            if !self.ever_due_in(d, days) {
+                continue;
+            }
             let Some(span) = self
                 .closed_in(d, now.min(end - 1), now, &in_period)
                 .filter(|s| self.spans.status[*s] == Status::Won)
@@ -234,18 +243,22 @@ impl Projection {
                 let point = start.saturating_add(offset_micros).min(end - 1);
                 let point_day =
                     DateTime::from_timestamp_micros(point).map_or(period.start, |t| t.date_naive());
-                (*period, end, point, point_day, day_in(*period))
+                let days = days_of(*period);
+                (*period, days, end, point, point_day, day_in(*period))
             })
             .collect();
         for d in 0..self.deals.id.len() {
+            if windows.iter().all(|w| !self.ever_due_in(d, w.1)) {
+                continue;
+            }
             let at_now = self.span_at(d, now);
-            for (period, end, point, point_day, in_period) in &windows {
+            for (period, days, end, point, point_day, in_period) in &windows {
+                if !self.ever_due_in(d, *days) {
+                    continue;
+                }
                 let (period, end, point, point_day) = (*period, *end, *point, *point_day);
-                // As `closed_in` finds it.
-                let closed_due = |span: &usize| self.closed_due_in(*span, in_period);
-                let won = at_now
-                    .filter(closed_due)
-                    .or_else(|| self.span_at(d, now.min(end - 1)).filter(closed_due))
+                let won = self
+                    .closed_given(at_now, || self.span_at(d, now.min(end - 1)), in_period)
                     .filter(|s| self.spans.status[*s] == Status::Won)
                     .map(|s| self.tally(s, rates))
                     .transpose()?;

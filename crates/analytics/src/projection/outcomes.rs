@@ -58,13 +58,18 @@ pub(super) fn period_micros(period: DateRange) -> (i64, i64) {
     (at(period.start), at(period.end))
 }
 
-/// Whether a day as spans hold it (days since 1 January of year 1) falls in `period`,
-/// compared as numbers: no date is built per deal.
-pub(super) fn day_in(period: DateRange) -> impl Fn(i32) -> bool {
-    let (start, end) = (
+/// The days of `period` as spans hold them (days since 1 January of year 1): [start, end).
+pub(super) fn days_of(period: DateRange) -> (i32, i32) {
+    (
         period.start.num_days_from_ce(),
         period.end.num_days_from_ce(),
-    );
+    )
+}
+
+/// Whether a day as spans hold it falls in `period`, compared as numbers: no date is built
+/// per deal.
+pub(super) fn day_in(period: DateRange) -> impl Fn(i32) -> bool {
+    let (start, end) = days_of(period);
     move |days| start <= days && days < end
 }
 
@@ -178,18 +183,20 @@ impl Projection {
         let mut values: Vec<Vec<Outcomes>> = periods.iter().map(|_| Vec::new()).collect();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
-            if self.deals.qualified_at[d].is_none_or(|at| at > now) {
+            if self.deals.qualified_at[d].is_none_or(|at| at > now)
+                || windows.iter().all(|w| !self.ever_due_in(d, w.days))
+            {
                 continue;
             }
-            // As in `closed_in`, with the state now found once for every period.
+            // The state now is found once for every period.
             let at_now = self.span_at(d, now);
             for (w, window) in windows.iter().enumerate() {
+                if !self.ever_due_in(d, window.days) {
+                    continue;
+                }
                 let in_period = &window.in_period;
                 let at_cutoff = self.span_at(d, window.cutoff);
-                let closed = [at_now, at_cutoff]
-                    .into_iter()
-                    .flatten()
-                    .find(|&span| self.closed_due_in(span, in_period));
+                let closed = self.closed_given(at_now, || at_cutoff, in_period);
                 if let Some(span) = closed {
                     let tally = self.tally(span, rates)?;
                     groups[w].of(d, span, &mut slices)?;
@@ -233,22 +240,46 @@ impl Projection {
 
     /// The span saying how the deal closed with a close date in the period: its state now if
     /// closed so (a win entered after the period ends still counts in it), else its state at
-    /// the period's end if closed so then (a deal reopened since still counts as it stood).
+    /// the period's end (`cutoff`, or now while the period runs) if closed so then (a deal
+    /// reopened since still counts as it stood).
     pub(super) fn closed_in(
         &self,
         deal: usize,
-        period_end: i64,
+        cutoff: i64,
         now: i64,
         in_period: &impl Fn(i32) -> bool,
     ) -> Option<usize> {
-        [now, period_end]
-            .into_iter()
-            .filter_map(|at| self.span_at(deal, at))
-            .find(|&span| self.closed_due_in(span, in_period))
+        self.closed_given(
+            self.span_at(deal, now),
+            || self.span_at(deal, cutoff),
+            in_period,
+        )
+    }
+
+    /// As `closed_in`, for a caller that already holds the deal's span now and finds its span
+    /// at the cutoff only when needed.
+    pub(super) fn closed_given(
+        &self,
+        at_now: Option<usize>,
+        at_cutoff: impl FnOnce() -> Option<usize>,
+        in_period: &impl Fn(i32) -> bool,
+    ) -> Option<usize> {
+        let closed_due = |span: &usize| self.closed_due_in(*span, in_period);
+        at_now
+            .filter(closed_due)
+            .or_else(|| at_cutoff().filter(closed_due))
+    }
+
+    /// Whether some span of the deal had its close date in `days` (as [`days_of`] gives
+    /// them). A deal never due in a period was neither won, lost nor slipped in it, nor open
+    /// in its pipeline.
+    pub(super) fn ever_due_in(&self, deal: usize, (start, end): (i32, i32)) -> bool {
+        let (earliest, latest) = self.deals.due[deal];
+        earliest < end && latest >= start
     }
 
     /// Whether the deal in `span` is closed with its close date in the period.
-    pub(super) fn closed_due_in(&self, span: usize, in_period: &impl Fn(i32) -> bool) -> bool {
+    fn closed_due_in(&self, span: usize, in_period: &impl Fn(i32) -> bool) -> bool {
         self.spans.status[span] != Status::Open && in_period(self.spans.close_date[span])
     }
 
@@ -314,6 +345,8 @@ struct OutcomeWindow<F> {
     over: bool,
     /// The state that counts: at the end of the period, or now while it runs.
     cutoff: i64,
+    /// The period's days, as [`days_of`] gives them.
+    days: (i32, i32),
     in_period: F,
 }
 
@@ -325,6 +358,7 @@ fn outcome_window(period: DateRange, now: i64) -> OutcomeWindow<impl Fn(i32) -> 
         start,
         over,
         cutoff: if over { end - 1 } else { now },
+        days: days_of(period),
         in_period: day_in(period),
     }
 }

@@ -62,6 +62,16 @@ impl Conversion {
     }
 }
 
+/// Of the deals that entered a stage during a window, how many were won and how many lost
+/// as known at some moment: the step into a win of [`Conversion`], whose rate is the stage's
+/// win probability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageWins {
+    pub stage: StageKey,
+    pub won: u64,
+    pub lost: u64,
+}
+
 impl Projection {
     /// The deal's visits that started by `until`, into `visits` (cleared first; reused
     /// across deals so a scan allocates once).
@@ -260,6 +270,107 @@ impl Projection {
         let values = self.grouped_conversions(process, &[window], as_of, &mut groups)?;
         let [groups] = groups;
         Ok(groups.into_slices(values.into_iter().next().unwrap_or_default()))
+    }
+
+    /// [`StageWins`] of each stage of `process`, in process order, for deals that entered it
+    /// during `window`, as known at each of `moments`: the conversions into a win at many
+    /// moments in one pass, so the weeks of a backtest share it.
+    pub fn stage_wins_at(
+        &self,
+        process: &Process,
+        window: DateRange,
+        moments: &[DateTime<Utc>],
+    ) -> Vec<Vec<StageWins>> {
+        let (start, end) = period_micros(window);
+        let n = process.stages().len();
+        let positions = self.positions(process);
+        let mut order: Vec<(i64, usize)> = moments
+            .iter()
+            .enumerate()
+            .map(|(k, m)| (micros(*m), k))
+            .collect();
+        order.sort_unstable();
+        let times: Vec<i64> = order.iter().map(|(at, _)| *at).collect();
+        // Per moment (sorted) and stage: won, lost.
+        let mut counts = vec![(0u64, 0u64); times.len() * n];
+        // The stages the deal entered in the window, with when it first did.
+        let mut entered: Vec<(usize, i64)> = Vec::new();
+        for d in 0..self.deals.id.len() {
+            let first = self.spans.from[self.deals.first[d] as usize];
+            let last = self.spans.from[self.deals.last[d] as usize];
+            if last < start || first >= end {
+                continue;
+            }
+            // A visit starts where the deal opens, or moves to another stage while open, as
+            // `visits` finds them.
+            entered.clear();
+            let mut span = self.deals.first[d];
+            let mut previous: Option<usize> = None;
+            while span != END && self.spans.from[span as usize] < end {
+                let s = span as usize;
+                let stage = self.spans.stage[s];
+                let starts = self.spans.status[s] == Status::Open
+                    && previous.is_none_or(|p| {
+                        self.spans.status[p] != Status::Open || self.spans.stage[p] != stage
+                    });
+                if starts
+                    && self.spans.from[s] >= start
+                    && let Some(i) = positions[stage as usize]
+                    && entered.iter().all(|(e, _)| *e != i)
+                {
+                    entered.push((i, self.spans.from[s]));
+                }
+                previous = Some(s);
+                span = self.spans.next[s];
+            }
+            if entered.is_empty() {
+                continue;
+            }
+            // Each closed span counts at the moments it covers, as the deal's state then.
+            let mut span = self.deals.first[d];
+            let mut k = times.partition_point(|at| *at < first);
+            while span != END && k < times.len() {
+                let s = span as usize;
+                let next = self.spans.next[s];
+                let until = match next {
+                    END => i64::MAX,
+                    next => self.spans.from[next as usize],
+                };
+                let won = match self.spans.status[s] {
+                    Status::Open => None,
+                    Status::Won => Some(true),
+                    Status::Lost => Some(false),
+                };
+                while k < times.len() && times[k] < until {
+                    if let Some(won) = won {
+                        for &(i, _) in entered.iter().filter(|(_, since)| *since <= times[k]) {
+                            let (w, l) = &mut counts[k * n + i];
+                            if won {
+                                *w += 1;
+                            } else {
+                                *l += 1;
+                            }
+                        }
+                    }
+                    k += 1;
+                }
+                span = next;
+            }
+        }
+        let mut wins = vec![Vec::new(); moments.len()];
+        for (k, &(_, moment)) in order.iter().enumerate() {
+            wins[moment] = process
+                .stages()
+                .iter()
+                .zip(&counts[k * n..(k + 1) * n])
+                .map(|(stage, &(won, lost))| StageWins {
+                    stage: stage.key.clone(),
+                    won,
+                    lost,
+                })
+                .collect();
+        }
+        wins
     }
 
     /// Per window, per group of that window's `groups`, the conversions.

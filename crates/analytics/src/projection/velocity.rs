@@ -7,7 +7,7 @@ use pipewise_core::opportunity::Status;
 use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
 
-use super::outcomes::{day_in, period_micros};
+use super::outcomes::{day_in, days_of, period_micros};
 use super::slicing::{Groups, fit, whole};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
@@ -107,12 +107,16 @@ impl Projection {
         let (_, end) = period_micros(period);
         let now = micros(as_of);
         let in_period = day_in(period);
+        let period_days = days_of(period);
         let mut days: Vec<Vec<f64>> = Vec::new();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             let Some(qualified) = self.deals.qualified_at[d] else {
                 continue;
             };
+            if !self.ever_due_in(d, period_days) {
+                continue;
+            }
             let Some(span) = self.closed_in(d, now.min(end - 1), now, &in_period) else {
                 continue;
             };
