@@ -31,6 +31,7 @@ use slicing::Groups;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
+use std::ops::Range;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use pipewise_core::crm::DealTouch;
@@ -209,6 +210,19 @@ const NONE: u32 = u32::MAX;
 
 fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
+}
+
+/// `moments` in microseconds, ascending, each with its index in `moments`; and the times
+/// alone, for cursors.
+fn sorted_moments(moments: &[DateTime<Utc>]) -> (Vec<(i64, usize)>, Vec<i64>) {
+    let mut order: Vec<(i64, usize)> = moments
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (micros(*m), i))
+        .collect();
+    order.sort_unstable();
+    let times = order.iter().map(|(at, _)| *at).collect();
+    (order, times)
 }
 
 fn category_code(category: ForecastCategory) -> u8 {
@@ -509,12 +523,7 @@ impl Projection {
         moments: &[DateTime<Utc>],
         groups: &mut Groups,
     ) -> Result<Vec<Vec<Pipeline>>, ConversionError> {
-        let mut order: Vec<(i64, usize)> = moments
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (micros(*m), i))
-            .collect();
-        order.sort_unstable();
+        let (order, times) = sorted_moments(moments);
         // Per group, moment and category, the open deals; and per currency too, their amount
         // and how many carried it. Flat, so a deal adds to numbers instead of looking up maps.
         let categories = ForecastCategory::ALL.len();
@@ -523,26 +532,11 @@ impl Projection {
         let mut counts: Vec<u64> = Vec::new();
         let mut amounts: Vec<(i64, u64)> = Vec::new();
         let mut slices = Vec::new();
-        // Each open span counts at the moments from its start until the next span's: walked
-        // with a cursor over the sorted moments, a deal costs its spans and the moments it was
-        // open at, not every moment.
-        let times: Vec<i64> = order.iter().map(|(at, _)| *at).collect();
+        // Each open span counts at the moments from its start until the next span's: a deal
+        // costs its spans and the moments it was open at, not every moment.
         for d in 0..self.deals.id.len() {
-            let mut span = self.deals.first[d];
-            let mut k = times.partition_point(|at| *at < self.spans.from[span as usize]);
-            while span != END && k < times.len() {
-                let s = span as usize;
-                let next = self.spans.next[s];
-                let until = match next {
-                    END => i64::MAX,
-                    next => self.spans.from[next as usize],
-                };
-                let first = k;
-                while k < times.len() && times[k] < until {
-                    k += 1;
-                }
-                span = next;
-                if first == k || self.spans.status[s] != Status::Open {
+            for (s, covered) in self.spans_over(d, &times) {
+                if covered.is_empty() || self.spans.status[s] != Status::Open {
                     continue;
                 }
                 let category = usize::from(category_code(self.spans.category[s]));
@@ -550,7 +544,7 @@ impl Projection {
                 counts.resize(groups.len() * per_group, 0);
                 amounts.resize(counts.len() * currencies, (0, 0));
                 let currency = self.spans.currency[s];
-                for &(_, index) in &order[first..k] {
+                for &(_, index) in &order[covered] {
                     for &g in &slices {
                         let cell = (g * moments.len() + index) * categories + category;
                         counts[cell] += 1;
@@ -608,6 +602,31 @@ impl Projection {
             }
             span = next;
         }
+    }
+
+    /// Each span of the deal in turn with the range of `times` (ascending) it was in force
+    /// at, found with one cursor over them; ends once the times run out.
+    fn spans_over<'a>(
+        &'a self,
+        deal: usize,
+        times: &'a [i64],
+    ) -> impl Iterator<Item = (usize, Range<usize>)> + 'a {
+        let mut span = self.deals.first[deal];
+        let mut k = times.partition_point(|at| *at < self.spans.from[span as usize]);
+        std::iter::from_fn(move || {
+            if span == END || k == times.len() {
+                return None;
+            }
+            let s = span as usize;
+            span = self.spans.next[s];
+            let until = match span {
+                END => i64::MAX,
+                next => self.spans.from[next as usize],
+            };
+            let first = k;
+            k += times[k..].partition_point(|at| *at < until);
+            Some((s, first..k))
+        })
     }
 
     fn state(&self, deal: usize, span: usize) -> DealState {

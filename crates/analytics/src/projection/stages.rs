@@ -13,7 +13,7 @@ use pipewise_core::exchange::{ConversionError, ExchangeRates};
 
 use super::outcomes::period_micros;
 use super::slicing::{Groups, whole};
-use super::{END, Projection, Slice, Slicing, micros};
+use super::{END, Projection, Slice, Slicing, micros, sorted_moments};
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
 
@@ -284,13 +284,7 @@ impl Projection {
         let (start, end) = period_micros(window);
         let n = process.stages().len();
         let positions = self.positions(process);
-        let mut order: Vec<(i64, usize)> = moments
-            .iter()
-            .enumerate()
-            .map(|(k, m)| (micros(*m), k))
-            .collect();
-        order.sort_unstable();
-        let times: Vec<i64> = order.iter().map(|(at, _)| *at).collect();
+        let (order, times) = sorted_moments(moments);
         // Per moment (sorted) and stage: won, lost.
         let mut counts = vec![(0u64, 0u64); times.len() * n];
         // The stages the deal entered in the window, with when it first did.
@@ -327,34 +321,22 @@ impl Projection {
                 continue;
             }
             // Each closed span counts at the moments it covers, as the deal's state then.
-            let mut span = self.deals.first[d];
-            let mut k = times.partition_point(|at| *at < first);
-            while span != END && k < times.len() {
-                let s = span as usize;
-                let next = self.spans.next[s];
-                let until = match next {
-                    END => i64::MAX,
-                    next => self.spans.from[next as usize],
-                };
+            for (s, covered) in self.spans_over(d, &times) {
                 let won = match self.spans.status[s] {
-                    Status::Open => None,
-                    Status::Won => Some(true),
-                    Status::Lost => Some(false),
+                    Status::Open => continue,
+                    Status::Won => true,
+                    Status::Lost => false,
                 };
-                while k < times.len() && times[k] < until {
-                    if let Some(won) = won {
-                        for &(i, _) in entered.iter().filter(|(_, since)| *since <= times[k]) {
-                            let (w, l) = &mut counts[k * n + i];
-                            if won {
-                                *w += 1;
-                            } else {
-                                *l += 1;
-                            }
+                for k in covered {
+                    for &(i, _) in entered.iter().filter(|(_, since)| *since <= times[k]) {
+                        let (w, l) = &mut counts[k * n + i];
+                        if won {
+                            *w += 1;
+                        } else {
+                            *l += 1;
                         }
                     }
-                    k += 1;
                 }
-                span = next;
             }
         }
         let mut wins = vec![Vec::new(); moments.len()];
