@@ -1,6 +1,6 @@
 // Administration: a process file with an error is refused with the error located and
 // nothing applied; an API token is shown once and listed; a quota set in the form is listed.
-// The lead queue's fit × intent matrix counts the leads the queue lists.
+// The lead queue's fit × intent matrix counts every waiting lead; the table lists the most urgent.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -64,12 +64,16 @@ test('a quota set in the form is listed', async () => {
   assert.match(await row.innerText(), /\$123,456/);
 });
 
-test("the lead queue's matrix counts the leads it lists", async () => {
+test("the lead queue's matrix counts every waiting lead and the table lists the most urgent", async () => {
   const page = await adminPage();
   await page.goto(`${demo.server.base}/app/${demo.server.workspace}/leads`);
   const cells = await page.locator('table.matrix td strong').allInnerTexts();
   const counted = cells.map(Number).reduce((a, b) => a + b, 0);
+  const heading = await page.locator('#queue-heading').innerText();
+  assert.equal(heading, `Waiting (${counted})`);
+  // The table lists the 250 most urgent; the matrix and the heading count every waiting lead.
   const listed = await page.locator('table[aria-label="Lead queue"] tbody tr').count();
-  assert.equal(counted, listed);
-  assert.match(await page.locator('#queue-heading').innerText(), new RegExp(`\\(${listed}\\)`));
+  assert.equal(listed, Math.min(counted, 250));
+  const urgent = page.getByText(`The ${listed} most urgent are listed.`);
+  assert.equal(await urgent.count(), counted > listed ? 1 : 0);
 });

@@ -235,6 +235,12 @@ on_both_backends_app! {
         let second = send(&app, Method::POST, &format!("{WS}/leads"), Some(make("second@q.example", json!({}))), StatusCode::CREATED).await;
         let parked = send(&app, Method::POST, &format!("{WS}/leads"),
             Some(make("parked@q.example", json!({"nurture": "paused"}))), StatusCode::CREATED).await;
+        let dropped = send(&app, Method::POST, &format!("{WS}/leads"), Some(make("dropped@q.example", json!({}))), StatusCode::CREATED).await;
+        let dropped_uri = format!("{WS}/leads/{}", dropped["id"].as_str().unwrap());
+        send(&app, Method::POST, &format!("{WS}/activities"), Some(json!({"kind": "call", "subject": "Intro",
+            "outcome": "no_answer", "lead_id": dropped["id"].clone()})), StatusCode::CREATED).await;
+        send(&app, Method::PATCH, &dropped_uri, Some(json!({"status": "disqualified", "disposition": "not_a_fit_profile"})),
+            StatusCode::OK).await;
         let admin = app.user(pipewise_core::org::Role::Admin).id;
         let queue_uri = format!("{WS}/leads/queue?owner_id={admin}");
         let ids = |queue: &Value| -> Vec<String> {

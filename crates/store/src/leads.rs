@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
 use pipewise_analytics::leads::LeadFacts;
-use pipewise_core::crm::{Lead, LeadStatus};
+use pipewise_core::crm::{Activity, Lead, LeadStatus};
 use pipewise_core::ids::{LeadId, UserId, WorkspaceId};
 use pipewise_core::leads::routing::{RoutingIssue, Territory, assign};
 use pipewise_core::leads::settings::LeadSettings;
@@ -55,8 +56,14 @@ pub async fn attempts(
     store: &dyn Store,
     workspace: &Workspace,
 ) -> Result<HashMap<LeadId, Vec<Attempt>>, StoreError> {
+    attempts_in(store.lead_activities(workspace.id)).await
+}
+
+/// The attempts among `activities`, by lead.
+async fn attempts_in(
+    mut activities: BoxStream<'_, Result<Activity, StoreError>>,
+) -> Result<HashMap<LeadId, Vec<Attempt>>, StoreError> {
     let mut attempts: HashMap<LeadId, Vec<Attempt>> = HashMap::new();
-    let mut activities = store.lead_activities(workspace.id);
     while let Some(activity) = activities.try_next().await? {
         if let (Some(lead), Some(attempt)) = (activity.lead_id, Attempt::from_activity(&activity)) {
             attempts.entry(lead).or_default().push(attempt);
@@ -90,16 +97,16 @@ pub async fn attempts_on(
 }
 
 /// Every lead waiting in the sales queue (queued, open, not in nurture) with its response
-/// clock at `now`, in id order.
+/// clock at `now`, in id order. Reads only the queued leads and the activities on them.
 pub async fn waiting(
     store: &dyn Store,
     workspace: &Workspace,
     settings: &LeadSettings,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Lead, Response)>, StoreError> {
-    let attempts = attempts(store, workspace).await?;
+    let attempts = attempts_in(store.queued_lead_activities(workspace.id)).await?;
     let mut waiting = Vec::new();
-    let mut leads = store.all_leads(workspace.id);
+    let mut leads = store.queued_leads(workspace.id);
     while let Some(lead) = leads.try_next().await? {
         let tried = attempts.get(&lead.id).map_or(&[][..], Vec::as_slice);
         if let Some(response) = settings.waiting_response(&lead, tried, now) {

@@ -448,6 +448,11 @@ pub trait Store: Send + Sync {
     fn all_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>>;
     /// Every call, e-mail and meeting logged on a lead, streamed.
     fn lead_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>>;
+    /// The leads that may wait for a sales attempt (queued, open, not in nurture), in id
+    /// order, streamed.
+    fn queued_leads(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Lead>>;
+    /// Every call, e-mail and meeting logged on a lead `queued_leads` gives, streamed.
+    fn queued_lead_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>>;
     /// Every call, e-mail and meeting logged on an opportunity, in no particular order,
     /// streamed.
     fn deal_touches(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<DealTouch>>;

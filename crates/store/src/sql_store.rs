@@ -45,6 +45,14 @@ macro_rules! lead_columns {
     };
 }
 
+/// A lead that may wait for a sales attempt, as the `leads_waiting` index has it; the lead
+/// settings decide the rest (`LeadSettings::waiting_response`).
+macro_rules! queued_lead {
+    () => {
+        "queued_at IS NOT NULL AND nurture IS NULL AND status NOT IN ('sal', 'disqualified')"
+    };
+}
+
 macro_rules! activity_columns {
     () => {
         "id, version, kind, occurred_at, user_id, account_id, contact_id, lead_id, \
@@ -180,7 +188,7 @@ macro_rules! impl_store {
         };
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, activity_columns, api_token_columns,
-            contact_columns, delivery_columns, due_deliveries, event_columns, lead_columns, record_change_columns,
+            contact_columns, delivery_columns, due_deliveries, event_columns, lead_columns, queued_lead, record_change_columns,
             target_columns, webhook_columns, opportunity_columns, user_columns,
         };
         use crate::{
@@ -1675,6 +1683,24 @@ macro_rules! impl_store {
                 )
             }
 
+            fn queued_leads(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Lead>> {
+                stream_rows::<LeadRow, Lead>(
+                    &self.pool,
+                    concat!("SELECT ", lead_columns!(), " FROM leads WHERE workspace_id = $1 AND ", queued_lead!(), " ORDER BY id"),
+                    workspace,
+                )
+            }
+
+            fn queued_lead_activities(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<Activity>> {
+                stream_rows::<ActivityRow, Activity>(
+                    &self.pool,
+                    concat!("SELECT ", activity_columns!(),
+                            " FROM activities WHERE workspace_id = $1 AND kind <> 'note' AND lead_id IN \
+                             (SELECT id FROM leads WHERE workspace_id = $1 AND ", queued_lead!(), ")"),
+                    workspace,
+                )
+            }
+
             fn deal_touches(&self, workspace: WorkspaceId) -> BoxStream<'_, Result<DealTouch>> {
                 stream_rows::<TouchRow, DealTouch>(
                     &self.pool,
@@ -1949,6 +1975,6 @@ macro_rules! impl_store {
 
 pub(crate) use {
     account_columns, activity_columns, api_token_columns, contact_columns, delivery_columns,
-    due_deliveries, event_columns, impl_store, lead_columns, opportunity_columns,
+    due_deliveries, event_columns, impl_store, lead_columns, opportunity_columns, queued_lead,
     record_change_columns, target_columns, user_columns, webhook_columns,
 };

@@ -138,14 +138,23 @@ pub(crate) fn until(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// How many of the most urgent waiting leads the table lists; the matrix counts them all.
+/// A queue is worked from the top, and a page of every waiting lead at scale would be
+/// megabytes no one scrolls.
+const LISTED: usize = 250;
+
 fn queue_table(viewer: &Viewer, waiting: &[Waiting], now: DateTime<Utc>) -> Markup {
     let name = |id: Option<_>| id.map_or("Unassigned", |id| viewer.user_name(id));
+    let listed = &waiting[..waiting.len().min(LISTED)];
     html! {
         section.panel aria-labelledby="queue-heading" {
             h2 id="queue-heading" { "Waiting (" (waiting.len()) ")" }
             @if waiting.is_empty() {
                 p { "No lead is waiting for an attempt." }
             } @else {
+                @if listed.len() < waiting.len() {
+                    p.note { "The " (listed.len()) " most urgent are listed." }
+                }
                 table.sortable aria-label="Lead queue" {
                     thead { tr {
                         th scope="col" { "Lead" } th scope="col" { "Company" } th scope="col" { "Source" }
@@ -153,7 +162,7 @@ fn queue_table(viewer: &Viewer, waiting: &[Waiting], now: DateTime<Utc>) -> Mark
                         th scope="col" { "Next action" } th scope="col" { "Queued" } th scope="col" { "Next attempt due" }
                     } }
                     tbody {
-                        @for w in waiting {
+                        @for w in listed {
                             tr class=[w.response.breached.then_some("breached")] {
                                 td { (w.lead.name) }
                                 td { (w.lead.company.as_ref().map_or("", |c| c.as_str())) }
