@@ -235,9 +235,25 @@ fn forecast(
     let calls = Calls::latest(submissions);
 
     // Each deal's probabilities and factors, and the roll-up by person: independent, so
-    // side by side, the deals themselves spread over the cores too.
+    // side by side, the deals themselves spread over the cores too. The deals are listed
+    // largest first, then soonest due, ties as found.
+    let mut listed: Vec<&OpenDeal> = open.iter().collect();
+    listed.sort_by(|a, b| {
+        b.amount
+            .cmp(&a.amount)
+            .then(a.close_date.cmp(&b.close_date))
+    });
     let (deals, (people, gaps)) = rayon::join(
-        || deal_forecasts(&open, inputs, &calls, &stage_rates, model.as_ref(), detail),
+        || {
+            deal_forecasts(
+                &listed,
+                inputs,
+                &calls,
+                &stage_rates,
+                model.as_ref(),
+                detail,
+            )
+        },
         || {
             let (own, pipelines) = by_owner(&won_by_owner, &open, &calls);
             let people = rollup::roll_up(
@@ -269,12 +285,6 @@ fn forecast(
         stage_weighted(won.amount, &open, &stage_rates),
         deal_model(won.amount, &deals, detail),
     ];
-    let mut deals = deals;
-    deals.par_sort_by(|a, b| {
-        b.amount
-            .cmp(&a.amount)
-            .then(a.close_date.cmp(&b.close_date))
-    });
     Ok(ForecastReport {
         scope: Scope::new(period, range, request.as_of, inputs.currency, Vec::new()),
         quota,
@@ -296,7 +306,7 @@ fn forecast(
 
 /// Each open deal as the methods see it, in the order of `open`.
 fn deal_forecasts(
-    open: &[OpenDeal],
+    open: &[&OpenDeal],
     inputs: &ReportInputs,
     calls: &Calls,
     stage_rates: &StageRates,
@@ -305,8 +315,7 @@ fn deal_forecasts(
 ) -> Vec<DealForecast> {
     open.par_iter()
         .map(|deal| {
-            let key = (deal.process.clone(), deal.stage.clone());
-            let stage_p = stage_rates.probability.get(&key).copied();
+            let stage_p = stage_rates.of_code(deal.facts.stage);
             DealForecast {
                 opportunity_id: deal.opportunity_id,
                 owner_id: deal.owner_id,
@@ -478,6 +487,14 @@ fn start_micros(day: NaiveDate) -> i64 {
 struct StageRates {
     stages: Vec<(ProcessKey, StageKey)>,
     probability: HashMap<(ProcessKey, StageKey), f64>,
+    /// The same by the projection's stage code, for a look-up per open deal.
+    by_code: Vec<Option<f64>>,
+}
+
+impl StageRates {
+    fn of_code(&self, code: u16) -> Option<f64> {
+        self.by_code.get(usize::from(code)).copied().flatten()
+    }
 }
 
 /// Each stage's chance of a win as known at each of `moments`, learnt from deals that
@@ -499,6 +516,13 @@ fn learn_stage_rates(
                 let fixed = stage.probability.map(|p| f64::from(p) / 100.0);
                 if let Some(p) = learnt.or(fixed) {
                     rates.probability.insert(key.clone(), p);
+                    if let Some(code) = inputs.projection.stage_code_of(&key.0, &key.1) {
+                        let at = usize::from(code);
+                        if rates.by_code.len() <= at {
+                            rates.by_code.resize(at + 1, None);
+                        }
+                        rates.by_code[at] = Some(p);
+                    }
                 }
                 rates.stages.push(key);
             }

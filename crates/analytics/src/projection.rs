@@ -611,7 +611,17 @@ impl Projection {
         deal: usize,
         times: &'a [i64],
     ) -> impl Iterator<Item = (usize, Range<usize>)> + 'a {
-        let mut span = self.deals.first[deal];
+        // A deal unchanged since before the first time needs no walk: its latest span covers
+        // them all.
+        let last = self.deals.last[deal];
+        let mut span = if times
+            .first()
+            .is_some_and(|t| self.spans.from[last as usize] <= *t)
+        {
+            last
+        } else {
+            self.deals.first[deal]
+        };
         let mut k = times.partition_point(|at| *at < self.spans.from[span as usize]);
         std::iter::from_fn(move || {
             if span == END || k == times.len() {

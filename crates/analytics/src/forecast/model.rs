@@ -12,9 +12,11 @@
 //! calibrated on the training deals by construction; the backtest checks them on deals it
 //! has not seen.
 
-use rustc_hash::FxHashMap;
+use std::fmt::Display;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::{Facts, Observation};
 
@@ -227,22 +229,29 @@ impl DealModel {
     /// The deal's chance of being won; `None` for a stage the training deals never stood in.
     pub(crate) fn probability(&self, facts: &Facts) -> Option<f64> {
         self.index.get(&Column::Stage(facts.stage))?;
-        let mut x = vec![0.0; self.columns.len()];
+        let mut x = self.zeros();
         self.encode(facts, &mut x);
         Some(logistic(dot(&self.weights, &x)))
     }
 
     /// Each effect's part in the deal's log-odds beyond its stage's base, largest first;
     /// `name` names a segment or source code.
-    pub(crate) fn factors(&self, facts: &Facts, name: impl Fn(u32) -> String) -> Vec<Factor> {
-        let mut x = vec![0.0; self.columns.len()];
+    pub(crate) fn factors<D: Display>(
+        &self,
+        facts: &Facts,
+        name: impl Fn(u32) -> D,
+    ) -> Vec<Factor> {
+        let mut x = self.zeros();
         self.encode(facts, &mut x);
         let mut factors: Vec<Factor> = self
             .columns
             .iter()
             .zip(x.iter().zip(&self.weights))
-            .filter(|(column, (value, _))| !matches!(column, Column::Stage(_)) && **value != 0.0)
-            .map(|(column, (value, weight))| Factor {
+            .map(|(column, (value, weight))| (column, value * weight))
+            .filter(|(column, log_odds)| {
+                !matches!(column, Column::Stage(_)) && log_odds.abs() >= 0.005
+            })
+            .map(|(column, log_odds)| Factor {
                 factor: match column {
                     Column::Stage(_) => String::new(),
                     Column::Segment(code) => format!("segment {}", name(*code)),
@@ -269,12 +278,17 @@ impl DealModel {
                         n => format!("{n} gates failed or paused"),
                     },
                 },
-                log_odds: value * weight,
+                log_odds,
             })
-            .filter(|f| f.log_odds.abs() >= 0.005)
             .collect();
         factors.sort_by(|a, b| b.log_odds.abs().total_cmp(&a.log_odds.abs()));
         factors
+    }
+
+    /// A zero row of the design, on the stack for any model of usual width: read for every
+    /// open deal of a forecast.
+    fn zeros(&self) -> SmallVec<[f64; 64]> {
+        smallvec::smallvec![0.0; self.columns.len()]
     }
 }
 

@@ -426,11 +426,11 @@ impl Projection {
     }
 
     /// The text of a segment, source or competitor code; `none` for none.
-    pub(crate) fn label_text(&self, code: u32) -> String {
+    pub(crate) fn label_text(&self, code: u32) -> &str {
         if code == super::NONE {
-            "none".to_owned()
+            "none"
         } else {
-            self.labels.value(code).to_string()
+            self.labels.value(code).as_str()
         }
     }
 

@@ -295,6 +295,13 @@ impl Projection {
             if last < start || first >= end {
                 continue;
             }
+            // A deal unchanged since before the first moment is as its latest span says at
+            // every moment: still open, it counts at none of them.
+            if times.first().is_some_and(|t| last <= *t)
+                && self.spans.status[self.deals.last[d] as usize] == Status::Open
+            {
+                continue;
+            }
             // A visit starts where the deal opens, or moves to another stage while open, as
             // `visits` finds them.
             entered.clear();
