@@ -234,19 +234,30 @@ fn forecast(
     let quota = (quota > 0).then_some(quota);
     let calls = Calls::latest(submissions);
 
-    // Each deal's probabilities and factors, and the roll-up by person: independent, so
-    // side by side, the deals themselves spread over the cores too. The deals are listed
-    // largest first, then soonest due, ties as found.
+    // Each deal's rows, the roll-up by person and the deal model's simulated range:
+    // independent, so side by side, the deals themselves spread over the cores too. The
+    // deals are listed largest first, then soonest due, ties as found.
     let mut listed: Vec<&OpenDeal> = open.iter().collect();
     listed.sort_by(|a, b| {
         b.amount
             .cmp(&a.amount)
             .then(a.close_date.cmp(&b.close_date))
     });
-    let (deals, (people, gaps)) = rayon::join(
+    // The deal model's chance of each deal, its stage's where the model has none.
+    let chances: Vec<Option<f64>> = listed
+        .par_iter()
+        .map(|deal| {
+            model
+                .as_ref()
+                .and_then(|m| m.probability(&deal.facts))
+                .or_else(|| stage_rates.of_code(deal.facts.stage))
+        })
+        .collect();
+    let (deals, ((people, gaps), outcomes)) = rayon::join(
         || {
             deal_forecasts(
                 &listed,
+                &chances,
                 inputs,
                 &calls,
                 &stage_rates,
@@ -255,35 +266,26 @@ fn forecast(
             )
         },
         || {
-            let (own, pipelines) = by_owner(&won_by_owner, &open, &calls);
-            let people = rollup::roll_up(
-                &rollup::Hierarchy {
-                    names: &inputs.context.user_names,
-                    managers: &inputs.context.managers,
+            rayon::join(
+                || people_and_gaps(inputs, &won_by_owner, &open, &calls, &history),
+                || {
+                    (detail == Detail::Explained).then(|| {
+                        let weighed: Vec<(i64, f64)> = listed
+                            .iter()
+                            .zip(&chances)
+                            .map(|(deal, p)| (deal.amount, p.unwrap_or(0.0)))
+                            .collect();
+                        simulation::simulate(&weighed, TRIALS)
+                    })
                 },
-                &own,
-                &calls.adjustments(&inputs.context.user_names),
-                &calls.called_at(),
-            );
-            let category_rates: HashMap<ForecastCategory, f64> = history
-                .categories
-                .iter()
-                .filter_map(|(category, row)| Some((*category, row.rate()?)))
-                .collect();
-            let gaps = gap::gaps(
-                &pipelines,
-                &category_rates,
-                &inputs.context.user_names,
-                &inputs.context.teams,
-            );
-            (people, gaps)
+            )
         },
     );
     let methods = vec![
         deal_call(won.amount, &open, &calls),
         category_weighted(won.amount, &open, &history),
         stage_weighted(won.amount, &open, &stage_rates),
-        deal_model(won.amount, &deals, detail),
+        deal_model(won.amount, &deals, outcomes),
     ];
     Ok(ForecastReport {
         scope: Scope::new(period, range, request.as_of, inputs.currency, Vec::new()),
@@ -304,9 +306,44 @@ fn forecast(
     })
 }
 
-/// Each open deal as the methods see it, in the order of `open`.
+/// Calls rolled up through the hierarchy, and each rep's and team's call against what
+/// history makes of the same pipeline.
+fn people_and_gaps(
+    inputs: &ReportInputs,
+    won_by_owner: &HashMap<UserId, Tally>,
+    open: &[OpenDeal],
+    calls: &Calls,
+    history: &CategoryHistory,
+) -> (Vec<PersonCall>, Vec<Gap>) {
+    let (own, pipelines) = by_owner(won_by_owner, open, calls);
+    let people = rollup::roll_up(
+        &rollup::Hierarchy {
+            names: &inputs.context.user_names,
+            managers: &inputs.context.managers,
+        },
+        &own,
+        &calls.adjustments(&inputs.context.user_names),
+        &calls.called_at(),
+    );
+    let category_rates: HashMap<ForecastCategory, f64> = history
+        .categories
+        .iter()
+        .filter_map(|(category, row)| Some((*category, row.rate()?)))
+        .collect();
+    let gaps = gap::gaps(
+        &pipelines,
+        &category_rates,
+        &inputs.context.user_names,
+        &inputs.context.teams,
+    );
+    (people, gaps)
+}
+
+/// Each open deal as the methods see it, in the order of `open`, with its deal model chance
+/// from `chances`.
 fn deal_forecasts(
     open: &[&OpenDeal],
+    chances: &[Option<f64>],
     inputs: &ReportInputs,
     calls: &Calls,
     stage_rates: &StageRates,
@@ -314,7 +351,8 @@ fn deal_forecasts(
     detail: Detail,
 ) -> Vec<DealForecast> {
     open.par_iter()
-        .map(|deal| {
+        .zip(chances)
+        .map(|(deal, chance)| {
             let stage_p = stage_rates.of_code(deal.facts.stage);
             DealForecast {
                 opportunity_id: deal.opportunity_id,
@@ -332,7 +370,7 @@ fn deal_forecasts(
                 close_date: deal.close_date,
                 in_call: calls.includes(deal),
                 stage_probability: stage_p,
-                model_probability: model.and_then(|m| m.probability(&deal.facts)).or(stage_p),
+                model_probability: *chance,
                 factors: match (model, detail) {
                     (Some(m), Detail::Explained) => {
                         m.factors(&deal.facts, |code| inputs.projection.label_text(code))
@@ -604,12 +642,10 @@ fn stage_weighted(won: i64, open: &[OpenDeal], rates: &StageRates) -> MethodFore
     )
 }
 
-fn deal_model(won: i64, deals: &[DealForecast], detail: Detail) -> MethodForecast {
+fn deal_model(won: i64, deals: &[DealForecast], range: Option<OutcomeRange>) -> MethodForecast {
     let mut by_category: Vec<(ForecastCategory, Tally, f64)> = Vec::new();
-    let mut weighed = Vec::with_capacity(deals.len());
     for deal in deals {
         let p = deal.model_probability.unwrap_or(0.0);
-        weighed.push((deal.amount, p));
         let at = match by_category.iter().position(|(c, ..)| *c == deal.category) {
             Some(at) => at,
             None => {
@@ -647,14 +683,11 @@ fn deal_model(won: i64, deals: &[DealForecast], detail: Detail) -> MethodForecas
             .to_owned(),
         lines,
     );
-    if detail == Detail::Explained {
-        let range = simulation::simulate(&weighed, TRIALS);
-        forecast.range = Some(OutcomeRange {
-            p10: won + range.p10,
-            p50: won + range.p50,
-            p90: won + range.p90,
-            ..range
-        });
-    }
+    forecast.range = range.map(|range| OutcomeRange {
+        p10: won + range.p10,
+        p50: won + range.p50,
+        p90: won + range.p90,
+        ..range
+    });
     forecast
 }
