@@ -40,7 +40,7 @@ pub use model::Factor;
 pub use rollup::{Adjusted, Own, PersonCall};
 pub use simulation::{OutcomeRange, TRIALS};
 pub use snapshot::{
-    Change, Comparison, DealAtSnapshot, DealChange, Listed, MethodChange, PersonChange,
+    Change, Comparison, DealAtSnapshot, DealChange, Headline, Listed, MethodChange, PersonChange,
     PersonNumber, Snapshot, compare,
 };
 

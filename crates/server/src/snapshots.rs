@@ -21,8 +21,12 @@ pub async fn take_weekly_snapshots(
     let mut taken = 0;
     for workspace in state.store.workspaces().await? {
         let period = workspace.fiscal_calendar.quarter_of(now.date_naive());
-        let latest = state.store.snapshots(workspace.id, period).await?.pop();
-        let due = latest.is_none_or(|(_, s)| now - s.taken_at >= chrono::Duration::days(7));
+        let latest = state
+            .store
+            .snapshot_headlines(workspace.id, period)
+            .await?
+            .pop();
+        let due = latest.is_none_or(|s| now - s.taken_at >= chrono::Duration::days(7));
         if !due {
             continue;
         }

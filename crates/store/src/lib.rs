@@ -28,7 +28,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
-use pipewise_analytics::forecast::Snapshot;
+use pipewise_analytics::forecast::{Headline, Snapshot};
 use pipewise_core::access::RepVisibility;
 use pipewise_core::calendar::{DateRange, Period};
 use pipewise_core::credentials::{ApiToken, Session};
@@ -426,6 +426,13 @@ pub trait Store: Send + Sync {
         workspace: WorkspaceId,
         period: Period,
     ) -> Result<Vec<(SnapshotId, Snapshot)>>;
+    /// The headline numbers of a period's snapshots, oldest first, without reading their
+    /// people and deals.
+    async fn snapshot_headlines(
+        &self,
+        workspace: WorkspaceId,
+        period: Period,
+    ) -> Result<Vec<Headline>>;
     /// One snapshot.
     async fn snapshot(&self, workspace: WorkspaceId, id: SnapshotId) -> Result<Snapshot>;
     /// The workspace's exchange rates, by currency then date.

@@ -177,7 +177,7 @@ macro_rules! impl_store {
         use pipewise_core::exchange::ExchangeRate;
         use pipewise_core::external::{ExternalKey, ExternalSystem};
         use pipewise_core::forecast::{Submission, SubmissionKind};
-        use pipewise_analytics::forecast::Snapshot;
+        use pipewise_analytics::forecast::{Headline, MethodNumber, Snapshot};
         use pipewise_core::ids::SnapshotId;
         use crate::event_codec::EventData;
         use crate::retry::retrying;
@@ -1583,6 +1583,34 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(|(id, body)| (SnapshotId::from_uuid(id), body.0)).collect())
+            }
+
+            async fn snapshot_headlines(
+                &self,
+                workspace: WorkspaceId,
+                period: Period,
+            ) -> Result<Vec<Headline>> {
+                // `->` reads a member as JSON in both SQLite (3.38+) and PostgreSQL, so the
+                // deals, most of a snapshot, are never decoded.
+                let rows: Vec<(Uuid, Json<DateTime<Utc>>, Json<i64>, Json<Vec<MethodNumber>>)> =
+                    sqlx::query_as(
+                        "SELECT id, body -> 'taken_at', body -> 'won', body -> 'methods' \
+                         FROM forecast_snapshots \
+                         WHERE workspace_id = $1 AND period = $2 ORDER BY taken_at, id",
+                    )
+                    .bind(workspace.as_uuid())
+                    .bind(period.to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, taken_at, won, methods)| Headline {
+                        id: SnapshotId::from_uuid(id),
+                        taken_at: taken_at.0,
+                        won: won.0,
+                        methods: methods.0,
+                    })
+                    .collect())
             }
 
             async fn snapshot(&self, workspace: WorkspaceId, id: SnapshotId) -> Result<Snapshot> {

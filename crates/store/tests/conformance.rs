@@ -122,6 +122,24 @@ on_both_backends! {
             store.snapshots(ws, "2027-Q1".parse().unwrap()).await.unwrap(),
             [(ids[0], first.clone()), (ids[1], second)]
         );
+        // The headlines: the same two, oldest first, with their numbers and nothing else.
+        let headlines = store.snapshot_headlines(ws, "2027-Q1".parse().unwrap()).await.unwrap();
+        assert_eq!(
+            headlines
+                .iter()
+                .map(|h| (h.id, h.taken_at, h.won, h.methods.clone()))
+                .collect::<Vec<_>>(),
+            [
+                (ids[0], at("2026-02-02T06:00:00Z"), 1_200_000, vec![
+                    MethodNumber { method: Method::DealCall, forecast: 2_000_000 },
+                    MethodNumber { method: Method::DealModel, forecast: 2_000_000 },
+                ]),
+                (ids[1], at("2026-02-09T06:00:00Z"), 1_200_000, vec![
+                    MethodNumber { method: Method::DealCall, forecast: 2_100_000 },
+                    MethodNumber { method: Method::DealModel, forecast: 2_000_000 },
+                ]),
+            ]
+        );
         assert_eq!(store.snapshot(ws, ids[0]).await.unwrap(), first);
         assert!(matches!(
             store.snapshot(ws, SnapshotId::generate()).await,

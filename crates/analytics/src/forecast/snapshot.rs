@@ -24,6 +24,16 @@ pub struct Snapshot {
     pub deals: Vec<DealAtSnapshot>,
 }
 
+/// A snapshot's headline numbers, without its people and deals: what a list of snapshots
+/// shows, read without the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headline {
+    pub id: SnapshotId,
+    pub taken_at: DateTime<Utc>,
+    pub won: i64,
+    pub methods: Vec<MethodNumber>,
+}
+
 /// A snapshot with its id, as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Listed {

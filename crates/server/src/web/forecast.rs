@@ -11,7 +11,7 @@ use axum::response::Html;
 use chrono::Utc;
 use maud::{Markup, html};
 use pipewise_analytics::forecast::{
-    self, BacktestReport, BacktestRequest, DealForecast, ForecastReport, ForecastRequest, Listed,
+    self, BacktestReport, BacktestRequest, DealForecast, ForecastReport, ForecastRequest, Headline,
     Method,
 };
 use pipewise_core::calendar::Period;
@@ -94,11 +94,10 @@ pub(crate) async fn show(
         names.insert(deal.opportunity_id, stored.name.to_string());
     }
     let period_text = report.scope.period.clone();
-    let snapshots = state.store.snapshots(caller.workspace.id, period).await?;
-    let snapshots: Vec<Listed> = snapshots
-        .into_iter()
-        .map(|(id, snapshot)| Listed { id, snapshot })
-        .collect();
+    let snapshots = state
+        .store
+        .snapshot_headlines(caller.workspace.id, period)
+        .await?;
     let currency = caller.workspace.corporate_currency;
     let content = html! {
         h1 { "Forecast " (period_text) }
@@ -265,7 +264,7 @@ fn roll_up(viewer: &Viewer, report: &ForecastReport, currency: Currency) -> Mark
     }
 }
 
-fn snapshot_list(viewer: &Viewer, snapshots: &[Listed], currency: Currency) -> Markup {
+fn snapshot_list(viewer: &Viewer, snapshots: &[Headline], currency: Currency) -> Markup {
     let methods = [
         Method::DealCall,
         Method::CategoryWeighted,
@@ -287,10 +286,10 @@ fn snapshot_list(viewer: &Viewer, snapshots: &[Listed], currency: Currency) -> M
                     tbody {
                         @for s in snapshots {
                             tr {
-                                td data-sort=(s.snapshot.taken_at.timestamp()) { (date(s.snapshot.taken_at.date_naive())) }
-                                td { (money(s.snapshot.won, currency)) }
+                                td data-sort=(s.taken_at.timestamp()) { (date(s.taken_at.date_naive())) }
+                                td { (money(s.won, currency)) }
                                 @for m in methods {
-                                    td { (s.snapshot.methods.iter().find(|n| n.method == m).map_or("—".to_owned(), |n| money(n.forecast, currency))) }
+                                    td { (s.methods.iter().find(|n| n.method == m).map_or("—".to_owned(), |n| money(n.forecast, currency))) }
                                 }
                             }
                         }
