@@ -1,16 +1,21 @@
 //! What every request needs to know about its workspace — the workspace, its people and
-//! hierarchy, and the process in force — kept in memory for a few seconds instead of read
-//! from the database on each request. Forgotten at once when this server replaces any of it
-//! (a new process version, a bulk write, a settings change); changes made by other
-//! processes on the same database show within [`FRESH_FOR`].
+//! hierarchy, and the process in force — and what every report reads besides the deals (its
+//! report settings: people, teams, quotas, exchange rates), kept in memory for a few seconds
+//! instead of read from the database on each request: at a million deals a workspace has
+//! thousands of people and tens of thousands of quotas. Forgotten at once when this server
+//! replaces any of it (a new process version, a bulk write, a settings change, a record such
+//! as a quota for the report settings); changes made by other processes on the same
+//! database show within [`FRESH_FOR`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use pipewise_core::ids::WorkspaceId;
 use pipewise_core::org::{Hierarchy, User, Workspace};
 use pipewise_core::process::ProcessSet;
 use pipewise_core::text::Slug;
+use pipewise_store::analytics::{ReportSettings, report_settings};
 use pipewise_store::{Store, Written, processes};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -30,6 +35,15 @@ pub(crate) struct WorkspaceContext {
 pub(crate) struct Directory {
     store: Arc<dyn Store>,
     entries: Mutex<HashMap<Slug, (Instant, Arc<WorkspaceContext>)>>,
+    settings: Mutex<Settings>,
+}
+
+/// Report settings by workspace, and how many times any were forgotten: a read that began
+/// before a forgetting is not kept, for it may predate the write.
+#[derive(Default)]
+struct Settings {
+    forgotten: u64,
+    entries: HashMap<WorkspaceId, (Instant, Arc<ReportSettings>)>,
 }
 
 impl Directory {
@@ -39,6 +53,7 @@ impl Directory {
         let directory = Arc::new(Self {
             store,
             entries: Mutex::default(),
+            settings: Mutex::default(),
         });
         let weak = Arc::downgrade(&directory);
         tokio::spawn(async move {
@@ -48,8 +63,8 @@ impl Directory {
                     return;
                 };
                 match message {
-                    Ok(Written::Events { .. } | Written::Touch { .. } | Written::Record { .. }) => {
-                    }
+                    Ok(Written::Events { .. } | Written::Touch { .. }) => {}
+                    Ok(Written::Record { workspace }) => directory.forget_settings(workspace),
                     Ok(Written::Replaced { .. }) | Err(RecvError::Lagged(_)) => directory.forget(),
                     Err(RecvError::Closed) => return,
                 }
@@ -84,9 +99,47 @@ impl Directory {
         Ok(context)
     }
 
+    /// The report settings of `workspace`, without accounts' regions.
+    pub(crate) async fn report_settings(
+        &self,
+        workspace: &Workspace,
+    ) -> Result<Arc<ReportSettings>, ApiError> {
+        let forgotten = {
+            let settings = self.lock_settings();
+            if let Some((read_at, kept)) = settings.entries.get(&workspace.id) {
+                if read_at.elapsed() < FRESH_FOR {
+                    return Ok(kept.clone());
+                }
+            }
+            settings.forgotten
+        };
+        let read = Arc::new(report_settings(&*self.store, workspace, false).await?);
+        let mut settings = self.lock_settings();
+        if settings.forgotten == forgotten {
+            settings
+                .entries
+                .insert(workspace.id, (Instant::now(), read.clone()));
+        }
+        Ok(read)
+    }
+
     /// Forgets every workspace, to be read again on the next request.
     pub(crate) fn forget(&self) {
         self.lock().clear();
+        let mut settings = self.lock_settings();
+        settings.forgotten += 1;
+        settings.entries.clear();
+    }
+
+    /// Forgets the report settings of `workspace`, after a write that may change them.
+    pub(crate) fn forget_settings(&self, workspace: WorkspaceId) {
+        let mut settings = self.lock_settings();
+        settings.forgotten += 1;
+        settings.entries.remove(&workspace);
+    }
+
+    fn lock_settings(&self) -> std::sync::MutexGuard<'_, Settings> {
+        self.settings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Slug, (Instant, Arc<WorkspaceContext>)>> {

@@ -103,4 +103,22 @@ on_both_backends_app! {
         let listed = app.get(&format!("{snapshots}?period={period}")).await.2;
         assert!(listed.as_array().unwrap().iter().any(|s| s["id"] == taken.body["id"]));
     }
+
+    async fn a_quota_set_or_removed_over_http_is_in_the_next_forecast(app) {
+        // A quarter far ahead, with no quota yet: the report settings are read and kept.
+        let uri = format!("{FORECAST}?period=2031-Q1");
+        assert_eq!(app.get(&uri).await.2["quota"], serde_json::Value::Null);
+        let set = app.with_token(&app.admin_token, Method::POST, "/api/v1/workspaces/demo/targets", &[],
+            Some(json!({"owner_kind": "workspace", "period": "2031-Q1", "amount": "2500000"}))).await;
+        assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
+        assert_eq!(app.get(&uri).await.2["quota"], 250_000_000);
+        let target = format!("/api/v1/workspaces/demo/targets/{}", set.body["id"].as_str().unwrap());
+        let raised = app.with_token(&app.admin_token, Method::PATCH, &target, &[("if-match", "\"1\"")],
+            Some(json!({"amount": "3000000"}))).await;
+        assert_eq!(raised.status, StatusCode::OK, "{}", raised.body);
+        assert_eq!(app.get(&uri).await.2["quota"], 300_000_000);
+        let removed = app.with_token(&app.admin_token, Method::DELETE, &target, &[("if-match", "\"2\"")], None).await;
+        assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+        assert_eq!(app.get(&uri).await.2["quota"], serde_json::Value::Null);
+    }
 }

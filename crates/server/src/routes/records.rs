@@ -199,6 +199,7 @@ pub(crate) async fn write_new<R: Editable>(
         Utc::now(),
     )
     .await?;
+    state.directory.forget_settings(caller.workspace.id);
     let location = format!(
         "/api/v1/workspaces/{}/{}/{}",
         caller.workspace.slug,
@@ -263,6 +264,7 @@ pub(crate) async fn edit<R: Editable>(
         .await;
         if !again(&result, version, attempt) {
             let written = result?;
+            state.directory.forget_settings(caller.workspace.id);
             return Ok(versioned(if written { after } else { before }, None));
         }
         attempt += 1;
@@ -291,6 +293,7 @@ pub(crate) async fn delete<R: Editable>(
         .map_err(CommandFailed::Store);
         if !again(&result, version, attempt) {
             result?;
+            state.directory.forget_settings(caller.workspace.id);
             return Ok(NoContent);
         }
         attempt += 1;

@@ -1,6 +1,8 @@
 //! `GET /api/v1/workspaces/{workspace}/reports/{name}`: the reports of `pipewise report`,
 //! as JSON, read from the resident projection.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -115,8 +117,11 @@ pub(crate) async fn with_inputs<T: Send + 'static>(
     regions: bool,
     work: impl FnOnce(&ReportInputs) -> Result<T, ReportError> + Send + 'static,
 ) -> Result<Result<T, ReportError>, ApiError> {
-    let settings =
-        pipewise_store::analytics::report_settings(&*state.store, workspace, regions).await?;
+    let settings = if regions {
+        Arc::new(pipewise_store::analytics::report_settings(&*state.store, workspace, true).await?)
+    } else {
+        state.directory.report_settings(workspace).await?
+    };
     let projection = state.analytics.projection(workspace).await?;
     let workspace = workspace.clone();
     tokio::task::spawn_blocking(move || {
