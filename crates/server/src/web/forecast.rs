@@ -12,10 +12,10 @@ use chrono::Utc;
 use maud::{Markup, html};
 use pipewise_analytics::forecast::{
     self, BacktestReport, BacktestRequest, DealForecast, ForecastReport, ForecastRequest, Headline,
-    Method,
+    Method, PersonCall,
 };
 use pipewise_core::calendar::Period;
-use pipewise_core::ids::OpportunityId;
+use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::money::Currency;
 use pipewise_core::process::ForecastCategory;
 use pipewise_core::validation::Fields;
@@ -33,7 +33,13 @@ use crate::routes::reports::{refused, with_inputs};
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ForecastQuery {
     period: Option<String>,
+    /// Whose part of the roll-up to open: a manager in it.
+    under: Option<String>,
 }
+
+/// Past this many people the roll-up opens a level at a time: a VP over four thousand reps
+/// sees their managers, then opens a manager's team.
+const ROLL_UP_ROWS: usize = 300;
 
 fn method_name(method: Method) -> &'static str {
     match method {
@@ -44,19 +50,73 @@ fn method_name(method: Method) -> &'static str {
     }
 }
 
-/// The period asked for, if any, checked.
-fn period_of(
-    query: Result<Query<ForecastQuery>, QueryRejection>,
-) -> Result<(Option<Period>, Option<String>), PageError> {
-    let query = lists::query(query, "period")?;
+/// What the forecast page was asked for, checked.
+struct Asked {
+    period: Option<Period>,
+    /// The period as given, for the form.
+    given: Option<String>,
+    under: Option<UserId>,
+}
+
+fn asked(query: Result<Query<ForecastQuery>, QueryRejection>) -> Result<Asked, PageError> {
+    let query = lists::query(query, "period, under")?;
     let given = query
         .period
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty());
     let mut fields = Fields::default();
     let period = fields.check_optional("period", given.as_deref(), str::parse::<Period>);
+    let under = fields.check_optional(
+        "under",
+        query
+            .under
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty()),
+        str::parse::<UserId>,
+    );
     fields.finish()?;
-    Ok((period, given))
+    Ok(Asked {
+        period,
+        given,
+        under,
+    })
+}
+
+/// The rows of the roll-up to draw, each with whether it has reports left undrawn: the part
+/// under `under` (all of it if `None` or not in the roll-up), down to the deepest level that
+/// keeps within `limit` rows, and at least one level below its top. `people` is depth first,
+/// each manager followed by their reports.
+fn rows_drawn(
+    people: &[PersonCall],
+    under: Option<UserId>,
+    limit: usize,
+) -> Vec<(&PersonCall, bool)> {
+    let part = under
+        .and_then(|id| people.iter().position(|p| p.user_id == id))
+        .map_or(people, |at| {
+            let depth = people[at].depth;
+            let end = people[at + 1..]
+                .iter()
+                .position(|p| p.depth <= depth)
+                .map_or(people.len(), |n| at + 1 + n);
+            &people[at..end]
+        });
+    let top = part.iter().map(|p| p.depth).min().unwrap_or(0);
+    let mut deepest = top + 1;
+    while part.iter().any(|p| p.depth > deepest)
+        && part.iter().filter(|p| p.depth <= deepest + 1).count() <= limit
+    {
+        deepest += 1;
+    }
+    part.iter()
+        .enumerate()
+        .filter(|(_, p)| p.depth <= deepest)
+        .map(|(i, p)| {
+            let hidden = p.depth == deepest && part.get(i + 1).is_some_and(|n| n.depth > p.depth);
+            (p, hidden)
+        })
+        .collect()
 }
 
 /// `GET /app/{workspace}/forecast?period=`.
@@ -65,7 +125,11 @@ pub(crate) async fn show(
     viewer: Viewer,
     query: Result<Query<ForecastQuery>, QueryRejection>,
 ) -> Result<Html<String>, PageError> {
-    let (period, given) = period_of(query)?;
+    let Asked {
+        period,
+        given,
+        under,
+    } = asked(query)?;
     let caller = &viewer.0;
     let now = Utc::now();
     let request = ForecastRequest {
@@ -109,7 +173,7 @@ pub(crate) async fn show(
         (headline(&report, currency))
         (methods(&report, currency))
         @if !own.is_empty() && viewer.writes() { (call_form(&viewer, &report, &own, &names, currency)) }
-        (roll_up(&viewer, &report, currency))
+        (roll_up(&viewer, &report, under, currency))
         (snapshot_list(&viewer, &snapshots, currency))
     };
     Ok(Html(
@@ -218,11 +282,32 @@ fn call_form(
     }
 }
 
-fn roll_up(viewer: &Viewer, report: &ForecastReport, currency: Currency) -> Markup {
+fn roll_up(
+    viewer: &Viewer,
+    report: &ForecastReport,
+    under: Option<UserId>,
+    currency: Currency,
+) -> Markup {
     let caller = &viewer.0;
+    let rows = rows_drawn(&report.people, under, ROLL_UP_ROWS);
+    let top = rows.iter().map(|(p, _)| p.depth).min().unwrap_or(0);
+    let period = &report.scope.period;
+    let opened = |id: UserId| viewer.path(&format!("forecast?period={period}&under={id}"));
+    let opened_at = under.and_then(|id| report.people.iter().find(|p| p.user_id == id));
     html! {
         section.panel aria-labelledby="rollup-heading" {
             h2 id="rollup-heading" { "Roll-up" }
+            @if let Some(person) = opened_at {
+                p.note {
+                    (person.name) "'s team. "
+                    @if let Some(manager) = person.manager_id.filter(|m| report.people.iter().any(|p| p.user_id == *m)) {
+                        a href=(opened(manager)) { "One level up" } " · "
+                    }
+                    a href={ (viewer.path("forecast")) "?period=" (period) } { "Whole roll-up" }
+                }
+            } @else if rows.iter().any(|(_, hidden)| *hidden) {
+                p.note { "Open a team to see its people." }
+            }
             table aria-label="Roll-up" {
                 thead { tr {
                     th scope="col" { "Person" } th scope="col" { "Won" } th scope="col" { "Single" }
@@ -230,10 +315,13 @@ fn roll_up(viewer: &Viewer, report: &ForecastReport, currency: Currency) -> Mark
                     th scope="col" { "Upside" } th scope="col" { "Called" }
                 } }
                 tbody {
-                    @for p in &report.people {
+                    @for (p, hidden) in &rows {
                         @let adjustable = viewer.writes() && p.user_id != caller.user.id && caller.access.check_edit(p.user_id).is_ok();
                         tr data-person=(p.user_id) {
-                            th scope="row" style={ "padding-left: " (0.5 + 1.25 * p.depth as f64) "rem" } { (p.name) }
+                            th scope="row" style={ "padding-left: " (0.5 + 1.25 * (p.depth - top) as f64) "rem" } {
+                                (p.name)
+                                @if *hidden { " " a href=(opened(p.user_id)) { "Open team" span.visually-hidden { " of " (p.name) } } }
+                            }
                             td { (money(p.won, currency)) }
                             td data-column="single" data-minor=(p.single) { (money(p.single, currency)) }
                             td data-column="cumulative" data-minor=(p.cumulative) { (money(p.cumulative, currency)) }
@@ -385,4 +473,78 @@ pub(crate) async fn backtest(
     Ok(Html(
         layout::page(&viewer, Section::Forecast, "Forecast backtest", content).into_string(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A VP over two managers, the first with three reps and the second with two, depth
+    /// first as the roll-up lists them.
+    fn hierarchy() -> Vec<PersonCall> {
+        let person = |n: u8, depth: usize, manager: Option<u8>| PersonCall {
+            user_id: UserId::from_parts(1, [n; 10]),
+            name: format!("P{n}"),
+            manager_id: manager.map(|m| UserId::from_parts(1, [m; 10])),
+            depth,
+            won: 0,
+            single: 0,
+            cumulative: 0,
+            adjustment: None,
+            forecast: 0,
+            upside: 0,
+            called_at: None,
+        };
+        vec![
+            person(0, 0, None),
+            person(1, 1, Some(0)),
+            person(2, 2, Some(1)),
+            person(3, 2, Some(1)),
+            person(4, 2, Some(1)),
+            person(5, 1, Some(0)),
+            person(6, 2, Some(5)),
+            person(7, 2, Some(5)),
+        ]
+    }
+
+    fn drawn(people: &[PersonCall], under: Option<u8>, limit: usize) -> Vec<(String, bool)> {
+        rows_drawn(people, under.map(|n| UserId::from_parts(1, [n; 10])), limit)
+            .into_iter()
+            .map(|(p, hidden)| (p.name.clone(), hidden))
+            .collect()
+    }
+
+    fn rows(names: &[(&str, bool)]) -> Vec<(String, bool)> {
+        names.iter().map(|(n, h)| ((*n).to_owned(), *h)).collect()
+    }
+
+    #[test]
+    fn a_roll_up_within_the_limit_is_drawn_whole() {
+        let people = hierarchy();
+        let all: Vec<(String, bool)> = people.iter().map(|p| (p.name.clone(), false)).collect();
+        assert_eq!(drawn(&people, None, 8), all);
+        // Someone not in the roll-up opens all of it.
+        assert_eq!(drawn(&people, Some(9), 8), all);
+    }
+
+    #[test]
+    fn past_the_limit_the_managers_are_drawn_with_their_teams_to_open() {
+        let people = hierarchy();
+        let managers = rows(&[("P0", false), ("P1", true), ("P5", true)]);
+        assert_eq!(drawn(&people, None, 7), managers);
+        // At least one level below the top, however small the limit.
+        assert_eq!(drawn(&people, None, 1), managers);
+    }
+
+    #[test]
+    fn an_opened_team_is_its_manager_and_their_reports() {
+        let people = hierarchy();
+        let team = rows(&[("P1", false), ("P2", false), ("P3", false), ("P4", false)]);
+        assert_eq!(drawn(&people, Some(1), 4), team);
+        assert_eq!(drawn(&people, Some(1), 2), team);
+        assert_eq!(
+            drawn(&people, Some(5), 300),
+            rows(&[("P5", false), ("P6", false), ("P7", false)])
+        );
+    }
 }
