@@ -189,17 +189,21 @@ impl DealModel {
         }
     }
 
-    /// The deal's values for each column into `x`.
-    fn encode(&self, facts: &Facts, x: &mut [f64]) {
-        x.fill(0.0);
-        for key in [
+    /// The deal's stage, segment and source columns, each if the design has it.
+    fn one_hot(&self, facts: &Facts) -> [Option<usize>; 3] {
+        [
             Column::Stage(facts.stage),
             Column::Segment(facts.segment),
             Column::Source(facts.source),
-        ] {
-            if let Some(&j) = self.index.get(&key) {
-                x[j] = 1.0;
-            }
+        ]
+        .map(|key| self.index.get(&key).copied())
+    }
+
+    /// The deal's values for each column into `x`.
+    fn encode(&self, facts: &Facts, x: &mut [f64]) {
+        x.fill(0.0);
+        for j in self.one_hot(facts).into_iter().flatten() {
+            x[j] = 1.0;
         }
         // The fixed columns come last, in their order.
         let first_fixed = self.columns.len() - FIXED.len();
@@ -287,13 +291,13 @@ impl DealModel {
 /// How many fixed columns a design ends with.
 const FIXED_COLUMNS: usize = FIXED.len();
 
-/// The training rows as the fit reads them a few times over. Every row has exactly one stage,
-/// one segment and one source column set to 1, so rows sharing those three form a group
-/// whose sums stand in for them in the one-hot rows of the Hessian; only the fixed columns
-/// are read row by row.
+/// The training rows as the fit reads them a few times over. A row has one stage, one segment
+/// and one source column set to 1, so rows sharing those three form a group whose sums stand
+/// in for them in the one-hot rows of the Hessian; only the fixed columns are read row by row.
 struct Encoded {
-    /// Each group's stage, segment and source columns, ascending.
-    groups: Vec<[usize; 3]>,
+    /// Each group's stage, segment and source columns, ascending, as the Hessian's upper
+    /// triangle is filled.
+    groups: Vec<Vec<usize>>,
     /// Each row's group.
     group: Vec<usize>,
     fixed: Vec<[f64; FIXED_COLUMNS]>,
@@ -316,7 +320,7 @@ impl Encoded {
         let n = model.columns.len();
         let mut x = vec![0.0; n];
         let mut groups = Vec::new();
-        let mut index: FxHashMap<[usize; 3], usize> = FxHashMap::default();
+        let mut index: FxHashMap<[Option<usize>; 3], usize> = FxHashMap::default();
         let mut encoded = Self {
             groups: Vec::new(),
             group: Vec::with_capacity(rows.len()),
@@ -325,17 +329,11 @@ impl Encoded {
         };
         for row in rows {
             model.encode(&row.facts, &mut x);
-            let mut one_hot = [0; 3];
-            for (slot, (j, _)) in one_hot.iter_mut().zip(
-                x[..n - FIXED_COLUMNS]
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| **v != 0.0),
-            ) {
-                *slot = j;
-            }
+            let one_hot = model.one_hot(&row.facts);
             let group = *index.entry(one_hot).or_insert_with(|| {
-                groups.push(one_hot);
+                let mut columns: Vec<usize> = one_hot.into_iter().flatten().collect();
+                columns.sort_unstable();
+                groups.push(columns);
                 groups.len() - 1
             });
             encoded.group.push(group);
