@@ -35,9 +35,10 @@ pub async fn serve(
     let mut state =
         AppState::new(store).context("cannot make the HTTP client webhooks are sent with")?;
     state.secure_cookies = secure_cookies;
-    // Build the analytics of every workspace while already serving; until then the first
-    // report of a workspace waits for its build.
+    // Build the analytics and the lead queue of every workspace while already serving;
+    // until then the first report or queue of a workspace waits for its build.
     let analytics = state.analytics.clone();
+    let queues = state.clone();
     tokio::spawn(async move {
         let started = std::time::Instant::now();
         match analytics.warm().await {
@@ -51,6 +52,9 @@ pub async fn serve(
                 );
             }
             Err(error) => tracing::error!(%error, "building the analytics projections failed"),
+        }
+        if let Err(error) = queues.warm_lead_queues().await {
+            tracing::error!(%error, "reading the lead queues failed");
         }
     });
     // A forecast snapshot of each workspace's quarter every week.

@@ -155,6 +155,15 @@ pub struct Lead {
     pub routing_issue: Option<RoutingIssue>,
 }
 
+impl Lead {
+    /// When the lead entered the sales queue, if it waits there: queued, still open and not
+    /// parked in nurture.
+    pub fn waiting_since(&self) -> Option<DateTime<Utc>> {
+        let waiting = self.status.is_open() && self.nurture.is_none();
+        self.queued_at.filter(|_| waiting)
+    }
+}
+
 text_enum! {
     pub enum ActivityKind {
         Call = "call",

@@ -124,7 +124,9 @@ impl ResidentAnalytics {
                     }
                 }
             }
-            Written::Touch { workspace, touch } => {
+            Written::Touch {
+                workspace, touch, ..
+            } => {
                 if let Some(projection) = self.slot(workspace).write().await.as_mut() {
                     // A deal is announced before anything is logged on it, so it is known.
                     projection.touch(&touch);

@@ -68,7 +68,7 @@ impl Directory {
                 };
                 match message {
                     Ok(Written::Events { .. } | Written::Touch { .. }) => {}
-                    Ok(Written::Record { workspace }) => directory.forget_settings(workspace),
+                    Ok(Written::Record { workspace, .. }) => directory.forget_settings(workspace),
                     Ok(Written::Replaced { .. }) | Err(RecvError::Lagged(_)) => directory.forget(),
                     Err(RecvError::Closed) => return,
                 }

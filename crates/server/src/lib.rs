@@ -6,6 +6,7 @@ mod auth;
 mod body;
 mod directory;
 mod error;
+mod lead_queue;
 mod openapi;
 mod responses;
 mod routes;
@@ -42,6 +43,8 @@ pub struct AppState {
     directory: Arc<directory::Directory>,
     /// Each workspace's latest hygiene report, for the web app's pages.
     hygiene: Arc<web::HygieneReports>,
+    /// Each workspace's leads waiting for a sales attempt.
+    lead_queues: Arc<lead_queue::LeadQueues>,
     limiter: Arc<auth::limiter::LoginLimiter>,
     /// Mark session cookies `Secure` even without a proxy's `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
@@ -58,12 +61,24 @@ impl AppState {
             analytics: ResidentAnalytics::start(store.clone()),
             directory: directory::Directory::start(store.clone()),
             hygiene: web::HygieneReports::new(store.clone()),
+            lead_queues: lead_queue::LeadQueues::start(store.clone()),
             store,
             limiter: Arc::default(),
             secure_cookies: false,
             webhook_backoff: chrono::Duration::seconds(30),
             http: reqwest::Client::builder().build()?,
         })
+    }
+
+    /// Reads every workspace's lead queue, so the first look at one need not wait.
+    pub async fn warm_lead_queues(&self) -> Result<(), pipewise_store::StoreError> {
+        for workspace in self.store.workspaces().await? {
+            let settings = pipewise_store::leads::settings(&*self.store, &workspace).await?;
+            self.lead_queues
+                .read(workspace.id, &settings, |_| ())
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -232,7 +232,7 @@ fn workspace_of(written: &Written) -> WorkspaceId {
         Written::Events { workspace, .. }
         | Written::Touch { workspace, .. }
         | Written::Replaced { workspace }
-        | Written::Record { workspace } => *workspace,
+        | Written::Record { workspace, .. } => *workspace,
     }
 }
 

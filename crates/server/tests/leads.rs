@@ -259,6 +259,61 @@ on_both_backends_app! {
         assert_eq!(ids(&queue), [second_id]);
     }
 
+    async fn the_queue_follows_every_write_to_its_leads_and_their_attempts(app) {
+        let admin = app.user(pipewise_core::org::Role::Admin).id;
+        let queue_uri = format!("{WS}/leads/queue?owner_id={admin}");
+        let first_state = |queue: &Value, id: &Value| -> Option<String> {
+            queue.as_array().unwrap().iter().find(|q| &q["lead"]["id"] == id)
+                .map(|q| q["speed_to_lead"]["first"]["state"].as_str().unwrap().to_owned())
+        };
+        // Read once before any change, so that what follows changes a queue already kept.
+        let before = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        let new_lead = |email: &str| ana(json!({"email": email, "status": "mql"}));
+        let kept = send(&app, Method::POST, &format!("{WS}/leads"), Some(new_lead("kept@f.example")), StatusCode::CREATED).await;
+        let other = send(&app, Method::POST, &format!("{WS}/leads"), Some(new_lead("other@f.example")), StatusCode::CREATED).await;
+        let (kept_id, other_id) = (kept["id"].clone(), other["id"].clone());
+        let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        assert_eq!(queue.as_array().unwrap().len(), before.as_array().unwrap().len() + 2);
+        assert_eq!((first_state(&queue, &kept_id), first_state(&queue, &other_id)),
+                   (Some("pending".to_owned()), Some("pending".to_owned())));
+
+        // An unanswered call meets the first deadline and leaves the second due.
+        let call = send(&app, Method::POST, &format!("{WS}/activities"), Some(json!({"kind": "call",
+            "subject": "Intro", "outcome": "no_answer", "lead_id": kept_id})), StatusCode::CREATED).await;
+        let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        assert_eq!((first_state(&queue, &kept_id), first_state(&queue, &other_id)),
+                   (Some("met".to_owned()), Some("pending".to_owned())));
+
+        // The call moved to the other lead takes its attempt along.
+        let call_uri = format!("{WS}/activities/{}", call["id"].as_str().unwrap());
+        send(&app, Method::PATCH, &call_uri, Some(json!({"lead_id": other_id})), StatusCode::OK).await;
+        let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        assert_eq!((first_state(&queue, &kept_id), first_state(&queue, &other_id)),
+                   (Some("pending".to_owned()), Some("met".to_owned())));
+
+        // Parked in nurture, then disqualified: out of the queue each time.
+        let other_uri = format!("{WS}/leads/{}", other_id.as_str().unwrap());
+        send(&app, Method::PATCH, &other_uri, Some(json!({"nurture": "paused", "disposition": "not_ready"})), StatusCode::OK).await;
+        let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        assert_eq!((first_state(&queue, &kept_id), first_state(&queue, &other_id)),
+                   (Some("pending".to_owned()), None));
+        send(&app, Method::PATCH, &format!("{WS}/leads/{}", kept_id.as_str().unwrap()),
+            Some(json!({"status": "disqualified", "disposition": "not_a_fit_profile"})), StatusCode::OK).await;
+
+        // A meeting logged on a deal and on a lead reaches the lead.
+        let third = send(&app, Method::POST, &format!("{WS}/leads"), Some(new_lead("third@f.example")), StatusCode::CREATED).await;
+        let deals = send(&app, Method::GET, &format!("{WS}/opportunities?limit=1"), None, StatusCode::OK).await;
+        send(&app, Method::POST, &format!("{WS}/activities"), Some(json!({"kind": "meeting",
+            "subject": "Joint call", "lead_id": third["id"], "opportunity_id": deals["items"][0]["id"]})),
+            StatusCode::CREATED).await;
+        let queue = send(&app, Method::GET, &queue_uri, None, StatusCode::OK).await;
+        assert_eq!((first_state(&queue, &kept_id), first_state(&queue, &third["id"])), (None, None));
+        let ids = |queue: &Value| -> Vec<Value> {
+            queue.as_array().unwrap().iter().map(|q| q["lead"]["id"].clone()).collect()
+        };
+        assert_eq!(ids(&queue), ids(&before));
+    }
+
     async fn lead_settings_route_new_leads_and_log_what_they_cannot_place(app) {
         use pipewise_core::org::Role;
         let rep = app.user(Role::Rep).clone();

@@ -12,7 +12,7 @@ use pipewise_core::crm::{Activity, Lead, LeadStatus};
 use pipewise_core::ids::{LeadId, UserId, WorkspaceId};
 use pipewise_core::leads::routing::{RoutingIssue, Territory, assign};
 use pipewise_core::leads::settings::LeadSettings;
-use pipewise_core::leads::speed::{Attempt, Response};
+use pipewise_core::leads::speed::Attempt;
 use pipewise_core::org::Workspace;
 use pipewise_core::process::{DefinitionError, DefinitionErrors};
 use uuid::Uuid;
@@ -96,24 +96,46 @@ pub async fn attempts_on(
     }
 }
 
-/// Every lead waiting in the sales queue (queued, open, not in nurture) with its response
-/// clock at `now`, in id order. Reads only the queued leads and the activities on them.
-pub async fn waiting(
+/// A lead waiting in the sales queue with the attempts made to reach it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedLead {
+    pub lead: Lead,
+    pub attempts: Vec<Attempt>,
+}
+
+/// Every lead waiting in the sales queue (queued, open, not in nurture) with its attempts,
+/// in id order. Reads only the queued leads and the activities on them.
+pub async fn queued(
     store: &dyn Store,
-    workspace: &Workspace,
-    settings: &LeadSettings,
-    now: DateTime<Utc>,
-) -> Result<Vec<(Lead, Response)>, StoreError> {
-    let attempts = attempts_in(store.queued_lead_activities(workspace.id)).await?;
-    let mut waiting = Vec::new();
-    let mut leads = store.queued_leads(workspace.id);
+    workspace: WorkspaceId,
+) -> Result<Vec<QueuedLead>, StoreError> {
+    let mut attempts = attempts_in(store.queued_lead_activities(workspace)).await?;
+    let mut queued = Vec::new();
+    let mut leads = store.queued_leads(workspace);
     while let Some(lead) = leads.try_next().await? {
-        let tried = attempts.get(&lead.id).map_or(&[][..], Vec::as_slice);
-        if let Some(response) = settings.waiting_response(&lead, tried, now) {
-            waiting.push((lead, response));
-        }
+        let attempts = attempts.remove(&lead.id).unwrap_or_default();
+        queued.push(QueuedLead { lead, attempts });
     }
-    Ok(waiting)
+    Ok(queued)
+}
+
+/// The lead `id` with its attempts if it waits in the sales queue; `None` if it does not,
+/// or no longer exists.
+pub async fn queued_lead(
+    store: &dyn Store,
+    workspace: WorkspaceId,
+    id: LeadId,
+) -> Result<Option<QueuedLead>, StoreError> {
+    let lead = match store.lead(workspace, id).await {
+        Ok(lead) => lead,
+        Err(StoreError::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    if lead.waiting_since().is_none() {
+        return Ok(None);
+    }
+    let attempts = attempts_on(store, workspace, id).await?;
+    Ok(Some(QueuedLead { lead, attempts }))
 }
 
 /// The workspace's lead settings in force: the shipped ones with the last applied file laid

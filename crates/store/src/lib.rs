@@ -200,10 +200,17 @@ pub enum Written {
     Touch {
         workspace: WorkspaceId,
         touch: DealTouch,
+        /// The lead it is also logged on.
+        lead: Option<LeadId>,
     },
     /// An account, contact, lead or target, or an activity on no deal, was created, changed
     /// or deleted: nothing derived from deals depends on it.
-    Record { workspace: WorkspaceId },
+    Record {
+        workspace: WorkspaceId,
+        /// The leads whose place in the sales queue the write may change: the lead written,
+        /// or those the activity is and was logged on.
+        leads: Vec<LeadId>,
+    },
     /// Many records at once, a new process version, a changed or deleted activity on a deal,
     /// or a deleted workspace: what was derived from the workspace is to be rebuilt.
     Replaced { workspace: WorkspaceId },

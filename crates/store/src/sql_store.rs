@@ -1458,10 +1458,11 @@ macro_rules! impl_store {
                     CrmRecord::Activity(activity) => activity.deal_touch(),
                     _ => None,
                 };
+                let leads = record.leads_concerned(change);
                 let written = match (touch, change.action) {
-                    (Some(touch), RecordAction::Created) => crate::Written::Touch { workspace, touch },
+                    (Some(touch), RecordAction::Created) => crate::Written::Touch { workspace, touch, lead: leads.first().copied() },
                     (Some(_), RecordAction::Changed | RecordAction::Deleted) => crate::Written::Replaced { workspace },
-                    (None, _) => crate::Written::Record { workspace },
+                    (None, _) => crate::Written::Record { workspace, leads },
                 };
                 let _ = self.written.send(written);
                 Ok(())

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{Account, Activity, Contact, Lead, Target};
-use crate::ids::UserId;
+use crate::ids::{LeadId, UserId};
 
 text_enum! {
     /// The kinds of CRM record with a version and an audit trail.
@@ -68,6 +68,25 @@ impl CrmRecord {
             CrmRecord::Lead(r) => r.version,
             CrmRecord::Activity(r) => r.version,
             CrmRecord::Target(r) => r.version,
+        }
+    }
+
+    /// The leads whose sales queue standing `change`, a write of this record, may alter:
+    /// the lead itself, or the leads an activity is logged on now and was logged on before.
+    pub fn leads_concerned(&self, change: &RecordChange) -> Vec<LeadId> {
+        match self {
+            CrmRecord::Lead(lead) => vec![lead.id],
+            CrmRecord::Activity(activity) => {
+                let before = change
+                    .before
+                    .get("lead_id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| id.parse::<LeadId>().ok());
+                let mut leads: Vec<LeadId> = activity.lead_id.into_iter().chain(before).collect();
+                leads.dedup();
+                leads
+            }
+            CrmRecord::Account(_) | CrmRecord::Contact(_) | CrmRecord::Target(_) => Vec::new(),
         }
     }
 
@@ -268,5 +287,56 @@ mod tests {
         assert!(deleted.after.is_empty());
         let unchanged = RecordChange::changed(&record, &record, actor, at);
         assert!(unchanged.is_empty());
+    }
+
+    #[test]
+    fn an_activity_concerns_the_lead_it_is_on_and_the_one_it_left() {
+        let (first, second) = (
+            LeadId::from_parts(1, [3; 10]),
+            LeadId::from_parts(1, [4; 10]),
+        );
+        let call = Activity {
+            id: crate::ids::ActivityId::from_parts(1, [5; 10]),
+            version: 1,
+            kind: crate::crm::ActivityKind::Call,
+            occurred_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            user_id: UserId::from_parts(1, [2; 10]),
+            account_id: None,
+            contact_id: None,
+            lead_id: Some(first),
+            opportunity_id: None,
+            subject: Name::parse("Intro call").unwrap(),
+            outcome: None,
+        };
+        let actor = UserId::from_parts(1, [2; 10]);
+        let at = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
+        let logged = CrmRecord::from(call.clone());
+        let created = RecordChange::created(&logged, actor, at);
+        assert_eq!(logged.leads_concerned(&created), vec![first]);
+
+        let mut renamed = call.clone();
+        renamed.version = 2;
+        renamed.subject = Name::parse("Discovery call").unwrap();
+        let renamed = CrmRecord::from(renamed);
+        let change = RecordChange::changed(&logged, &renamed, actor, at);
+        assert_eq!(renamed.leads_concerned(&change), vec![first]);
+
+        let mut moved = call.clone();
+        moved.version = 2;
+        moved.lead_id = Some(second);
+        let moved = CrmRecord::from(moved);
+        let change = RecordChange::changed(&logged, &moved, actor, at);
+        assert_eq!(moved.leads_concerned(&change), vec![second, first]);
+
+        let mut unlinked = call;
+        unlinked.version = 2;
+        unlinked.lead_id = None;
+        let unlinked = CrmRecord::from(unlinked);
+        let change = RecordChange::changed(&logged, &unlinked, actor, at);
+        assert_eq!(unlinked.leads_concerned(&change), vec![first]);
+
+        let account = CrmRecord::from(account());
+        let created = RecordChange::created(&account, actor, at);
+        assert!(account.leads_concerned(&created).is_empty());
     }
 }

@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::routing::{AssignmentRule, Territory};
 use super::scoring::{IntentPart, Layer, Rubric, SignalDefinition, SignalKind, Thresholds};
-use super::speed::{Attempt, Response, SpeedToLead};
+use super::speed::{Attempt, Clock, Response, SpeedToLead};
 use crate::calendar::business::BusinessCalendar;
 use crate::crm::Lead;
 use crate::keys::SignalKey;
@@ -218,9 +218,16 @@ impl LeadSettings {
         attempts: &[Attempt],
         now: DateTime<Utc>,
     ) -> Option<Response> {
-        let waiting = lead.status.is_open() && lead.nurture.is_none();
-        let queued = lead.queued_at.filter(|_| waiting)?;
-        Some(self.response(queued, attempts, now))
+        Some(self.waiting_clock(lead, attempts)?.at(now))
+    }
+
+    /// The deadlines and attempts of a lead still waiting in the sales queue.
+    pub fn waiting_clock(&self, lead: &Lead, attempts: &[Attempt]) -> Option<Clock> {
+        let queued_at = lead.waiting_since()?;
+        Some(
+            self.speed_to_lead
+                .clock(&self.calendar, queued_at, attempts),
+        )
     }
 
     /// The shipped settings.

@@ -117,9 +117,23 @@ fn seconds<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S:
     d.map(|d| d.num_seconds()).serialize(s)
 }
 
+/// A queued lead's deadlines and the attempts made on it: what its [`Response`] is worked out
+/// from, none of which changes as time passes, so a queue keeps it and asks [`Clock::at`]
+/// how it stands at each look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clock {
+    queued_at: DateTime<Utc>,
+    first_due: DateTime<Utc>,
+    second_due: DateTime<Utc>,
+    /// Attempts since queueing, the earliest first.
+    made: Vec<Attempt>,
+    /// Business time from queueing to the earliest attempt.
+    first_response: Option<Duration>,
+}
+
 impl SpeedToLead {
     /// How the attempts made on a lead queued at `queued_at` stand at `now`. Attempts before
-    /// queueing do not count.
+    /// queueing do not count, nor those logged for after `now`.
     pub fn response(
         &self,
         calendar: &BusinessCalendar,
@@ -127,14 +141,37 @@ impl SpeedToLead {
         attempts: &[Attempt],
         now: DateTime<Utc>,
     ) -> Response {
+        self.clock(calendar, queued_at, attempts).at(now)
+    }
+
+    /// The deadlines of a lead queued at `queued_at`, with the attempts made since.
+    pub fn clock(
+        &self,
+        calendar: &BusinessCalendar,
+        queued_at: DateTime<Utc>,
+        attempts: &[Attempt],
+    ) -> Clock {
         let mut made: Vec<Attempt> = attempts
             .iter()
             .copied()
-            .filter(|a| a.at >= queued_at && a.at <= now)
+            .filter(|a| a.at >= queued_at)
             .collect();
         made.sort_by_key(|a| a.at);
-        let deadline = |days: u32, attempt: Option<&Attempt>| {
-            let due = calendar.add_days(queued_at, days);
+        Clock {
+            queued_at,
+            first_due: calendar.add_days(queued_at, self.first_attempt_days),
+            second_due: calendar.add_days(queued_at, self.second_attempt_days),
+            first_response: made.first().map(|a| calendar.between(queued_at, a.at)),
+            made,
+        }
+    }
+}
+
+impl Clock {
+    /// How the lead's attempts stand against its deadlines at `now`.
+    pub fn at(&self, now: DateTime<Utc>) -> Response {
+        let made = &self.made[..self.made.partition_point(|a| a.at <= now)];
+        let deadline = |due: DateTime<Utc>, attempt: Option<&Attempt>| {
             let state = match attempt {
                 Some(a) if a.at <= due => DeadlineState::Met,
                 Some(_) => DeadlineState::Late,
@@ -147,9 +184,9 @@ impl SpeedToLead {
                 state,
             }
         };
-        let first = deadline(self.first_attempt_days, made.first());
+        let first = deadline(self.first_due, made.first());
         let reached_first = made.first().is_some_and(|a| a.connected);
-        let mut second = deadline(self.second_attempt_days, made.get(1));
+        let mut second = deadline(self.second_due, made.get(1));
         if reached_first {
             second.state = DeadlineState::NotNeeded;
             second.made_at = None;
@@ -159,13 +196,14 @@ impl SpeedToLead {
             .find(|d| matches!(d.state, DeadlineState::Pending | DeadlineState::Missed))
             .map(|d| d.due);
         Response {
-            queued_at,
+            queued_at: self.queued_at,
             first,
             second,
             next_due,
             breached: first.state.is_breach() || second.state.is_breach(),
             no_reply: made.len() >= 2 && !made.iter().any(|a| a.connected) && now > second.due,
-            first_response: made.first().map(|a| calendar.between(queued_at, a.at)),
+            // The earliest attempt, if it is made by `now`.
+            first_response: self.first_response.filter(|_| !made.is_empty()),
         }
     }
 }
@@ -251,6 +289,43 @@ mod tests {
         assert_eq!(r.second.state, DeadlineState::NotNeeded);
         assert!(!r.breached && !r.no_reply && r.next_due.is_none());
         assert_eq!(r.first_response, Some(Duration::minutes(20)));
+    }
+
+    #[test]
+    fn a_kept_clock_counts_an_attempt_only_once_its_time_has_come() {
+        // An unanswered call logged ahead, for Monday 11:00, and one that reached the lead
+        // on Tuesday 09:30; an attempt from before queueing does not count.
+        let attempts = [
+            attempt("2026-12-08T09:30:00Z", true),
+            attempt("2026-12-07T11:00:00Z", false),
+            attempt("2026-12-04T16:00:00Z", true),
+        ];
+        let clock =
+            SpeedToLead::default().clock(&BusinessCalendar::default(), at(QUEUED), &attempts);
+
+        let before = clock.at(at("2026-12-07T10:30:00Z"));
+        assert_eq!(before.first.state, DeadlineState::Pending);
+        assert_eq!((before.first.made_at, before.first_response), (None, None));
+        assert_eq!(before.next_due, Some(at("2026-12-08T10:00:00Z")));
+
+        let after_call = clock.at(at("2026-12-07T12:00:00Z"));
+        assert_eq!(after_call.first.state, DeadlineState::Met);
+        assert_eq!(after_call.first_response, Some(Duration::hours(1)));
+        assert_eq!(after_call.second.state, DeadlineState::Pending);
+        assert_eq!(after_call.next_due, Some(at("2026-12-10T10:00:00Z")));
+
+        let reached = clock.at(at("2026-12-08T10:00:00Z"));
+        assert_eq!(reached.second.state, DeadlineState::Met);
+        assert_eq!(reached.second.made_at, Some(at("2026-12-08T09:30:00Z")));
+        assert!(reached.next_due.is_none() && !reached.breached);
+        // Each moment answers as a clock made at that moment does.
+        for now in [
+            "2026-12-07T10:30:00Z",
+            "2026-12-07T12:00:00Z",
+            "2026-12-08T10:00:00Z",
+        ] {
+            assert_eq!(clock.at(at(now)), response(&attempts, now));
+        }
     }
 
     #[test]

@@ -330,19 +330,25 @@ pub(crate) async fn qualification(
 }
 
 /// The leads waiting for a sales attempt that the caller may read, the most urgent first,
-/// with the lead settings they were clocked by.
-pub(crate) async fn visible_queue(
+/// handed to `take` with the lead settings their clocks run by.
+pub(crate) async fn visible_queue<R>(
     state: &AppState,
     caller: &Caller,
-) -> Result<(LeadSettings, Vec<(Lead, Response)>), ApiError> {
+    take: impl FnOnce(&LeadSettings, Vec<(&Lead, Response)>) -> R,
+) -> Result<R, ApiError> {
     let settings = settings(state, caller).await?;
-    let waiting =
-        pipewise_store::leads::waiting(&*state.store, &caller.workspace, &settings, Utc::now())
-            .await?
-            .into_iter()
-            .filter(|(lead, _)| lead.readable(caller));
-    let queue = speed::queue(waiting);
-    Ok((settings, queue))
+    let now = Utc::now();
+    let taken = state
+        .lead_queues
+        .read(caller.workspace.id, &settings, |queue| {
+            let waiting = queue
+                .waiting()
+                .filter(|(lead, _)| lead.readable(caller))
+                .map(|(lead, clock)| (lead, clock.at(now)));
+            take(&settings, speed::queue(waiting))
+        })
+        .await?;
+    Ok(taken)
 }
 
 /// The account with the lead's company's web domain, if there is one.
@@ -534,14 +540,16 @@ pub(crate) async fn queue(
     let mut fields = Fields::default();
     let owner = fields.check_optional("owner_id", query.owner_id.as_deref(), str::parse::<UserId>);
     fields.finish()?;
-    let (_, waiting) = visible_queue(&state, &caller).await?;
-    let ordered = waiting
-        .into_iter()
-        .filter(|(lead, _)| owner.is_none_or(|o| lead.owner_id == Some(o)))
-        .map(|(lead, speed_to_lead)| QueuedLead {
-            lead,
-            speed_to_lead,
-        })
-        .collect();
+    let ordered = visible_queue(&state, &caller, |_, waiting| {
+        waiting
+            .into_iter()
+            .filter(|(lead, _)| owner.is_none_or(|o| lead.owner_id == Some(o)))
+            .map(|(lead, speed_to_lead)| QueuedLead {
+                lead: lead.clone(),
+                speed_to_lead,
+            })
+            .collect()
+    })
+    .await?;
     Ok(Json(ordered))
 }

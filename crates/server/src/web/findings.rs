@@ -65,7 +65,7 @@ impl HygieneReports {
                     Ok(
                         Written::Events { workspace, .. }
                         | Written::Touch { workspace, .. }
-                        | Written::Record { workspace }
+                        | Written::Record { workspace, .. }
                         | Written::Replaced { workspace },
                     ) => entries.entry(workspace).or_default().changed = true,
                     Err(RecvError::Lagged(_)) => {

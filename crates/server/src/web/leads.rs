@@ -20,7 +20,7 @@ use super::viewer::{PageError, Viewer};
 use crate::AppState;
 use crate::routes::leads::visible_queue;
 
-/// A waiting lead as the queue shows it.
+/// A waiting lead as the queue lists it.
 struct Waiting {
     lead: Lead,
     response: Response,
@@ -28,41 +28,68 @@ struct Waiting {
     intent: Band,
 }
 
+/// How many waiting leads fall in each cell of the fit × intent matrix.
+type Counts = HashMap<(Option<Band>, Band), usize>;
+
+/// The queue as the page shows it: every waiting lead counted, the most urgent listed.
+struct Shown {
+    first_attempt_days: u32,
+    second_attempt_days: u32,
+    waiting: usize,
+    counts: Counts,
+    listed: Vec<Waiting>,
+}
+
 /// `GET /app/{workspace}/leads`.
 pub(crate) async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Html<String>, PageError> {
-    let (settings, queue) = visible_queue(&state, &viewer.0).await?;
     let now = Utc::now();
-    let waiting: Vec<Waiting> = queue
-        .into_iter()
-        .map(|(lead, response)| banded(lead, response, &settings, now))
-        .collect();
+    let shown = visible_queue(&state, &viewer.0, |settings, queue| {
+        let mut counts = Counts::new();
+        let mut listed = Vec::with_capacity(LISTED);
+        for (lead, response) in &queue {
+            let (fit, intent) = bands(lead, settings, now);
+            *counts.entry((fit, intent)).or_default() += 1;
+            if listed.len() < LISTED {
+                listed.push(Waiting {
+                    lead: (*lead).clone(),
+                    response: *response,
+                    fit,
+                    intent,
+                });
+            }
+        }
+        Shown {
+            first_attempt_days: settings.speed_to_lead.first_attempt_days,
+            second_attempt_days: settings.speed_to_lead.second_attempt_days,
+            waiting: queue.len(),
+            counts,
+            listed,
+        }
+    })
+    .await?;
     let content = html! {
         h1 { "Lead queue" }
         p.note { "Leads waiting for a call or e-mail, the most urgent first. First attempt within "
-            (settings.speed_to_lead.first_attempt_days) " business day(s), second within "
-            (settings.speed_to_lead.second_attempt_days) "." }
-        (matrix(&waiting))
-        (queue_table(&viewer, &waiting, now))
+            (shown.first_attempt_days) " business day(s), second within "
+            (shown.second_attempt_days) "." }
+        (matrix(&shown.counts))
+        (queue_table(&viewer, &shown, now))
     };
     Ok(Html(
         layout::page(&viewer, Section::Leads, "Lead queue", content).into_string(),
     ))
 }
 
-fn banded(lead: Lead, response: Response, settings: &LeadSettings, now: DateTime<Utc>) -> Waiting {
+/// The lead's fit band (none until its fit is assessed) and its intent band at `now`.
+fn bands(lead: &Lead, settings: &LeadSettings, now: DateTime<Utc>) -> (Option<Band>, Band) {
     let rubric = &settings.rubric;
     let evidence = &lead.evidence;
     let fit = (!evidence.fit.is_empty()).then(|| rubric.fit(&evidence.fit).band);
     let intent = rubric.intent(&evidence.signals, now).score.band;
-    Waiting {
-        lead,
-        response,
-        fit,
-        intent,
-    }
+    (fit, intent)
 }
 
 fn route_name(route: Route) -> &'static str {
@@ -85,11 +112,7 @@ fn band_name(band: Band) -> &'static str {
 
 const BANDS: [Band; 3] = [Band::High, Band::Medium, Band::Low];
 
-fn matrix(waiting: &[Waiting]) -> Markup {
-    let mut counts: HashMap<(Option<Band>, Band), usize> = HashMap::new();
-    for w in waiting {
-        *counts.entry((w.fit, w.intent)).or_default() += 1;
-    }
+fn matrix(counts: &Counts) -> Markup {
     let fits: Vec<Option<Band>> = BANDS.iter().copied().map(Some).chain([None]).collect();
     html! {
         section.panel aria-labelledby="matrix-heading" {
@@ -143,16 +166,16 @@ pub(crate) fn until(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
 /// megabytes no one scrolls.
 const LISTED: usize = 250;
 
-fn queue_table(viewer: &Viewer, waiting: &[Waiting], now: DateTime<Utc>) -> Markup {
+fn queue_table(viewer: &Viewer, shown: &Shown, now: DateTime<Utc>) -> Markup {
     let name = |id: Option<_>| id.map_or("Unassigned", |id| viewer.user_name(id));
-    let listed = &waiting[..waiting.len().min(LISTED)];
+    let listed = &shown.listed;
     html! {
         section.panel aria-labelledby="queue-heading" {
-            h2 id="queue-heading" { "Waiting (" (waiting.len()) ")" }
-            @if waiting.is_empty() {
+            h2 id="queue-heading" { "Waiting (" (shown.waiting) ")" }
+            @if listed.is_empty() {
                 p { "No lead is waiting for an attempt." }
             } @else {
-                @if listed.len() < waiting.len() {
+                @if listed.len() < shown.waiting {
                     p.note { "The " (listed.len()) " most urgent are listed." }
                 }
                 table.sortable aria-label="Lead queue" {
