@@ -16,7 +16,7 @@ pub use diagnosis::{Diagnosis, FunnelPart, Guardrail, Health, Problem, StepBench
 pub use plan::{TargetStack, pipeline_for_coverage, target_stack};
 pub use projection::{
     CategoryHistory, CategoryHistoryRow, CategoryTotals, Conversion, Coverage, CoverageMode,
-    DealState, Dimension, Flow, NO_VALUE, OpenDeal, Outcomes, Pipeline, Projection,
+    DealState, Dimension, Flow, NO_VALUE, OpenDeal, OpenFilter, Outcomes, Pipeline, Projection,
     ProjectionError, Ratio, SalesCycle, SizeBands, Slice, SliceContext, Slicing, StageTime,
     StageWins, Tally, Velocity, Waterfall, required_coverage,
 };

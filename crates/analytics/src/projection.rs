@@ -10,6 +10,7 @@
 
 mod coverage;
 mod forecasting;
+mod open;
 mod outcomes;
 mod signals;
 mod slicing;
@@ -20,6 +21,7 @@ mod waterfall;
 pub use coverage::{Coverage, CoverageMode};
 pub use forecasting::{CategoryHistory, CategoryHistoryRow, OpenDeal};
 pub(crate) use forecasting::{Facts, Observation};
+pub use open::OpenFilter;
 pub use outcomes::{Outcomes, Ratio, Tally, required_coverage};
 pub use slicing::{Dimension, NO_VALUE, SizeBands, Slice, SliceContext, Slicing};
 pub use stages::{Conversion, StageTime, StageWins};

@@ -1,21 +1,23 @@
 //! The pipeline board: a column per buyer stage with its count and amount, and a card per
 //! open deal. Cards are dragged, or moved with the "Move to" control, by the page's script
 //! through `POST …/opportunities/{id}/moves`; a refused move shows the unmet criteria on the
-//! card.
+//! card. The column totals come from the resident analytics, the cards from the store.
 
 use std::collections::{HashMap, HashSet};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
+use pipewise_analytics::{OpenFilter, Tally};
 use pipewise_core::calendar::Period;
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::hygiene::Finding;
 use pipewise_core::ids::{TeamId, UserId};
+use pipewise_core::money::Money;
 use pipewise_core::opportunity::{Opportunity, Status};
-use pipewise_core::process::{ForecastCategory, Process, ProcessKey};
+use pipewise_core::process::{ForecastCategory, Process, ProcessKey, StageKey};
 use pipewise_core::validation::{Fields, InvalidValue};
 use pipewise_store::{DealFilter, DealOrder, PageRequest};
 use serde::Deserialize;
@@ -24,8 +26,8 @@ use super::findings;
 use super::format::{category, date, grouped, money};
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
-use crate::AppState;
 use crate::routes::lists;
+use crate::{ApiError, AppState};
 
 /// Cards drawn at most; the column totals count every deal the filters keep.
 const MOST_CARDS: usize = 5_000;
@@ -92,24 +94,25 @@ pub(crate) async fn show(
         period: fields.check_optional("period", given(&query.period), str::parse::<Period>),
     };
     fields.finish()?;
-    let deals = open_deals(&state, caller, &filters).await?;
+    let owners = owners(caller, &filters);
     let rates = ExchangeRates::with(
         caller.workspace.corporate_currency,
         &state.store.exchange_rates(caller.workspace.id).await?,
     );
+    let today = Utc::now().date_naive();
+    let totals = column_totals(&state, caller, &filters, owners.as_ref(), &rates, today).await?;
+    let cards = soonest_deals(&state, caller, &filters, owners).await?;
     let teams = state.store.teams(caller.workspace.id).await?;
-    let shown: HashSet<String> = deals
-        .iter()
-        .take(MOST_CARDS)
-        .map(|d| d.id.to_string())
-        .collect();
+    let shown: HashSet<String> = cards.iter().map(|d| d.id.to_string()).collect();
     let flags = findings::by_deal(&state.hygiene, caller, &shown);
     let process = processes.process_of(&filters.process);
     let board = Board {
         viewer: &viewer,
         process,
-        deals: &deals,
+        totals: &totals,
+        cards: &cards,
         rates: &rates,
+        today,
         flags: flags.as_ref(),
     };
     let content = html! {
@@ -122,12 +125,9 @@ pub(crate) async fn show(
     ))
 }
 
-/// The open deals of the process the filters keep, within the viewer's reach, by close date.
-async fn open_deals(
-    state: &AppState,
-    caller: &crate::auth::Caller,
-    filters: &Filters,
-) -> Result<Vec<Opportunity>, PageError> {
+/// The owners whose deals the board shows: those within the viewer's reach, narrowed to the
+/// owner or the team asked for; `None` for everyone's.
+fn owners(caller: &crate::auth::Caller, filters: &Filters) -> Option<Vec<UserId>> {
     let team_members: Option<Vec<UserId>> = filters.team.map(|team| {
         caller
             .context
@@ -137,13 +137,53 @@ async fn open_deals(
             .map(|u| u.id)
             .collect()
     });
-    let mut owners = caller.access.owners_within_reach(filters.owner);
-    if let Some(members) = &team_members {
-        owners = Some(match owners {
+    let owners = caller.access.owners_within_reach(filters.owner);
+    match team_members {
+        Some(members) => Some(match owners {
             Some(owners) => owners.into_iter().filter(|o| members.contains(o)).collect(),
-            None => members.clone(),
-        });
+            None => members,
+        }),
+        None => owners,
     }
+}
+
+/// Every open deal the filters keep, counted by stage with its amount in the corporate
+/// currency, from the resident analytics: at scale the board totals tens of thousands of
+/// deals and draws only the soonest due.
+async fn column_totals(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    filters: &Filters,
+    owners: Option<&Vec<UserId>>,
+    rates: &ExchangeRates,
+    today: NaiveDate,
+) -> Result<HashMap<StageKey, Tally>, PageError> {
+    let projection = state.analytics.projection(&caller.workspace).await?;
+    let Some(projection) = projection.as_ref() else {
+        let rebuilding = "the workspace's analytics are being rebuilt; reload in a moment";
+        return Err(ApiError::Conflict(rebuilding.to_owned()).into());
+    };
+    let owners: Option<HashSet<UserId>> = owners.map(|o| o.iter().copied().collect());
+    let filter = OpenFilter {
+        process: &filters.process,
+        owners: owners.as_ref(),
+        closing: filters
+            .period
+            .map(|p| caller.workspace.fiscal_calendar.range(p)),
+        segment: filters.segment.as_deref(),
+        category: filters.category,
+    };
+    Ok(projection.open_by_stage(&filter, |money| corporate(rates, money, today)))
+}
+
+/// The open deals of the process the filters keep, within the viewer's reach, the soonest
+/// due first: at most [`MOST_CARDS`].
+async fn soonest_deals(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    filters: &Filters,
+    owners: Option<Vec<UserId>>,
+) -> Result<Vec<Opportunity>, PageError> {
     let filter = DealFilter {
         owners,
         stage: None,
@@ -179,10 +219,18 @@ async fn open_deals(
                     .is_none_or(|c| deal.forecast_category(process) == c)
         }));
         match page.next_after {
-            Some(next) => after = Some(next),
-            None => return Ok(kept),
+            Some(next) if kept.len() < MOST_CARDS => after = Some(next),
+            _ => {
+                kept.truncate(MOST_CARDS);
+                return Ok(kept);
+            }
         }
     }
+}
+
+/// An amount in the corporate currency; 0 without a rate.
+fn corporate(rates: &ExchangeRates, money: Money, today: NaiveDate) -> i64 {
+    rates.convert(money, today).unwrap_or(0)
 }
 
 fn filter_form(viewer: &Viewer, filters: &Filters, teams: &[pipewise_core::org::Team]) -> Markup {
@@ -248,8 +296,12 @@ fn filter_form(viewer: &Viewer, filters: &Filters, teams: &[pipewise_core::org::
 struct Board<'a> {
     viewer: &'a Viewer,
     process: &'a Process,
-    deals: &'a [Opportunity],
+    /// Every deal the filters keep, by stage.
+    totals: &'a HashMap<StageKey, Tally>,
+    /// The soonest due of them.
+    cards: &'a [Opportunity],
     rates: &'a ExchangeRates,
+    today: NaiveDate,
     /// `None` until the workspace's first hygiene report is worked out.
     flags: Option<&'a HashMap<String, Vec<Finding>>>,
 }
@@ -257,7 +309,6 @@ struct Board<'a> {
 impl Board<'_> {
     fn render(&self) -> Markup {
         let currency = self.rates.corporate();
-        let today = Utc::now().date_naive();
         let names: HashMap<UserId, &str> = self
             .viewer
             .0
@@ -266,32 +317,31 @@ impl Board<'_> {
             .iter()
             .map(|u| (u.id, u.name.as_str()))
             .collect();
-        let shown = self.deals.len().min(MOST_CARDS);
+        let kept: u64 = self.totals.values().map(|t| t.count).sum();
         html! {
-            @if self.deals.len() > shown {
-                p.note { "Showing the " (grouped(shown as u64)) " deals closing soonest of "
-                    (grouped(self.deals.len() as u64)) "; the totals count them all. Narrow the filters to see the rest." }
+            @if kept > self.cards.len() as u64 {
+                p.note { "Showing the " (grouped(self.cards.len() as u64)) " deals closing soonest of "
+                    (grouped(kept)) "; the totals count them all. Narrow the filters to see the rest." }
             }
             @if self.flags.is_none() {
                 p.note { "Hygiene flags appear on the cards once the rules have run over the workspace; reload in a moment." }
             }
             div.board data-currency=(currency.code()) data-minor-digits=(currency.minor_digits()) {
                 @for stage in self.process.stages() {
-                    @let in_stage: Vec<&Opportunity> = self.deals.iter().filter(|d| d.stage == stage.key).collect();
-                    @let cards = self.deals[..shown].iter().filter(|d| d.stage == stage.key);
-                    @let total: i64 = in_stage.iter().map(|d| self.corporate(d, today)).sum();
+                    @let in_stage = self.totals.get(&stage.key).copied().unwrap_or_default();
+                    @let cards = self.cards.iter().filter(|d| d.stage == stage.key);
                     @let heading = format!("column-{}", stage.key);
                     section.column data-stage=(stage.key) aria-labelledby=(heading) {
                         header {
                             h2 id=(heading) { (stage.name) }
                             p.totals {
-                                span data-count=(in_stage.len()) { (grouped(in_stage.len() as u64)) } (if in_stage.len() == 1 { " deal · " } else { " deals · " })
-                                span data-total=(total) { (money(total, currency)) }
+                                span data-count=(in_stage.count) { (grouped(in_stage.count)) } (if in_stage.count == 1 { " deal · " } else { " deals · " })
+                                span data-total=(in_stage.amount) { (money(in_stage.amount, currency)) }
                             }
                         }
                         div.cards data-drop=(stage.key) {
                             @for deal in cards {
-                                (self.card(deal, &names, today))
+                                (self.card(deal, &names))
                             }
                         }
                     }
@@ -300,19 +350,7 @@ impl Board<'_> {
         }
     }
 
-    /// The deal's amount in the corporate currency; 0 without an amount or a rate.
-    fn corporate(&self, deal: &Opportunity, today: chrono::NaiveDate) -> i64 {
-        deal.amount
-            .and_then(|m| self.rates.convert(m, today).ok())
-            .unwrap_or(0)
-    }
-
-    fn card(
-        &self,
-        deal: &Opportunity,
-        names: &HashMap<UserId, &str>,
-        today: chrono::NaiveDate,
-    ) -> Markup {
+    fn card(&self, deal: &Opportunity, names: &HashMap<UserId, &str>) -> Markup {
         let id = deal.id.to_string();
         let name_id = format!("deal-{id}-name");
         let can_move = self.viewer.0.access.check_edit(deal.owner_id).is_ok();
@@ -324,7 +362,7 @@ impl Board<'_> {
         let category = deal.forecast_category(self.process);
         html! {
             article.card id={ "deal-" (id) } data-deal=(id) data-version=(deal.version)
-                data-amount=(self.corporate(deal, today)) draggable=[can_move.then_some("true")]
+                data-amount=(deal.amount.map_or(0, |m| corporate(self.rates, m, self.today))) draggable=[can_move.then_some("true")]
                 aria-labelledby=(name_id) {
                 h3 id=(name_id) { a href=(self.viewer.path(&format!("deals/{id}"))) { (deal.name) } }
                 p.meta {

@@ -189,6 +189,19 @@ impl TestApp {
         self.send(method, uri, &headers, body).await
     }
 
+    /// A web page as the holder of `token` sees it: status and HTML.
+    pub async fn page(&self, token: &str, uri: &str) -> (StatusCode, String) {
+        let request = Request::builder()
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = router(self.state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
     /// A GET as the admin: status, content type, body.
     pub async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
         let reply = self
