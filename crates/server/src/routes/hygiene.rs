@@ -76,7 +76,7 @@ async fn visible_report(
 
 /// What of `report` the caller may read: records out of reach and the scores of owners out
 /// of reach are left out; team scores stay (they are aggregates).
-pub(crate) fn visible_to(report: &Report, caller: &Caller) -> Report {
+fn visible_to(report: &Report, caller: &Caller) -> Report {
     let access = &caller.access;
     let visible = |owner: Option<UserId>| owner.is_none_or(|o| access.can_read(o));
     let mut report = report.clone();

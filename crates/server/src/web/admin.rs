@@ -43,11 +43,11 @@ pub(crate) async fn show(
     let calendar = caller.workspace.fiscal_calendar;
     let year = calendar.year_of(Utc::now().date_naive());
     let this_year = calendar.range(Period::Year(year));
-    let targets: Vec<Target> = state
-        .store
-        .targets(workspace)
-        .await?
-        .into_iter()
+    // The quotas every forecast reads, kept by the directory: tens of thousands at scale.
+    let settings = state.directory.report_settings(&caller.workspace).await?;
+    let targets: Vec<&Target> = settings
+        .targets
+        .iter()
         .filter(|t| t.readable(caller) && this_year.contains(calendar.range(t.period).start))
         .collect();
     let content = html! {
@@ -172,7 +172,7 @@ fn api_tokens(viewer: &Viewer, tokens: &[ApiToken]) -> Markup {
     }
 }
 
-fn quotas(viewer: &Viewer, targets: &[Target], teams: &[Team], year: i32) -> Markup {
+fn quotas(viewer: &Viewer, targets: &[&Target], teams: &[Team], year: i32) -> Markup {
     let caller = &viewer.0;
     let sets = caller.access.check_action(Action::SetQuotas).is_ok();
     let owner = |target: &Target| match target.owner {

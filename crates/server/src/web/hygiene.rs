@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use maud::{Markup, html};
-use pipewise_core::hygiene::{GroupScore, HygieneRules, RecordKind, Report, RuleId};
+use pipewise_core::hygiene::{Finding, GroupScore, HygieneRules, RecordKind, RuleId};
 use pipewise_core::ids::UserId;
 use pipewise_core::validation::Fields;
 use serde::Deserialize;
@@ -18,7 +18,6 @@ use super::format::grouped;
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
-use crate::routes::hygiene::visible_to;
 use crate::routes::lists;
 
 /// Findings listed at most; the counts above the list count them all.
@@ -46,24 +45,39 @@ pub(crate) async fn show(
         str::parse::<UserId>,
     );
     fields.finish()?;
-    let report = visible_to(&*state.hygiene.wait(&viewer.0.workspace).await?, &viewer.0);
+    let report = state.hygiene.wait(&viewer.0.workspace).await?;
+    // Read in place: the workspace's report holds every record's scores, and a copy of it
+    // per request would cost more than the page.
+    let access = &viewer.0.access;
+    let visible = |owner: Option<UserId>| owner.is_none_or(|o| access.can_read(o));
+    let found: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| visible(f.owner_id))
+        .collect();
+    let owners: Vec<&GroupScore> = report
+        .owners
+        .iter()
+        .filter(|g| visible(g.id.parse::<UserId>().ok()))
+        .collect();
+    let teams: Vec<&GroupScore> = report.teams.iter().collect();
     let rules = HygieneRules::shipped();
     let content = html! {
         h1 { "Hygiene" }
         p.note { "The open pipeline checked against the hygiene rules as of " (report.as_of) "; worked out again within half a minute of a change." }
-        (by_rule(&viewer, &report, &rules))
-        (scores("owners", "By owner", &report.owners))
-        (scores("teams", "By team", &report.teams))
-        (findings(&viewer, &report, &rules, rule, owner))
+        (by_rule(&viewer, &found, &rules))
+        (scores("owners", "By owner", &owners))
+        (scores("teams", "By team", &teams))
+        (findings(&viewer, &found, &rules, rule, owner))
     };
     Ok(Html(
         layout::page(&viewer, Section::Hygiene, "Hygiene", content).into_string(),
     ))
 }
 
-fn by_rule(viewer: &Viewer, report: &Report, rules: &HygieneRules) -> Markup {
+fn by_rule(viewer: &Viewer, found: &[&Finding], rules: &HygieneRules) -> Markup {
     let mut counts: BTreeMap<RuleId, usize> = BTreeMap::new();
-    for finding in &report.findings {
+    for finding in found {
         *counts.entry(finding.rule).or_default() += 1;
     }
     let mut rows: Vec<(RuleId, usize)> = counts.into_iter().collect();
@@ -105,7 +119,7 @@ fn by_rule(viewer: &Viewer, report: &Report, rules: &HygieneRules) -> Markup {
     }
 }
 
-fn scores(id: &str, title: &str, groups: &[GroupScore]) -> Markup {
+fn scores(id: &str, title: &str, groups: &[&GroupScore]) -> Markup {
     html! {
         section.panel aria-labelledby={ (id) "-heading" } {
             h2 id={ (id) "-heading" } { (title) }
@@ -141,14 +155,13 @@ fn scores(id: &str, title: &str, groups: &[GroupScore]) -> Markup {
 
 fn findings(
     viewer: &Viewer,
-    report: &Report,
+    found: &[&Finding],
     rules: &HygieneRules,
     rule: Option<RuleId>,
     owner: Option<UserId>,
 ) -> Markup {
     let caller = &viewer.0;
-    let kept: Vec<_> = report
-        .findings
+    let kept: Vec<_> = found
         .iter()
         .filter(|f| rule.is_none_or(|r| f.rule == r) && owner.is_none_or(|o| f.owner_id == Some(o)))
         .collect();
