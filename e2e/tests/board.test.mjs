@@ -1,6 +1,7 @@
 // The board runs the same move check as the API: a drag onto a stage whose criteria are
 // unmet is refused with each criterion named on the card; once the deal room records them,
-// the same drag moves the deal. The "Move to" control does the same from the keyboard.
+// the same drag moves the deal. A card's "Move…" button and the board's move dialog do the
+// same from the keyboard.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -130,12 +131,15 @@ test('the move control works from the keyboard and shows a refusal the same way'
     const move = await findRefusedMove(page);
     await page.goto(`${demo.server.base}/app/${demo.server.workspace}/board`);
     const card = page.locator(`#deal-${move.card.id}`);
-    const select = card.getByLabel(/^Move .* to$/);
-    await select.focus();
+    await card.getByRole('button', { name: 'Move…' }).focus();
+    await page.keyboard.press('Enter');
+    const select = page.getByRole('dialog').getByLabel(/^Move .* to$/);
+    assert.ok(await select.evaluate((element) => element === document.activeElement), 'the dialog opens on its stages');
     await select.selectOption(move.to.stage);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Move');
     await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
     const refusal = card.getByRole('alert');
     await refusal.locator('li').first().waitFor();
     const named = (await refusal.locator('li').allInnerTexts()).map((t) => t.trim());

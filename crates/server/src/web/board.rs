@@ -1,7 +1,7 @@
 //! The pipeline board: a column per buyer stage with its count and amount, and a card per
-//! open deal. Cards are dragged, or moved with the "Move to" control, by the page's script
-//! through `POST …/opportunities/{id}/moves`; a refused move shows the unmet criteria on the
-//! card. The column totals come from the resident analytics, the cards from the store.
+//! open deal. Cards are dragged, or moved with their "Move…" button and the stage chosen in
+//! the board's move dialog, by the page's script through `POST …/opportunities/{id}/moves`;
+//! a refused move shows the unmet criteria on the card. The column totals come from the resident analytics, the cards from the store.
 
 use std::collections::{HashMap, HashSet};
 
@@ -347,6 +347,19 @@ impl Board<'_> {
                     }
                 }
             }
+            @if self.viewer.0.access.check_writer().is_ok() {
+                dialog #move-dialog aria-labelledby="move-dialog-heading" {
+                    form method="dialog" {
+                        h2 #move-dialog-heading { "Move a deal" }
+                        label for="move-stage" { "Move " span data-name {} " to" }
+                        select #move-stage {}
+                        div.actions {
+                            button type="submit" value="move" { "Move" }
+                            button type="submit" value="cancel" { "Cancel" }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -384,14 +397,10 @@ impl Board<'_> {
                     }
                 }
                 @if can_move {
-                    div.move {
-                        @let select_id = format!("move-{id}");
-                        label.visually-hidden for=(select_id) { "Move " (deal.name) " to" }
-                        // The other stages are filled in by the script when the list is
-                        // first used: thousands of cards would otherwise carry them all.
-                        select id=(select_id) { option value="" { "Move to…" } }
-                        button type="button" data-action="move" { "Move" }
-                    }
+                    // One dialog for the whole board holds the stages to choose from:
+                    // thousands of cards would otherwise each carry a list of them.
+                    button.move type="button" data-action="choose" aria-haspopup="dialog"
+                        aria-describedby=(name_id) { "Move…" }
                 }
                 div.problem role="alert" {}
             }

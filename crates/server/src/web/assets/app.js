@@ -91,7 +91,6 @@ async function moveCard(card, stage) {
     card.dataset.version = deal.version;
     to.querySelector(".cards").prepend(card);
     for (const column of [from, to]) recount(column);
-    refreshMoveChoices(card, stage);
     const category = card.querySelector(".category");
     if (category && deal.forecast_category) category.dataset.category = deal.forecast_category;
     toast(`Moved ${card.querySelector("h3").textContent} to ${to.querySelector("h2").textContent}.`);
@@ -114,19 +113,6 @@ function recount(column) {
   total.textContent = money(amount);
 }
 
-/** The "Move to" choices of a card: every stage but the one it is in. */
-function refreshMoveChoices(card, stage) {
-  const select = card.querySelector(".move select");
-  if (!select) return;
-  const columns = [...board.querySelectorAll(".column")];
-  select.replaceChildren(...columns.filter((c) => c.dataset.stage !== stage).map((c) => {
-    const option = document.createElement("option");
-    option.value = c.dataset.stage;
-    option.textContent = c.querySelector("h2").textContent;
-    return option;
-  }));
-}
-
 if (board) {
   // What the totals count beyond the cards drawn, so a move can update them.
   for (const column of board.querySelectorAll(".column")) {
@@ -136,18 +122,29 @@ if (board) {
     count.dataset.hidden = Number(count.dataset.count) - cards.length;
     total.dataset.hidden = Number(total.dataset.total) - cards.reduce((s, c) => s + Number(c.dataset.amount), 0);
   }
-  // Each card's "Move to" list gets its stages when first used.
-  const fill = (event) => {
-    const select = event.target.closest(".move select");
-    if (select && select.options.length === 1) refreshMoveChoices(select.closest(".card"), select.closest(".column").dataset.stage);
-  };
-  for (const type of ["focusin", "mousedown", "touchstart"]) board.addEventListener(type, fill);
+  // A card's "Move…" button opens the board's one dialog with every stage but the card's.
+  const dialog = document.getElementById("move-dialog");
+  let moving = null;
   board.addEventListener("click", (event) => {
-    const button = event.target.closest('[data-action="move"]');
-    if (!button) return;
-    const card = button.closest(".card");
-    const stage = card.querySelector(".move select").value;
-    if (stage) moveCard(card, stage);
+    const button = event.target.closest('[data-action="choose"]');
+    if (!button || !dialog) return;
+    moving = button.closest(".card");
+    const here = moving.closest(".column").dataset.stage;
+    const select = dialog.querySelector("select");
+    select.replaceChildren(...[...board.querySelectorAll(".column")]
+      .filter((c) => c.dataset.stage !== here)
+      .map((c) => new Option(c.querySelector("h2").textContent, c.dataset.stage)));
+    dialog.querySelector("[data-name]").textContent = moving.querySelector("h3").textContent;
+    dialog.returnValue = "";
+    dialog.showModal();
+    select.focus();
+  });
+  dialog?.addEventListener("close", () => {
+    const card = moving;
+    moving = null;
+    if (!card) return;
+    card.querySelector('[data-action="choose"]')?.focus();
+    if (dialog.returnValue === "move") moveCard(card, dialog.querySelector("select").value);
   });
   board.addEventListener("dragstart", (event) => {
     const card = event.target.closest(".card[draggable]");
