@@ -17,6 +17,7 @@ use pipewise_core::calendar::Period;
 use pipewise_core::money::Currency;
 use pipewise_core::process::Process;
 use pipewise_core::validation::Fields;
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::charts::{self, Bar, Reference, Series, Unit};
@@ -94,32 +95,50 @@ pub(crate) async fn show(
             quarters.push(calendar.quarter_of(calendar.range(earliest).start - Duration::days(1)));
         }
         quarters.reverse();
-        let (mut trend, mut created) = (Vec::new(), Vec::new());
-        for quarter in quarters {
+        // Every report reads the projection alone: the quarters of the trend and the
+        // period's reports run side by side on every core.
+        let trend_of = |quarter| {
             let Report::Outcomes(outcomes) = run(ReportName::Outcomes, Some(quarter))? else {
                 return Err(mismatch());
             };
             let Report::Velocity(flow) = run(ReportName::Velocity, Some(quarter))? else {
                 return Err(mismatch());
             };
-            trend.push(outcomes);
-            created.push(flow);
-        }
-        let (
-            Report::Diagnosis(diagnosis),
-            Report::Conversion(conversion),
-            Report::TimeInStage(times),
-            Report::Coverage(coverage),
-            Report::Waterfall(waterfall),
-            Report::Velocity(velocity),
-        ) = (
-            run(ReportName::Diagnosis, period)?,
-            run(ReportName::Conversion, period)?,
-            run(ReportName::TimeInStage, period)?,
-            run(ReportName::Coverage, period)?,
-            run(ReportName::Waterfall, period)?,
-            run(ReportName::Velocity, period)?,
-        )
+            Ok((outcomes, flow))
+        };
+        let names = [
+            ReportName::Diagnosis,
+            ReportName::Conversion,
+            ReportName::TimeInStage,
+            ReportName::Coverage,
+            ReportName::Waterfall,
+            ReportName::Velocity,
+        ];
+        let (trends, period_reports) = rayon::join(
+            || {
+                quarters
+                    .par_iter()
+                    .map(|q| trend_of(*q))
+                    .collect::<Result<Vec<_>, _>>()
+            },
+            || {
+                names
+                    .par_iter()
+                    .map(|n| run(*n, period))
+                    .collect::<Result<Vec<_>, _>>()
+            },
+        );
+        let (trend, created): (Vec<_>, Vec<_>) = trends?.into_iter().unzip();
+        let Ok(
+            [
+                Report::Diagnosis(diagnosis),
+                Report::Conversion(conversion),
+                Report::TimeInStage(times),
+                Report::Coverage(coverage),
+                Report::Waterfall(waterfall),
+                Report::Velocity(velocity),
+            ],
+        ) = <[Report; 6]>::try_from(period_reports?)
         else {
             return Err(mismatch());
         };
