@@ -90,12 +90,7 @@ async fn one_opportunity_and_its_history() {
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
-    let workspace = app
-        .state
-        .store
-        .workspace(&"demo".parse().unwrap())
-        .await
-        .unwrap();
+    let workspace = app.workspace().await;
     let stored = app
         .state
         .store

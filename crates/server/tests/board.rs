@@ -39,12 +39,7 @@ fn columns(html: &str) -> BTreeMap<String, (u64, i64)> {
 
 /// Every open deal in the store.
 async fn open_deals(app: &TestApp) -> Vec<Opportunity> {
-    let workspace = app
-        .state
-        .store
-        .workspace(&"demo".parse().unwrap())
-        .await
-        .unwrap();
+    let workspace = app.workspace().await;
     let filter = DealFilter {
         owners: None,
         stage: None,
@@ -71,12 +66,7 @@ async fn open_deals(app: &TestApp) -> Vec<Opportunity> {
 /// The columns the board should show for `deals`: every stage of the process, empty ones
 /// at zero, amounts in the corporate currency today.
 async fn expected(app: &TestApp, deals: &[&Opportunity]) -> BTreeMap<String, (u64, i64)> {
-    let workspace = app
-        .state
-        .store
-        .workspace(&"demo".parse().unwrap())
-        .await
-        .unwrap();
+    let workspace = app.workspace().await;
     let rates = ExchangeRates::with(
         workspace.corporate_currency,
         &app.store().exchange_rates(workspace.id).await.unwrap(),
@@ -115,7 +105,7 @@ on_both_backends_app! {
         let (_, html) = app.page(&app.admin_token, &format!("/app/demo/board?owner={}", rep.id)).await;
         assert_eq!(columns(&html), expected(&app, &theirs).await);
         let token = app.token(&rep, "read").await;
-        let workspace = app.state.store.workspace(&"demo".parse().unwrap()).await.unwrap();
+        let workspace = app.workspace().await;
         let hierarchy = Hierarchy::new(&app.users).unwrap();
         let access = Access::new(&rep, &app.users, &hierarchy, workspace.rep_visibility);
         let reached: Vec<&Opportunity> = deals.iter().filter(|d| access.can_read(d.owner_id)).collect();

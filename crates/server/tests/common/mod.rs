@@ -88,6 +88,14 @@ impl TestApp {
         app
     }
 
+    /// The demo workspace as the store holds it.
+    pub async fn workspace(&self) -> pipewise_core::org::Workspace {
+        self.store()
+            .workspace(&"demo".parse().unwrap())
+            .await
+            .unwrap()
+    }
+
     pub fn store(&self) -> &dyn pipewise_store::Store {
         &*self.state.store
     }
