@@ -1,7 +1,8 @@
 //! The pipeline board: a column per buyer stage with its count and amount, and a card per
 //! open deal. Cards are dragged, or moved with their "Move…" button and the stage chosen in
 //! the board's move dialog, by the page's script through `POST …/opportunities/{id}/moves`;
-//! a refused move shows the unmet criteria on the card. The column totals come from the resident analytics, the cards from the store.
+//! a refused move shows the unmet criteria on the card. The column totals come from the
+//! resident analytics, the cards from the store.
 
 use std::collections::{HashMap, HashSet};
 
