@@ -6,7 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use chrono::{NaiveDate, Utc};
 use pipewise_core::calendar::parse_date;
-use pipewise_core::hygiene::{HygieneRules, Report};
+use pipewise_core::hygiene::{GroupScore, HygieneRules, Report};
 use pipewise_core::ids::UserId;
 use pipewise_core::validation::{FieldErrors, Fields, InvalidValue};
 use pipewise_store::hygiene::{self, HygieneFailed};
@@ -77,17 +77,24 @@ async fn visible_report(
 /// What of `report` the caller may read: records out of reach and the scores of owners out
 /// of reach are left out; team scores stay (they are aggregates).
 fn visible_to(report: &Report, caller: &Caller) -> Report {
-    let access = &caller.access;
-    let visible = |owner: Option<UserId>| owner.is_none_or(|o| access.can_read(o));
+    let visible = |owner: Option<UserId>| owner_visible(caller, owner);
     let mut report = report.clone();
     report.findings.retain(|f| visible(f.owner_id));
     report.deals.retain(|r| visible(r.owner_id));
     report.accounts.retain(|r| visible(r.owner_id));
     report.contacts.retain(|r| visible(r.owner_id));
-    report.owners.retain(|g| {
-        g.id.parse::<UserId>()
-            .ok()
-            .is_none_or(|id| access.can_read(id))
-    });
+    report.owners.retain(|g| group_visible(caller, g));
     report
+}
+
+/// Whether the caller may read a finding or a record's scores with this owner: one with no
+/// owner, or an owner within reach.
+pub(crate) fn owner_visible(caller: &Caller, owner: Option<UserId>) -> bool {
+    owner.is_none_or(|o| caller.access.can_read(o))
+}
+
+/// Whether the caller may read an owner's scores; a group named by anything but a person
+/// (team scores are aggregates) stays.
+pub(crate) fn group_visible(caller: &Caller, group: &GroupScore) -> bool {
+    owner_visible(caller, group.id.parse::<UserId>().ok())
 }

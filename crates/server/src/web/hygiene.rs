@@ -18,6 +18,7 @@ use super::format::grouped;
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
+use crate::routes::hygiene::{group_visible, owner_visible};
 use crate::routes::lists;
 
 /// Findings listed at most; the counts above the list count them all.
@@ -48,17 +49,15 @@ pub(crate) async fn show(
     let report = state.hygiene.wait(&viewer.0.workspace).await?;
     // Read in place: the workspace's report holds every record's scores, and a copy of it
     // per request would cost more than the page.
-    let access = &viewer.0.access;
-    let visible = |owner: Option<UserId>| owner.is_none_or(|o| access.can_read(o));
     let found: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| visible(f.owner_id))
+        .filter(|f| owner_visible(&viewer.0, f.owner_id))
         .collect();
     let owners: Vec<&GroupScore> = report
         .owners
         .iter()
-        .filter(|g| visible(g.id.parse::<UserId>().ok()))
+        .filter(|g| group_visible(&viewer.0, g))
         .collect();
     let teams: Vec<&GroupScore> = report.teams.iter().collect();
     let rules = HygieneRules::shipped();
