@@ -12,7 +12,7 @@ use axum::response::Html;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 use pipewise_analytics::{OpenFilter, Tally};
-use pipewise_core::calendar::Period;
+use pipewise_core::calendar::{DateRange, Period};
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::hygiene::Finding;
 use pipewise_core::ids::{TeamId, UserId};
@@ -101,8 +101,20 @@ pub(crate) async fn show(
         &state.store.exchange_rates(caller.workspace.id).await?,
     );
     let today = Utc::now().date_naive();
-    let totals = column_totals(&state, caller, &filters, owners.as_ref(), &rates, today).await?;
-    let cards = soonest_deals(&state, caller, &filters, owners).await?;
+    let closing = filters
+        .period
+        .map(|p| caller.workspace.fiscal_calendar.range(p));
+    let totals = column_totals(
+        &state,
+        caller,
+        &filters,
+        closing,
+        owners.as_ref(),
+        &rates,
+        today,
+    )
+    .await?;
+    let cards = soonest_deals(&state, caller, &filters, closing, owners).await?;
     let teams = state.store.teams(caller.workspace.id).await?;
     let shown: HashSet<String> = cards.iter().map(|d| d.id.to_string()).collect();
     let flags = findings::by_deal(&state.hygiene, caller, &shown);
@@ -155,6 +167,7 @@ async fn column_totals(
     state: &AppState,
     caller: &crate::auth::Caller,
     filters: &Filters,
+    closing: Option<DateRange>,
     owners: Option<&Vec<UserId>>,
     rates: &ExchangeRates,
     today: NaiveDate,
@@ -168,9 +181,7 @@ async fn column_totals(
     let filter = OpenFilter {
         process: &filters.process,
         owners: owners.as_ref(),
-        closing: filters
-            .period
-            .map(|p| caller.workspace.fiscal_calendar.range(p)),
+        closing,
         segment: filters.segment.as_deref(),
         category: filters.category,
     };
@@ -183,15 +194,14 @@ async fn soonest_deals(
     state: &AppState,
     caller: &crate::auth::Caller,
     filters: &Filters,
+    closing: Option<DateRange>,
     owners: Option<Vec<UserId>>,
 ) -> Result<Vec<Opportunity>, PageError> {
     let filter = DealFilter {
         owners,
         stage: None,
         status: Some(Status::Open),
-        closing: filters
-            .period
-            .map(|p| caller.workspace.fiscal_calendar.range(p)),
+        closing,
         order: DealOrder::CloseDate,
     };
     let process = caller.context.processes.process_of(&filters.process);
