@@ -112,7 +112,6 @@ pub(crate) async fn show(
             ReportName::TimeInStage,
             ReportName::Coverage,
             ReportName::Waterfall,
-            ReportName::Velocity,
         ];
         let (trends, period_reports) = rayon::join(
             || {
@@ -136,12 +135,13 @@ pub(crate) async fn show(
                 Report::TimeInStage(times),
                 Report::Coverage(coverage),
                 Report::Waterfall(waterfall),
-                Report::Velocity(velocity),
             ],
-        ) = <[Report; 6]>::try_from(period_reports?)
+        ) = <[Report; 5]>::try_from(period_reports?)
         else {
             return Err(mismatch());
         };
+        // The period's velocity is the trend's last quarter: the same request.
+        let velocity = created.last().cloned().ok_or_else(mismatch)?;
         Ok(Dashboard {
             diagnosis,
             conversion,
