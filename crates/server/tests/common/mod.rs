@@ -6,7 +6,7 @@
 #[path = "../../../store/tests/common/mod.rs"]
 pub mod store_common;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use pipewise_core::org::{Role, User};
@@ -166,10 +166,7 @@ impl TestApp {
             None => request.body(Body::empty()),
         }
         .unwrap();
-        let response = router(self.state.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let (status, headers, bytes) = self.respond(request).await;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -204,10 +201,17 @@ impl TestApp {
             .header("authorization", format!("Bearer {token}"))
             .body(Body::empty())
             .unwrap();
+        let (status, _, bytes) = self.respond(request).await;
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    /// The server's answer to `request`: status, headers, body.
+    async fn respond(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
         let response = router(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8(bytes.to_vec()).unwrap())
+        (status, headers, bytes)
     }
 
     /// A GET as the admin: status, content type, body.
