@@ -35,10 +35,10 @@ pub async fn serve(
     let mut state =
         AppState::new(store).context("cannot make the HTTP client webhooks are sent with")?;
     state.secure_cookies = secure_cookies;
-    // Build the analytics and the lead queue of every workspace while already serving;
-    // until then the first report or queue of a workspace waits for its build.
+    // Build the analytics, the lead queue and the backtest page of every workspace while
+    // already serving; until then the first report, queue or backtest waits for its build.
     let analytics = state.analytics.clone();
-    let queues = state.clone();
+    let warmed = state.clone();
     tokio::spawn(async move {
         let started = std::time::Instant::now();
         match analytics.warm().await {
@@ -53,8 +53,11 @@ pub async fn serve(
             }
             Err(error) => tracing::error!(%error, "building the analytics projections failed"),
         }
-        if let Err(error) = queues.warm_lead_queues().await {
+        if let Err(error) = warmed.warm_lead_queues().await {
             tracing::error!(%error, "reading the lead queues failed");
+        }
+        if let Err(error) = warmed.warm_backtests().await {
+            tracing::error!(%error, "replaying the forecast backtests failed");
         }
     });
     // A forecast snapshot of each workspace's quarter every week.

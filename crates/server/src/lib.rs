@@ -6,6 +6,7 @@ mod auth;
 mod body;
 mod directory;
 mod error;
+mod kept;
 mod lead_queue;
 mod openapi;
 mod responses;
@@ -43,6 +44,8 @@ pub struct AppState {
     directory: Arc<directory::Directory>,
     /// Each workspace's latest hygiene report, for the web app's pages.
     hygiene: Arc<web::HygieneReports>,
+    /// Each workspace's latest backtest of the last four quarters, for the web app.
+    backtests: Arc<kept::Kept<pipewise_analytics::forecast::BacktestReport>>,
     /// Each workspace's leads waiting for a sales attempt.
     lead_queues: Arc<lead_queue::LeadQueues>,
     limiter: Arc<auth::limiter::LoginLimiter>,
@@ -61,6 +64,7 @@ impl AppState {
             analytics: ResidentAnalytics::start(store.clone()),
             directory: directory::Directory::start(store.clone()),
             hygiene: web::HygieneReports::new(store.clone()),
+            backtests: kept::Kept::new(store.subscribe()),
             lead_queues: lead_queue::LeadQueues::start(store.clone()),
             store,
             limiter: Arc::default(),
@@ -77,6 +81,14 @@ impl AppState {
             self.lead_queues
                 .read(workspace.id, &settings, |_| ())
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// Replays every workspace's backtest page, so the first look at one need not wait.
+    pub async fn warm_backtests(&self) -> Result<(), ApiError> {
+        for workspace in self.store.workspaces().await? {
+            web::kept_backtest(self, &workspace).await?;
         }
         Ok(())
     }

@@ -10,7 +10,6 @@ use hmac::{Hmac, Mac};
 use pipewise_core::ids::{OpportunityId, WebhookId, WorkspaceId};
 use pipewise_core::org::Workspace;
 use pipewise_core::webhooks::{Attempt, Delivery, DeliveryStatus, EventType, Webhook};
-use pipewise_store::Written;
 use serde_json::json;
 use sha2::Sha256;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -204,7 +203,7 @@ pub fn schedule_webhooks(state: AppState) {
                     loop {
                         match next {
                             Ok(written) => {
-                                touched.insert(workspace_of(&written));
+                                touched.insert(written.workspace());
                             }
                             Err(RecvError::Closed) => return,
                             Err(RecvError::Lagged(_)) => touched.extend(subscribed.keys().copied()),
@@ -225,15 +224,6 @@ pub fn schedule_webhooks(state: AppState) {
             }
         }
     });
-}
-
-fn workspace_of(written: &Written) -> WorkspaceId {
-    match written {
-        Written::Events { workspace, .. }
-        | Written::Touch { workspace, .. }
-        | Written::Replaced { workspace }
-        | Written::Record { workspace, .. } => *workspace,
-    }
 }
 
 /// The workspaces with at least one enabled subscription.

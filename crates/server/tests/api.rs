@@ -387,6 +387,41 @@ async fn the_backtest_replays_past_quarters_for_every_method() {
 }
 
 #[tokio::test]
+async fn the_backtest_page_shows_the_kept_replay_of_the_last_four_quarters() {
+    let app = TestApp::sqlite().await;
+    let today = chrono::Utc::now().date_naive();
+    let (status, html) = app
+        .page(&app.admin_token, "/app/demo/forecast/backtest")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (status, _, body) = app
+        .get(&format!(
+            "/api/v1/workspaces/demo/forecast/backtest?periods=4&as_of={today}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The page's methods in its accuracy table, each with its mean absolute error, are the
+    // API's for the same quarters.
+    let names = [
+        ("deal-call", "Deal-specific call"),
+        ("category-weighted", "Category-weighted"),
+        ("stage-weighted", "Stage-weighted"),
+        ("deal-model", "Deal model"),
+    ];
+    for accuracy in body["accuracy"].as_array().unwrap() {
+        let method = accuracy["method"].as_str().unwrap();
+        let name = names.iter().find(|(m, _)| *m == method).unwrap().1;
+        let row = format!("<th scope=\"row\">{name}</th>");
+        let cell = match accuracy["mean_absolute_error"].as_f64() {
+            Some(error) => format!("{row}<td data-sort=\"{error}\">"),
+            None => format!("{row}<td>"),
+        };
+        assert!(html.contains(&cell), "{cell} not in the page");
+    }
+    assert!(html.contains("Replayed at "), "{html}");
+}
+
+#[tokio::test]
 async fn the_server_takes_a_snapshot_a_week_and_compares_any_two() {
     let app = TestApp::sqlite().await;
     let monday: chrono::DateTime<chrono::Utc> = "2026-11-23T06:00:00Z".parse().unwrap();

@@ -216,6 +216,18 @@ pub enum Written {
     Replaced { workspace: WorkspaceId },
 }
 
+impl Written {
+    /// The workspace written to.
+    pub fn workspace(&self) -> WorkspaceId {
+        match self {
+            Self::Events { workspace, .. }
+            | Self::Touch { workspace, .. }
+            | Self::Record { workspace, .. }
+            | Self::Replaced { workspace } => *workspace,
+        }
+    }
+}
+
 /// How many announcements wait for a slow listener before it is told it missed some.
 const ANNOUNCEMENTS_KEPT: usize = 4096;
 

@@ -199,12 +199,22 @@ pub(crate) async fn backtest(
         as_of,
         now,
     };
+    Ok(Json(backtest_report(&state, &workspace, request).await?))
+}
+
+/// Every method replayed week by week over the quarters `request` names, with the calls
+/// submitted in them.
+pub(crate) async fn backtest_report(
+    state: &AppState,
+    workspace: &Workspace,
+    request: BacktestRequest,
+) -> Result<BacktestReport, ApiError> {
     let quarters = request.quarters(workspace.fiscal_calendar);
     let submissions =
-        pipewise_store::forecasts::submitted_in(&*state.store, &workspace, &quarters).await?;
-    let result = with_inputs(&state, &workspace, false, move |inputs| {
+        pipewise_store::forecasts::submitted_in(&*state.store, workspace, &quarters).await?;
+    with_inputs(state, workspace, false, move |inputs| {
         forecast::backtest(&request, inputs, &submissions)
     })
-    .await?;
-    result.map(Json).map_err(|e| refused(e, |_| None))
+    .await?
+    .map_err(|e| refused(e, |_| None))
 }

@@ -33,7 +33,7 @@ use pipewise_core::validation::{FieldErrors, InvalidValue};
 
 use crate::{ApiError, AppState};
 
-pub(crate) use forecast::forecast_report;
+pub(crate) use forecast::{backtest_report, forecast_report};
 
 /// Where each workspace's API lives.
 const WORKSPACE: &str = "/api/v1/workspaces/{workspace}";

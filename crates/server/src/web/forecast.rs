@@ -4,6 +4,7 @@
 //! accuracy has its own page: it replays every week of past quarters, which takes longer.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -11,12 +12,13 @@ use axum::response::Html;
 use chrono::Utc;
 use maud::{Markup, html};
 use pipewise_analytics::forecast::{
-    self, BacktestReport, BacktestRequest, DealForecast, ForecastReport, ForecastRequest, Headline,
+    BacktestReport, BacktestRequest, DealForecast, ForecastReport, ForecastRequest, Headline,
     Method, PersonCall,
 };
 use pipewise_core::calendar::Period;
 use pipewise_core::ids::{OpportunityId, UserId};
 use pipewise_core::money::Currency;
+use pipewise_core::org::Workspace;
 use pipewise_core::process::ForecastCategory;
 use pipewise_core::validation::Fields;
 use serde::Deserialize;
@@ -25,10 +27,11 @@ use super::charts::{self, Bar, Reference, Series, Unit};
 use super::format::{category, date, money, percent};
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
-use crate::AppState;
-use crate::routes::forecast_report;
+use crate::kept::Made;
 use crate::routes::lists;
-use crate::routes::reports::{refused, with_inputs};
+use crate::routes::reports::refused;
+use crate::routes::{backtest_report, forecast_report};
+use crate::{ApiError, AppState};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ForecastQuery {
@@ -391,28 +394,42 @@ fn snapshot_list(viewer: &Viewer, snapshots: &[Headline], currency: Currency) ->
     }
 }
 
-/// `GET /app/{workspace}/forecast/backtest`: each method's error week by week over the last
-/// four quarters, and how well the per-deal probabilities were calibrated.
-pub(crate) async fn backtest(
-    State(state): State<AppState>,
-    viewer: Viewer,
-) -> Result<Html<String>, PageError> {
-    let caller = &viewer.0;
-    let workspace = caller.workspace.clone();
+/// The backtest the page shows, as kept; the first is waited for.
+pub(crate) async fn kept_backtest(
+    state: &AppState,
+    workspace: &Workspace,
+) -> Result<Arc<Made<BacktestReport>>, ApiError> {
+    state
+        .backtests
+        .wait(workspace.id, || {
+            let (state, workspace) = (state.clone(), workspace.clone());
+            async move { last_four_quarters(&state, &workspace).await }
+        })
+        .await
+}
+
+/// The four quarters before today's, replayed.
+async fn last_four_quarters(
+    state: &AppState,
+    workspace: &Workspace,
+) -> Result<BacktestReport, ApiError> {
     let now = Utc::now();
     let request = BacktestRequest {
         periods: 4,
         as_of: now.date_naive(),
         now,
     };
-    let quarters = request.quarters(workspace.fiscal_calendar);
-    let submissions =
-        pipewise_store::forecasts::submitted_in(&*state.store, &workspace, &quarters).await?;
-    let report: BacktestReport = with_inputs(&state, &workspace, false, move |inputs| {
-        forecast::backtest(&request, inputs, &submissions)
-    })
-    .await?
-    .map_err(|e| refused(e, |_| None))?;
+    backtest_report(state, workspace, request).await
+}
+
+/// `GET /app/{workspace}/forecast/backtest`: each method's error week by week over the last
+/// four quarters, and how well the per-deal probabilities were calibrated.
+pub(crate) async fn backtest(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Html<String>, PageError> {
+    let made = kept_backtest(&state, &viewer.0.workspace).await?;
+    let report = &made.report;
     let weeks = report
         .accuracy
         .iter()
@@ -439,6 +456,7 @@ pub(crate) async fn backtest(
         h1 { "Forecast backtest" }
         p { "Every method replayed at the end of each week of the last "
             (report.periods.len()) " closed quarters, against what was booked." }
+        p.note { "Replayed at " (made.at.format("%H:%M UTC")) ". A look at this page after a change starts a new replay." }
         @if let Some(best) = report.most_accurate { p.verdict { "Most accurate: " (method_name(best)) "." } }
         section.panel aria-labelledby="accuracy-heading" {
             h2 id="accuracy-heading" { "Accuracy by week of the quarter" }

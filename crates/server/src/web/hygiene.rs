@@ -46,7 +46,8 @@ pub(crate) async fn show(
         str::parse::<UserId>,
     );
     fields.finish()?;
-    let report = state.hygiene.wait(&viewer.0.workspace).await?;
+    let made = state.hygiene.wait(&viewer.0.workspace).await?;
+    let report = &made.report;
     // Read in place: the workspace's report holds every record's scores, and a copy of it
     // per request would cost more than the page.
     let found: Vec<&Finding> = report

@@ -33,6 +33,7 @@ use crate::{ApiError, AppState};
 use viewer::PageError;
 
 pub(crate) use findings::HygieneReports;
+pub(crate) use forecast::kept_backtest;
 
 /// What a page may load and who may frame it: its own stylesheet, script and forms only, and
 /// no other site (against clickjacking and injected content).
