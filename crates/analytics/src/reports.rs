@@ -371,6 +371,40 @@ pub fn run(request: &ReportRequest, inputs: &ReportInputs) -> Result<Report, Rep
     })
 }
 
+/// The outcomes and velocity reports of each of `periods` over the whole, as [`run`] gives
+/// them one at a time, worked out together: a trend costs about what one period does.
+pub fn trend(
+    periods: &[Period],
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    inputs: &ReportInputs,
+) -> Result<Vec<(OutcomesReport, VelocityReport)>, ReportError> {
+    let ranges: Vec<DateRange> = periods.iter().map(|p| inputs.calendar.range(*p)).collect();
+    let moment = end_of(as_of).min(now);
+    let worked = inputs
+        .projection
+        .outcomes_and_flows_over(&ranges, moment, inputs.rates)?;
+    Ok(periods
+        .iter()
+        .zip(ranges)
+        .zip(worked)
+        .map(|((period, range), (outcomes, flow))| {
+            let scope = Scope::new(*period, range, as_of, inputs.currency, Vec::new());
+            let outcomes = OutcomesReport {
+                scope: scope.clone(),
+                outcomes: OutcomesView::from(outcomes),
+                slices: Vec::new(),
+            };
+            let velocity = VelocityReport {
+                scope,
+                flow,
+                slices: Vec::new(),
+            };
+            (outcomes, velocity)
+        })
+        .collect())
+}
+
 fn map<A, B>(slices: Vec<Slice<A>>, f: impl Fn(A) -> B) -> Vec<Slice<B>> {
     slices
         .into_iter()

@@ -362,11 +362,14 @@ proptest! {
         let conversions = projection.conversions_over(&process, &windows, as_of);
         let times = projection.time_in_stage_over(&process, &windows, as_of);
         let outcomes = projection.outcomes_by_over(&windows, as_of, &rates, &slicing).unwrap();
-        prop_assert_eq!((conversions.len(), times.len(), outcomes.len()), (windows.len(), windows.len(), windows.len()));
+        let flows = projection.outcomes_and_flows_over(&windows, as_of, &rates).unwrap();
+        prop_assert_eq!((conversions.len(), times.len(), outcomes.len(), flows.len()), (windows.len(), windows.len(), windows.len(), windows.len()));
         for (w, window) in windows.iter().enumerate() {
             prop_assert_eq!(&conversions[w], &projection.conversions(&process, *window, as_of));
             prop_assert_eq!(&times[w], &projection.time_in_stage(&process, *window, as_of));
             prop_assert_eq!(&outcomes[w], &projection.outcomes_by(*window, as_of, &rates, &slicing).unwrap());
+            prop_assert_eq!(&flows[w].0, &projection.outcomes(*window, as_of, &rates).unwrap());
+            prop_assert_eq!(&flows[w].1, &projection.flow(*window, as_of, &rates).unwrap());
         }
     }
 }

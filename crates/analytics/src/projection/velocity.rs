@@ -7,8 +7,8 @@ use pipewise_core::opportunity::Status;
 use pipewise_core::stats::nearest_rank;
 use serde::Serialize;
 
-use super::outcomes::{day_in, days_of, period_micros};
-use super::slicing::{Groups, fit, whole};
+use super::outcomes::{Outcomes, day_in, days_of, period_micros};
+use super::slicing::{Groups, fit};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
 /// Days from reaching the SAL stage to the close date, over deals won in a period.
@@ -60,84 +60,103 @@ impl Projection {
         period: DateRange,
         rates: &ExchangeRates,
     ) -> Result<Tally, ConversionError> {
-        let whole = self.grouped_created(period, rates, &mut Groups::whole(self))?;
-        Ok(whole.into_iter().next().unwrap_or_default())
+        let created = self.grouped_created(&[period], rates, &mut [Groups::whole(self)])?;
+        Ok(first(first(created)))
     }
 
+    /// Per period, per group of that period's `groups`, the qualified pipeline created.
     fn grouped_created(
         &self,
-        period: DateRange,
+        periods: &[DateRange],
         rates: &ExchangeRates,
-        groups: &mut Groups,
-    ) -> Result<Vec<Tally>, ConversionError> {
-        let (start, end) = period_micros(period);
-        let mut values: Vec<Tally> = Vec::new();
+        groups: &mut [Groups],
+    ) -> Result<Vec<Vec<Tally>>, ConversionError> {
+        let bounds: Vec<(i64, i64)> = periods.iter().map(|p| period_micros(*p)).collect();
+        let mut values: Vec<Vec<Tally>> = periods.iter().map(|_| Vec::new()).collect();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
-            let Some(at) = self.deals.qualified_at[d].filter(|at| (start..end).contains(at)) else {
+            let Some(at) = self.deals.qualified_at[d] else {
                 continue;
             };
-            let Some(span) = self.span_at(d, at) else {
-                continue;
-            };
-            let day =
-                DateTime::<Utc>::from_timestamp_micros(at).map_or(period.start, |t| t.date_naive());
-            let tally = self.tally_on(span, day, rates)?;
-            groups.of(d, span, &mut slices)?;
-            fit(&mut values, groups);
-            for &g in &slices {
-                values[g] = values[g] + tally;
+            for (w, (start, end)) in bounds.iter().enumerate() {
+                if !(*start..*end).contains(&at) {
+                    continue;
+                }
+                let Some(span) = self.span_at(d, at) else {
+                    continue;
+                };
+                let day = DateTime::<Utc>::from_timestamp_micros(at)
+                    .map_or(periods[w].start, |t| t.date_naive());
+                let tally = self.tally_on(span, day, rates)?;
+                groups[w].of(d, span, &mut slices)?;
+                fit(&mut values[w], &groups[w]);
+                for &g in &slices {
+                    values[w][g] = values[w][g] + tally;
+                }
             }
         }
-        fit(&mut values, groups);
+        for (values, groups) in values.iter_mut().zip(groups.iter()) {
+            fit(values, groups);
+        }
         Ok(values)
     }
 
     /// The sales cycle of deals won in `period`, as known at `as_of`.
     pub fn sales_cycle(&self, period: DateRange, as_of: DateTime<Utc>) -> SalesCycle {
-        whole(self.grouped_cycles(period, as_of, &mut Groups::whole(self)))
+        let cycles = self.grouped_cycles(&[period], as_of, &mut [Groups::whole(self)]);
+        cycles.map(|c| first(first(c))).unwrap_or_default()
     }
 
+    /// Per period, per group of that period's `groups`, the sales cycle.
     fn grouped_cycles(
         &self,
-        period: DateRange,
+        periods: &[DateRange],
         as_of: DateTime<Utc>,
-        groups: &mut Groups,
-    ) -> Result<Vec<SalesCycle>, ConversionError> {
-        let (_, end) = period_micros(period);
+        groups: &mut [Groups],
+    ) -> Result<Vec<Vec<SalesCycle>>, ConversionError> {
         let now = micros(as_of);
-        let in_period = day_in(period);
-        let period_days = days_of(period);
-        let mut days: Vec<Vec<f64>> = Vec::new();
+        let windows: Vec<_> = periods
+            .iter()
+            .map(|p| (period_micros(*p).1, day_in(*p), days_of(*p)))
+            .collect();
+        let mut days: Vec<Vec<Vec<f64>>> = periods.iter().map(|_| Vec::new()).collect();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             let Some(qualified) = self.deals.qualified_at[d] else {
                 continue;
             };
-            if !self.ever_due_in(d, period_days) {
-                continue;
-            }
-            let Some(span) = self.closed_in(d, now.min(end - 1), now, &in_period) else {
-                continue;
-            };
-            if self.spans.status[span] != Status::Won {
-                continue;
-            }
-            let (Some(closed), Some(from)) = (
-                NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span]),
-                DateTime::<Utc>::from_timestamp_micros(qualified),
-            ) else {
-                continue;
-            };
-            let cycle = (closed - from.date_naive()).num_days() as f64;
-            groups.of(d, span, &mut slices)?;
-            fit(&mut days, groups);
-            for &g in &slices {
-                days[g].push(cycle);
+            for (w, (end, in_period, period_days)) in windows.iter().enumerate() {
+                if !self.ever_due_in(d, *period_days) {
+                    continue;
+                }
+                let Some(span) = self.closed_in(d, now.min(end - 1), now, in_period) else {
+                    continue;
+                };
+                if self.spans.status[span] != Status::Won {
+                    continue;
+                }
+                let (Some(closed), Some(from)) = (
+                    NaiveDate::from_num_days_from_ce_opt(self.spans.close_date[span]),
+                    DateTime::<Utc>::from_timestamp_micros(qualified),
+                ) else {
+                    continue;
+                };
+                let cycle = (closed - from.date_naive()).num_days() as f64;
+                groups[w].of(d, span, &mut slices)?;
+                fit(&mut days[w], &groups[w]);
+                for &g in &slices {
+                    days[w][g].push(cycle);
+                }
             }
         }
-        fit(&mut days, groups);
-        Ok(days.into_iter().map(SalesCycle::of).collect())
+        Ok(days
+            .into_iter()
+            .zip(groups.iter())
+            .map(|(mut days, groups)| {
+                fit(&mut days, groups);
+                days.into_iter().map(SalesCycle::of).collect()
+            })
+            .collect())
     }
 
     /// Velocity from the open qualified deals at `as_of` and the period's win rate, average
@@ -177,6 +196,23 @@ impl Projection {
         Ok(whole.into_iter().next().unwrap_or_default())
     }
 
+    /// [`Projection::outcomes`] and [`Projection::flow`] of each of `periods`, each part
+    /// in one pass over the deals for them all: a trend over five quarters costs about one.
+    pub fn outcomes_and_flows_over(
+        &self,
+        periods: &[DateRange],
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+    ) -> Result<Vec<(Outcomes, Flow)>, ConversionError> {
+        let mut groups: Vec<Groups> = periods.iter().map(|_| Groups::whole(self)).collect();
+        let (outcomes, flows) = self.grouped_flows(periods, as_of, rates, &mut groups)?;
+        Ok(outcomes
+            .into_iter()
+            .zip(flows)
+            .map(|(outcomes, flows)| (first(outcomes), first(flows)))
+            .collect())
+    }
+
     fn grouped_flow(
         &self,
         period: DateRange,
@@ -184,15 +220,25 @@ impl Projection {
         rates: &ExchangeRates,
         groups: &mut Groups,
     ) -> Result<Vec<Flow>, ConversionError> {
-        // One set of groups for every part, so a slice's index is the same in each.
-        let created = self.grouped_created(period, rates, groups)?;
-        let outcomes = self
-            .grouped_outcomes(&[period], as_of, rates, std::slice::from_mut(groups))?
-            .pop()
-            .unwrap_or_default();
-        let cycles = self.grouped_cycles(period, as_of, groups)?;
+        let (_, flows) =
+            self.grouped_flows(&[period], as_of, rates, std::slice::from_mut(groups))?;
+        Ok(first(flows))
+    }
+
+    /// Per period, per group of that period's `groups`: the outcomes and the flow they give.
+    fn grouped_flows(
+        &self,
+        periods: &[DateRange],
+        as_of: DateTime<Utc>,
+        rates: &ExchangeRates,
+        groups: &mut [Groups],
+    ) -> Result<(Vec<Vec<Outcomes>>, Vec<Vec<Flow>>), ConversionError> {
+        // One set of groups per period for every part, so a slice's index is the same in each.
+        let created = self.grouped_created(periods, rates, groups)?;
+        let mut outcomes = self.grouped_outcomes(periods, as_of, rates, groups)?;
+        let cycles = self.grouped_cycles(periods, as_of, groups)?;
         let now = micros(as_of);
-        let mut open: Vec<u64> = Vec::new();
+        let mut open: Vec<Vec<u64>> = periods.iter().map(|_| Vec::new()).collect();
         let mut slices = Vec::new();
         for d in 0..self.deals.id.len() {
             if self.deals.qualified_at[d].is_none_or(|at| at > now) {
@@ -204,42 +250,60 @@ impl Projection {
             else {
                 continue;
             };
-            groups.of(d, span, &mut slices)?;
-            fit(&mut open, groups);
-            for &g in &slices {
-                open[g] += 1;
+            for (groups, open) in groups.iter_mut().zip(open.iter_mut()) {
+                groups.of(d, span, &mut slices)?;
+                fit(open, groups);
+                for &g in &slices {
+                    open[g] += 1;
+                }
             }
         }
-        let n = groups.len();
-        let (mut created, mut outcomes, mut cycles) = (created, outcomes, cycles);
-        fit(&mut created, groups);
-        fit(&mut outcomes, groups);
-        fit(&mut cycles, groups);
-        fit(&mut open, groups);
-        Ok((0..n)
-            .map(|g| {
-                let win_rate = outcomes[g].win_rate().by_count();
-                let won = outcomes[g].won;
-                let average_won = (won.count > 0).then(|| won.amount as f64 / won.count as f64);
-                let cycle = cycles[g].clone();
-                let per_day = match (win_rate, average_won, cycle.mean_days) {
-                    (Some(rate), Some(average), Some(days)) if days > 0.0 => {
-                        Some(open[g] as f64 * rate * average / days)
-                    }
-                    _ => None,
-                };
-                Flow {
-                    qualified_created: created[g],
-                    velocity: Velocity {
-                        qualified_open: open[g],
-                        win_rate,
-                        average_won,
-                        average_cycle_days: cycle.mean_days,
-                        per_day,
-                    },
-                    sales_cycle: cycle,
-                }
-            })
-            .collect())
+        let mut flows = Vec::with_capacity(periods.len());
+        for (w, (((groups, mut created), mut cycles), mut open)) in
+            groups.iter().zip(created).zip(cycles).zip(open).enumerate()
+        {
+            let outcomes = &mut outcomes[w];
+            fit(&mut created, groups);
+            fit(outcomes, groups);
+            fit(&mut cycles, groups);
+            fit(&mut open, groups);
+            flows.push(
+                (0..groups.len())
+                    .map(|g| flow(created[g], &outcomes[g], cycles[g].clone(), open[g]))
+                    .collect(),
+            );
+        }
+        Ok((outcomes, flows))
     }
+}
+
+/// A slice's flow from its qualified pipeline created, outcomes, sales cycle and open
+/// qualified deals.
+fn flow(created: Tally, outcomes: &Outcomes, cycle: SalesCycle, open: u64) -> Flow {
+    let win_rate = outcomes.win_rate().by_count();
+    let won = outcomes.won;
+    let average_won = (won.count > 0).then(|| won.amount as f64 / won.count as f64);
+    let per_day = match (win_rate, average_won, cycle.mean_days) {
+        (Some(rate), Some(average), Some(days)) if days > 0.0 => {
+            Some(open as f64 * rate * average / days)
+        }
+        _ => None,
+    };
+    Flow {
+        qualified_created: created,
+        velocity: Velocity {
+            qualified_open: open,
+            win_rate,
+            average_won,
+            average_cycle_days: cycle.mean_days,
+            per_day,
+        },
+        sales_cycle: cycle,
+    }
+}
+
+/// The first of `values`: the first period's, or the whole where the groups are the whole
+/// alone.
+fn first<M: Default>(values: Vec<M>) -> M {
+    values.into_iter().next().unwrap_or_default()
 }

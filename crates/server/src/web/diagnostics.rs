@@ -95,17 +95,8 @@ pub(crate) async fn show(
             quarters.push(calendar.quarter_of(calendar.range(earliest).start - Duration::days(1)));
         }
         quarters.reverse();
-        // Every report reads the projection alone: the quarters of the trend and the
-        // period's reports run side by side on every core.
-        let trend_of = |quarter| {
-            let Report::Outcomes(outcomes) = run(ReportName::Outcomes, Some(quarter))? else {
-                return Err(mismatch());
-            };
-            let Report::Velocity(flow) = run(ReportName::Velocity, Some(quarter))? else {
-                return Err(mismatch());
-            };
-            Ok((outcomes, flow))
-        };
+        // Every report reads the projection alone: the trend and the period's reports run
+        // side by side on every core.
         let names = [
             ReportName::Diagnosis,
             ReportName::Conversion,
@@ -114,12 +105,7 @@ pub(crate) async fn show(
             ReportName::Waterfall,
         ];
         let (trends, period_reports) = rayon::join(
-            || {
-                quarters
-                    .par_iter()
-                    .map(|q| trend_of(*q))
-                    .collect::<Result<Vec<_>, _>>()
-            },
+            || reports::trend(&quarters, now.date_naive(), now, inputs),
             || {
                 names
                     .par_iter()
