@@ -37,6 +37,31 @@ fn columns(html: &str) -> BTreeMap<String, (u64, i64)> {
         .collect()
 }
 
+/// Each card's deal with the stage of the column it is in and its version.
+fn cards(html: &str) -> BTreeMap<String, (String, u32)> {
+    let mut cards = BTreeMap::new();
+    for column in html.split("class=\"column\" data-stage=\"").skip(1) {
+        let stage = column.split('"').next().unwrap();
+        for card in column.split("data-deal=\"").skip(1) {
+            let id = card.split('"').next().unwrap().to_owned();
+            let version = card.split("data-version=\"").nth(1).unwrap();
+            let version = version.split('"').next().unwrap().parse().unwrap();
+            cards.insert(id, (stage.to_owned(), version));
+        }
+    }
+    cards
+}
+
+/// The cards the board should draw for `deals`, all of them being fewer than it draws.
+fn expected_cards(deals: &[&Opportunity]) -> BTreeMap<String, (String, u32)> {
+    let process = pipewise_core::process::Process::default_enterprise();
+    deals
+        .iter()
+        .filter(|d| d.process == process.key)
+        .map(|d| (d.id.to_string(), (d.stage.to_string(), d.version)))
+        .collect()
+}
+
 /// Every open deal in the store.
 async fn open_deals(app: &TestApp) -> Vec<Opportunity> {
     let workspace = app.workspace().await;
@@ -96,6 +121,7 @@ on_both_backends_app! {
         let (status, html) = app.page(&app.admin_token, "/app/demo/board").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(columns(&html), expected(&app, &all).await);
+        assert_eq!(cards(&html), expected_cards(&all));
 
         // One rep's deals, asked for by the admin, and what that rep reaches.
         let rep = app.users.iter()
@@ -119,6 +145,7 @@ on_both_backends_app! {
             .filter(|d| d.forecast_category(&process) == ForecastCategory::Commit).collect();
         let (_, html) = app.page(&app.admin_token, "/app/demo/board?category=commit").await;
         assert_eq!(columns(&html), expected(&app, &commit).await);
+        assert_eq!(cards(&html), expected_cards(&commit));
         let period = workspace.fiscal_calendar.quarter_of(deals[0].close_date);
         let quarter = workspace.fiscal_calendar.range(period);
         let due: Vec<&Opportunity> = deals.iter().filter(|d| quarter.contains(d.close_date)).collect();

@@ -26,7 +26,7 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::stream::BoxStream;
 use pipewise_analytics::forecast::{Headline, Snapshot};
 use pipewise_core::access::RepVisibility;
@@ -43,10 +43,13 @@ use pipewise_core::ids::{
     AccountId, ActivityId, ContactId, LeadId, OpportunityId, SessionId, SnapshotId, TargetId,
     TokenId, UserId, WebhookId, WorkspaceId,
 };
-use pipewise_core::opportunity::{Opportunity, OpportunityEvent, Recorded, Status};
+use pipewise_core::money::Money;
+use pipewise_core::opportunity::{self, Opportunity, OpportunityEvent, Recorded, Status};
 use pipewise_core::org::{Team, User, Workspace};
-use pipewise_core::process::{ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey};
-use pipewise_core::text::{Email, Label, Slug, WebDomain};
+use pipewise_core::process::{
+    ForecastCategory, Process, ProcessFile, ProcessKey, ProcessRevision, ProcessVersion, StageKey,
+};
+use pipewise_core::text::{Email, Label, Name, Slug, WebDomain};
 use pipewise_core::webhooks::{Delivery, Webhook};
 use uuid::Uuid;
 
@@ -106,6 +109,30 @@ pub struct DealFilter {
     /// Only deals closing in this range.
     pub closing: Option<DateRange>,
     pub order: DealOrder,
+}
+
+/// What a pipeline board's card shows of a deal: [`Store::deal_cards`] reads no more, so a
+/// board of thousands of cards skips each deal's evidence and history fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealCard {
+    pub id: OpportunityId,
+    pub version: u32,
+    pub name: Name,
+    pub owner_id: UserId,
+    pub process: ProcessKey,
+    pub stage: StageKey,
+    pub status: Status,
+    pub amount: Option<Money>,
+    pub close_date: NaiveDate,
+    /// The forecast category set by hand, if any.
+    pub category_override: Option<ForecastCategory>,
+    pub segment: Option<Label>,
+}
+
+impl DealCard {
+    pub fn forecast_category(&self, process: &Process) -> ForecastCategory {
+        opportunity::forecast_category(self.status, self.category_override, &self.stage, process)
+    }
 }
 
 /// Which accounts a list holds; a part left `None` keeps every account.
@@ -494,6 +521,14 @@ pub trait Store: Send + Sync {
         page: PageRequest,
         filter: &DealFilter,
     ) -> Result<Page<Opportunity>>;
+    /// The same page of deals as [`Store::opportunities`], each with only what a board card
+    /// shows.
+    async fn deal_cards(
+        &self,
+        workspace: WorkspaceId,
+        page: PageRequest,
+        filter: &DealFilter,
+    ) -> Result<Page<DealCard>>;
     /// An opportunity's events in order.
     async fn opportunity_events(
         &self,

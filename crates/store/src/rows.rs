@@ -27,9 +27,9 @@ use serde_json::value::RawValue;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::db_time::DbTime;
 use crate::event_codec::decode_change;
+use crate::{DealCard, StoreError};
 
 /// Parses one stored column, naming the table and row if it no longer parses.
 struct Parser {
@@ -264,6 +264,46 @@ impl TryFrom<OpportunityRow> for Opportunity {
             loss,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DealCardRow {
+    id: Uuid,
+    version: i64,
+    name: String,
+    owner_id: Uuid,
+    process: String,
+    stage: String,
+    status: String,
+    amount_minor: Option<i64>,
+    currency: Option<String>,
+    close_date: NaiveDate,
+    category_override: Option<String>,
+    segment: Option<String>,
+}
+
+impl TryFrom<DealCardRow> for DealCard {
+    type Error = StoreError;
+
+    fn try_from(row: DealCardRow) -> Result<Self, StoreError> {
+        let p = Parser::new("opportunities", row.id);
+        Ok(DealCard {
+            id: OpportunityId::from_uuid(row.id),
+            version: p.count("version", row.version)?,
+            name: p.value("name", Name::parse(&row.name))?,
+            owner_id: UserId::from_uuid(row.owner_id),
+            process: p.value("process", row.process.parse())?,
+            stage: p.value("stage", row.stage.parse())?,
+            status: p.value("status", row.status.parse())?,
+            amount: p.money(row.amount_minor, row.currency.as_deref())?,
+            close_date: row.close_date,
+            category_override: row
+                .category_override
+                .map(|c| p.value("category_override", c.parse()))
+                .transpose()?,
+            segment: p.optional("segment", row.segment.as_deref(), Label::parse)?,
         })
     }
 }

@@ -19,6 +19,14 @@ macro_rules! opportunity_columns {
     };
 }
 
+/// What a board card shows of a deal ([`crate::DealCard`]).
+macro_rules! deal_card_columns {
+    () => {
+        "id, version, name, owner_id, process, stage, status, amount_minor, currency, \
+         close_date, category_override, segment"
+    };
+}
+
 macro_rules! event_columns {
     () => {
         "opportunity_id, seq, kind, actor_id, effective_at, recorded_at, process_version, data"
@@ -183,16 +191,16 @@ macro_rules! impl_store {
         use crate::retry::retrying;
         use pipewise_core::leads::intake::person_key;
         use crate::rows::{
-            AccountRow, ActivityRow, ApiTokenRow, ContactRow, DeliveryRow, LeadRow, RecordChangeRow, EventRow, WebhookRow, ExchangeRateRow, ExternalKeyRow, OpportunityRow, ProcessVersionRow,
+            AccountRow, ActivityRow, ApiTokenRow, ContactRow, DeliveryRow, LeadRow, RecordChangeRow, EventRow, WebhookRow, ExchangeRateRow, ExternalKeyRow, OpportunityRow, DealCardRow, ProcessVersionRow,
             SessionRow, SubmissionRow, TargetRow, TeamRow, TouchRow, UserRow, WorkspaceRow,
         };
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, activity_columns, api_token_columns,
-            contact_columns, delivery_columns, due_deliveries, event_columns, lead_columns, queued_lead, record_change_columns,
+            contact_columns, deal_card_columns, delivery_columns, due_deliveries, event_columns, lead_columns, queued_lead, record_change_columns,
             target_columns, webhook_columns, opportunity_columns, user_columns,
         };
         use crate::{
-            AccountFilter, ActivityFilter, AppliedLeadSettings, Batch, ContactFilter, Counts, DealFilter, DealOrder, LeadFilter, Page,
+            AccountFilter, ActivityFilter, AppliedLeadSettings, Batch, ContactFilter, Counts, DealCard, DealFilter, DealOrder, LeadFilter, Page,
             PageRequest, Result, Store, StoreError,
         };
 
@@ -729,6 +737,72 @@ macro_rules! impl_store {
         {
             let limit = limit.max(1);
             query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit) + 1);
+            let mut items = query
+                .build_query_as::<R>()
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(T::try_from)
+                .collect::<Result<Vec<_>>>()?;
+            let more = items.len() > limit as usize;
+            items.truncate(limit as usize);
+            let next_after = if more { items.last().map(id) } else { None };
+            Ok(Page { items, next_after })
+        }
+
+        /// One page of the deals `filter` keeps, in its order, with `columns` of each.
+        async fn deal_page<R, T>(
+            pool: &sqlx::Pool<$db>,
+            columns: &'static str,
+            workspace: WorkspaceId,
+            page: PageRequest,
+            filter: &DealFilter,
+            id: fn(&T) -> OpportunityId,
+        ) -> Result<Page<T>>
+        where
+            R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            T: TryFrom<R, Error = StoreError>,
+        {
+            let limit = page.limit.max(1);
+            let mut query = QueryBuilder::<$db>::new("SELECT ");
+            query.push(columns).push(" FROM opportunities WHERE workspace_id = ");
+            query.push_bind(workspace.as_uuid());
+            let (key, descending) = match filter.order {
+                DealOrder::Created => ("id", false),
+                DealOrder::CreatedDescending => ("id", true),
+                DealOrder::CloseDate => ("close_date, id", false),
+                DealOrder::CloseDateDescending => ("close_date, id", true),
+            };
+            let (after, direction) = if descending { ("<", " DESC") } else { (">", "") };
+            if let Some(last) = page.after {
+                // Keyset paging: after the last deal's place in the order, read afresh.
+                query.push(format!(" AND ({key}) {after} (SELECT {key} FROM opportunities WHERE workspace_id = "));
+                query.push_bind(workspace.as_uuid());
+                query.push(" AND id = ").push_bind(last.as_uuid()).push(")");
+            }
+            if let Some(owners) = &filter.owners {
+                if owners.is_empty() {
+                    return Ok(Page { items: Vec::new(), next_after: None });
+                }
+                query.push(" AND owner_id IN (");
+                let mut list = query.separated(", ");
+                for owner in owners {
+                    list.push_bind(owner.as_uuid());
+                }
+                query.push(")");
+            }
+            if let Some(stage) = &filter.stage {
+                query.push(" AND stage = ").push_bind(stage.as_str().to_owned());
+            }
+            if let Some(status) = filter.status {
+                query.push(" AND status = ").push_bind(status.as_str());
+            }
+            if let Some(closing) = filter.closing {
+                query.push(" AND close_date >= ").push_bind(closing.start);
+                query.push(" AND close_date < ").push_bind(closing.end);
+            }
+            let order: Vec<String> = key.split(", ").map(|column| format!("{column}{direction}")).collect();
+            query.push(format!(" ORDER BY {} LIMIT ", order.join(", "))).push_bind(i64::from(limit) + 1);
             let mut items = query
                 .build_query_as::<R>()
                 .fetch_all(pool)
@@ -1772,58 +1846,16 @@ macro_rules! impl_store {
                 page: PageRequest,
                 filter: &DealFilter,
             ) -> Result<Page<Opportunity>> {
-                let limit = page.limit.max(1);
-                let mut query = QueryBuilder::<$db>::new(concat!(
-                    "SELECT ", opportunity_columns!(), " FROM opportunities WHERE workspace_id = "
-                ));
-                query.push_bind(workspace.as_uuid());
-                let (key, descending) = match filter.order {
-                    DealOrder::Created => ("id", false),
-                    DealOrder::CreatedDescending => ("id", true),
-                    DealOrder::CloseDate => ("close_date, id", false),
-                    DealOrder::CloseDateDescending => ("close_date, id", true),
-                };
-                let (after, direction) = if descending { ("<", " DESC") } else { (">", "") };
-                if let Some(last) = page.after {
-                    // Keyset paging: after the last deal's place in the order, read afresh.
-                    query.push(format!(" AND ({key}) {after} (SELECT {key} FROM opportunities WHERE workspace_id = "));
-                    query.push_bind(workspace.as_uuid());
-                    query.push(" AND id = ").push_bind(last.as_uuid()).push(")");
-                }
-                if let Some(owners) = &filter.owners {
-                    if owners.is_empty() {
-                        return Ok(Page { items: Vec::new(), next_after: None });
-                    }
-                    query.push(" AND owner_id IN (");
-                    let mut list = query.separated(", ");
-                    for owner in owners {
-                        list.push_bind(owner.as_uuid());
-                    }
-                    query.push(")");
-                }
-                if let Some(stage) = &filter.stage {
-                    query.push(" AND stage = ").push_bind(stage.as_str().to_owned());
-                }
-                if let Some(status) = filter.status {
-                    query.push(" AND status = ").push_bind(status.as_str());
-                }
-                if let Some(closing) = filter.closing {
-                    query.push(" AND close_date >= ").push_bind(closing.start);
-                    query.push(" AND close_date < ").push_bind(closing.end);
-                }
-                let order: Vec<String> = key.split(", ").map(|column| format!("{column}{direction}")).collect();
-                query.push(format!(" ORDER BY {} LIMIT ", order.join(", "))).push_bind(i64::from(limit) + 1);
-                let mut items = query
-                    .build_query_as::<OpportunityRow>()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(Opportunity::try_from)
-                    .collect::<Result<Vec<_>>>()?;
-                let more = items.len() > limit as usize;
-                items.truncate(limit as usize);
-                let next_after = if more { items.last().map(|o| o.id) } else { None };
-                Ok(Page { items, next_after })
+                deal_page::<OpportunityRow, _>(&self.pool, opportunity_columns!(), workspace, page, filter, |o: &Opportunity| o.id).await
+            }
+
+            async fn deal_cards(
+                &self,
+                workspace: WorkspaceId,
+                page: PageRequest,
+                filter: &DealFilter,
+            ) -> Result<Page<DealCard>> {
+                deal_page::<DealCardRow, _>(&self.pool, deal_card_columns!(), workspace, page, filter, |c: &DealCard| c.id).await
             }
 
             async fn opportunity_events(&self, workspace: WorkspaceId, id: OpportunityId) -> Result<Vec<OpportunityEvent>> {
@@ -2003,7 +2035,7 @@ macro_rules! impl_store {
 }
 
 pub(crate) use {
-    account_columns, activity_columns, api_token_columns, contact_columns, delivery_columns,
-    due_deliveries, event_columns, impl_store, lead_columns, opportunity_columns, queued_lead,
-    record_change_columns, target_columns, user_columns, webhook_columns,
+    account_columns, activity_columns, api_token_columns, contact_columns, deal_card_columns,
+    delivery_columns, due_deliveries, event_columns, impl_store, lead_columns, opportunity_columns,
+    queued_lead, record_change_columns, target_columns, user_columns, webhook_columns,
 };

@@ -788,6 +788,68 @@ on_both_backends! {
         assert_eq!(pages(DealOrder::Created).await, [0, 1, 2, 3, 4, 5]);
     }
 
+    async fn board_cards_are_the_deal_lists_pages_with_what_a_card_shows(store) {
+        use pipewise_core::process::ForecastCategory;
+        use pipewise_store::DealCard;
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let stamp = || Stamp::now(acme.reps[0], at("2026-01-06T09:00:00Z"));
+        let mut ids = Vec::new();
+        for (i, date) in ["2026-05-01", "2026-03-31", "2026-04-15"].iter().enumerate() {
+            let opened = open_deal(store, &acme, &format!("Deal {i}")).await;
+            let moved = opportunity::execute(&opened.state, Command::ChangeCloseDate(day(date)), &process, stamp()).unwrap();
+            store.record(acme.workspace.id, &moved).await.unwrap();
+            ids.push(opened.state.id);
+        }
+        // The last deal is called Commit by hand and has no amount.
+        let third = store.opportunity(acme.workspace.id, ids[2]).await.unwrap();
+        let called = opportunity::execute(
+            &third,
+            Command::OverrideCategory { to: Some(ForecastCategory::Commit), reason: Some(Note::parse("CFO signed off").unwrap()) },
+            &process,
+            stamp(),
+        )
+        .unwrap();
+        store.record(acme.workspace.id, &called).await.unwrap();
+        let unpriced = opportunity::execute(&called.state, Command::ChangeAmount(None), &process, stamp()).unwrap();
+        store.record(acme.workspace.id, &unpriced).await.unwrap();
+
+        let filter = DealFilter { status: Some(opportunity::Status::Open), order: DealOrder::CloseDate, ..DealFilter::default() };
+        let mut cards: Vec<DealCard> = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.deal_cards(acme.workspace.id, PageRequest { after, limit: 2 }, &filter).await.unwrap();
+            cards.extend(page.items);
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        // 31 March (deal 1), 15 April (deal 2), 1 May (deal 0).
+        let order: Vec<usize> = cards.iter().map(|c| ids.iter().position(|id| *id == c.id).unwrap()).collect();
+        assert_eq!(order, [1, 2, 0]);
+        let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Deal 1", "Deal 2", "Deal 0"]);
+        // Opened, then a new close date: version 2, and deal 2 twice more; deal 1 was opened
+        // closing 31 March already, so its close date did not change.
+        let versions: Vec<u32> = cards.iter().map(|c| c.version).collect();
+        assert_eq!(versions, [1, 4, 2]);
+        let usd = |minor| Some(Money::new(minor, Currency::USD));
+        let amounts: Vec<Option<Money>> = cards.iter().map(|c| c.amount).collect();
+        assert_eq!(amounts, [usd(4_800_000), None, usd(4_800_000)]);
+        assert_eq!(cards[1].category_override, Some(ForecastCategory::Commit));
+        assert_eq!(cards[1].forecast_category(&process), ForecastCategory::Commit);
+        // `qualified` is a Pipeline stage of the shipped process.
+        assert_eq!(cards[0].forecast_category(&process), ForecastCategory::Pipeline);
+        for card in &cards {
+            assert_eq!((card.owner_id, card.status), (acme.reps[0], opportunity::Status::Open));
+            assert_eq!((card.process.as_str(), card.stage.as_str()), ("enterprise", "qualified"));
+            assert_eq!(card.segment.as_ref().map(|s| s.as_str()), Some("Mid-Market"));
+        }
+        assert_eq!(cards[2].close_date, day("2026-05-01"));
+    }
+
     async fn workspaces_never_see_each_others_data(store) {
         let acme = org("acme", 1);
         let umbrella = org("umbrella", 2);

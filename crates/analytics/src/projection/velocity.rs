@@ -11,6 +11,9 @@ use super::outcomes::{Outcomes, day_in, days_of, period_micros};
 use super::slicing::{Groups, fit};
 use super::{Projection, Slice, Slicing, Tally, micros};
 
+/// Values per period, then per group of the period's groups.
+type PerPeriod<T> = Vec<Vec<T>>;
+
 /// Days from reaching the SAL stage to the close date, over deals won in a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SalesCycle {
@@ -70,7 +73,7 @@ impl Projection {
         periods: &[DateRange],
         rates: &ExchangeRates,
         groups: &mut [Groups],
-    ) -> Result<Vec<Vec<Tally>>, ConversionError> {
+    ) -> Result<PerPeriod<Tally>, ConversionError> {
         let bounds: Vec<(i64, i64)> = periods.iter().map(|p| period_micros(*p)).collect();
         let mut values: Vec<Vec<Tally>> = periods.iter().map(|_| Vec::new()).collect();
         let mut slices = Vec::new();
@@ -113,7 +116,7 @@ impl Projection {
         periods: &[DateRange],
         as_of: DateTime<Utc>,
         groups: &mut [Groups],
-    ) -> Result<Vec<Vec<SalesCycle>>, ConversionError> {
+    ) -> Result<PerPeriod<SalesCycle>, ConversionError> {
         let now = micros(as_of);
         let windows: Vec<_> = periods
             .iter()
@@ -232,7 +235,7 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
         groups: &mut [Groups],
-    ) -> Result<(Vec<Vec<Outcomes>>, Vec<Vec<Flow>>), ConversionError> {
+    ) -> Result<(PerPeriod<Outcomes>, PerPeriod<Flow>), ConversionError> {
         // One set of groups per period for every part, so a slice's index is the same in each.
         let created = self.grouped_created(periods, rates, groups)?;
         let mut outcomes = self.grouped_outcomes(periods, as_of, rates, groups)?;

@@ -111,15 +111,30 @@ impl Opportunity {
     /// Closed for won deals, Omitted for lost ones; for open deals the override if there is
     /// one, else the category of the stage's phase.
     pub fn forecast_category(&self, process: &Process) -> ForecastCategory {
-        match self.status {
-            Status::Won => ForecastCategory::Closed,
-            Status::Lost => ForecastCategory::Omitted,
-            Status::Open => match &self.category_override {
-                Some(o) => o.category,
-                None => process
-                    .category_of(&self.stage)
-                    .unwrap_or(ForecastCategory::Pipeline),
-            },
-        }
+        forecast_category(
+            self.status,
+            self.category_override.as_ref().map(|o| o.category),
+            &self.stage,
+            process,
+        )
+    }
+}
+
+/// A deal's forecast category: Closed if won, Omitted if lost; if open, `overridden` if set,
+/// else the category of `stage`'s phase in `process`.
+pub fn forecast_category(
+    status: Status,
+    overridden: Option<ForecastCategory>,
+    stage: &StageKey,
+    process: &Process,
+) -> ForecastCategory {
+    match status {
+        Status::Won => ForecastCategory::Closed,
+        Status::Lost => ForecastCategory::Omitted,
+        Status::Open => overridden.unwrap_or_else(|| {
+            process
+                .category_of(stage)
+                .unwrap_or(ForecastCategory::Pipeline)
+        }),
     }
 }

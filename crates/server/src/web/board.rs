@@ -17,10 +17,10 @@ use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::hygiene::Finding;
 use pipewise_core::ids::{TeamId, UserId};
 use pipewise_core::money::Money;
-use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::opportunity::Status;
 use pipewise_core::process::{ForecastCategory, Process, ProcessKey, StageKey};
 use pipewise_core::validation::{Fields, InvalidValue};
-use pipewise_store::{DealFilter, DealOrder, PageRequest};
+use pipewise_store::{DealCard, DealFilter, DealOrder, PageRequest};
 use serde::Deserialize;
 
 use super::findings;
@@ -196,7 +196,7 @@ async fn soonest_deals(
     filters: &Filters,
     closing: Option<DateRange>,
     owners: Option<Vec<UserId>>,
-) -> Result<Vec<Opportunity>, PageError> {
+) -> Result<Vec<DealCard>, PageError> {
     let filter = DealFilter {
         owners,
         stage: None,
@@ -210,7 +210,7 @@ async fn soonest_deals(
     loop {
         let page = state
             .store
-            .opportunities(
+            .deal_cards(
                 caller.workspace.id,
                 PageRequest {
                     after,
@@ -310,7 +310,7 @@ struct Board<'a> {
     /// Every deal the filters keep, by stage.
     totals: &'a HashMap<StageKey, Tally>,
     /// The soonest due of them.
-    cards: &'a [Opportunity],
+    cards: &'a [DealCard],
     rates: &'a ExchangeRates,
     today: NaiveDate,
     /// `None` until the workspace's first hygiene report is worked out.
@@ -374,7 +374,7 @@ impl Board<'_> {
         }
     }
 
-    fn card(&self, deal: &Opportunity, names: &HashMap<UserId, &str>) -> Markup {
+    fn card(&self, deal: &DealCard, names: &HashMap<UserId, &str>) -> Markup {
         let id = deal.id.to_string();
         let name_id = format!("deal-{id}-name");
         let can_move = self.viewer.0.access.check_edit(deal.owner_id).is_ok();
