@@ -5,9 +5,10 @@
 //! thousands of people and tens of thousands of quotas. Forgotten at once when this server
 //! replaces any of it (a new process version, a bulk write, a settings change, a record such
 //! as a quota for the report settings); changes made by other processes on the same
-//! database show within [`FRESH_FOR`]. Report settings past it are still answered while
-//! they are read again in the background: reading them takes a fifth of a second at a
-//! million deals, and a person opening a report has most often been idle for longer.
+//! database show within [`FRESH_FOR`] (report settings a second later). Report settings past
+//! it are still answered while they are read again in the background: reading them takes a
+//! fifth of a second at a million deals, and a person opening a report has most often been
+//! idle for longer.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +26,11 @@ use crate::ApiError;
 
 /// How long a workspace's context is used before it is read again.
 const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// How long a background read of report settings waits: the request that found them stale
+/// is answered first rather than sharing the cores with the read (a report on two cores
+/// takes about as long as the read, so sharing them added half to it at a million deals).
+const REFRESH_AFTER: Duration = Duration::from_secs(1);
 
 /// A workspace as requests see it.
 pub(crate) struct WorkspaceContext {
@@ -118,6 +124,7 @@ impl Directory {
                     let workspace = workspace.clone();
                     let forgotten = settings.forgotten;
                     tokio::spawn(async move {
+                        tokio::time::sleep(REFRESH_AFTER).await;
                         if let Err(error) = directory.read_settings(&workspace, forgotten).await {
                             tracing::warn!(%error, workspace = %workspace.slug, "reading the report settings again failed");
                         }
