@@ -2,7 +2,7 @@
 //! backtest's replay of a year of weeks), kept per workspace and worked out again in the
 //! background once the workspace has changed and the report is older than [`FRESH_FOR`] (or
 //! was made on an earlier day). A page then never waits on the work, except for the
-//! workspace's first report, and an idle workspace costs nothing.
+//! workspace's first report, and a workspace nobody writes to or looks at costs nothing.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,20 +17,22 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::ApiError;
 
-/// How long a report is shown, once the workspace has changed, before a new one is worked
-/// out.
+/// How long a report is shown once it is finished, if the workspace has changed, before a
+/// new one is worked out.
 const FRESH_FOR: Duration = Duration::from_secs(30);
 
-/// A report with the moment its work started: it reflects every write made before then.
+/// A report with the moment its work started: it reflects the writes made before then (a
+/// write within moments of it may be left to the next report).
 pub(crate) struct Made<R> {
     pub(crate) at: DateTime<Utc>,
     pub(crate) report: R,
 }
 
 struct Entry<R> {
+    /// The report and when it was finished.
     made: Option<(Instant, Arc<Made<R>>)>,
     refreshing: bool,
-    /// Written to since the report being shown was started.
+    /// Written to since the report being shown was started, or a new one failed.
     changed: bool,
     /// The last report worked out in the background failed.
     failed: bool,
@@ -101,8 +103,8 @@ impl<R: Send + Sync + 'static> Kept<R> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.entry(workspace).or_default();
         let today = Utc::now().date_naive();
-        let stale = entry.made.as_ref().is_none_or(|(started, made)| {
-            made.at.date_naive() < today || (entry.changed && started.elapsed() >= self.fresh_for)
+        let stale = entry.made.as_ref().is_none_or(|(finished, made)| {
+            made.at.date_naive() < today || (entry.changed && finished.elapsed() >= self.fresh_for)
         });
         if stale && !entry.refreshing {
             entry.refreshing = true;
@@ -117,8 +119,10 @@ impl<R: Send + Sync + 'static> Kept<R> {
                 let entry = entries.entry(workspace).or_default();
                 entry.refreshing = false;
                 entry.failed = made.is_err();
-                if let Ok(made) = made {
-                    entry.made = Some(made);
+                match made {
+                    Ok(made) => entry.made = Some(made),
+                    // The report shown still misses what the failed one was to take in.
+                    Err(_) => entry.changed = true,
                 }
                 drop(entries);
                 kept.finished.notify_waiters();
@@ -158,21 +162,22 @@ impl<R: Send + Sync + 'static> Kept<R> {
             }
             finished.await;
         }
-        let (started, made) = self.made_by(work()).await?;
+        let (finished, made) = self.made_by(work()).await?;
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.entry(workspace).or_default();
-        entry.made = Some((started, made.clone()));
+        entry.made = Some((finished, made.clone()));
         entry.failed = false;
         Ok(made)
     }
 
+    /// The report `work` makes, with when it was finished.
     async fn made_by(
         &self,
         work: impl Future<Output = Result<R, ApiError>>,
     ) -> Result<(Instant, Arc<Made<R>>), ApiError> {
-        let (started, at) = (Instant::now(), Utc::now());
+        let at = Utc::now();
         let report = work.await?;
-        Ok((started, Arc::new(Made { at, report })))
+        Ok((Instant::now(), Arc::new(Made { at, report })))
     }
 }
 
@@ -184,25 +189,29 @@ mod tests {
 
     use super::*;
 
-    /// A report that says which run of the work made it; `fail` makes the work fail.
+    /// A report that says which run of the work made it; the runs in `failing` fail.
     struct Work {
         runs: AtomicU32,
-        fail: bool,
+        failing: Vec<u32>,
     }
 
     impl Work {
-        fn new(fail: bool) -> Arc<Self> {
+        fn failing(failing: &[u32]) -> Arc<Self> {
             Arc::new(Self {
                 runs: AtomicU32::new(0),
-                fail,
+                failing: failing.to_vec(),
             })
+        }
+
+        fn new() -> Arc<Self> {
+            Self::failing(&[])
         }
 
         fn run(self: &Arc<Self>) -> impl Future<Output = Result<u32, ApiError>> + Send + 'static {
             let work = self.clone();
             async move {
                 let run = work.runs.fetch_add(1, Ordering::SeqCst) + 1;
-                if work.fail {
+                if work.failing.contains(&run) {
                     return Err(ApiError::Fault(format!("run {run} failed")));
                 }
                 Ok(run)
@@ -232,7 +241,7 @@ mod tests {
     async fn a_kept_report_is_worked_out_once_while_nothing_is_written() {
         let (announce, written) = broadcast::channel(16);
         let kept = Kept::fresh_for(written, Duration::ZERO);
-        let (workspace, work) = (WorkspaceId::generate(), Work::new(false));
+        let (workspace, work) = (WorkspaceId::generate(), Work::new());
 
         let first = kept.wait(workspace, || work.run()).await.unwrap();
         assert_eq!(first.report, 1);
@@ -252,7 +261,7 @@ mod tests {
     async fn a_write_shows_the_kept_report_once_more_while_a_new_one_is_worked_out() {
         let (announce, written) = broadcast::channel(16);
         let kept = Kept::fresh_for(written, Duration::ZERO);
-        let (workspace, work) = (WorkspaceId::generate(), Work::new(false));
+        let (workspace, work) = (WorkspaceId::generate(), Work::new());
         kept.wait(workspace, || work.run()).await.unwrap();
 
         announce.send(touched(workspace)).unwrap();
@@ -267,7 +276,7 @@ mod tests {
     async fn a_write_within_the_fresh_time_does_not_start_new_work() {
         let (announce, written) = broadcast::channel(16);
         let kept = Kept::fresh_for(written, Duration::from_secs(3600));
-        let (workspace, work) = (WorkspaceId::generate(), Work::new(false));
+        let (workspace, work) = (WorkspaceId::generate(), Work::new());
         kept.wait(workspace, || work.run()).await.unwrap();
 
         announce.send(touched(workspace)).unwrap();
@@ -278,10 +287,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failed_refresh_is_tried_again_at_the_next_look() {
+        let (announce, written) = broadcast::channel(16);
+        let kept = Kept::fresh_for(written, Duration::ZERO);
+        let (workspace, work) = (WorkspaceId::generate(), Work::failing(&[2]));
+        kept.wait(workspace, || work.run()).await.unwrap();
+
+        announce.send(touched(workspace)).unwrap();
+        settle().await;
+        // Run 2 starts, and fails; the look after it starts run 3 with no new write.
+        assert_eq!(kept.latest(workspace, work.run()).unwrap().report, 1);
+        settle().await;
+        assert_eq!(kept.latest(workspace, work.run()).unwrap().report, 1);
+        settle().await;
+        assert_eq!(kept.latest(workspace, work.run()).unwrap().report, 3);
+        assert_eq!(work.runs(), 3);
+    }
+
+    #[tokio::test]
     async fn failed_work_is_answered_with_its_error() {
         let (_announce, written) = broadcast::channel(16);
         let kept: Arc<Kept<u32>> = Kept::fresh_for(written, Duration::ZERO);
-        let (workspace, work) = (WorkspaceId::generate(), Work::new(true));
+        let (workspace, work) = (WorkspaceId::generate(), Work::failing(&[1, 2]));
 
         let error = kept.wait(workspace, || work.run()).await.err().unwrap();
         assert_eq!(

@@ -85,10 +85,13 @@ impl AppState {
         Ok(())
     }
 
-    /// Replays every workspace's backtest page, so the first look at one need not wait.
+    /// Replays every workspace's backtest page, so the first look at one need not wait; a
+    /// workspace whose replay fails is logged and the others go on.
     pub async fn warm_backtests(&self) -> Result<(), ApiError> {
         for workspace in self.store.workspaces().await? {
-            web::kept_backtest(self, &workspace).await?;
+            if let Err(error) = web::kept_backtest(self, &workspace).await {
+                tracing::error!(%error, workspace = %workspace.slug, "replaying the forecast backtest failed");
+            }
         }
         Ok(())
     }

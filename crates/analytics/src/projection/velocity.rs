@@ -195,8 +195,12 @@ impl Projection {
         as_of: DateTime<Utc>,
         rates: &ExchangeRates,
     ) -> Result<Flow, ConversionError> {
-        let whole = self.grouped_flow(period, as_of, rates, &mut Groups::whole(self))?;
-        Ok(whole.into_iter().next().unwrap_or_default())
+        Ok(first(self.grouped_flow(
+            period,
+            as_of,
+            rates,
+            &mut Groups::whole(self),
+        )?))
     }
 
     /// [`Projection::outcomes`] and [`Projection::flow`] of each of `periods`, each part

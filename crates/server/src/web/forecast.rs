@@ -1,7 +1,8 @@
 //! The forecast call: the period's number by four methods side by side, the viewer's own
 //! call on their deals (include or leave out, with a note), the roll-up through the
 //! hierarchy with managers' adjustments, and the snapshots taken so far. The backtest's
-//! accuracy has its own page: it replays every week of past quarters, which takes longer.
+//! accuracy has its own page: it replays every week of past quarters, so the server keeps
+//! each workspace's replay and shows that.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -456,7 +457,7 @@ pub(crate) async fn backtest(
         h1 { "Forecast backtest" }
         p { "Every method replayed at the end of each week of the last "
             (report.periods.len()) " closed quarters, against what was booked." }
-        p.note { "Replayed at " (made.at.format("%H:%M UTC")) ". A look at this page after a change starts a new replay." }
+        p.note { "Replayed at " (made.at.format("%H:%M UTC")) " on " (date(made.at.date_naive())) ". A look at this page more than half a minute after it, once deals have changed, starts a new replay." }
         @if let Some(best) = report.most_accurate { p.verdict { "Most accurate: " (method_name(best)) "." } }
         section.panel aria-labelledby="accuracy-heading" {
             h2 id="accuracy-heading" { "Accuracy by week of the quarter" }
