@@ -3,8 +3,9 @@
 # the machine, generates the workspace afresh with the release build (so the first start
 # prints the admin's password), serves it in the background (pid in SERVER, output in
 # $WORK/serve.log; stopped and WORK removed on exit) and returns once the server is in its
-# steady state: every workspace's analytics built, as in a server that has been up a while,
-# and the first weekly snapshot, taken right after, finished.
+# steady state, as in a server that has been up a while: every workspace's analytics, lead
+# queue, backtest replay and hygiene report worked out, and the first weekly snapshot, taken
+# right after the analytics, finished.
 
 SERVER=
 stop_server() {
@@ -21,9 +22,9 @@ target/release/pipewise generate --opportunities "$OPPORTUNITIES" --seed 7 --as-
 RUST_LOG=warn target/release/pipewise serve --database-url "$DATABASE_URL" --bind 127.0.0.1:0 \
     >"$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 1200); do
-    grep -q "pipewise analytics are ready" "$WORK/serve.log" && break
+for _ in $(seq 1 2400); do
+    grep -q "pipewise pages are ready" "$WORK/serve.log" && break
     sleep 0.5
 done
-grep "pipewise analytics are ready" "$WORK/serve.log"
+grep "pipewise .* are ready" "$WORK/serve.log"
 sleep 15

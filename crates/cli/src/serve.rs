@@ -35,8 +35,9 @@ pub async fn serve(
     let mut state =
         AppState::new(store).context("cannot make the HTTP client webhooks are sent with")?;
     state.secure_cookies = secure_cookies;
-    // Build the analytics, the lead queue and the backtest page of every workspace while
-    // already serving; until then the first report, queue or backtest waits for its build.
+    // Build the analytics, the lead queue and what the pages keep (the backtest's replay,
+    // the hygiene report) of every workspace while already serving; until then the first
+    // report, queue or page waits for its build.
     let analytics = state.analytics.clone();
     let warmed = state.clone();
     tokio::spawn(async move {
@@ -56,8 +57,15 @@ pub async fn serve(
         if let Err(error) = warmed.warm_lead_queues().await {
             tracing::error!(%error, "reading the lead queues failed");
         }
-        if let Err(error) = warmed.warm_backtests().await {
-            tracing::error!(%error, "replaying the forecast backtests failed");
+        match warmed.warm_pages().await {
+            Ok(()) => {
+                let seconds = started.elapsed().as_secs_f64();
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "pipewise pages are ready ({seconds:.1} s)"
+                );
+            }
+            Err(error) => tracing::error!(%error, "working out the pages' reports failed"),
         }
     });
     // A forecast snapshot of each workspace's quarter every week.

@@ -85,12 +85,16 @@ impl AppState {
         Ok(())
     }
 
-    /// Replays every workspace's backtest page, so the first look at one need not wait; a
-    /// workspace whose replay fails is logged and the others go on.
-    pub async fn warm_backtests(&self) -> Result<(), ApiError> {
+    /// Works out what the web app's pages keep of every workspace (the backtest's replay and
+    /// the hygiene report), so the first look at a page need not wait; a workspace whose
+    /// report fails is logged and the others go on.
+    pub async fn warm_pages(&self) -> Result<(), ApiError> {
         for workspace in self.store.workspaces().await? {
             if let Err(error) = web::kept_backtest(self, &workspace).await {
                 tracing::error!(%error, workspace = %workspace.slug, "replaying the forecast backtest failed");
+            }
+            if let Err(error) = self.hygiene.wait(&workspace).await {
+                tracing::error!(%error, workspace = %workspace.slug, "working out the hygiene report failed");
             }
         }
         Ok(())
