@@ -737,6 +737,21 @@ macro_rules! impl_store {
         {
             let limit = limit.max(1);
             query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit) + 1);
+            fetch_limited(pool, query, limit, id).await
+        }
+
+        /// The rows of `query`, which ends in a `LIMIT` of `limit + 1`: at most `limit` of
+        /// them, and where the next page starts if there was one more.
+        async fn fetch_limited<R, T, I>(
+            pool: &sqlx::Pool<$db>,
+            mut query: QueryBuilder<'static, $db>,
+            limit: u32,
+            id: fn(&T) -> I,
+        ) -> Result<Page<T, I>>
+        where
+            R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            T: TryFrom<R, Error = StoreError>,
+        {
             let mut items = query
                 .build_query_as::<R>()
                 .fetch_all(pool)
@@ -764,7 +779,7 @@ macro_rules! impl_store {
             T: TryFrom<R, Error = StoreError>,
         {
             let limit = page.limit.max(1);
-            let mut query = QueryBuilder::<$db>::new("SELECT ");
+            let mut query = QueryBuilder::<'static, $db>::new("SELECT ");
             query.push(columns).push(" FROM opportunities WHERE workspace_id = ");
             query.push_bind(workspace.as_uuid());
             let (key, descending) = match filter.order {
@@ -803,17 +818,7 @@ macro_rules! impl_store {
             }
             let order: Vec<String> = key.split(", ").map(|column| format!("{column}{direction}")).collect();
             query.push(format!(" ORDER BY {} LIMIT ", order.join(", "))).push_bind(i64::from(limit) + 1);
-            let mut items = query
-                .build_query_as::<R>()
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(T::try_from)
-                .collect::<Result<Vec<_>>>()?;
-            let more = items.len() > limit as usize;
-            items.truncate(limit as usize);
-            let next_after = if more { items.last().map(id) } else { None };
-            Ok(Page { items, next_after })
+            fetch_limited(pool, query, limit, id).await
         }
 
         /// Streams the rows of a query whose only parameter (`$1`) is the workspace, each
