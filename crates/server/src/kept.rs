@@ -170,13 +170,16 @@ impl<R: Send + Sync + 'static> Kept<R> {
         Ok(made)
     }
 
-    /// The report `work` makes, with when it was finished.
+    /// The report `work` makes, with when it was finished. The work runs as a task of its
+    /// own, so that a panic in it is a failed report rather than a refresh never finished.
     async fn made_by(
         &self,
-        work: impl Future<Output = Result<R, ApiError>>,
+        work: impl Future<Output = Result<R, ApiError>> + Send + 'static,
     ) -> Result<(Instant, Arc<Made<R>>), ApiError> {
         let at = Utc::now();
-        let report = work.await?;
+        let report = tokio::spawn(work)
+            .await
+            .map_err(|e| ApiError::Fault(format!("a kept report failed: {e}")))??;
         Ok((Instant::now(), Arc::new(Made { at, report })))
     }
 }
@@ -302,6 +305,31 @@ mod tests {
         settle().await;
         assert_eq!(kept.latest(workspace, work.run()).unwrap().report, 3);
         assert_eq!(work.runs(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_report_whose_work_panics_fails_and_is_tried_again() {
+        let (_announce, written) = broadcast::channel(16);
+        let kept: Arc<Kept<u32>> = Kept::fresh_for(written, Duration::ZERO);
+        let workspace = WorkspaceId::generate();
+        let runs = Arc::new(AtomicU32::new(0));
+        let work = || {
+            let runs = runs.clone();
+            async move {
+                let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                assert!(run > 2, "run {run} panics");
+                Ok::<u32, ApiError>(run)
+            }
+        };
+        // The background run and the one made to answer both panic: an error, not a hang.
+        let answered = tokio::time::timeout(Duration::from_secs(10), kept.wait(workspace, work));
+        let error = answered.await.expect("answered, not hung").err().unwrap();
+        assert!(
+            matches!(&error, ApiError::Fault(cause) if cause.contains("panic")),
+            "{error:?}"
+        );
+        // The next look works the report out again.
+        assert_eq!(kept.wait(workspace, work).await.unwrap().report, 3);
     }
 
     #[tokio::test]
