@@ -112,7 +112,7 @@ pub struct DealFilter {
 }
 
 /// What a pipeline board's card shows of a deal: [`Store::deal_cards`] reads no more, so a
-/// board of thousands of cards skips each deal's evidence and history fields.
+/// board of thousands of cards skips each deal's evidence, next step, loss and account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DealCard {
     pub id: OpportunityId,
