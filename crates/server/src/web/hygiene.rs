@@ -14,7 +14,7 @@ use pipewise_core::validation::Fields;
 use serde::Deserialize;
 
 use super::charts::{self, Bar, Unit};
-use super::format::grouped;
+use super::format::{date, grouped};
 use super::layout::{self, Section};
 use super::viewer::{PageError, Viewer};
 use crate::AppState;
@@ -64,7 +64,7 @@ pub(crate) async fn show(
     let rules = HygieneRules::shipped();
     let content = html! {
         h1 { "Hygiene" }
-        p.note { "The open pipeline checked against the hygiene rules as of " (report.as_of) "; worked out again within half a minute of a change." }
+        p.note { "The open pipeline checked against the hygiene rules at " (made.at.format("%H:%M UTC")) " on " (date(made.at.date_naive())) ". A look at this page more than half a minute after it, once records have changed, starts a new check." }
         (by_rule(&viewer, &found, &rules))
         (scores("owners", "By owner", &owners))
         (scores("teams", "By team", &teams))
