@@ -192,28 +192,40 @@ mod tests {
 
     use super::*;
 
-    /// A report that says which run of the work made it; the runs in `failing` fail.
+    /// A report that says which run of the work made it; the runs in `failing` fail, those
+    /// in `panicking` panic.
     struct Work {
         runs: AtomicU32,
         failing: Vec<u32>,
+        panicking: Vec<u32>,
     }
 
     impl Work {
-        fn failing(failing: &[u32]) -> Arc<Self> {
+        fn with(failing: &[u32], panicking: &[u32]) -> Arc<Self> {
             Arc::new(Self {
                 runs: AtomicU32::new(0),
                 failing: failing.to_vec(),
+                panicking: panicking.to_vec(),
             })
         }
 
         fn new() -> Arc<Self> {
-            Self::failing(&[])
+            Self::with(&[], &[])
+        }
+
+        fn failing(runs: &[u32]) -> Arc<Self> {
+            Self::with(runs, &[])
+        }
+
+        fn panicking(runs: &[u32]) -> Arc<Self> {
+            Self::with(&[], runs)
         }
 
         fn run(self: &Arc<Self>) -> impl Future<Output = Result<u32, ApiError>> + Send + 'static {
             let work = self.clone();
             async move {
                 let run = work.runs.fetch_add(1, Ordering::SeqCst) + 1;
+                assert!(!work.panicking.contains(&run), "run {run} panics");
                 if work.failing.contains(&run) {
                     return Err(ApiError::Fault(format!("run {run} failed")));
                 }
@@ -311,25 +323,18 @@ mod tests {
     async fn a_report_whose_work_panics_fails_and_is_tried_again() {
         let (_announce, written) = broadcast::channel(16);
         let kept: Arc<Kept<u32>> = Kept::fresh_for(written, Duration::ZERO);
-        let workspace = WorkspaceId::generate();
-        let runs = Arc::new(AtomicU32::new(0));
-        let work = || {
-            let runs = runs.clone();
-            async move {
-                let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
-                assert!(run > 2, "run {run} panics");
-                Ok::<u32, ApiError>(run)
-            }
-        };
+        let (workspace, work) = (WorkspaceId::generate(), Work::panicking(&[1, 2]));
         // The background run and the one made to answer both panic: an error, not a hang.
-        let answered = tokio::time::timeout(Duration::from_secs(10), kept.wait(workspace, work));
+        let answered =
+            tokio::time::timeout(Duration::from_secs(10), kept.wait(workspace, || work.run()));
         let error = answered.await.expect("answered, not hung").err().unwrap();
         assert!(
             matches!(&error, ApiError::Fault(cause) if cause.contains("panic")),
             "{error:?}"
         );
         // The next look works the report out again.
-        assert_eq!(kept.wait(workspace, work).await.unwrap().report, 3);
+        assert_eq!(kept.wait(workspace, || work.run()).await.unwrap().report, 3);
+        assert_eq!(work.runs(), 3);
     }
 
     #[tokio::test]
