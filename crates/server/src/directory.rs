@@ -26,8 +26,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::ApiError;
 
-/// How long a workspace's context is used before it is read again.
-const FRESH_FOR: Duration = Duration::from_secs(5);
+/// How long a workspace's context (and an API token, in `auth`) is used before it is read
+/// again.
+pub(crate) const FRESH_FOR: Duration = Duration::from_secs(5);
 
 /// How long a background read of report settings waits: the request that found them stale
 /// is answered first rather than sharing the cores with the read (a report on two cores

@@ -49,6 +49,7 @@ pub struct AppState {
     /// Each workspace's leads waiting for a sales attempt.
     lead_queues: Arc<lead_queue::LeadQueues>,
     limiter: Arc<auth::limiter::LoginLimiter>,
+    tokens: Arc<auth::KnownTokens>,
     /// Mark session cookies `Secure` even without a proxy's `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
     /// The wait before a failed webhook delivery's first retry; later waits double.
@@ -68,6 +69,7 @@ impl AppState {
             lead_queues: lead_queue::LeadQueues::start(store.clone()),
             store,
             limiter: Arc::default(),
+            tokens: Arc::default(),
             secure_cookies: false,
             webhook_backoff: chrono::Duration::seconds(30),
             http: reqwest::Client::builder().build()?,

@@ -1,7 +1,9 @@
-//! Who is asking: a request's session cookie or API token, checked against the store, and
+//! Who is asking: a request's session cookie or API token, checked against the store (API
+//! tokens as this server keeps them for a few seconds, see [`KnownTokens`]), and
 //! what the person behind it may reach in the workspace the path names. Every handler under
 //! `/api/v1/workspaces/{workspace}` but sign-in takes a [`Caller`].
 
+mod known_tokens;
 pub mod limiter;
 mod secrets;
 
@@ -20,6 +22,7 @@ use pipewise_core::org::{User, Workspace};
 use pipewise_core::text::Slug;
 use pipewise_store::StoreError;
 
+pub(crate) use known_tokens::KnownTokens;
 pub use secrets::{HashFailed, hash_password, new_password};
 pub(crate) use secrets::{
     Secret, parse_session, session_text, token_text, verify_password, webhook_secret,
@@ -166,15 +169,16 @@ async fn check_token(
     secret: &Secret,
 ) -> Result<ApiToken, ApiError> {
     let unknown = || ApiError::Unauthenticated("the API token is unknown or revoked");
-    let (token, hash) = match state.store.api_token(workspace.id, id).await {
+    let read = || state.store.api_token(workspace.id, id);
+    let stored = match state.tokens.get(workspace.id, id, read).await {
         Err(StoreError::NotFound { .. }) => return Err(unknown()),
         other => other?,
     };
-    if !secret.matches(&hash) || token.revoked_at.is_some() {
+    if !secret.matches(&stored.hash) || stored.token.revoked_at.is_some() {
         return Err(unknown());
     }
-    note_use(state, workspace, &token, Utc::now());
-    Ok(token)
+    note_use(state, workspace, &stored.token, Utc::now());
+    Ok(stored.token.clone())
 }
 
 /// Records a token's use, unless it was recorded within the last minute; in the background,
@@ -188,6 +192,7 @@ fn note_use(state: &AppState, workspace: &Workspace, token: &ApiToken, now: Date
     }
     let store = state.store.clone();
     let (workspace, id) = (workspace.id, token.id);
+    state.tokens.used(workspace, id, now);
     tokio::spawn(async move {
         if let Err(error) = store.api_token_used(workspace, id, now).await {
             tracing::warn!(%error, token = %id, "recording an API token's use failed");

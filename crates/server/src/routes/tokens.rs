@@ -92,5 +92,6 @@ pub(crate) async fn revoke(
         .store
         .revoke_api_token(caller.workspace.id, id, Utc::now())
         .await?;
+    state.tokens.forget(caller.workspace.id, id);
     Ok(NoContent)
 }
