@@ -1,10 +1,16 @@
 //! PostgreSQL, for teams.
 
-use sqlx::Postgres;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres};
 
 /// Connections in the pool.
 const POOL_SIZE: u32 = 10;
+/// A connection idle for longer than this is pinged before it is used again, in case the
+/// server or the network dropped it meanwhile. One in steady use is not: it was pinged when
+/// it was last returned to the pool, and a ping per query is a round trip per query.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 pub struct PgStore {
     pool: PgPool,
@@ -27,6 +33,15 @@ impl PgStore {
         );
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
+            .test_before_acquire(false)
+            .before_acquire(|connection: &mut PgConnection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE_FOR {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         let mut migrator = sqlx::migrate!("migrations/postgres");
