@@ -4,12 +4,14 @@
 //! from the database on each request: at a million deals a workspace has thousands of people
 //! and tens of thousands of quotas. Forgotten at once when this server replaces any of it (a
 //! new process version, a bulk write, a settings change, a record such as a quota for the
-//! report settings); changes made by other processes on the same database show within
-//! [`FRESH_FOR`] and a read (report settings a second later). Past it, what is kept is still
-//! answered while it is read again in the background, once: a workspace's context takes a
-//! fortieth of a second to read at a million deals, and when every request under load read it
-//! again at the same moment, they stalled each other for up to a second. The first read after
-//! a forgetting is likewise made once, by the first request, and the others wait for it.
+//! report settings). A context kept for [`FRESH_FOR`] is read again in the background, once,
+//! while requests are still answered from it; one kept for twice as long is read before the
+//! request is answered, so changes made by other processes on the same database show within
+//! 10 s. Under load, when every request past the fresh time read the context itself (a
+//! fortieth of a second at a million deals), they stalled each other for up to a second. The
+//! first read after a forgetting is likewise made once, and the requests that wait for it
+//! answer its outcome. Report settings past [`FRESH_FOR`] are answered while they are read
+//! again in the background, a second later.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -47,23 +49,68 @@ pub(crate) struct Directory {
     store: Arc<dyn Store>,
     /// [`FRESH_FOR`] outside tests.
     fresh_for: Duration,
+    /// [`ANSWERED_STALE_FOR`] outside tests.
+    answered_stale_for: Duration,
     contexts: Mutex<Contexts>,
     settings: Mutex<Settings>,
 }
 
-/// A workspace's context once read, with when the read began.
-type Read = (Instant, Arc<WorkspaceContext>);
+/// How long past [`FRESH_FOR`] a kept context is still answered while it is read again.
+const ANSWERED_STALE_FOR: Duration = FRESH_FOR;
 
-/// Workspaces' contexts by slug, and how many times all were forgotten: a background read
-/// that began before a forgetting is not kept.
+/// A workspace's context as read, with when the read began.
+struct ContextRead {
+    began: Instant,
+    context: Arc<WorkspaceContext>,
+}
+
+/// How a read of a workspace's context ended, for every request that waited for it.
+type Outcome = Result<ContextRead, ReadFailed>;
+
+/// A failed read of a workspace's context, as the requests that waited for it answer it (the
+/// request that made the read answers the store's own error).
+#[derive(Clone)]
+enum ReadFailed {
+    NoWorkspace(String),
+    Other(String),
+}
+
+impl ReadFailed {
+    fn of(error: &ApiError) -> Self {
+        match error {
+            ApiError::NotFound { key, .. } => Self::NoWorkspace(key.clone()),
+            other => Self::Other(format!("reading the workspace failed: {other}")),
+        }
+    }
+
+    fn answer(&self) -> ApiError {
+        match self {
+            Self::NoWorkspace(key) => ApiError::NotFound {
+                what: "workspace",
+                key: key.clone(),
+            },
+            Self::Other(message) => ApiError::Fault(message.clone()),
+        }
+    }
+}
+
+/// Each workspace's context by slug.
 #[derive(Default)]
 struct Contexts {
-    forgotten: u64,
     /// Each cell is filled by the first request to find it empty; the others wait for that
-    /// read.
-    entries: HashMap<Slug, Arc<OnceCell<Read>>>,
+    /// read. A failed read's cell is dropped once answered, so the next request reads again.
+    entries: HashMap<Slug, Arc<OnceCell<Outcome>>>,
     /// Workspaces whose context is being read again in the background.
     refreshing: HashSet<Slug>,
+}
+
+impl Contexts {
+    /// A new, empty cell for `slug`, in place of any kept.
+    fn empty_cell(&mut self, slug: &Slug) -> Arc<OnceCell<Outcome>> {
+        let cell = Arc::new(OnceCell::new());
+        self.entries.insert(slug.clone(), cell.clone());
+        cell
+    }
 }
 
 /// Report settings by workspace, and how many times any were forgotten: a read that began
@@ -79,14 +126,19 @@ struct Settings {
 impl Directory {
     /// Starts following the store's writes. Call within a Tokio runtime.
     pub(crate) fn start(store: Arc<dyn Store>) -> Arc<Self> {
-        Self::fresh_for(store, FRESH_FOR)
+        Self::with_times(store, FRESH_FOR, ANSWERED_STALE_FOR)
     }
 
-    fn fresh_for(store: Arc<dyn Store>, fresh_for: Duration) -> Arc<Self> {
+    fn with_times(
+        store: Arc<dyn Store>,
+        fresh_for: Duration,
+        answered_stale_for: Duration,
+    ) -> Arc<Self> {
         let mut written = store.subscribe();
         let directory = Arc::new(Self {
             store,
             fresh_for,
+            answered_stale_for,
             contexts: Mutex::default(),
             settings: Mutex::default(),
         });
@@ -108,7 +160,9 @@ impl Directory {
         directory
     }
 
-    /// The context of the workspace `slug` names; a 404 if there is none.
+    /// The context of the workspace `slug` names; a 404 if there is none. Answered from what
+    /// is kept while it is fresh or only a little stale (then read again in the background);
+    /// otherwise read once for all the requests that ask meanwhile.
     pub(crate) async fn get(
         self: &Arc<Self>,
         slug: &str,
@@ -120,42 +174,78 @@ impl Directory {
         let slug = Slug::parse(slug).map_err(|_| not_found())?;
         let cell = {
             let mut contexts = self.lock();
-            let cell = contexts.entries.entry(slug.clone()).or_default().clone();
-            if let Some((read_at, context)) = cell.get() {
-                if read_at.elapsed() >= self.fresh_for && contexts.refreshing.insert(slug.clone()) {
-                    self.clone().refresh(slug, contexts.forgotten);
-                }
-                return Ok(context.clone());
+            match contexts.entries.get(&slug).cloned() {
+                Some(cell) => match cell.get() {
+                    Some(Ok(read)) => {
+                        let age = read.began.elapsed();
+                        if age < self.fresh_for {
+                            return Ok(read.context.clone());
+                        }
+                        if age < self.fresh_for + self.answered_stale_for {
+                            if contexts.refreshing.insert(slug.clone()) {
+                                self.clone().refresh(slug, cell.clone());
+                            }
+                            return Ok(read.context.clone());
+                        }
+                        contexts.empty_cell(&slug)
+                    }
+                    Some(Err(_)) => contexts.empty_cell(&slug),
+                    // A read under way: wait for it.
+                    None => cell,
+                },
+                None => contexts.empty_cell(&slug),
             }
-            cell
         };
         let _unfilled = Unfilled {
             directory: self,
             slug: &slug,
             cell: &cell,
         };
-        let (_, context) = cell.get_or_try_init(|| self.read(&slug)).await?;
-        Ok(context.clone())
+        let mut own_error = None;
+        let (own, slug) = (&mut own_error, &slug);
+        let outcome = cell
+            .get_or_init(|| async move {
+                self.read(slug).await.map_err(|error| {
+                    let failed = ReadFailed::of(&error);
+                    *own = Some(error);
+                    failed
+                })
+            })
+            .await;
+        if let Some(error) = own_error {
+            return Err(error);
+        }
+        match outcome {
+            Ok(read) => Ok(read.context.clone()),
+            Err(failed) => Err(failed.answer()),
+        }
     }
 
-    /// Reads the context of `slug` again in the background, and keeps it unless the
-    /// workspaces were forgotten since `forgotten` was counted; forgets it if the read fails.
-    fn refresh(self: Arc<Self>, slug: Slug, forgotten: u64) {
+    /// Reads the context of `slug` again in the background, and keeps it in place of `stale`:
+    /// not after a forgetting, nor over a newer read. A failed read forgets `stale`, so the
+    /// next request reads it, and answers the failure if it lasts (a deleted workspace, a
+    /// database that does not answer).
+    fn refresh(self: Arc<Self>, slug: Slug, stale: Arc<OnceCell<Outcome>>) {
         tokio::spawn(async move {
+            let _refreshing = Refreshing {
+                directory: &self,
+                slug: &slug,
+            };
             let read = self.read(&slug).await;
-            let mut contexts = self.lock();
-            contexts.refreshing.remove(&slug);
             if let Err(error) = &read {
                 tracing::warn!(%error, workspace = %slug, "reading the workspace again failed");
             }
-            if contexts.forgotten == forgotten {
+            let mut contexts = self.lock();
+            if contexts
+                .entries
+                .get(&slug)
+                .is_some_and(|kept| Arc::ptr_eq(kept, &stale))
+            {
                 match read {
                     Ok(read) => {
-                        let cell = Arc::new(OnceCell::new_with(Some(read)));
-                        contexts.entries.insert(slug, cell);
+                        let cell = Arc::new(OnceCell::new_with(Some(Ok(read))));
+                        contexts.entries.insert(slug.clone(), cell);
                     }
-                    // The next request reads it, and answers the failure if it lasts (a
-                    // deleted workspace, a database that does not answer).
                     Err(_) => {
                         contexts.entries.remove(&slug);
                     }
@@ -164,8 +254,8 @@ impl Directory {
         });
     }
 
-    async fn read(&self, slug: &Slug) -> Result<Read, ApiError> {
-        let started = Instant::now();
+    async fn read(&self, slug: &Slug) -> Result<ContextRead, ApiError> {
+        let began = Instant::now();
         let workspace = self.store.workspace(slug).await?;
         let users = self.store.users(workspace.id).await?;
         let hierarchy = Hierarchy::new(&users).map_err(|e| ApiError::Fault(e.to_string()))?;
@@ -176,7 +266,7 @@ impl Directory {
             hierarchy,
             processes,
         });
-        Ok((started, context))
+        Ok(ContextRead { began, context })
     }
 
     /// The report settings of `workspace`, without accounts' regions; if those kept are
@@ -227,10 +317,7 @@ impl Directory {
 
     /// Forgets every workspace, to be read again on the next request.
     pub(crate) fn forget(&self) {
-        let mut contexts = self.lock();
-        contexts.forgotten += 1;
-        contexts.entries.clear();
-        drop(contexts);
+        self.lock().entries.clear();
         let mut settings = self.lock_settings();
         settings.forgotten += 1;
         settings.entries.clear();
@@ -252,27 +339,44 @@ impl Directory {
     }
 }
 
-/// Drops a workspace's cell from the directory if its read left it empty (the read failed, or
-/// the request was cancelled), so a slug of no workspace is not kept.
+/// Drops a workspace's cell from the directory once its read has failed, or if the request
+/// that was reading it is cancelled with nobody else waiting, so the next request reads it
+/// again and a slug of no workspace is not kept.
 struct Unfilled<'a> {
     directory: &'a Directory,
     slug: &'a Slug,
-    cell: &'a Arc<OnceCell<Read>>,
+    cell: &'a Arc<OnceCell<Outcome>>,
 }
 
 impl Drop for Unfilled<'_> {
     fn drop(&mut self) {
-        if self.cell.initialized() {
-            return;
-        }
         let mut contexts = self.directory.lock();
-        if contexts
-            .entries
-            .get(self.slug)
-            .is_some_and(|kept| Arc::ptr_eq(kept, self.cell))
+        let unfilled = match self.cell.get() {
+            Some(Ok(_)) => false,
+            Some(Err(_)) => true,
+            // The directory's reference and this request's, and no other request's.
+            None => Arc::strong_count(self.cell) == 2,
+        };
+        if unfilled
+            && contexts
+                .entries
+                .get(self.slug)
+                .is_some_and(|kept| Arc::ptr_eq(kept, self.cell))
         {
             contexts.entries.remove(self.slug);
         }
+    }
+}
+
+/// Marks a background read as over, however it ends.
+struct Refreshing<'a> {
+    directory: &'a Directory,
+    slug: &'a Slug,
+}
+
+impl Drop for Refreshing<'_> {
+    fn drop(&mut self) {
+        self.directory.lock().refreshing.remove(self.slug);
     }
 }
 
@@ -332,7 +436,7 @@ mod tests {
     #[tokio::test]
     async fn a_stale_context_is_answered_while_it_is_read_again() {
         let (store, workspace, _dir) = demo().await;
-        let directory = Directory::fresh_for(store.clone(), Duration::ZERO);
+        let directory = Directory::with_times(store.clone(), Duration::ZERO, Duration::MAX / 4);
         assert_eq!(visibility(&directory).await, RepVisibility::Team);
         // As another process would: nothing is announced to this server.
         store
@@ -341,6 +445,18 @@ mod tests {
             .unwrap();
         assert_eq!(visibility(&directory).await, RepVisibility::Team);
         refreshed(&directory).await;
+        assert_eq!(visibility(&directory).await, RepVisibility::Own);
+    }
+
+    #[tokio::test]
+    async fn a_context_past_its_stale_time_is_read_before_the_answer() {
+        let (store, workspace, _dir) = demo().await;
+        let directory = Directory::with_times(store.clone(), Duration::ZERO, Duration::ZERO);
+        assert_eq!(visibility(&directory).await, RepVisibility::Team);
+        store
+            .set_rep_visibility(workspace, RepVisibility::Own)
+            .await
+            .unwrap();
         assert_eq!(visibility(&directory).await, RepVisibility::Own);
     }
 
@@ -367,7 +483,7 @@ mod tests {
     #[tokio::test]
     async fn a_read_begun_before_a_forgetting_is_not_kept() {
         let (store, _, _dir) = demo().await;
-        let directory = Directory::fresh_for(store, Duration::ZERO);
+        let directory = Directory::with_times(store, Duration::ZERO, Duration::MAX / 4);
         directory.get("demo").await.unwrap();
         // Stale at once: answered, and read again in a task that has not run yet.
         directory.get("demo").await.unwrap();

@@ -147,6 +147,13 @@ on_both_backends_app! {
         assert_eq!(write.status, StatusCode::FORBIDDEN);
         assert_eq!(write.body["detail"], "this API token may only read; create one with the write scope");
 
+        // The token is kept now; another secret with its id is still refused.
+        let (id_part, secret) = read.rsplit_once('_').unwrap();
+        let flipped = if secret.starts_with('0') { "1" } else { "0" };
+        let wrong = format!("{id_part}_{flipped}{}", &secret[1..]);
+        assert_eq!(app.with_token(&wrong, Method::GET, DEALS, &[], None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.with_token(&read, Method::GET, DEALS, &[], None).await.status, StatusCode::OK);
+
         let tokens = app.with_token(&read, Method::GET, "/api/v1/workspaces/demo/tokens", &[], None).await;
         let mine = tokens.body.as_array().unwrap();
         assert!(mine.iter().all(|t| t["user_id"] == rep.id.to_string()), "a rep sees only their own");
@@ -158,7 +165,7 @@ on_both_backends_app! {
         assert_eq!(revoked.status, StatusCode::NO_CONTENT);
         let refused = app.with_token(&read, Method::GET, DEALS, &[], None).await;
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-        let forged = format!("{}0", &read[..read.len() - 1]);
+        let forged = format!("{}{flipped}", &read[..read.len() - 1]);
         assert_eq!(app.with_token(&forged, Method::GET, DEALS, &[], None).await.status, StatusCode::UNAUTHORIZED);
     }
 

@@ -48,6 +48,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database file a `sqlite://` URL names, and migrates it.
+    /// Call within a Tokio runtime: the log's checkpoints run as a task of it.
     pub async fn open(url: &str) -> crate::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -102,23 +103,34 @@ impl Drop for SqliteStore {
 /// Copies the write-ahead log's committed pages into the database file every `period`, on a
 /// connection of its own, without waiting for readers or the writer (a passive checkpoint):
 /// the writer goes on appending to the log meanwhile.
+/// A failure is logged when it starts and when it ends, not at every try.
 async fn checkpoint_every(mut connection: SqliteConnection, period: Duration) {
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
     loop {
         ticks.tick().await;
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        let checkpoint = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&mut connection)
-            .await
-        {
-            tracing::warn!(%error, "checkpointing the SQLite write-ahead log failed");
+            .await;
+        match checkpoint {
+            Err(error) if !failing => {
+                tracing::warn!(%error, "checkpointing the SQLite write-ahead log failed; trying again every {period:?}");
+                failing = true;
+            }
+            Ok(_) if failing => {
+                tracing::info!("checkpointing the SQLite write-ahead log works again");
+                failing = false;
+            }
+            _ => {}
         }
     }
 }
 
 /// A pool of `size` connections. They are not pinged before each use, as they would be over a
 /// network: a connection to a local file is not lost, and each ping is a round trip to the
-/// connection's thread, a third of the cost of a short query.
+/// connection's thread, as costly as a short query. (sqlx still pings each connection as it
+/// returns to the pool, after the query's answer.)
 fn pool_options(size: u32) -> SqlitePoolOptions {
     SqlitePoolOptions::new()
         .max_connections(size)

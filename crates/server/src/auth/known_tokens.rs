@@ -1,7 +1,7 @@
 //! API tokens as this server last read them, so a program's request costs the database one
 //! query (the record it asks for) rather than two. A token is read again once it has been
-//! kept for [`FRESH_FOR`], as a workspace's people are: a token revoked by another process on
-//! the same database is refused within that time, one revoked through this server at once.
+//! kept for [`FRESH_FOR`]: a token revoked by another process on the same database is refused
+//! within that time, one revoked through this server at once.
 //! The secret a request presents is checked against the kept hash every time, as it would be
 //! against the stored one; only tokens the store holds are kept.
 
@@ -35,17 +35,18 @@ struct Known {
     /// How many times a token was forgotten: a read that began before a forgetting is not
     /// kept, for it may predate the revocation.
     forgotten: u64,
+    /// Each token with when its read began.
     tokens: HashMap<(WorkspaceId, TokenId), (Instant, Arc<StoredToken>)>,
 }
 
 impl Default for KnownTokens {
     fn default() -> Self {
-        Self::fresh_for(FRESH_FOR)
+        Self::with_fresh_for(FRESH_FOR)
     }
 }
 
 impl KnownTokens {
-    fn fresh_for(fresh_for: Duration) -> Self {
+    fn with_fresh_for(fresh_for: Duration) -> Self {
         Self {
             known: Mutex::default(),
             fresh_for,
@@ -72,13 +73,14 @@ impl KnownTokens {
             }
             known.forgotten
         };
+        let began = Instant::now();
         let (token, hash) = read().await?;
         let stored = Arc::new(StoredToken { token, hash });
         let mut known = self.lock();
         if known.forgotten == forgotten {
             known
                 .tokens
-                .insert((workspace, id), (Instant::now(), stored.clone()));
+                .insert((workspace, id), (began, stored.clone()));
         }
         Ok(stored)
     }
@@ -181,7 +183,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_kept_for_its_fresh_time_is_read_again() {
-        let (known, reads) = (KnownTokens::fresh_for(Duration::ZERO), Reads::new());
+        let (known, reads) = (KnownTokens::with_fresh_for(Duration::ZERO), Reads::new());
         let (workspace, id) = (WorkspaceId::generate(), TokenId::generate());
         for _ in 0..3 {
             known.get(workspace, id, || reads.read(id)).await.unwrap();
