@@ -23,6 +23,7 @@ use pipewise_core::text::Slug;
 use pipewise_store::StoreError;
 
 pub(crate) use known_tokens::KnownTokens;
+use known_tokens::StoredToken;
 pub use secrets::{HashFailed, hash_password, new_password};
 pub(crate) use secrets::{
     Secret, parse_session, session_text, token_text, verify_password, webhook_secret,
@@ -84,7 +85,8 @@ impl FromRequestParts<AppState> for Caller {
         let writes = !parts.method.is_safe();
         let (user_id, via) = match presented(&parts.headers, &workspace.slug)? {
             Presented::Token(id, secret) => {
-                let token = check_token(state, &workspace, id, &secret).await?;
+                let stored = check_token(state, &workspace, id, &secret).await?;
+                let token = &stored.token;
                 if writes && token.scope == TokenScope::Read {
                     return Err(ApiError::Forbidden(
                         "this API token may only read; create one with the write scope".into(),
@@ -167,7 +169,7 @@ async fn check_token(
     workspace: &Workspace,
     id: TokenId,
     secret: &Secret,
-) -> Result<ApiToken, ApiError> {
+) -> Result<Arc<StoredToken>, ApiError> {
     let unknown = || ApiError::Unauthenticated("the API token is unknown or revoked");
     let read = || state.store.api_token(workspace.id, id);
     let stored = match state.tokens.get(workspace.id, id, read).await {
@@ -178,7 +180,7 @@ async fn check_token(
         return Err(unknown());
     }
     note_use(state, workspace, &stored.token, Utc::now());
-    Ok(stored.token.clone())
+    Ok(stored)
 }
 
 /// Records a token's use, unless it was recorded within the last minute; in the background,
