@@ -18,6 +18,9 @@ pub enum StoreError {
     },
     #[error("the database URL `{url}` is not supported: {detail}")]
     UnsupportedUrl { url: String, detail: &'static str },
+    /// The task that writes deal changes to a SQLite file has stopped: a bug, never input.
+    #[error("the database writer has stopped; restart pipewise")]
+    WriterStopped,
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]

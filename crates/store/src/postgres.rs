@@ -59,6 +59,29 @@ impl PgStore {
     async fn begin_write(&self) -> crate::Result<sqlx::Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
+
+    /// Writes one command's outcome in a transaction of its own, then announces its events.
+    /// Concurrent writers each have a connection, and PostgreSQL commits them side by side.
+    async fn record_and_announce(
+        &self,
+        workspace: pipewise_core::ids::WorkspaceId,
+        recorded: &pipewise_core::opportunity::Recorded,
+    ) -> crate::Result<()> {
+        let id = workspace.as_uuid();
+        crate::retry::retrying(|| async move {
+            let mut tx = self.begin_write().await?;
+            record_in(&mut tx, id, recorded).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        // Nobody listening is no error.
+        let _ = self.written.send(crate::Written::Events {
+            workspace,
+            events: recorded.events.clone().into(),
+        });
+        Ok(())
+    }
 }
 
 crate::sql_store::impl_store!(PgStore, Postgres);

@@ -599,6 +599,8 @@ macro_rules! impl_store {
 
         /// Writes one command's outcome. A new opportunity is inserted; an existing one is
         /// updated only if its stored version is still the one the command was decided on.
+        /// A [`StoreError::VersionConflict`] or [`StoreError::NotFound`] is found before
+        /// anything is written: the transaction may go on with other writes.
         async fn record_in(tx: &mut Tx, workspace: Uuid, recorded: &Recorded) -> Result<()> {
             let state = &recorded.state;
             let applied = u32::try_from(recorded.events.len()).unwrap_or(u32::MAX);
@@ -1881,19 +1883,7 @@ macro_rules! impl_store {
                 if recorded.events.is_empty() {
                     return Ok(());
                 }
-                let id = workspace.as_uuid();
-                retrying(|| async move {
-                    let mut tx = self.begin_write().await?;
-                    record_in(&mut tx, id, recorded).await?;
-                    tx.commit().await?;
-                    Ok(())
-                })
-                .await?;
-                let _ = self.written.send(crate::Written::Events {
-                    workspace,
-                    events: recorded.events.clone().into(),
-                });
-                Ok(())
+                self.record_and_announce(workspace, recorded).await
             }
 
             async fn record_process_version(

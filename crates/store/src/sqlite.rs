@@ -1,5 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode.
 
+mod commits;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -40,6 +42,8 @@ pub struct SqliteStore {
     /// concurrent writes hundreds of milliseconds. Other processes' writers still meet the
     /// busy timeout.
     writer: SqlitePool,
+    /// Writes deal changes, those waiting at the same time in one transaction.
+    committer: commits::Committer,
     /// Checkpoints the write-ahead log until the store is dropped.
     checkpointer: tokio::task::JoinHandle<()>,
     description: String,
@@ -78,19 +82,29 @@ impl SqliteStore {
             .connect_with(cache(WRITER_CACHE_KIB))
             .await?;
         let checkpoints = options.connect().await?;
+        let written = crate::announcer();
         Ok(Self {
             pool,
+            committer: commits::Committer::start(writer.clone(), written.clone()),
             writer,
             checkpointer: tokio::spawn(checkpoint_every(checkpoints, CHECKPOINT_EVERY)),
             description,
-            written: crate::announcer(),
+            written,
         })
     }
 
-    /// Write transactions take the write lock up front, so two writers queue on the busy
-    /// timeout instead of failing when one tries to upgrade a read lock.
     async fn begin_write(&self) -> crate::Result<sqlx::Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        begin_write(&self.writer).await
+    }
+
+    /// Writes one command's outcome, with any others waiting for the writer, and announces
+    /// its events once they are committed.
+    async fn record_and_announce(
+        &self,
+        workspace: pipewise_core::ids::WorkspaceId,
+        recorded: &pipewise_core::opportunity::Recorded,
+    ) -> crate::Result<()> {
+        self.committer.record(workspace, recorded).await
     }
 }
 
@@ -98,6 +112,12 @@ impl Drop for SqliteStore {
     fn drop(&mut self) {
         self.checkpointer.abort();
     }
+}
+
+/// Write transactions take the write lock up front, so two writers queue on the busy timeout
+/// instead of failing when one tries to upgrade a read lock.
+async fn begin_write(writer: &SqlitePool) -> crate::Result<sqlx::Transaction<'static, Sqlite>> {
+    Ok(writer.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 /// Copies the write-ahead log's committed pages into the database file every `period`, on a

@@ -701,6 +701,70 @@ on_both_backends! {
         assert_eq!(stored, push.state);
     }
 
+    async fn changes_written_at_once_each_get_their_own_outcome(store) {
+        // Submitted together, as concurrent requests are: SQLite writes those waiting in one
+        // transaction, and one change's refusal or failure must not be another's.
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let mut deals = Vec::new();
+        for name in ["Globex", "Initech", "Umbrella", "Hooli"] {
+            deals.push(open_deal(store, &acme, name).await.state);
+        }
+        let stamp = Stamp::now(acme.reps[0], at("2026-01-06T09:00:00Z"));
+        let change = |deal, command| opportunity::execute(deal, command, &process, stamp).unwrap();
+        let amount = |minor| Command::ChangeAmount(Some(Money::new(minor, Currency::USD)));
+        let mut announced = store.subscribe();
+
+        // Two changes decided on the same version of Globex: one is stored, the other refused.
+        let first_round = [
+            change(&deals[0], amount(100_000)),
+            change(&deals[0], amount(200_000)),
+            change(&deals[1], Command::ChangeCloseDate(day("2026-05-29"))),
+        ];
+        let outcomes = futures_util::future::join_all(first_round.iter().map(|c| store.record(acme.workspace.id, c))).await;
+        let globex = match (&outcomes[0], &outcomes[1]) {
+            (Ok(()), Err(StoreError::VersionConflict { current: 2 })) => &first_round[0],
+            (Err(StoreError::VersionConflict { current: 2 }), Ok(())) => &first_round[1],
+            other => panic!("one of two changes on one version must be stored: {other:?}"),
+        };
+        assert!(outcomes[2].is_ok(), "{:?}", outcomes[2]);
+
+        // A change naming an owner who does not exist fails in the database; the changes
+        // around it are still stored, and a deal that does not exist is not found.
+        let missing = opportunity::Opportunity { id: OpportunityId::generate(), ..deals[3].clone() };
+        let second_round = [
+            change(&deals[2], amount(300_000)),
+            change(&deals[3], Command::ChangeOwner(UserId::generate())),
+            change(&missing, amount(400_000)),
+            change(&deals[3], amount(500_000)),
+        ];
+        let outcomes = futures_util::future::join_all(second_round.iter().map(|c| store.record(acme.workspace.id, c))).await;
+        assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+        assert!(matches!(outcomes[1], Err(StoreError::Conflict(_))), "{:?}", outcomes[1]);
+        assert!(matches!(outcomes[2], Err(StoreError::NotFound { what: "opportunity", .. })), "{:?}", outcomes[2]);
+        assert!(outcomes[3].is_ok(), "{:?}", outcomes[3]);
+
+        let stored = |id| async move { store.opportunity(acme.workspace.id, id).await.unwrap() };
+        let applied = [globex, &first_round[2], &second_round[0], &second_round[3]];
+        for recorded in applied {
+            assert_eq!(stored(recorded.state.id).await, recorded.state);
+        }
+        // Each stored change is announced once, with its event.
+        let mut announced_events = Vec::new();
+        while let Ok(pipewise_store::Written::Events { events, .. }) = announced.try_recv() {
+            announced_events.extend(events.iter().cloned());
+        }
+        let mut stored_events: Vec<_> = applied.iter().flat_map(|c| c.events.clone()).collect();
+        let key = |e: &opportunity::OpportunityEvent| (e.opportunity_id, e.seq);
+        announced_events.sort_by_key(key);
+        stored_events.sort_by_key(key);
+        assert_eq!(announced_events, stored_events);
+        let report = integrity::check(store, acme.workspace.id).await.unwrap();
+        assert!(report.is_consistent(), "{:?}", report.problems);
+        assert_eq!((report.opportunities, report.events), (4, 8));
+    }
+
     async fn opening_the_same_opportunity_twice_is_refused(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;
