@@ -19,6 +19,28 @@ macro_rules! opportunity_columns {
     };
 }
 
+/// A deal's columns that no index holds. A change limited to them (a stage move, an edit,
+/// evidence) rewrites the deal's row alone, not its entries in the four indexes, which under a
+/// stream of moves was most of the pages written.
+macro_rules! unindexed_opportunity_columns {
+    () => {
+        "version, name, account_id, process, stage, amount_minor, currency, category_override, \
+         category_override_reason, source, segment, competitor, next_step, next_step_owner_id, \
+         next_step_due, loss_type, loss_reason, evidence, created_at, updated_at"
+    };
+}
+
+/// The columns a deal is written with, in the order `bind_opportunity` binds them: its key, the
+/// indexed columns a change can alter, then the rest.
+macro_rules! written_opportunity_columns {
+    () => {
+        concat!(
+            "workspace_id, id, owner_id, status, close_date, ",
+            unindexed_opportunity_columns!()
+        )
+    };
+}
+
 /// What a board card shows of a deal ([`crate::DealCard`]).
 macro_rules! deal_card_columns {
     () => {
@@ -197,7 +219,7 @@ macro_rules! impl_store {
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, activity_columns, api_token_columns,
             contact_columns, deal_card_columns, delivery_columns, due_deliveries, event_columns, lead_columns, queued_lead, record_change_columns,
-            target_columns, webhook_columns, opportunity_columns, user_columns,
+            target_columns, webhook_columns, opportunity_columns, unindexed_opportunity_columns, user_columns, written_opportunity_columns,
         };
         use crate::{
             AccountFilter, ActivityFilter, AppliedLeadSettings, Batch, ContactFilter, Counts, DealCard, DealFilter, DealOrder, LeadFilter, Page,
@@ -222,26 +244,32 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// Binds a deal in the order of `written_opportunity_columns!`.
         fn bind_opportunity<'a>(
             row: &mut Separated<'_, 'a, $db, &'static str>,
             workspace: Uuid,
             opp: &'a Opportunity,
         ) {
+            row.push_bind(workspace)
+                .push_bind(opp.id.as_uuid())
+                .push_bind(opp.owner_id.as_uuid())
+                .push_bind(opp.status.as_str())
+                .push_bind(opp.close_date);
+            bind_unindexed_opportunity(row, opp);
+        }
+
+        /// Binds a deal's columns in the order of `unindexed_opportunity_columns!`.
+        fn bind_unindexed_opportunity<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, opp: &'a Opportunity) {
             let next = opp.next_step.as_ref();
             let override_ = opp.category_override.as_ref();
             let loss = opp.loss.as_ref();
-            row.push_bind(workspace)
-                .push_bind(opp.id.as_uuid())
-                .push_bind(i64::from(opp.version))
+            row.push_bind(i64::from(opp.version))
                 .push_bind(opp.name.as_str())
                 .push_bind(opp.account_id.as_uuid())
-                .push_bind(opp.owner_id.as_uuid())
                 .push_bind(opp.process.as_str())
                 .push_bind(opp.stage.as_str())
-                .push_bind(opp.status.as_str())
                 .push_bind(opp.amount.map(|m| m.minor))
                 .push_bind(opp.amount.map(|m| m.currency.code().to_owned()))
-                .push_bind(opp.close_date)
                 .push_bind(override_.map(|o| o.category.as_str()))
                 .push_bind(override_.map(|o| o.reason.as_str()))
                 .push_bind(opp.source.as_ref().map(|v| v.as_str()))
@@ -309,7 +337,7 @@ macro_rules! impl_store {
                 bind_contact(row, workspace, contact)
             })
             .await?;
-            const OPPORTUNITIES: &str = concat!("INSERT INTO opportunities (workspace_id, ", opportunity_columns!(), ") ");
+            const OPPORTUNITIES: &str = concat!("INSERT INTO opportunities (", written_opportunity_columns!(), ") ");
             insert_all(tx, OPPORTUNITIES, 25, &batch.opportunities, |row, recorded: &Recorded| {
                 bind_opportunity(row, workspace, &recorded.state)
             })
@@ -609,27 +637,48 @@ macro_rules! impl_store {
                 key: state.id.to_string(),
                 detail: format!("version {} is lower than its {applied} new events", state.version),
             })?;
-            let mut query = QueryBuilder::<$db>::new("");
-            if expected == 0 {
-                query.push(concat!("INSERT INTO opportunities (workspace_id, ", opportunity_columns!(), ") VALUES ("));
+            let id = state.id.as_uuid();
+            let expected = i64::from(expected);
+            let updated = if expected == 0 {
+                let mut query = QueryBuilder::<$db>::new(concat!("INSERT INTO opportunities (", written_opportunity_columns!(), ") VALUES ("));
                 bind_opportunity(&mut query.separated(", "), workspace, state);
                 // An id already taken is reported below as a version conflict, like an update
                 // that lost a race.
                 query.push(") ON CONFLICT (workspace_id, id) DO NOTHING");
+                query.build().execute(&mut **tx).await?.rows_affected()
             } else {
-                query.push(concat!("UPDATE opportunities SET (workspace_id, ", opportunity_columns!(), ") = ("));
-                bind_opportunity(&mut query.separated(", "), workspace, state);
+                // Tried first as a change of the unindexed columns alone, which most are.
+                let mut query = QueryBuilder::<$db>::new(concat!("UPDATE opportunities SET (", unindexed_opportunity_columns!(), ") = ("));
+                bind_unindexed_opportunity(&mut query.separated(", "), state);
                 query.push(") WHERE workspace_id = ").push_bind(workspace);
-                query.push(" AND id = ").push_bind(state.id.as_uuid());
-                query.push(" AND version = ").push_bind(i64::from(expected));
-            }
-            let updated = query.build().execute(&mut **tx).await?.rows_affected();
+                query.push(" AND id = ").push_bind(id);
+                query.push(" AND version = ").push_bind(expected);
+                query.push(" AND owner_id = ").push_bind(state.owner_id.as_uuid());
+                query.push(" AND status = ").push_bind(state.status.as_str());
+                query.push(" AND close_date = ").push_bind(state.close_date);
+                match query.build().execute(&mut **tx).await?.rows_affected() {
+                    0 => {
+                        let mut query = QueryBuilder::<$db>::new(concat!("UPDATE opportunities SET (owner_id, status, close_date, ", unindexed_opportunity_columns!(), ") = ("));
+                        query.separated(", ")
+                            .push_bind(state.owner_id.as_uuid())
+                            .push_bind(state.status.as_str())
+                            .push_bind(state.close_date);
+                        query.push(", ");
+                        bind_unindexed_opportunity(&mut query.separated(", "), state);
+                        query.push(") WHERE workspace_id = ").push_bind(workspace);
+                        query.push(" AND id = ").push_bind(id);
+                        query.push(" AND version = ").push_bind(expected);
+                        query.build().execute(&mut **tx).await?.rows_affected()
+                    }
+                    updated => updated,
+                }
+            };
             if updated == 0 {
                 let current: Option<i64> = sqlx::query_scalar(
                     "SELECT version FROM opportunities WHERE workspace_id = $1 AND id = $2",
                 )
                 .bind(workspace)
-                .bind(state.id.as_uuid())
+                .bind(id)
                 .fetch_optional(&mut **tx)
                 .await?;
                 return Err(match current {
@@ -2032,5 +2081,6 @@ macro_rules! impl_store {
 pub(crate) use {
     account_columns, activity_columns, api_token_columns, contact_columns, deal_card_columns,
     delivery_columns, due_deliveries, event_columns, impl_store, lead_columns, opportunity_columns,
-    queued_lead, record_change_columns, target_columns, user_columns, webhook_columns,
+    queued_lead, record_change_columns, target_columns, unindexed_opportunity_columns,
+    user_columns, webhook_columns, written_opportunity_columns,
 };

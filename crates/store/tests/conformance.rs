@@ -765,6 +765,39 @@ on_both_backends! {
         assert_eq!((report.opportunities, report.events), (4, 8));
     }
 
+    async fn a_change_to_an_indexed_column_alone_is_stored_and_found_by_it(store) {
+        // Changes that leave the owner, status and close date alone are written without them;
+        // one that changes only those must still reach the row and the indexes.
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let process = Process::default_enterprise();
+        let deal = open_deal(store, &acme, "Globex rollout").await.state;
+        let stamp = Stamp::now(acme.reps[0], at("2026-01-06T09:00:00Z"));
+        let handed_over = opportunity::execute(&deal, Command::ChangeOwner(acme.reps[1]), &process, stamp).unwrap();
+        store.record(acme.workspace.id, &handed_over).await.unwrap();
+        let lost_when_due = Command::CloseLost {
+            on: deal.close_date,
+            loss_type: LossType::NoDecision,
+            reason: None,
+            competitor: None,
+        };
+        let lost = opportunity::execute(&handed_over.state, lost_when_due, &process, stamp).unwrap();
+        assert_eq!(lost.state.close_date, deal.close_date);
+        store.record(acme.workspace.id, &lost).await.unwrap();
+        assert_eq!(store.opportunity(acme.workspace.id, deal.id).await.unwrap(), lost.state);
+        let first = PageRequest { after: None, limit: 10 };
+        let found = |filter: DealFilter| async move {
+            let page = store.opportunities(acme.workspace.id, first, &filter).await.unwrap();
+            page.items.iter().map(|o| o.id).collect::<Vec<_>>()
+        };
+        let owned_by = |owner| DealFilter { owners: Some(vec![owner]), ..DealFilter::default() };
+        let with_status = |status| DealFilter { status: Some(status), ..DealFilter::default() };
+        assert_eq!(found(owned_by(acme.reps[0])).await, []);
+        assert_eq!(found(owned_by(acme.reps[1])).await, [deal.id]);
+        assert_eq!(found(with_status(opportunity::Status::Open)).await, []);
+        assert_eq!(found(with_status(opportunity::Status::Lost)).await, [deal.id]);
+    }
+
     async fn opening_the_same_opportunity_twice_is_refused(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;
