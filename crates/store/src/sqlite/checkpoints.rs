@@ -103,11 +103,24 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use std::io::Read;
+    use std::path::PathBuf;
 
     use super::*;
     use sqlx::Connection;
 
     use crate::SqliteStore;
+
+    /// A fresh store in a temporary directory, with its file's path.
+    async fn fresh_store() -> (SqliteStore, PathBuf, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("checkpoints.db");
+        let store = SqliteStore::open(&url(&path)).await.unwrap();
+        (store, path, dir)
+    }
+
+    fn url(path: &Path) -> String {
+        format!("sqlite://{}", path.display())
+    }
 
     /// The write-ahead log's checkpoint sequence number (its header's bytes 12–15, big-endian),
     /// which goes up by one each time the log starts over.
@@ -122,11 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_database_file_takes_the_log_without_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("checkpoints.db");
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let (store, path, _dir) = fresh_store().await;
         let size = || std::fs::metadata(&path).unwrap().len();
         // The migrated tables are in the log, far short of the writer's own checkpoint; the
         // background checkpoints have not run yet, as this test has not yielded to them.
@@ -143,20 +152,14 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_log_starts_over_under_a_steady_stream_of_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("stream.db");
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let (store, path, _dir) = fresh_store().await;
         sqlx::query("CREATE TABLE stream (n INTEGER)")
             .execute(&store.writer)
             .await
             .unwrap();
         // Beside the store's own, one that takes the writer's turn every 0.2 s.
         let quick = Checkpointer::new(
-            SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .unwrap(),
+            SqliteConnection::connect(&url(&path)).await.unwrap(),
             store.writer.clone(),
             &path,
         )
