@@ -18,6 +18,9 @@ pub enum StoreError {
     },
     #[error("the database URL `{url}` is not supported: {detail}")]
     UnsupportedUrl { url: String, detail: &'static str },
+    /// The failure of a transaction shared by several writes, each answered with it.
+    #[error(transparent)]
+    Shared(std::sync::Arc<StoreError>),
     /// The task that writes deal changes to a SQLite file has stopped: a bug, never input.
     #[error("the database writer has stopped; restart pipewise")]
     WriterStopped,

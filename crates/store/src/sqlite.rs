@@ -23,7 +23,7 @@ const PAGE_SIZE: u32 = 16_384;
 /// up every write queued behind it: at a million deals, stage moves waited up to 0.8 s on one.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// Rounds of background checkpoints between two that take the writer's turn to let the log
-/// start over: writes wait for each, 10–20 ms at a million deals under a stream of moves.
+/// start over. Writes wait for each such turn: it copies and flushes the last few commits.
 const TURN_EVERY: u32 = 4;
 /// WAL pages at which the writer checkpoints after all (× 16 KiB = 256 MiB), should the
 /// background checkpoints fall behind a bulk load; it keeps the log from growing without end.

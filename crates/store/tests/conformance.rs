@@ -1131,6 +1131,59 @@ on_both_backends! {
     }
 }
 
+/// On SQLite the changes waiting for the writer share a transaction. When the database itself
+/// fails it, each is answered with that failure at once, not tried again one by one.
+#[tokio::test]
+async fn a_database_failure_answers_every_change_written_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("failing.db").display());
+    let store = pipewise_store::SqliteStore::open(&url).await.unwrap();
+    let acme = org("acme", 1);
+    install(&store, &acme).await;
+    let process = Process::default_enterprise();
+    let stamp = Stamp::now(acme.reps[0], at("2026-01-06T09:00:00Z"));
+    let mut changes = Vec::new();
+    for name in ["Globex", "Initech", "Umbrella"] {
+        let deal = open_deal(&store, &acme, name).await.state;
+        changes.push(
+            opportunity::execute(
+                &deal,
+                Command::ChangeCloseDate(day("2026-06-30")),
+                &process,
+                stamp,
+            )
+            .unwrap(),
+        );
+    }
+    // Each change looks up the webhooks to queue its deliveries for, in a table now gone.
+    let mut other = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE webhooks")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let outcomes =
+        futures_util::future::join_all(changes.iter().map(|c| store.record(acme.workspace.id, c)))
+            .await;
+    for outcome in outcomes {
+        match outcome {
+            Err(StoreError::Shared(error)) => assert!(
+                error.to_string().contains("no such table: webhooks"),
+                "{error}"
+            ),
+            other => panic!("expected the transaction's failure, got {other:?}"),
+        }
+    }
+    for change in &changes {
+        let stored = store
+            .opportunity(acme.workspace.id, change.state.id)
+            .await
+            .unwrap();
+        assert_eq!((stored.version, stored.close_date), (1, day("2026-03-31")));
+    }
+}
+
 /// A connection that has already read must see what another process commits afterwards.
 async fn reads_see_later_commits_from_elsewhere(test: TestStore) {
     let store = &*test.store;

@@ -7,6 +7,8 @@
 //! behind another. Written together, the changes waiting share one begin and one commit, so
 //! the more there are, the less each costs.
 
+use std::sync::Arc;
+
 use pipewise_core::ids::WorkspaceId;
 use pipewise_core::opportunity::Recorded;
 use sqlx::SqlitePool;
@@ -56,12 +58,15 @@ impl Committer {
             recorded: recorded.clone(),
             committed,
         };
-        self.queue
-            .send(change)
-            .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        outcome.await.map_err(|_| StoreError::WriterStopped)?
+        self.queue.send(change).await.map_err(stopped)?;
+        outcome.await.map_err(stopped)?
     }
+}
+
+/// The answer when the writing task is gone: it panicked, which is a bug.
+fn stopped<E>(_gone: E) -> StoreError {
+    tracing::error!("the task that writes deal changes to the SQLite file has stopped");
+    StoreError::WriterStopped
 }
 
 impl Drop for Committer {
@@ -78,21 +83,31 @@ async fn commit_waiting(
 ) {
     let mut changes = Vec::with_capacity(MOST_PER_COMMIT);
     while waiting.recv_many(&mut changes, MOST_PER_COMMIT).await > 0 {
+        // On a failure the transaction rolled back whole.
         let outcomes = match retrying(|| write_together(&writer, &changes)).await {
             Ok(outcomes) => outcomes,
-            // The transaction rolled back whole; each change on its own gets its own outcome,
-            // and one change's failure is not the others'.
             Err(error) if changes.len() == 1 => vec![Err(error)],
-            Err(_) => {
+            // A change's own data can fail it (it names a record that is gone): each change
+            // written alone gets its own outcome, and one change's failure is not the others'.
+            Err(StoreError::Conflict(_) | StoreError::Corrupt { .. }) => {
                 let mut outcomes = Vec::with_capacity(changes.len());
                 for change in &changes {
                     let alone = std::slice::from_ref(change);
                     outcomes.push(match retrying(|| write_together(&writer, alone)).await {
-                        Ok(mut outcome) => outcome.pop().unwrap_or(Ok(())),
+                        Ok(mut outcome) => outcome.pop().unwrap_or(Err(StoreError::WriterStopped)),
                         Err(error) => Err(error),
                     });
                 }
                 outcomes
+            }
+            // The database failed (busy past every retry, out of disk): written alone, each
+            // would fail the same way, one after another.
+            Err(error) => {
+                let error = Arc::new(error);
+                changes
+                    .iter()
+                    .map(|_| Err(StoreError::Shared(Arc::clone(&error))))
+                    .collect()
             }
         };
         for (change, outcome) in changes.drain(..).zip(outcomes) {
