@@ -30,14 +30,22 @@ macro_rules! unindexed_opportunity_columns {
     };
 }
 
-/// The columns a deal is written with, in the order `bind_opportunity` binds them: its key, the
-/// indexed columns a change can alter, then the rest.
-macro_rules! written_opportunity_columns {
+/// The columns a change to a deal can alter, in the order `bind_changeable_opportunity` binds
+/// them: the indexed ones, then the rest.
+macro_rules! changeable_opportunity_columns {
     () => {
         concat!(
-            "workspace_id, id, owner_id, status, close_date, ",
+            "owner_id, status, close_date, ",
             unindexed_opportunity_columns!()
         )
+    };
+}
+
+/// The columns a deal is written with, in the order `bind_opportunity` binds them: its key, then
+/// the columns a change can alter.
+macro_rules! written_opportunity_columns {
+    () => {
+        concat!("workspace_id, id, ", changeable_opportunity_columns!())
     };
 }
 
@@ -219,7 +227,7 @@ macro_rules! impl_store {
         use crate::sql_store::{
             MAX_BIND_PARAMS, WORKSPACE_TABLES, account_columns, activity_columns, api_token_columns,
             contact_columns, deal_card_columns, delivery_columns, due_deliveries, event_columns, lead_columns, queued_lead, record_change_columns,
-            target_columns, webhook_columns, opportunity_columns, unindexed_opportunity_columns, user_columns, written_opportunity_columns,
+            target_columns, webhook_columns, opportunity_columns, changeable_opportunity_columns, unindexed_opportunity_columns, user_columns, written_opportunity_columns,
         };
         use crate::{
             AccountFilter, ActivityFilter, AppliedLeadSettings, Batch, ContactFilter, Counts, DealCard, DealFilter, DealOrder, LeadFilter, Page,
@@ -250,9 +258,13 @@ macro_rules! impl_store {
             workspace: Uuid,
             opp: &'a Opportunity,
         ) {
-            row.push_bind(workspace)
-                .push_bind(opp.id.as_uuid())
-                .push_bind(opp.owner_id.as_uuid())
+            row.push_bind(workspace).push_bind(opp.id.as_uuid());
+            bind_changeable_opportunity(row, opp);
+        }
+
+        /// Binds a deal's columns in the order of `changeable_opportunity_columns!`.
+        fn bind_changeable_opportunity<'a>(row: &mut Separated<'_, 'a, $db, &'static str>, opp: &'a Opportunity) {
+            row.push_bind(opp.owner_id.as_uuid())
                 .push_bind(opp.status.as_str())
                 .push_bind(opp.close_date);
             bind_unindexed_opportunity(row, opp);
@@ -639,6 +651,12 @@ macro_rules! impl_store {
             })?;
             let id = state.id.as_uuid();
             let expected = i64::from(expected);
+            // The deal as the command found it: a write to any other version is none.
+            let as_found = |query: &mut QueryBuilder<'_, $db>| {
+                query.push(" WHERE workspace_id = ").push_bind(workspace);
+                query.push(" AND id = ").push_bind(id);
+                query.push(" AND version = ").push_bind(expected);
+            };
             let updated = if expected == 0 {
                 let mut query = QueryBuilder::<$db>::new(concat!("INSERT INTO opportunities (", written_opportunity_columns!(), ") VALUES ("));
                 bind_opportunity(&mut query.separated(", "), workspace, state);
@@ -650,24 +668,17 @@ macro_rules! impl_store {
                 // Tried first as a change of the unindexed columns alone, which most are.
                 let mut query = QueryBuilder::<$db>::new(concat!("UPDATE opportunities SET (", unindexed_opportunity_columns!(), ") = ("));
                 bind_unindexed_opportunity(&mut query.separated(", "), state);
-                query.push(") WHERE workspace_id = ").push_bind(workspace);
-                query.push(" AND id = ").push_bind(id);
-                query.push(" AND version = ").push_bind(expected);
+                query.push(")");
+                as_found(&mut query);
                 query.push(" AND owner_id = ").push_bind(state.owner_id.as_uuid());
                 query.push(" AND status = ").push_bind(state.status.as_str());
                 query.push(" AND close_date = ").push_bind(state.close_date);
                 match query.build().execute(&mut **tx).await?.rows_affected() {
                     0 => {
-                        let mut query = QueryBuilder::<$db>::new(concat!("UPDATE opportunities SET (owner_id, status, close_date, ", unindexed_opportunity_columns!(), ") = ("));
-                        query.separated(", ")
-                            .push_bind(state.owner_id.as_uuid())
-                            .push_bind(state.status.as_str())
-                            .push_bind(state.close_date);
-                        query.push(", ");
-                        bind_unindexed_opportunity(&mut query.separated(", "), state);
-                        query.push(") WHERE workspace_id = ").push_bind(workspace);
-                        query.push(" AND id = ").push_bind(id);
-                        query.push(" AND version = ").push_bind(expected);
+                        let mut query = QueryBuilder::<$db>::new(concat!("UPDATE opportunities SET (", changeable_opportunity_columns!(), ") = ("));
+                        bind_changeable_opportunity(&mut query.separated(", "), state);
+                        query.push(")");
+                        as_found(&mut query);
                         query.build().execute(&mut **tx).await?.rows_affected()
                     }
                     updated => updated,
@@ -2079,8 +2090,9 @@ macro_rules! impl_store {
 }
 
 pub(crate) use {
-    account_columns, activity_columns, api_token_columns, contact_columns, deal_card_columns,
-    delivery_columns, due_deliveries, event_columns, impl_store, lead_columns, opportunity_columns,
-    queued_lead, record_change_columns, target_columns, unindexed_opportunity_columns,
-    user_columns, webhook_columns, written_opportunity_columns,
+    account_columns, activity_columns, api_token_columns, changeable_opportunity_columns,
+    contact_columns, deal_card_columns, delivery_columns, due_deliveries, event_columns,
+    impl_store, lead_columns, opportunity_columns, queued_lead, record_change_columns,
+    target_columns, unindexed_opportunity_columns, user_columns, webhook_columns,
+    written_opportunity_columns,
 };
