@@ -77,15 +77,24 @@ pub async fn load(
         events: 0,
         elapsed: Duration::ZERO,
     };
-    while let Some(chunk) = receiver.recv().await {
-        let batch = chunk?.batch;
-        store.write_batch(workspace, &batch).await?;
-        let events: usize = batch.opportunities.iter().map(|r| r.events.len()).sum();
-        loaded.opportunities += batch.opportunities.len() as u64;
-        loaded.events += events as u64;
-        progress.inc(batch.opportunities.len() as u64);
-        tracing::debug!(opportunities = loaded.opportunities, "batch committed");
+    store.begin_bulk_load(data.opportunities as u64).await?;
+    let written = async {
+        while let Some(chunk) = receiver.recv().await {
+            let batch = chunk?.batch;
+            store.write_batch(workspace, &batch).await?;
+            let events: usize = batch.opportunities.iter().map(|r| r.events.len()).sum();
+            loaded.opportunities += batch.opportunities.len() as u64;
+            loaded.events += events as u64;
+            progress.inc(batch.opportunities.len() as u64);
+            tracing::debug!(opportunities = loaded.opportunities, "batch committed");
+        }
+        anyhow::Ok(())
     }
+    .await;
+    // Also after a failure, so that what was written is found through its indexes.
+    progress.set_message("Building indexes");
+    store.finish_bulk_load().await?;
+    written?;
     producer.await?;
     progress.finish_and_clear();
     loaded.elapsed = started.elapsed();

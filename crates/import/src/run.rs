@@ -111,13 +111,21 @@ pub async fn write(
 ) -> Result<u64, StoreError> {
     let batches = prepared.into_batches(source.system(), BATCH_RECORDS);
     let total: u64 = batches.iter().map(records).sum();
+    let deals = batches.iter().map(|b| b.opportunities.len() as u64).sum();
+    store.begin_bulk_load(deals).await?;
     let mut written = 0;
+    let mut outcome = Ok(total);
     for batch in &batches {
-        store.write_batch(workspace.id, batch).await?;
+        if let Err(error) = store.write_batch(workspace.id, batch).await {
+            outcome = Err(error);
+            break;
+        }
         written += records(batch);
         progress(written, total);
     }
-    Ok(total)
+    // Also after a failure, so that what was written is found through its indexes.
+    store.finish_bulk_load().await?;
+    outcome
 }
 
 fn records(batch: &Batch) -> u64 {

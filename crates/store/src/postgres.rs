@@ -82,6 +82,16 @@ impl PgStore {
         });
         Ok(())
     }
+
+    /// PostgreSQL keeps its indexes through a bulk load: it has not been measured without
+    /// them.
+    async fn defer_indexes(&self, _deals: u64) -> crate::Result<()> {
+        Ok(())
+    }
+
+    async fn build_indexes(&self) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 crate::sql_store::impl_store!(PgStore, Postgres);

@@ -1444,6 +1444,14 @@ macro_rules! impl_store {
                     SET last_used_at = $3 WHERE workspace_id = $1 AND id = $2").await
             }
 
+            async fn begin_bulk_load(&self, deals: u64) -> Result<()> {
+                self.defer_indexes(deals).await
+            }
+
+            async fn finish_bulk_load(&self) -> Result<()> {
+                self.build_indexes().await
+            }
+
             async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()> {
                 let id = workspace.as_uuid();
                 retrying(|| async move {

@@ -2,14 +2,18 @@
 
 mod checkpoints;
 mod commits;
+mod indexes;
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Sqlite};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Connections that read: WAL lets them work while the writer commits.
 const READERS: u32 = 4;
@@ -79,13 +83,19 @@ impl SqliteStore {
                 .await?)
         })
         .await?;
-        let migrator = sqlx::migrate!("migrations/sqlite");
-        crate::retry::migrating(|| migrator.run(&pool)).await?;
+        crate::retry::migrating(|| MIGRATOR.run(&pool)).await?;
         // A change inside a larger transaction keeps the pages it alters until it is done, to
         // undo it alone if it fails; in memory, not spilt to a temporary file.
         let writer = pool_options(1)
             .connect_with(cache(WRITER_CACHE_KIB).pragma("temp_store", "memory"))
             .await?;
+        let built = indexes::restore(&pool, &writer).await?;
+        if built > 0 {
+            tracing::warn!(
+                indexes = built,
+                "built the indexes a stopped bulk load had dropped"
+            );
+        }
         let checkpointer = checkpoints::Checkpointer::new(
             options.connect().await?,
             writer.clone(),
@@ -114,6 +124,14 @@ impl SqliteStore {
         recorded: &pipewise_core::opportunity::Recorded,
     ) -> crate::Result<()> {
         self.committer.record(workspace, recorded).await
+    }
+
+    async fn defer_indexes(&self, deals: u64) -> crate::Result<()> {
+        indexes::defer(&self.writer, deals).await.map(drop)
+    }
+
+    async fn build_indexes(&self) -> crate::Result<()> {
+        indexes::restore(&self.pool, &self.writer).await.map(drop)
     }
 }
 
