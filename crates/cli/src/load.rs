@@ -93,8 +93,9 @@ pub async fn load(
     .await;
     // Also after a failure, so that what was written is found through its indexes.
     progress.set_message("Building indexes");
-    store.finish_bulk_load().await?;
+    let built = store.finish_bulk_load().await;
     written?;
+    built?;
     producer.await?;
     progress.finish_and_clear();
     loaded.elapsed = started.elapsed();

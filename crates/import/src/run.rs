@@ -124,8 +124,10 @@ pub async fn write(
         progress(written, total);
     }
     // Also after a failure, so that what was written is found through its indexes.
-    store.finish_bulk_load().await?;
-    outcome
+    let built = store.finish_bulk_load().await;
+    let total = outcome?;
+    built?;
+    Ok(total)
 }
 
 fn records(batch: &Batch) -> u64 {
