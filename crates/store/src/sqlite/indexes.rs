@@ -99,7 +99,7 @@ async fn missing<'c>(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use sqlx::{Connection, SqliteConnection};
 
@@ -152,6 +152,15 @@ mod tests {
         }
     }
 
+    /// A store on a fresh file, with the file's path and the indexes it starts with.
+    async fn fresh_store() -> (SqliteStore, PathBuf, Vec<String>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("load.db");
+        let store = SqliteStore::open(&url(&path)).await.unwrap();
+        let all = indexes(&path).await;
+        (store, path, all, dir)
+    }
+
     fn without_deferred(all: &[String]) -> Vec<String> {
         all.iter()
             .filter(|name| !DEFERRED.contains(&name.as_str()))
@@ -161,10 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_load_as_large_as_the_database_builds_its_indexes_at_the_end() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("load.db");
-        let store = SqliteStore::open(&url(&path)).await.unwrap();
-        let all = indexes(&path).await;
+        let (store, path, all, _dir) = fresh_store().await;
         assert!(DEFERRED.iter().all(|name| all.iter().any(|n| n == name)));
         store_deals(&path, 2).await;
 
@@ -179,10 +185,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_load_smaller_than_the_database_keeps_its_indexes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("load.db");
-        let store = SqliteStore::open(&url(&path)).await.unwrap();
-        let all = indexes(&path).await;
+        let (store, path, all, _dir) = fresh_store().await;
         store_deals(&path, 3).await;
 
         assert!(!defer(&store.writer, 2).await.unwrap());
@@ -191,10 +194,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_load_stopped_before_its_end_has_its_indexes_built_at_the_next_opening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("load.db");
-        let store = SqliteStore::open(&url(&path)).await.unwrap();
-        let all = indexes(&path).await;
+        let (store, path, all, _dir) = fresh_store().await;
         store.defer_indexes(1_000).await.unwrap();
         drop(store);
         assert_eq!(indexes(&path).await, without_deferred(&all));
