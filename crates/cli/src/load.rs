@@ -94,6 +94,9 @@ pub async fn load(
     // Also after a failure, so that what was written is found through its indexes.
     progress.set_message("Building indexes");
     let built = store.finish_bulk_load().await;
+    if let (Err(_), Err(error)) = (&written, &built) {
+        tracing::warn!(%error, "building the indexes after the failed load failed too");
+    }
     written?;
     built?;
     producer.await?;

@@ -125,6 +125,9 @@ pub async fn write(
     }
     // Also after a failure, so that what was written is found through its indexes.
     let built = store.finish_bulk_load().await;
+    if let (Err(_), Err(error)) = (&outcome, &built) {
+        tracing::warn!(%error, "building the indexes after the failed import failed too");
+    }
     let total = outcome?;
     built?;
     Ok(total)

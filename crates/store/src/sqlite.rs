@@ -89,12 +89,18 @@ impl SqliteStore {
         let writer = pool_options(1)
             .connect_with(cache(WRITER_CACHE_KIB).pragma("temp_store", "memory"))
             .await?;
-        let built = indexes::restore(&pool, &writer).await?;
-        if built > 0 {
-            tracing::warn!(
+        // Reads answer without the indexes, only more slowly, so failing to build them does
+        // not stop the store from opening.
+        match indexes::restore(&pool, &writer).await {
+            Ok(0) => {}
+            Ok(built) => tracing::warn!(
                 indexes = built,
-                "built the indexes a stopped bulk load had dropped"
-            );
+                "built the indexes a bulk load had dropped (one still running, or stopped)"
+            ),
+            Err(error) => tracing::warn!(
+                %error,
+                "could not build the indexes a bulk load had dropped; reads are slower until they are"
+            ),
         }
         let checkpointer = checkpoints::Checkpointer::new(
             options.connect().await?,

@@ -15,73 +15,106 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, SqlitePool};
 
 /// The tables a [`crate::Batch`] fills in bulk.
-const BULK_TABLES: &str =
-    "'accounts', 'contacts', 'opportunities', 'opportunity_events', 'leads', 'activities'";
+const BULK_TABLES: [&str; 6] = [
+    "accounts",
+    "contacts",
+    "opportunities",
+    "opportunity_events",
+    "leads",
+    "activities",
+];
 
-/// Drops the secondary indexes of the bulk-loaded tables if `deals` new deals are at least as
-/// many as the database holds; says whether it did.
+/// An index as the migrations define it.
+#[derive(sqlx::FromRow)]
+struct Index {
+    name: String,
+    #[sqlx(rename = "tbl_name")]
+    table: String,
+    sql: String,
+}
+
+impl Index {
+    /// Whether a bulk load may go without it: it orders a bulk-loaded table and enforces
+    /// nothing. Indexes the migrations do not define (an operator's own) are never dropped, as
+    /// nothing would build them again.
+    fn deferrable(&self) -> bool {
+        BULK_TABLES.contains(&self.table.as_str())
+            && !self.sql.to_ascii_uppercase().starts_with("CREATE UNIQUE")
+    }
+}
+
+/// Drops the deferrable indexes if `deals` new deals are at least as many as the database
+/// holds; says whether it did.
 pub(super) async fn defer(writer: &SqlitePool, deals: u64) -> crate::Result<bool> {
-    let mut tx = super::begin_write(writer).await?;
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM opportunities")
-        .fetch_one(&mut *tx)
-        .await?;
-    if deals < u64::try_from(stored).unwrap_or(0) {
-        return Ok(false);
-    }
-    let names: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT name FROM sqlite_master \
-         WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({BULK_TABLES})"
-    ))
-    .fetch_all(&mut *tx)
-    .await?;
-    for name in &names {
-        sqlx::query(&format!("DROP INDEX \"{name}\""))
-            .execute(&mut *tx)
+    let deferrable: Vec<String> = defined()
+        .await?
+        .into_iter()
+        .filter(Index::deferrable)
+        .map(|index| index.name)
+        .collect();
+    let deferrable = &deferrable;
+    crate::retry::retrying(|| async move {
+        let mut tx = super::begin_write(writer).await?;
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM opportunities")
+            .fetch_one(&mut *tx)
             .await?;
-    }
-    tx.commit().await?;
-    tracing::debug!(
-        indexes = names.len(),
-        "secondary indexes dropped for a bulk load"
-    );
-    Ok(true)
+        if deals < u64::try_from(stored).unwrap_or(0) {
+            return Ok(false);
+        }
+        for name in deferrable {
+            sqlx::query(&format!("DROP INDEX IF EXISTS \"{name}\""))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::debug!(
+            indexes = deferrable.len(),
+            "secondary indexes dropped for a bulk load"
+        );
+        Ok(true)
+    })
+    .await
 }
 
 /// Builds every index the migrations define that the database lacks; returns how many.
+/// Another process building them meanwhile is waited for, and then there is nothing to do.
 pub(super) async fn restore(readers: &SqlitePool, writer: &SqlitePool) -> crate::Result<usize> {
     let defined = defined().await?;
     if missing(readers, &defined).await?.is_empty() {
         return Ok(0);
     }
-    let mut tx = super::begin_write(writer).await?;
-    // Looked at again with the writer's turn: another process may have built them meanwhile.
-    let missing = missing(&mut *tx, &defined).await?;
-    for (name, sql) in &missing {
-        tracing::info!(index = %name, "building index");
-        sqlx::query(sql).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(missing.len())
+    let defined = &defined;
+    crate::retry::retrying(|| async move {
+        let mut tx = super::begin_write(writer).await?;
+        // Looked at again with the writer's turn: another process may have built them.
+        let missing = missing(&mut *tx, defined).await?;
+        for index in &missing {
+            tracing::info!(index = %index.name, "building index");
+            sqlx::query(&index.sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(missing.len())
+    })
+    .await
 }
 
-/// Every index the migrations define, by name with its `CREATE INDEX` statement, as a
-/// database migrated in memory holds them.
-async fn defined() -> crate::Result<Vec<(String, String)>> {
+/// Every index the migrations define, as a database migrated in memory holds them.
+async fn defined() -> crate::Result<Vec<Index>> {
     let mut reference = SqliteConnectOptions::from_str("sqlite::memory:")?
         .connect()
         .await?;
     super::MIGRATOR.run_direct(&mut reference).await?;
     Ok(sqlx::query_as(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
     )
     .fetch_all(&mut reference)
     .await?)
 }
 
-async fn missing<'c>(
+async fn missing<'c, 'd>(
     database: impl sqlx::SqliteExecutor<'c>,
-    defined: &[(String, String)],
-) -> crate::Result<Vec<(String, String)>> {
+    defined: &'d [Index],
+) -> crate::Result<Vec<&'d Index>> {
     let present: HashSet<String> =
         sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index'")
             .fetch_all(database)
@@ -90,8 +123,7 @@ async fn missing<'c>(
             .collect();
     Ok(defined
         .iter()
-        .filter(|(name, _)| !present.contains(name))
-        .cloned()
+        .filter(|index| !present.contains(&index.name))
         .collect())
 }
 
@@ -181,6 +213,21 @@ mod tests {
         assert_eq!(restore(&store.pool, &store.writer).await.unwrap(), 8);
         assert_eq!(indexes(&path).await, all);
         assert_eq!(restore(&store.pool, &store.writer).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_index_the_migrations_do_not_define_stays_through_a_load() {
+        let (store, path, _, _dir) = fresh_store().await;
+        sqlx::query("CREATE INDEX deals_by_name ON opportunities (workspace_id, name)")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        let all = indexes(&path).await;
+
+        assert!(defer(&store.writer, 0).await.unwrap());
+        let during = indexes(&path).await;
+        assert!(during.iter().any(|name| name == "deals_by_name"));
+        assert_eq!(during, without_deferred(&all));
     }
 
     #[tokio::test]
