@@ -340,10 +340,10 @@ pub trait Store: Send + Sync {
     /// Writes new records in one transaction: all of them or, on any error, none.
     async fn write_batch(&self, workspace: WorkspaceId, batch: &Batch) -> Result<()>;
     /// Readies the database for `deals` new deals written in many batches. On SQLite, when
-    /// they are at least as many as it holds, the indexes that are not keys are dropped from
-    /// the tables batches fill, to be built once by [`Store::finish_bulk_load`] (or, should
-    /// the load stop before that, when the database is next opened). Reads stay correct
-    /// meanwhile, and slower.
+    /// they are at least as many as it holds, the migrations' indexes on the tables batches
+    /// fill that enforce nothing are dropped, to be built once by
+    /// [`Store::finish_bulk_load`] (or, should the load stop before that, when the database
+    /// is next opened). Reads stay correct meanwhile, and slower.
     async fn begin_bulk_load(&self, deals: u64) -> Result<()>;
     /// Ends a bulk load: builds any index [`Store::begin_bulk_load`] dropped.
     async fn finish_bulk_load(&self) -> Result<()>;
