@@ -77,8 +77,7 @@ pub async fn load(
         events: 0,
         elapsed: Duration::ZERO,
     };
-    store.begin_bulk_load(data.opportunities as u64).await?;
-    let written = async {
+    pipewise_store::bulk::load(&*store, data.opportunities as u64, async {
         while let Some(chunk) = receiver.recv().await {
             let batch = chunk?.batch;
             store.write_batch(workspace, &batch).await?;
@@ -88,17 +87,10 @@ pub async fn load(
             progress.inc(batch.opportunities.len() as u64);
             tracing::debug!(opportunities = loaded.opportunities, "batch committed");
         }
+        progress.set_message("Building indexes");
         anyhow::Ok(())
-    }
-    .await;
-    // Also after a failure, so that what was written is found through its indexes.
-    progress.set_message("Building indexes");
-    let built = store.finish_bulk_load().await;
-    if let (Err(_), Err(error)) = (&written, &built) {
-        tracing::warn!(%error, "building the indexes after the failed load failed too");
-    }
-    written?;
-    built?;
+    })
+    .await?;
     producer.await?;
     progress.finish_and_clear();
     loaded.elapsed = started.elapsed();

@@ -112,25 +112,16 @@ pub async fn write(
     let batches = prepared.into_batches(source.system(), BATCH_RECORDS);
     let total: u64 = batches.iter().map(records).sum();
     let deals = batches.iter().map(|b| b.opportunities.len() as u64).sum();
-    store.begin_bulk_load(deals).await?;
-    let mut written = 0;
-    let mut outcome = Ok(total);
-    for batch in &batches {
-        if let Err(error) = store.write_batch(workspace.id, batch).await {
-            outcome = Err(error);
-            break;
+    pipewise_store::bulk::load(store, deals, async {
+        let mut written = 0;
+        for batch in &batches {
+            store.write_batch(workspace.id, batch).await?;
+            written += records(batch);
+            progress(written, total);
         }
-        written += records(batch);
-        progress(written, total);
-    }
-    // Also after a failure, so that what was written is found through its indexes.
-    let built = store.finish_bulk_load().await;
-    if let (Err(_), Err(error)) = (&outcome, &built) {
-        tracing::warn!(%error, "building the indexes after the failed import failed too");
-    }
-    let total = outcome?;
-    built?;
-    Ok(total)
+        Ok(total)
+    })
+    .await
 }
 
 fn records(batch: &Batch) -> u64 {

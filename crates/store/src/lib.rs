@@ -6,6 +6,7 @@
 //! query filters on it.
 
 pub mod analytics;
+pub mod bulk;
 pub mod commands;
 mod db_time;
 mod error;
