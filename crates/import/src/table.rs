@@ -8,8 +8,11 @@
 //! ignored; a row with more or fewer fields than
 //! the header is refused whole.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 use crate::issues::Issue;
 
@@ -91,15 +94,23 @@ impl<'a> Folder<'a> {
     }
 }
 
-/// A CSV file whose header has been read.
+/// A CSV file whose header has been read. Its rows are read from the file again at each
+/// pass rather than held in memory: an export of a million deals is gigabytes of text.
 #[derive(Debug)]
 pub struct Table {
     name: String,
-    text: String,
-    /// Whether the bytes were not UTF-8 and were read as Latin-1.
+    source: Source,
+    /// Whether the bytes were not UTF-8 and are read as Latin-1.
     latin1: bool,
     headers: Vec<String>,
     columns: HashMap<String, usize>,
+}
+
+/// Where a table's bytes are.
+#[derive(Debug)]
+enum Source {
+    File(PathBuf),
+    Bytes(Vec<u8>),
 }
 
 /// A column of a [`Table`], found once by name.
@@ -109,40 +120,44 @@ pub struct Column {
 }
 
 impl Table {
-    /// Reads the file at `path`, named in messages by its file name.
+    /// Opens the file at `path`, named in messages by its file name, and reads its header.
     pub fn open(path: &Path) -> Result<Self, FileError> {
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let bytes = std::fs::read(path).map_err(|source| FileError::Unreadable {
-            file: name.clone(),
-            source,
-        })?;
-        Self::from_bytes(name, bytes)
+        let latin1 = File::open(path)
+            .and_then(|file| is_utf8(file).map(|utf8| !utf8))
+            .map_err(|source| FileError::Unreadable {
+                file: name.clone(),
+                source,
+            })?;
+        Self::new(name, Source::File(path.to_owned()), latin1)
     }
 
-    /// Reads a file's bytes; `name` is how messages refer to it.
+    /// A table of `bytes`; `name` is how messages refer to it.
     pub fn from_bytes(name: String, bytes: Vec<u8>) -> Result<Self, FileError> {
-        let (text, latin1) = match String::from_utf8(bytes) {
-            Ok(text) => (text, false),
-            // Every byte is a Latin-1 code point, so this cannot fail.
-            Err(not_utf8) => (
-                not_utf8
-                    .into_bytes()
-                    .iter()
-                    .map(|&b| char::from(b))
-                    .collect(),
-                true,
-            ),
+        let latin1 = std::str::from_utf8(&bytes).is_err();
+        Self::new(name, Source::Bytes(bytes), latin1)
+    }
+
+    fn new(name: String, source: Source, latin1: bool) -> Result<Self, FileError> {
+        let mut table = Self {
+            name,
+            source,
+            latin1,
+            headers: Vec::new(),
+            columns: HashMap::new(),
         };
-        let text = match text.strip_prefix('\u{feff}') {
-            Some(rest) => rest.to_owned(),
-            None => text,
-        };
-        let mut reader = reader(text.as_bytes());
-        let header = reader.headers().map_err(|e| malformed(&name, &e))?;
-        let headers: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
+        let mut reader = table.reader()?;
+        let header = reader
+            .byte_headers()
+            .map_err(|e| malformed(&table.name, &e))?;
+        let headers: Vec<String> = header
+            .iter()
+            .map(|h| table.decode(h).trim().to_owned())
+            .collect();
+        drop(reader);
         let mut columns = HashMap::with_capacity(headers.len());
         for (index, column) in headers.iter().enumerate() {
             if column.is_empty() {
@@ -150,18 +165,45 @@ impl Table {
             }
             if columns.insert(column.to_owned(), index).is_some() {
                 return Err(FileError::DuplicateColumn {
-                    file: name,
+                    file: table.name,
                     column: column.to_owned(),
                 });
             }
         }
-        Ok(Self {
-            name,
-            text,
-            latin1,
-            headers,
-            columns,
-        })
+        table.headers = headers;
+        table.columns = columns;
+        Ok(table)
+    }
+
+    /// A CSV reader from the first byte, past a byte-order mark.
+    fn reader(&self) -> Result<csv::Reader<Box<dyn BufRead + '_>>, FileError> {
+        let unreadable = |source| FileError::Unreadable {
+            file: self.name.clone(),
+            source,
+        };
+        let mut bytes: Box<dyn BufRead + '_> = match &self.source {
+            Source::File(path) => Box::new(BufReader::with_capacity(
+                READ_BUFFER,
+                File::open(path).map_err(unreadable)?,
+            )),
+            Source::Bytes(bytes) => Box::new(bytes.as_slice()),
+        };
+        if bytes.fill_buf().map_err(unreadable)?.starts_with(BYTE_ORDER_MARK) {
+            bytes.consume(BYTE_ORDER_MARK.len());
+        }
+        Ok(csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(bytes))
+    }
+
+    /// A header field's text: UTF-8 unless the file is Latin-1.
+    fn decode<'b>(&self, field: &'b [u8]) -> Cow<'b, str> {
+        if self.latin1 {
+            Cow::Owned(latin1(field))
+        } else {
+            String::from_utf8_lossy(field)
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -222,10 +264,19 @@ impl Table {
         issues: &mut Vec<Issue>,
         mut visit: impl FnMut(&Row<'_>, &mut Vec<Issue>),
     ) -> Result<(), FileError> {
-        let mut reader = reader(self.text.as_bytes());
+        let mut reader = self.reader()?;
+        let mut bytes = csv::ByteRecord::new();
         let mut record = csv::StringRecord::new();
         loop {
-            match reader.read_record(&mut record) {
+            let read = if self.latin1 {
+                reader.read_byte_record(&mut bytes).map(|more| {
+                    latin1_record(&bytes, &mut record);
+                    more
+                })
+            } else {
+                reader.read_record(&mut record)
+            };
+            match read {
                 Ok(false) => return Ok(()),
                 Ok(true) => {}
                 Err(e) => return Err(malformed(&self.name, &e)),
@@ -259,11 +310,47 @@ impl Table {
     }
 }
 
-fn reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(bytes)
+/// Each byte as the Latin-1 character it stands for; every byte is one.
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+fn latin1_record(bytes: &csv::ByteRecord, record: &mut csv::StringRecord) {
+    record.clear();
+    for field in bytes {
+        record.push_field(&latin1(field));
+    }
+    record.set_position(bytes.position().cloned());
+}
+
+/// Bytes read from a file at a time.
+const READ_BUFFER: usize = 1 << 20;
+
+const BYTE_ORDER_MARK: &[u8] = b"\xef\xbb\xbf";
+
+/// Whether everything `bytes` yields is UTF-8, read a buffer at a time.
+fn is_utf8(mut bytes: impl Read) -> std::io::Result<bool> {
+    let mut buffer = vec![0; READ_BUFFER];
+    // Bytes of a character cut by the end of the previous read, moved to the front.
+    let mut carried = 0;
+    loop {
+        let read = match bytes.read(&mut buffer[carried..]) {
+            Ok(0) => return Ok(carried == 0),
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let filled = carried + read;
+        match std::str::from_utf8(&buffer[..filled]) {
+            Ok(_) => carried = 0,
+            // Only the last character is incomplete: the next read may finish it.
+            Err(e) if e.error_len().is_none() => {
+                buffer.copy_within(e.valid_up_to()..filled, 0);
+                carried = filled - e.valid_up_to();
+            }
+            Err(_) => return Ok(false),
+        }
+    }
 }
 
 fn malformed(file: &str, error: &csv::Error) -> FileError {
@@ -400,6 +487,41 @@ mod tests {
             values(&t, "Name").0,
             vec![(2, Some("Société Générale".into()))]
         );
+    }
+
+    /// Yields its bytes one at a time, so every multi-byte character is cut between reads.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+            let Some((&first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buffer[0] = first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn utf8_is_recognised_across_reads_and_latin1_or_a_cut_last_character_is_not() {
+        assert!(is_utf8(Trickle("Société Générale, 東京".as_bytes())).unwrap());
+        assert!(!is_utf8(Trickle(b"Soci\xe9t\xe9")).unwrap());
+        assert!(!is_utf8(Trickle(b"Soci\xc3")).unwrap());
+        assert!(is_utf8(Trickle(b"")).unwrap());
+    }
+
+    #[test]
+    fn a_file_is_read_again_at_each_pass() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("accounts.csv");
+        std::fs::write(&path, b"\xef\xbb\xbfId,Name\n1,Soci\xe9t\xe9\n").unwrap();
+        let t = Table::open(&path).unwrap();
+        assert_eq!(t.name(), "accounts.csv");
+        assert!(t.read_as_latin1());
+        assert_eq!(values(&t, "Name").0, vec![(2, Some("Société".into()))]);
+        std::fs::write(&path, b"Id,Name\n1,Acme\n2,Beta\n").unwrap();
+        assert_eq!(values(&t, "Id").0.len(), 2);
     }
 
     #[test]
