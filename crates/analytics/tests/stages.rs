@@ -89,7 +89,7 @@ fn deal(
         segment: None,
         competitor: None,
         next_step: None,
-        evidence: Box::default(),
+        evidence: Default::default(),
     };
     let opened = open(
         OpportunityId::from_parts(1, random),

@@ -294,7 +294,7 @@ pub fn simulate(
         },
         // Qualification needs a dated next step and the buyer's evidence.
         next_step: Some(next_step(rng, 0, owner, created_at)?),
-        evidence: Box::new(opening_evidence(process, &engaged, rng, created_at)?),
+        evidence: opening_evidence(process, &engaged, rng, created_at)?,
     };
     let opened = opportunity::open(id, created, process, Stamp::now(owner, created_at))
         .map_err(|e| DemoError::rejected(id, e))?;

@@ -156,7 +156,7 @@ pub fn rebuild(past: &DealPast, with: Rebuild<'_>) -> Result<Rebuilt, String> {
     log.push(
         past.created_at.min(opening.at),
         past.created_by,
-        Change::Created(Created {
+        Change::Created(Box::new(Created {
             name: past.name.clone(),
             account_id: past.account_id,
             owner_id: owner,
@@ -168,8 +168,8 @@ pub fn rebuild(past: &DealPast, with: Rebuild<'_>) -> Result<Rebuilt, String> {
             segment: past.segment.clone(),
             competitor: past.competitor.clone(),
             next_step: None,
-            evidence: Box::new(Evidence::default()),
-        }),
+            evidence: Evidence::default(),
+        })),
     )?;
 
     // Snapshots and owner moves in time order; a snapshot first when both fall together.

@@ -188,7 +188,11 @@ impl Table {
             )),
             Source::Bytes(bytes) => Box::new(bytes.as_slice()),
         };
-        if bytes.fill_buf().map_err(unreadable)?.starts_with(BYTE_ORDER_MARK) {
+        if bytes
+            .fill_buf()
+            .map_err(unreadable)?
+            .starts_with(BYTE_ORDER_MARK)
+        {
             bytes.consume(BYTE_ORDER_MARK.len());
         }
         Ok(csv::ReaderBuilder::new()
@@ -269,10 +273,9 @@ impl Table {
         let mut record = csv::StringRecord::new();
         loop {
             let read = if self.latin1 {
-                reader.read_byte_record(&mut bytes).map(|more| {
-                    latin1_record(&bytes, &mut record);
-                    more
-                })
+                reader
+                    .read_byte_record(&mut bytes)
+                    .inspect(|_| latin1_record(&bytes, &mut record))
             } else {
                 reader.read_record(&mut record)
             };

@@ -202,7 +202,7 @@ on_both_backends_app! {
                 owner_id: acme.reps[0],
                 due: "2027-01-10".parse().unwrap(),
             }),
-            evidence: Box::new(qualified_evidence()),
+            evidence: qualified_evidence(),
         };
         let process = pipewise_core::process::Process::default_enterprise();
         let stamp = Stamp::now(acme.reps[0], chrono::Utc::now());

@@ -60,7 +60,7 @@ fn created(org: &Org, name: &str) -> Created {
             owner_id: org.reps[0],
             due: day("2026-01-12"),
         }),
-        evidence: Box::new(qualified_evidence()),
+        evidence: qualified_evidence(),
     }
 }
 

@@ -56,7 +56,7 @@ fn check_replay_on(runtime: &tokio::runtime::Runtime, test: TestStore, cases: u3
                             owner_id: acme.reps[0],
                             due: "2026-01-09".parse().unwrap(),
                         }),
-                        evidence: Box::new(qualified_evidence()),
+                        evidence: qualified_evidence(),
                     },
                     &process,
                     Stamp::now(acme.reps[0], at("2026-01-01T00:00:00Z")),

@@ -38,7 +38,7 @@ pub fn created(amount: Option<Money>) -> Created {
             owner_id: rep(),
             due: "2026-01-20".parse().unwrap(),
         }),
-        evidence: Box::new(qualified_evidence()),
+        evidence: qualified_evidence(),
     }
 }
 

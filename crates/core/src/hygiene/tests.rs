@@ -70,7 +70,7 @@ impl Deal {
             segment: Some(Label::parse("Mid-Market").unwrap()),
             competitor: None,
             next_step: Some(next_step("2026-03-20")),
-            evidence: Box::new(qualified_evidence()),
+            evidence: qualified_evidence(),
         };
         let id = OpportunityId::from_parts(1, [n; 10]);
         let opened = open(id, created, &process, Stamp::now(owner, at(on))).unwrap();

@@ -137,7 +137,7 @@ pub fn open(
         .parse_stage(created.stage.as_str())
         .map_err(|e| FieldErrors::from(e.at("stage")))?;
     let target = created.stage.clone();
-    let event = event(id, 1, process, stamp, Change::Created(created));
+    let event = event(id, 1, process, stamp, Change::Created(Box::new(created)));
     let state = apply(None, &event)?;
     let required = process.forward_requirements(None, Some(&target));
     require_criteria(process, &required, &state, stamp, || {

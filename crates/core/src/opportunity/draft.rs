@@ -82,7 +82,7 @@ impl OpportunityDraft {
                 segment,
                 competitor,
                 next_step,
-                evidence: Box::new(self.evidence.clone()),
+                evidence: self.evidence.clone(),
             })
         })
     }

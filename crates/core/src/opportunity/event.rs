@@ -29,7 +29,8 @@ pub struct OpportunityEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Change {
-    Created(Created),
+    // Boxed: the largest change by far and one per deal, so every other event stays small.
+    Created(Box<Created>),
     StageChanged(StageChanged),
     AmountChanged(AmountChanged),
     CloseDateChanged(CloseDateChanged),
@@ -93,7 +94,7 @@ pub struct Created {
     pub next_step: Option<NextStep>,
     /// What the buyer had already shown when the deal was opened (gate decisions, scores…).
     #[serde(default, skip_serializing_if = "Evidence::is_empty")]
-    pub evidence: Box<Evidence>,
+    pub evidence: Evidence,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -44,7 +44,7 @@ pub fn apply(
                 segment: created.segment.clone(),
                 competitor: created.competitor.clone(),
                 next_step: created.next_step.clone(),
-                evidence: (*created.evidence).clone(),
+                evidence: created.evidence.clone(),
                 loss: None,
                 created_at: event.effective_at,
                 updated_at: event.effective_at,

@@ -59,7 +59,7 @@ fn created() -> Created {
             owner_id: rep(),
             due: day("2026-01-12"),
         }),
-        evidence: Box::new(qualified_evidence()),
+        evidence: qualified_evidence(),
     }
 }
 
@@ -726,7 +726,7 @@ mod enforced_moves {
         // A consultant downloaded a brochure: no fit confirmed, no need stated, no next step.
         let process = Process::default_enterprise();
         let brochure = Created {
-            evidence: Box::default(),
+            evidence: Default::default(),
             next_step: None,
             ..created()
         };
