@@ -22,7 +22,7 @@ pub mod table;
 pub mod values;
 
 pub use issues::Issue;
-pub use prepared::{Context, Keyed, Known, Prepared, Tally};
+pub use prepared::{Batches, Context, Keyed, Known, Prepared, Tally};
 pub use run::{Request, Source, prepare, read, write};
 
 use mapping::Unmapped;

@@ -111,80 +111,152 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The new records, the count an import's progress is measured in.
+    pub fn new_records(&self) -> u64 {
+        [
+            self.users.len(),
+            self.accounts.len(),
+            self.contacts.len(),
+            self.leads.len(),
+            self.opportunities.len(),
+            self.activities.len(),
+        ]
+        .iter()
+        .sum::<usize>() as u64
+    }
+
     /// Records to write in this order, with every record's key in the batch that writes it,
     /// at most `size` records per batch. Each batch is one transaction, so an import stopped
-    /// between two of them resumes from the keys already stored.
-    pub fn into_batches(self, system: ExternalSystem, size: usize) -> Vec<Batch> {
-        let size = size.max(1);
-        let key = |kind, external_id: &str, record_id| ExternalKey {
-            system,
-            kind,
-            external_id: external_id.to_owned(),
-            record_id,
-        };
-        let mut batches = Vec::new();
+    /// between two of them resumes from the keys already stored. Batches are made as they
+    /// are asked for, so a record is not held twice for longer than its batch is written.
+    pub fn into_batches(self, system: ExternalSystem, size: usize) -> Batches {
         let mut users = Batch::default();
-        for user in &self.users {
-            users.external_keys.push(key(
-                ExternalKind::User,
-                &user.external_id,
-                user.record.id.as_uuid(),
-            ));
+        for user in self.users {
+            users.external_keys.push(ExternalKey {
+                system,
+                kind: ExternalKind::User,
+                external_id: user.external_id,
+                record_id: user.record.id.as_uuid(),
+            });
+            users.users.push(user.record);
         }
-        for user in &self.matched_users {
-            users
-                .external_keys
-                .push(key(ExternalKind::User, &user.external_id, user.record));
+        for user in self.matched_users {
+            users.external_keys.push(ExternalKey {
+                system,
+                kind: ExternalKind::User,
+                external_id: user.external_id,
+                record_id: user.record,
+            });
         }
-        users.users = self.users.into_iter().map(|u| u.record).collect();
-        if !users.is_empty() {
-            batches.push(users);
+        Batches {
+            system,
+            size: size.max(1),
+            users: Some(users).filter(|b| !b.is_empty()),
+            accounts: self.accounts.into_iter(),
+            contacts: self.contacts.into_iter(),
+            leads: self.leads.into_iter(),
+            opportunities: self.opportunities.into_iter(),
+            activities: self.activities.into_iter(),
         }
-        macro_rules! chunks {
-            ($records:expr, $kind:expr, $field:ident, $id:expr) => {
-                let mut records = $records.into_iter().peekable();
-                while records.peek().is_some() {
-                    let mut batch = Batch::default();
-                    for keyed in records.by_ref().take(size) {
-                        batch.external_keys.push(key(
-                            $kind,
-                            &keyed.external_id,
-                            $id(&keyed.record),
-                        ));
-                        batch.$field.push(keyed.record);
-                    }
-                    batches.push(batch);
-                }
-            };
+    }
+}
+
+/// The batches of an import, users first, then accounts, contacts, leads, deals and
+/// activities: each record after those it refers to.
+#[derive(Debug)]
+pub struct Batches {
+    system: ExternalSystem,
+    size: usize,
+    users: Option<Batch>,
+    accounts: std::vec::IntoIter<Keyed<Account>>,
+    contacts: std::vec::IntoIter<Keyed<Contact>>,
+    leads: std::vec::IntoIter<Keyed<Lead>>,
+    opportunities: std::vec::IntoIter<Keyed<Recorded>>,
+    activities: std::vec::IntoIter<Keyed<Activity>>,
+}
+
+impl Iterator for Batches {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        let chunk = Chunk {
+            system: self.system,
+            size: self.size,
+        };
+        self.users
+            .take()
+            .or_else(|| {
+                chunk.next(
+                    &mut self.accounts,
+                    ExternalKind::Account,
+                    |b| &mut b.accounts,
+                    |a| a.id.as_uuid(),
+                )
+            })
+            .or_else(|| {
+                chunk.next(
+                    &mut self.contacts,
+                    ExternalKind::Contact,
+                    |b| &mut b.contacts,
+                    |c| c.id.as_uuid(),
+                )
+            })
+            .or_else(|| {
+                chunk.next(
+                    &mut self.leads,
+                    ExternalKind::Lead,
+                    |b| &mut b.leads,
+                    |l| l.id.as_uuid(),
+                )
+            })
+            .or_else(|| {
+                chunk.next(
+                    &mut self.opportunities,
+                    ExternalKind::Opportunity,
+                    |b| &mut b.opportunities,
+                    |r| r.state.id.as_uuid(),
+                )
+            })
+            .or_else(|| {
+                chunk.next(
+                    &mut self.activities,
+                    ExternalKind::Activity,
+                    |b| &mut b.activities,
+                    |a| a.id.as_uuid(),
+                )
+            })
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Chunk {
+    system: ExternalSystem,
+    size: usize,
+}
+
+impl Chunk {
+    /// A batch of the next records of one kind, `None` when there are none left.
+    fn next<T>(
+        self,
+        records: &mut std::vec::IntoIter<Keyed<T>>,
+        kind: ExternalKind,
+        field: fn(&mut Batch) -> &mut Vec<T>,
+        id: fn(&T) -> Uuid,
+    ) -> Option<Batch> {
+        if records.len() == 0 {
+            return None;
         }
-        chunks!(
-            self.accounts,
-            ExternalKind::Account,
-            accounts,
-            |a: &Account| a.id.as_uuid()
-        );
-        chunks!(
-            self.contacts,
-            ExternalKind::Contact,
-            contacts,
-            |c: &Contact| c.id.as_uuid()
-        );
-        chunks!(self.leads, ExternalKind::Lead, leads, |l: &Lead| l
-            .id
-            .as_uuid());
-        chunks!(
-            self.opportunities,
-            ExternalKind::Opportunity,
-            opportunities,
-            |r: &Recorded| r.state.id.as_uuid()
-        );
-        chunks!(
-            self.activities,
-            ExternalKind::Activity,
-            activities,
-            |a: &Activity| a.id.as_uuid()
-        );
-        batches
+        let mut batch = Batch::default();
+        for keyed in records.by_ref().take(self.size) {
+            batch.external_keys.push(ExternalKey {
+                system: self.system,
+                kind,
+                record_id: id(&keyed.record),
+                external_id: keyed.external_id,
+            });
+            field(&mut batch).push(keyed.record);
+        }
+        Some(batch)
     }
 }
 

@@ -109,14 +109,14 @@ pub async fn write(
     prepared: Prepared,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<u64, StoreError> {
+    let total = prepared.new_records();
+    let deals = prepared.opportunities.len() as u64;
     let batches = prepared.into_batches(source.system(), BATCH_RECORDS);
-    let total: u64 = batches.iter().map(records).sum();
-    let deals = batches.iter().map(|b| b.opportunities.len() as u64).sum();
     pipewise_store::bulk::load(store, deals, async {
         let mut written = 0;
-        for batch in &batches {
-            store.write_batch(workspace.id, batch).await?;
-            written += records(batch);
+        for batch in batches {
+            store.write_batch(workspace.id, &batch).await?;
+            written += records(&batch);
             progress(written, total);
         }
         Ok(total)

@@ -176,9 +176,8 @@ on_both_backends! {
         // Stop after the users and accounts: the contacts, deals, leads and activities are
         // not written.
         let prepared = prepare(store, &ws).await;
-        let batches = prepared.into_batches(ExternalSystem::Salesforce, 2);
-        for batch in &batches[..3] {
-            store.write_batch(ws.id, batch).await.unwrap();
+        for batch in prepared.into_batches(ExternalSystem::Salesforce, 2).take(3) {
+            store.write_batch(ws.id, &batch).await.unwrap();
         }
         let partial = counts(store, &ws).await;
         assert!(partial.opportunities < 8);
