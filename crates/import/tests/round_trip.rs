@@ -122,4 +122,47 @@ on_both_backends! {
             assert_eq!(a, b);
         }
     }
+
+    async fn a_log_whose_deals_are_interleaved_reads_as_one_grouped_by_deal(store) {
+        let original = demo(store).await;
+        let folder = tempfile::tempdir().unwrap();
+        pipewise_export::export(store, &original, folder.path(), pipewise_export::Format::Csv)
+            .await
+            .unwrap();
+        let copy = workspace_with(store, original.fiscal_calendar).await;
+        let text = std::fs::read_to_string(folder.path().join("mapping.toml")).unwrap();
+        let processes = pipewise_store::processes::current(store, &copy).await.unwrap();
+        let mapping = Mapping::parse("mapping.toml", &text, &processes).unwrap();
+        let request = Request { source: Source::Csv, folder: folder.path(), mapping: &mapping, dates: DateStyle::Iso };
+        let grouped = pipewise_import::prepare(store, &copy, &processes, request).await.unwrap();
+        assert!(grouped.issues.is_empty());
+
+        // The same rows ordered by seq first, so each deal's rows are spread over the file,
+        // with the third event of one deal made unreadable.
+        let path = folder.path().join("events.csv");
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        rows.sort_by(|a, b| (a[1].parse::<u32>().unwrap(), &a[0]).cmp(&(b[1].parse::<u32>().unwrap(), &b[0])));
+        let broken = rows.iter().position(|r| &r[1] == "3").unwrap();
+        let deal = rows[broken][0].to_owned();
+        rows[broken] = rows[broken].iter().enumerate().map(|(i, f)| if i == 2 { "bogus" } else { f }).collect();
+        let mut writer = csv::Writer::from_path(&path).unwrap();
+        writer.write_record(&header).unwrap();
+        for row in &rows {
+            writer.write_record(row).unwrap();
+        }
+        writer.flush().unwrap();
+        let line = csv::Reader::from_path(&path).unwrap().records().map(Result::unwrap)
+            .find(|r| &r[2] == "bogus").unwrap().position().unwrap().line();
+        assert!(rows[..broken].iter().filter(|r| r[0] == deal).count() == 2 && broken > 2, "the deal's rows are not together");
+
+        let spread = pipewise_import::prepare(store, &copy, &processes, request).await.unwrap();
+        assert_eq!(spread.issues.len(), 1, "{:#?}", spread.issues);
+        let issue = &spread.issues[0];
+        assert_eq!((issue.file.as_str(), issue.line, issue.column.as_str(), issue.value.as_str()), ("events.csv", line, "kind", "bogus"));
+        let expected: Vec<_> = grouped.opportunities.iter().filter(|d| d.external_id != deal).collect();
+        assert_eq!(expected.len(), 299);
+        assert_eq!(spread.opportunities.iter().collect::<Vec<_>>(), expected);
+    }
 }
