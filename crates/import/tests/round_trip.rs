@@ -17,7 +17,7 @@ use pipewise_core::text::Slug;
 use pipewise_demo::{DemoConfig, Generator};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{Request, Source};
+use pipewise_import::{Prepared, Request, Source};
 use pipewise_store::Store;
 use serde_json::Value;
 
@@ -40,6 +40,52 @@ async fn demo(store: &dyn Store) -> Workspace {
             .unwrap();
     }
     workspace
+}
+
+/// A demo workspace exported as CSV, and an empty workspace to import it into.
+struct Exported {
+    original: Workspace,
+    folder: tempfile::TempDir,
+    copy: Workspace,
+}
+
+impl Exported {
+    async fn new(store: &dyn Store) -> Self {
+        let original = demo(store).await;
+        let folder = tempfile::tempdir().unwrap();
+        pipewise_export::export(
+            store,
+            &original,
+            folder.path(),
+            pipewise_export::Format::Csv,
+        )
+        .await
+        .unwrap();
+        let copy = workspace_with(store, original.fiscal_calendar).await;
+        Self {
+            original,
+            folder,
+            copy,
+        }
+    }
+
+    /// The export as read for the empty workspace.
+    async fn prepare(&self, store: &dyn Store) -> Prepared {
+        let text = std::fs::read_to_string(self.folder.path().join("mapping.toml")).unwrap();
+        let processes = pipewise_store::processes::current(store, &self.copy)
+            .await
+            .unwrap();
+        let mapping = Mapping::parse("mapping.toml", &text, &processes).unwrap();
+        let request = Request {
+            source: Source::Csv,
+            folder: self.folder.path(),
+            mapping: &mapping,
+            dates: DateStyle::Iso,
+        };
+        pipewise_import::prepare(store, &self.copy, &processes, request)
+            .await
+            .unwrap()
+    }
 }
 
 /// Every pipeline report of `workspace` for two quarters, whole and by each dimension a
@@ -94,29 +140,20 @@ async fn reports(store: &dyn Store, workspace: &Workspace) -> Vec<Value> {
 
 on_both_backends! {
     async fn an_exported_workspace_imports_into_an_empty_one_with_the_same_numbers(store) {
-        let original = demo(store).await;
-        let folder = tempfile::tempdir().unwrap();
-        pipewise_export::export(store, &original, folder.path(), pipewise_export::Format::Csv)
-            .await
-            .unwrap();
-
-        let copy = workspace_with(store, original.fiscal_calendar).await;
-        let text = std::fs::read_to_string(folder.path().join("mapping.toml")).unwrap();
-        let processes = pipewise_store::processes::current(store, &copy).await.unwrap();
-        let mapping = Mapping::parse("mapping.toml", &text, &processes).unwrap();
-        let request = Request { source: Source::Csv, folder: folder.path(), mapping: &mapping, dates: DateStyle::Iso };
-        let prepared = pipewise_import::prepare(store, &copy, &processes, request).await.unwrap();
+        let exported = Exported::new(store).await;
+        let (original, copy) = (&exported.original, &exported.copy);
+        let prepared = exported.prepare(store).await;
         assert!(prepared.issues.is_empty(), "{:#?}", &prepared.issues[..prepared.issues.len().min(5)]);
-        pipewise_import::write(store, &copy, Source::Csv, prepared, |_, _| {}).await.unwrap();
+        pipewise_import::write(store, copy, Source::Csv, prepared, |_, _| {}).await.unwrap();
 
-        let (a, b) = (counts(store, &original).await, counts(store, &copy).await);
+        let (a, b) = (counts(store, original).await, counts(store, copy).await);
         assert_eq!((a.opportunities, a.opportunity_events, a.accounts), (b.opportunities, b.opportunity_events, b.accounts));
         assert!(a.opportunities == 300 && a.opportunity_events > 1_000);
         let deals_a = all(store.all_opportunities(original.id)).await;
         let deals_b = all(store.all_opportunities(copy.id)).await;
         assert_eq!(deals_a, deals_b);
 
-        let (before, after) = (reports(store, &original).await, reports(store, &copy).await);
+        let (before, after) = (reports(store, original).await, reports(store, copy).await);
         assert_eq!(before.len(), after.len());
         for (a, b) in before.iter().zip(&after) {
             assert_eq!(a, b);
@@ -124,22 +161,13 @@ on_both_backends! {
     }
 
     async fn a_log_whose_deals_are_interleaved_reads_as_one_grouped_by_deal(store) {
-        let original = demo(store).await;
-        let folder = tempfile::tempdir().unwrap();
-        pipewise_export::export(store, &original, folder.path(), pipewise_export::Format::Csv)
-            .await
-            .unwrap();
-        let copy = workspace_with(store, original.fiscal_calendar).await;
-        let text = std::fs::read_to_string(folder.path().join("mapping.toml")).unwrap();
-        let processes = pipewise_store::processes::current(store, &copy).await.unwrap();
-        let mapping = Mapping::parse("mapping.toml", &text, &processes).unwrap();
-        let request = Request { source: Source::Csv, folder: folder.path(), mapping: &mapping, dates: DateStyle::Iso };
-        let grouped = pipewise_import::prepare(store, &copy, &processes, request).await.unwrap();
+        let exported = Exported::new(store).await;
+        let grouped = exported.prepare(store).await;
         assert!(grouped.issues.is_empty());
 
         // The same rows ordered by seq first, so each deal's rows are spread over the file,
         // with the third event of one deal made unreadable.
-        let path = folder.path().join("events.csv");
+        let path = exported.folder.path().join("events.csv");
         let mut reader = csv::Reader::from_path(&path).unwrap();
         let header = reader.headers().unwrap().clone();
         let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -157,7 +185,7 @@ on_both_backends! {
             .find(|r| &r[2] == "bogus").unwrap().position().unwrap().line();
         assert!(rows[..broken].iter().filter(|r| r[0] == deal).count() == 2 && broken > 2, "the deal's rows are not together");
 
-        let spread = pipewise_import::prepare(store, &copy, &processes, request).await.unwrap();
+        let spread = exported.prepare(store).await;
         assert_eq!(spread.issues.len(), 1, "{:#?}", spread.issues);
         let issue = &spread.issues[0];
         assert_eq!((issue.file.as_str(), issue.line, issue.column.as_str(), issue.value.as_str()), ("events.csv", line, "kind", "bogus"));
