@@ -2,8 +2,8 @@
 //! column.
 //!
 //! Encoding: UTF-8 with or without a byte-order mark; a file that is not valid UTF-8 is read
-//! as Latin-1 (ISO 8859-1, the encoding of older Excel and Salesforce exports) and the caller
-//! is told so. Quoted fields may span lines. Columns are found by header name, so their order
+//! as Latin-1 (ISO 8859-1, the encoding of older Excel and Salesforce exports), mark or not,
+//! and the caller is told so. Quoted fields may span lines. Columns are found by header name, so their order
 //! does not matter (nor, failing an exact match, their case) and columns nobody reads are
 //! ignored; a row with more or fewer fields than
 //! the header is refused whole.
@@ -11,8 +11,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 
 use crate::issues::Issue;
 
@@ -34,6 +34,8 @@ pub enum FileError {
     MissingColumns { file: String, missing: Vec<String> },
     #[error("{file}: the header names column `{column}` twice")]
     DuplicateColumn { file: String, column: String },
+    #[error("{file}: changed while the import was reading it; run the import again")]
+    Changed { file: String },
 }
 
 /// An export's folder, opened file by file, noting what applies to a whole file.
@@ -109,7 +111,12 @@ pub struct Table {
 /// Where a table's bytes are.
 #[derive(Debug)]
 enum Source {
-    File(PathBuf),
+    /// A file kept open, so that each pass reads the same file even if another is put in
+    /// its place, with its length when opened, so that one written over is noticed.
+    File {
+        file: File,
+        length: u64,
+    },
     Bytes(Vec<u8>),
 }
 
@@ -126,13 +133,20 @@ impl Table {
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let latin1 = File::open(path)
-            .and_then(|file| is_utf8(file).map(|utf8| !utf8))
-            .map_err(|source| FileError::Unreadable {
-                file: name.clone(),
-                source,
-            })?;
-        Self::new(name, Source::File(path.to_owned()), latin1)
+        let opened = (|| {
+            let file = File::open(path)?;
+            let metadata = file.metadata()?;
+            if !metadata.is_file() {
+                return Err(std::io::Error::other("not a regular file"));
+            }
+            let utf8 = is_utf8(&file)?;
+            Ok((file, metadata.len(), utf8))
+        })();
+        let (file, length, utf8) = opened.map_err(|source| FileError::Unreadable {
+            file: name.clone(),
+            source,
+        })?;
+        Self::new(name, Source::File { file, length }, !utf8)
     }
 
     /// A table of `bytes`; `name` is how messages refer to it.
@@ -152,7 +166,7 @@ impl Table {
         let mut reader = table.reader()?;
         let header = reader
             .byte_headers()
-            .map_err(|e| malformed(&table.name, &e))?;
+            .map_err(|e| malformed(&table.name, e))?;
         let headers: Vec<String> = header
             .iter()
             .map(|h| table.decode(h).trim().to_owned())
@@ -182,10 +196,16 @@ impl Table {
             source,
         };
         let mut bytes: Box<dyn BufRead + '_> = match &self.source {
-            Source::File(path) => Box::new(BufReader::with_capacity(
-                READ_BUFFER,
-                File::open(path).map_err(unreadable)?,
-            )),
+            Source::File { file, length } => {
+                let mut file = file;
+                if file.metadata().map_err(unreadable)?.len() != *length {
+                    return Err(FileError::Changed {
+                        file: self.name.clone(),
+                    });
+                }
+                file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+                Box::new(BufReader::with_capacity(READ_BUFFER, file))
+            }
             Source::Bytes(bytes) => Box::new(bytes.as_slice()),
         };
         if bytes
@@ -282,7 +302,7 @@ impl Table {
             match read {
                 Ok(false) => return Ok(()),
                 Ok(true) => {}
-                Err(e) => return Err(malformed(&self.name, &e)),
+                Err(e) => return Err(malformed(&self.name, e)),
             }
             let line = record.position().map_or(0, csv::Position::line);
             if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
@@ -356,12 +376,20 @@ fn is_utf8(mut bytes: impl Read) -> std::io::Result<bool> {
     }
 }
 
-fn malformed(file: &str, error: &csv::Error) -> FileError {
+/// A file that stops being readable midway is unreadable, not malformed.
+fn malformed(file: &str, error: csv::Error) -> FileError {
     let line = error.position().map_or(1, csv::Position::line);
-    FileError::Malformed {
-        file: file.to_owned(),
-        line,
-        message: error.to_string(),
+    let message = error.to_string();
+    match error.into_kind() {
+        csv::ErrorKind::Io(source) => FileError::Unreadable {
+            file: file.to_owned(),
+            source,
+        },
+        _ => FileError::Malformed {
+            file: file.to_owned(),
+            line,
+            message,
+        },
     }
 }
 
@@ -515,7 +543,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_is_read_again_at_each_pass() {
+    fn each_pass_reads_the_file_opened_and_one_written_over_stops_the_import() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("accounts.csv");
         std::fs::write(&path, b"\xef\xbb\xbfId,Name\n1,Soci\xe9t\xe9\n").unwrap();
@@ -523,8 +551,29 @@ mod tests {
         assert_eq!(t.name(), "accounts.csv");
         assert!(t.read_as_latin1());
         assert_eq!(values(&t, "Name").0, vec![(2, Some("Société".into()))]);
-        std::fs::write(&path, b"Id,Name\n1,Acme\n2,Beta\n").unwrap();
-        assert_eq!(values(&t, "Id").0.len(), 2);
+        assert_eq!(values(&t, "Name").0, vec![(2, Some("Société".into()))]);
+
+        // Another file put in its place is not read.
+        let other = folder.path().join("other.csv");
+        std::fs::write(&other, b"Id,Name\n1,Acme\n2,Beta\n").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(values(&t, "Name").0, vec![(2, Some("Société".into()))]);
+
+        // The file written over is.
+        let t = Table::open(&path).unwrap();
+        std::fs::write(&path, b"Id,Name\n1,Acme\n").unwrap();
+        let changed = t.rows(&mut Vec::new(), |_, _| {}).unwrap_err();
+        assert_eq!(
+            changed.to_string(),
+            "accounts.csv: changed while the import was reading it; run the import again"
+        );
+    }
+
+    #[test]
+    fn a_folder_is_not_a_table() {
+        let folder = tempfile::tempdir().unwrap();
+        let error = Table::open(folder.path()).unwrap_err();
+        assert!(matches!(error, FileError::Unreadable { .. }), "{error}");
     }
 
     #[test]

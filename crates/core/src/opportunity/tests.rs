@@ -936,3 +936,10 @@ fn several_commands_become_one_change_or_none() {
         Err(CommandError::CriteriaUnmet { .. })
     ));
 }
+
+#[test]
+fn an_event_stays_small_as_imports_and_loads_hold_millions() {
+    // The opening change, by far the largest, is boxed so that it does not set the size of
+    // every stage move and amount change.
+    assert!(std::mem::size_of::<OpportunityEvent>() <= 192);
+}
