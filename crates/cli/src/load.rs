@@ -77,19 +77,23 @@ pub async fn load(
         events: 0,
         elapsed: Duration::ZERO,
     };
-    pipewise_store::bulk::load(&*store, data.opportunities as u64, async {
-        while let Some(chunk) = receiver.recv().await {
-            let batch = chunk?.batch;
-            store.write_batch(workspace, &batch).await?;
-            let events: usize = batch.opportunities.iter().map(|r| r.events.len()).sum();
-            loaded.opportunities += batch.opportunities.len() as u64;
-            loaded.events += events as u64;
-            progress.inc(batch.opportunities.len() as u64);
-            tracing::debug!(opportunities = loaded.opportunities, "batch committed");
-        }
-        progress.set_message("Building indexes");
-        anyhow::Ok(())
-    })
+    pipewise_store::bulk::load(
+        &*store,
+        data.opportunities as u64,
+        async {
+            while let Some(chunk) = receiver.recv().await {
+                let batch = chunk?.batch;
+                store.write_batch(workspace, &batch).await?;
+                let events: usize = batch.opportunities.iter().map(|r| r.events.len()).sum();
+                loaded.opportunities += batch.opportunities.len() as u64;
+                loaded.events += events as u64;
+                progress.inc(batch.opportunities.len() as u64);
+                tracing::debug!(opportunities = loaded.opportunities, "batch committed");
+            }
+            anyhow::Ok(())
+        },
+        || progress.set_message("Building indexes"),
+    )
     .await?;
     producer.await?;
     progress.finish_and_clear();

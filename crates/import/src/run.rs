@@ -112,15 +112,20 @@ pub async fn write(
     let total = prepared.new_records();
     let deals = prepared.opportunities.len() as u64;
     let batches = prepared.into_batches(source.system(), BATCH_RECORDS);
-    pipewise_store::bulk::load(store, deals, async {
-        let mut written = 0;
-        for batch in batches {
-            store.write_batch(workspace.id, &batch).await?;
-            written += records(&batch);
-            progress(written, total);
-        }
-        Ok(total)
-    })
+    pipewise_store::bulk::load(
+        store,
+        deals,
+        async {
+            let mut written = 0;
+            for batch in batches {
+                store.write_batch(workspace.id, &batch).await?;
+                written += records(&batch);
+                progress(written, total);
+            }
+            Ok(total)
+        },
+        || {},
+    )
     .await
 }
 

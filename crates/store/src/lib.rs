@@ -344,8 +344,9 @@ pub trait Store: Send + Sync {
     /// they are at least as many as it holds, the migrations' indexes on the tables batches
     /// fill that enforce nothing are dropped, to be built once by
     /// [`Store::finish_bulk_load`] (or, should the load stop before that, when the database
-    /// is next opened). Reads stay correct meanwhile, and slower.
-    async fn begin_bulk_load(&self, deals: u64) -> Result<()>;
+    /// is next opened). Reads stay correct meanwhile, and slower. Says whether it dropped
+    /// any, that is whether the end of the load will build them.
+    async fn begin_bulk_load(&self, deals: u64) -> Result<bool>;
     /// Ends a bulk load: builds any index [`Store::begin_bulk_load`] dropped.
     async fn finish_bulk_load(&self) -> Result<()>;
 

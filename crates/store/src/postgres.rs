@@ -85,8 +85,8 @@ impl PgStore {
 
     /// PostgreSQL keeps its indexes through a bulk load: it has not been measured without
     /// them.
-    async fn defer_indexes(&self, _deals: u64) -> crate::Result<()> {
-        Ok(())
+    async fn defer_indexes(&self, _deals: u64) -> crate::Result<bool> {
+        Ok(false)
     }
 
     async fn build_indexes(&self) -> crate::Result<()> {

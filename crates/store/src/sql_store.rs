@@ -1444,7 +1444,7 @@ macro_rules! impl_store {
                     SET last_used_at = $3 WHERE workspace_id = $1 AND id = $2").await
             }
 
-            async fn begin_bulk_load(&self, deals: u64) -> Result<()> {
+            async fn begin_bulk_load(&self, deals: u64) -> Result<bool> {
                 self.defer_indexes(deals).await
             }
 

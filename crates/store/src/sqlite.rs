@@ -132,8 +132,8 @@ impl SqliteStore {
         self.committer.record(workspace, recorded).await
     }
 
-    async fn defer_indexes(&self, deals: u64) -> crate::Result<()> {
-        indexes::defer(&self.writer, deals).await.map(drop)
+    async fn defer_indexes(&self, deals: u64) -> crate::Result<bool> {
+        indexes::defer(&self.writer, deals).await
     }
 
     async fn build_indexes(&self) -> crate::Result<()> {

@@ -80,6 +80,19 @@ async fn open_deal(store: &dyn Store, org: &Org, name: &str) -> Recorded {
 }
 
 on_both_backends! {
+    async fn a_bulk_load_says_before_its_end_builds_indexes_which_only_sqlite_drops(store) {
+        let building = std::cell::Cell::new(0);
+        let written = pipewise_store::bulk::load(store, 10, async { Ok::<_, StoreError>(7) }, || {
+            building.set(building.get() + 1);
+        })
+        .await
+        .unwrap();
+        assert_eq!(written, 7);
+        // The test database holds no deals, so ten new ones are enough to drop the indexes.
+        let sqlite = module_path!().ends_with("sqlite");
+        assert_eq!(building.get(), usize::from(sqlite));
+    }
+
     async fn forecast_snapshots_are_stored_listed_by_period_and_read_back(store) {
         use pipewise_analytics::forecast::{
             DealAtSnapshot, Method, MethodNumber, PersonNumber, Snapshot,
