@@ -236,7 +236,9 @@ macro_rules! impl_store {
 
         type Tx = Transaction<'static, $db>;
 
-        /// Inserts `items` with as few statements as the bind-parameter limit allows.
+        /// Inserts `items` with as few statements as the bind-parameter limit allows. Each
+        /// statement is made while the database runs the one before: making one (encoding
+        /// every value) took a fifth of a bulk load's writing time, with the database idle.
         async fn insert_all<'a, T>(
             tx: &mut Tx,
             head: &str,
@@ -244,10 +246,22 @@ macro_rules! impl_store {
             items: &'a [T],
             mut bind: impl FnMut(&mut Separated<'_, 'a, $db, &'static str>, &'a T),
         ) -> Result<()> {
-            for chunk in items.chunks(MAX_BIND_PARAMS / columns) {
+            let mut chunks = items.chunks(MAX_BIND_PARAMS / columns);
+            let mut make = |chunk| {
                 let mut query = QueryBuilder::<$db>::new(head);
                 query.push_values(chunk, |mut row, item| bind(&mut row, item));
-                query.build().execute(&mut **tx).await?;
+                query
+            };
+            let mut next = chunks.next().map(&mut make);
+            while let Some(mut query) = next {
+                // `join` polls in order: the statement is sent before the next is made.
+                let (done, made) = futures_util::future::join(
+                    query.build().execute(&mut **tx),
+                    async { chunks.next().map(&mut make) },
+                )
+                .await;
+                done?;
+                next = made;
             }
             Ok(())
         }
