@@ -219,12 +219,12 @@ impl Reading<'_> {
         ])?;
         let dates = self.context.dates;
         let version = self.context.version;
-        let mut logs: HashMap<String, Log> = HashMap::new();
-        table.rows(&mut self.out.issues, |row, issues| {
-            let Some(deal_id) = row.text(deal) else {
-                issues.push(row.issue(deal, "", "a value is required; the row is skipped"));
-                return;
-            };
+        // A log is the largest file of an export: each row's change and times are parsed on
+        // a second core while this one reads on, and put in their deal's log in file order.
+        let parse = move |row: &Row<'_>| {
+            let deal_id = row
+                .text(deal)
+                .ok_or_else(|| row.issue(deal, "", "a value is required; the row is skipped"))?;
             let event = (|| {
                 let uuid = |column: Column| {
                     row.parse_required(column, |t| {
@@ -256,15 +256,24 @@ impl Reading<'_> {
                     change,
                 })
             })();
-            let log = logs
-                .entry(deal_id.to_owned())
-                .or_insert_with(|| Ok(Vec::new()));
-            match (log, event) {
-                (Ok(events), Ok(event)) => events.push(event),
-                (log @ Ok(_), Err(issue)) => *log = Err(issue),
-                (Err(_), _) => {}
-            }
-        })?;
+            Ok((deal_id.to_owned(), event))
+        };
+        let mut logs: HashMap<String, Log> = HashMap::new();
+        table.rows_in_parallel(
+            &mut self.out.issues,
+            parse,
+            |parsed: Result<(String, Result<OpportunityEvent, Issue>), Issue>, issues| {
+                let (deal_id, event) = match parsed {
+                    Ok(parsed) => parsed,
+                    Err(issue) => return issues.push(issue),
+                };
+                match (logs.entry(deal_id).or_insert_with(|| Ok(Vec::new())), event) {
+                    (Ok(events), Ok(event)) => events.push(event),
+                    (log @ Ok(_), Err(issue)) => *log = Err(issue),
+                    (Err(_), _) => {}
+                }
+            },
+        )?;
         Ok(logs)
     }
 

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::mpsc;
 
 use crate::issues::Issue;
 
@@ -288,47 +289,155 @@ impl Table {
         issues: &mut Vec<Issue>,
         mut visit: impl FnMut(&Row<'_>, &mut Vec<Issue>),
     ) -> Result<(), FileError> {
-        let mut reader = self.reader()?;
-        let mut bytes = csv::ByteRecord::new();
+        let mut records = self.records()?;
         let mut record = csv::StringRecord::new();
         loop {
-            let read = if self.latin1 {
-                reader
-                    .read_byte_record(&mut bytes)
-                    .inspect(|_| latin1_record(&bytes, &mut record))
+            match records.next(&mut record)? {
+                Next::End => return Ok(()),
+                Next::Skipped(issue) => issues.push(issue),
+                Next::Row => visit(&self.row(&record), issues),
+            }
+        }
+    }
+
+    /// As [`Table::rows`], for a file whose rows take longer to parse than to read: `parse`
+    /// runs on a second thread, a chunk of rows at a time, while this one reads the next
+    /// chunk and hands each row's result to `take`, in file order.
+    pub fn rows_in_parallel<T: Send>(
+        &self,
+        issues: &mut Vec<Issue>,
+        parse: impl Fn(&Row<'_>) -> T + Send,
+        mut take: impl FnMut(T, &mut Vec<Issue>),
+    ) -> Result<(), FileError> {
+        let mut take_all = |parsed: Vec<Result<T, Issue>>, issues: &mut Vec<Issue>| {
+            for row in parsed {
+                match row {
+                    Ok(value) => take(value, issues),
+                    Err(issue) => issues.push(issue),
+                }
+            }
+        };
+        std::thread::scope(|scope| {
+            // Bounded, so reading cannot run far ahead of parsing; the way back is not, so
+            // the parser never waits on this thread while this thread waits on it.
+            let (to_parse, chunks) = mpsc::sync_channel::<Vec<Result<csv::StringRecord, Issue>>>(2);
+            let (to_take, parsed) = mpsc::channel();
+            scope.spawn(move || {
+                for chunk in chunks {
+                    let done: Vec<Result<T, Issue>> = chunk
+                        .into_iter()
+                        .map(|row| row.map(|record| parse(&self.row(&record))))
+                        .collect();
+                    if to_take.send(done).is_err() {
+                        return;
+                    }
+                }
+            });
+            let read = (|| {
+                let mut records = self.records()?;
+                loop {
+                    let mut chunk = Vec::with_capacity(PARSED_TOGETHER);
+                    let mut end = false;
+                    while chunk.len() < PARSED_TOGETHER && !end {
+                        let mut record = csv::StringRecord::new();
+                        match records.next(&mut record)? {
+                            Next::End => end = true,
+                            Next::Skipped(issue) => chunk.push(Err(issue)),
+                            Next::Row => chunk.push(Ok(record)),
+                        }
+                    }
+                    // Fails only if the parser stopped, which it does only by panicking:
+                    // the scope's end passes that on.
+                    if to_parse.send(chunk).is_err() || end {
+                        return Ok(());
+                    }
+                    for done in parsed.try_iter() {
+                        take_all(done, issues);
+                    }
+                }
+            })();
+            drop(to_parse);
+            for done in parsed {
+                take_all(done, issues);
+            }
+            read
+        })
+    }
+
+    /// The file's rows from the first, read one at a time.
+    fn records(&self) -> Result<Records<'_>, FileError> {
+        Ok(Records {
+            table: self,
+            reader: self.reader()?,
+            bytes: csv::ByteRecord::new(),
+        })
+    }
+
+    fn row<'a>(&'a self, record: &'a csv::StringRecord) -> Row<'a> {
+        Row {
+            file: &self.name,
+            headers: &self.headers,
+            line: record.position().map_or(0, csv::Position::line),
+            record,
+        }
+    }
+}
+
+/// Rows handed to the parsing thread at a time: enough that passing them costs little
+/// beside parsing them.
+const PARSED_TOGETHER: usize = 4_096;
+
+/// A [`Table`] being read.
+struct Records<'t> {
+    table: &'t Table,
+    reader: csv::Reader<Box<dyn BufRead + 't>>,
+    /// A Latin-1 row as read, before it is decoded.
+    bytes: csv::ByteRecord,
+}
+
+/// What reading a row found.
+enum Next {
+    /// A row, of the header's width.
+    Row,
+    /// A row of another width, not to be visited.
+    Skipped(Issue),
+    End,
+}
+
+impl Records<'_> {
+    /// Reads the next row that is not blank into `record`.
+    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Next, FileError> {
+        let table = self.table;
+        loop {
+            let read = if table.latin1 {
+                self.reader
+                    .read_byte_record(&mut self.bytes)
+                    .inspect(|_| latin1_record(&self.bytes, record))
             } else {
-                reader.read_record(&mut record)
+                self.reader.read_record(record)
             };
             match read {
-                Ok(false) => return Ok(()),
+                Ok(false) => return Ok(Next::End),
                 Ok(true) => {}
-                Err(e) => return Err(malformed(&self.name, e)),
+                Err(e) => return Err(malformed(&table.name, e)),
             }
-            let line = record.position().map_or(0, csv::Position::line);
             if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
                 continue; // A blank line.
             }
-            if record.len() != self.headers.len() {
-                issues.push(Issue {
-                    file: self.name.clone(),
-                    line,
+            if record.len() != table.headers.len() {
+                return Ok(Next::Skipped(Issue {
+                    file: table.name.clone(),
+                    line: record.position().map_or(0, csv::Position::line),
                     column: String::new(),
                     value: String::new(),
                     reason: format!(
                         "the row has {} fields but the header has {}; the row is skipped",
                         record.len(),
-                        self.headers.len()
+                        table.headers.len()
                     ),
-                });
-                continue;
+                }));
             }
-            let row = Row {
-                file: &self.name,
-                headers: &self.headers,
-                line,
-                record: &record,
-            };
-            visit(&row, issues);
+            return Ok(Next::Row);
         }
     }
 }
@@ -597,6 +706,66 @@ mod tests {
             vec![3, 4]
         );
         assert!(issues[0].reason.contains("1 fields but the header has 2"));
+    }
+
+    #[test]
+    fn rows_parsed_in_parallel_arrive_in_file_order_with_their_issues() {
+        // Three chunks and a bit, with a wrong-width row on each side of the first boundary
+        // and at the end; every seventh value is refused by the parser.
+        let rows = 3 * PARSED_TOGETHER + 5;
+        let mut text = String::from("Id,Name\n");
+        let mut expected_seen = Vec::new();
+        let mut expected_issues = Vec::new();
+        let mut line = 1;
+        for i in 0..rows {
+            line += 1;
+            if i == PARSED_TOGETHER - 1 || i == PARSED_TOGETHER || i == rows - 1 {
+                text.push_str("short\n");
+                expected_issues.push(line);
+            } else {
+                text.push_str(&format!("{i},name {i}\n"));
+                if i % 7 == 0 {
+                    expected_issues.push(line);
+                } else {
+                    expected_seen.push((line, i));
+                }
+            }
+        }
+        for (t, latin1) in [
+            (table(text.as_bytes()), false),
+            (table(&latin1_bytes(&text)), true),
+        ] {
+            assert_eq!(t.read_as_latin1(), latin1);
+            let [id] = t.require(["Id"]).unwrap();
+            let mut issues = Vec::new();
+            let mut seen = Vec::new();
+            t.rows_in_parallel(
+                &mut issues,
+                |row| {
+                    let i: usize = row.text(id).unwrap().parse().unwrap();
+                    if i % 7 == 0 {
+                        Err(row.issue(id, &i.to_string(), "a multiple of 7"))
+                    } else {
+                        Ok((row.line(), i))
+                    }
+                },
+                |parsed, issues| match parsed {
+                    Ok(row) => seen.push(row),
+                    Err(issue) => issues.push(issue),
+                },
+            )
+            .unwrap();
+            // Compared whole, but not printed whole should they differ.
+            assert!(seen == expected_seen, "rows out of order or lost");
+            let issue_lines: Vec<u64> = issues.iter().map(|i| i.line).collect();
+            assert_eq!(issue_lines, expected_issues);
+        }
+    }
+
+    /// `text` with the name of row 1 in Latin-1, so that the whole is read as Latin-1.
+    fn latin1_bytes(text: &str) -> Vec<u8> {
+        let (head, tail) = text.split_once("name 1\n").unwrap();
+        [head.as_bytes(), b"Soci\xe9t\xe9\n", tail.as_bytes()].concat()
     }
 
     #[test]

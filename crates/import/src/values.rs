@@ -66,12 +66,14 @@ fn iso(text: &str) -> Option<(NaiveDate, Moment)> {
         let at = DateTime::<Utc>::from_timestamp_millis(text.parse().ok()?)?;
         return Some((at.date_naive(), Moment::Exact(at)));
     }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Some((date, Moment::Local(NaiveTime::MIN)));
-    }
+    // RFC 3339 first: it is how logs write times, and it fails fast on a date alone, which
+    // a format string does not on a time.
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         let at = at.with_timezone(&Utc);
         return Some((at.date_naive(), Moment::Exact(at)));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some((date, Moment::Local(NaiveTime::MIN)));
     }
     // Salesforce writes `2025-03-04T14:05:00.000+0000`.
     for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
