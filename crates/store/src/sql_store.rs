@@ -208,6 +208,8 @@ macro_rules! impl_store {
         use sqlx::query_builder::Separated;
         use sqlx::types::Json;
         use sqlx::{QueryBuilder, Transaction};
+        use std::future::Future;
+        use std::task::Poll;
         use uuid::Uuid;
 
         use crate::db_time::DbTime;
@@ -239,6 +241,8 @@ macro_rules! impl_store {
         /// Inserts `items` with as few statements as the bind-parameter limit allows. Each
         /// statement is made while the database runs the one before: making one (encoding
         /// every value) took a fifth of a bulk load's writing time, with the database idle.
+        /// On SQLite the statement is handed to the connection's own thread at its first
+        /// poll; on PostgreSQL a statement not yet prepared first waits for its preparation.
         async fn insert_all<'a, T>(
             tx: &mut Tx,
             head: &str,
@@ -254,14 +258,13 @@ macro_rules! impl_store {
             };
             let mut next = chunks.next().map(&mut make);
             while let Some(mut query) = next {
-                // `join` polls in order: the statement is sent before the next is made.
-                let (done, made) = futures_util::future::join(
-                    query.build().execute(&mut **tx),
-                    async { chunks.next().map(&mut make) },
-                )
-                .await;
-                done?;
-                next = made;
+                let mut run = std::pin::pin!(query.build().execute(&mut **tx));
+                let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
+                next = chunks.next().map(&mut make);
+                match first {
+                    Poll::Ready(done) => done?,
+                    Poll::Pending => run.await?,
+                };
             }
             Ok(())
         }

@@ -686,6 +686,29 @@ on_both_backends! {
         assert_eq!((counts.contacts, counts.opportunities, counts.opportunity_events), (0, 0, 0));
     }
 
+    async fn a_batch_failing_in_a_later_statement_writes_nothing(store) {
+        // Contacts go 3,333 to a statement; the orphan's id is the last made, so it sorts
+        // last and fails the third, while the next statements are being made.
+        let acme = org("acme", 1);
+        install(store, &acme).await;
+        let contact = |account_id| Contact {
+            version: 1,
+            id: ContactId::generate(),
+            account_id,
+            name: Name::parse("Grace Hopper").unwrap(),
+            email: None,
+            title: None,
+            buying_role: None,
+            created_at: at("2026-01-01T00:00:00Z"),
+        };
+        let mut contacts: Vec<Contact> = (0..7_000).map(|_| contact(acme.accounts[0])).collect();
+        contacts.push(contact(AccountId::generate()));
+        let batch = Batch { contacts, ..Batch::default() };
+        let error = store.write_batch(acme.workspace.id, &batch).await.unwrap_err();
+        assert!(matches!(error, StoreError::Conflict(_)), "{error}");
+        assert_eq!(store.counts(acme.workspace.id).await.unwrap().contacts, 0);
+    }
+
     async fn an_opportunity_reads_back_as_written_with_its_events(store) {
         let acme = org("acme", 1);
         install(store, &acme).await;
