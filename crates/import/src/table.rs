@@ -335,21 +335,33 @@ impl Table {
             });
             let read = (|| {
                 let mut records = self.records()?;
+                // Each row's record is new, made as large as the last to save regrowing it.
+                let mut bytes = 0;
                 loop {
                     let mut chunk = Vec::with_capacity(PARSED_TOGETHER);
-                    let mut end = false;
-                    while chunk.len() < PARSED_TOGETHER && !end {
-                        let mut record = csv::StringRecord::new();
-                        match records.next(&mut record)? {
-                            Next::End => end = true,
-                            Next::Skipped(issue) => chunk.push(Err(issue)),
-                            Next::Row => chunk.push(Ok(record)),
+                    // Why the file's rows stopped: its end or a broken row.
+                    let mut stop = None;
+                    while chunk.len() < PARSED_TOGETHER && stop.is_none() {
+                        let mut record =
+                            csv::StringRecord::with_capacity(bytes, self.headers.len());
+                        match records.next(&mut record) {
+                            Ok(Next::End) => stop = Some(Ok(())),
+                            Ok(Next::Skipped(issue)) => chunk.push(Err(issue)),
+                            Ok(Next::Row) => {
+                                bytes = record.as_slice().len();
+                                chunk.push(Ok(record));
+                            }
+                            Err(error) => stop = Some(Err(error)),
                         }
                     }
-                    // Fails only if the parser stopped, which it does only by panicking:
-                    // the scope's end passes that on.
-                    if to_parse.send(chunk).is_err() || end {
-                        return Ok(());
+                    // The rows before a broken one are still handed on, as `rows` visits them.
+                    // Sending fails only if the parser stopped, which it does only by
+                    // panicking: the scope's end passes that on.
+                    if to_parse.send(chunk).is_err() {
+                        return stop.unwrap_or(Ok(()));
+                    }
+                    if let Some(stop) = stop {
+                        return stop;
                     }
                     for done in parsed.try_iter() {
                         take_all(done, issues);
@@ -760,6 +772,45 @@ mod tests {
             let issue_lines: Vec<u64> = issues.iter().map(|i| i.line).collect();
             assert_eq!(issue_lines, expected_issues);
         }
+    }
+
+    #[test]
+    fn rows_parsed_in_parallel_end_with_the_file_at_any_chunk_border() {
+        for rows in [0, 1, PARSED_TOGETHER, 2 * PARSED_TOGETHER] {
+            let text: String = std::iter::once("Id\n".to_owned())
+                .chain((0..rows).map(|i| format!("{i}\n")))
+                .collect();
+            let t = table(text.as_bytes());
+            let [id] = t.require(["Id"]).unwrap();
+            let mut seen = Vec::new();
+            let mut issues = Vec::new();
+            t.rows_in_parallel(
+                &mut issues,
+                |row| row.text(id).map(str::to_owned),
+                |v, _| seen.push(v),
+            )
+            .unwrap();
+            let expected: Vec<Option<String>> = (0..rows).map(|i| Some(i.to_string())).collect();
+            assert!(seen == expected, "{rows} rows: {} seen", seen.len());
+            assert!(issues.is_empty());
+        }
+    }
+
+    /// The parser's panic reaches this thread as the scope's own; the test would hang, not
+    /// pass, if the reader waited for a parser gone.
+    #[test]
+    #[should_panic(expected = "a scoped thread panicked")]
+    fn a_parser_that_panics_is_passed_on_not_waited_for() {
+        let text: String = std::iter::once("Id\n".to_owned())
+            .chain((0..3 * PARSED_TOGETHER).map(|i| format!("{i}\n")))
+            .collect();
+        let t = table(text.as_bytes());
+        let mut issues = Vec::new();
+        let _ = t.rows_in_parallel(
+            &mut issues,
+            |row| assert!(row.line() < 10, "parser failed"),
+            |(), _| {},
+        );
     }
 
     /// `text` with the name of row 1 in Latin-1, so that the whole is read as Latin-1.
