@@ -437,17 +437,11 @@ impl Records<'_> {
                 continue; // A blank line.
             }
             if record.len() != table.headers.len() {
-                return Ok(Next::Skipped(Issue {
-                    file: table.name.clone(),
-                    line: record.position().map_or(0, csv::Position::line),
-                    column: String::new(),
-                    value: String::new(),
-                    reason: format!(
-                        "the row has {} fields but the header has {}; the row is skipped",
-                        record.len(),
-                        table.headers.len()
-                    ),
-                }));
+                return Ok(Next::Skipped(table.row(record).row_issue(format!(
+                    "the row has {} fields but the header has {}; the row is skipped",
+                    record.len(),
+                    table.headers.len()
+                ))));
             }
             return Ok(Next::Row);
         }
