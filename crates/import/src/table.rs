@@ -107,6 +107,16 @@ pub struct Table {
     latin1: bool,
     headers: Vec<String>,
     columns: HashMap<String, usize>,
+    breaks: LineBreaks,
+}
+
+/// How a table's lines end, for giving each row the line it starts on (`Records::locate`).
+#[derive(Debug, Clone, Copy, Default)]
+struct LineBreaks {
+    /// Lines end in "\r\n", as the header's does.
+    crlf: bool,
+    /// Where the last row ends, in bytes past any byte-order mark, if no line break follows.
+    unterminated_end: Option<u64>,
 }
 
 /// Where a table's bytes are.
@@ -163,6 +173,7 @@ impl Table {
             latin1,
             headers: Vec::new(),
             columns: HashMap::new(),
+            breaks: LineBreaks::default(),
         };
         let mut reader = table.reader()?;
         let header = reader
@@ -172,7 +183,18 @@ impl Table {
             .iter()
             .map(|h| table.decode(h).trim().to_owned())
             .collect();
+        // The csv reader counts the "\n" of a "\r\n" only when it reads on.
+        let crlf = reader.position().line() == 1;
         drop(reader);
+        table.breaks = LineBreaks {
+            crlf,
+            unterminated_end: table
+                .unterminated_end()
+                .map_err(|source| FileError::Unreadable {
+                    file: table.name.clone(),
+                    source,
+                })?,
+        };
         let mut columns = HashMap::with_capacity(headers.len());
         for (index, column) in headers.iter().enumerate() {
             if column.is_empty() {
@@ -220,6 +242,41 @@ impl Table {
             .flexible(true)
             .has_headers(true)
             .from_reader(bytes))
+    }
+
+    /// Where the last row ends, counted as the csv reader counts bytes (past any byte-order
+    /// mark), if no line break follows it.
+    fn unterminated_end(&self) -> std::io::Result<Option<u64>> {
+        let mut first = [0; 3];
+        let mut last = [0; 1];
+        let length = match &self.source {
+            Source::File { file, length } => {
+                let mut file = file;
+                if *length == 0 {
+                    return Ok(None);
+                }
+                let start = usize::try_from(*length).map_or(3, |l| l.min(3));
+                file.seek(SeekFrom::Start(0))?;
+                file.read_exact(&mut first[..start])?;
+                file.seek(SeekFrom::Start(length - 1))?;
+                file.read_exact(&mut last)?;
+                *length
+            }
+            Source::Bytes(bytes) => {
+                let Some(&end) = bytes.last() else {
+                    return Ok(None);
+                };
+                let start = bytes.len().min(3);
+                first[..start].copy_from_slice(&bytes[..start]);
+                last[0] = end;
+                bytes.len() as u64
+            }
+        };
+        if matches!(last[0], b'\n' | b'\r') {
+            return Ok(None);
+        }
+        let mark = if first == BYTE_ORDER_MARK { 3 } else { 0 };
+        Ok(Some(length - mark))
     }
 
     /// A header field's text: UTF-8 unless the file is Latin-1.
@@ -436,6 +493,7 @@ impl Records<'_> {
             if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
                 continue; // A blank line.
             }
+            self.locate(record);
             if record.len() != table.headers.len() {
                 return Ok(Next::Skipped(table.row(record).row_issue(format!(
                     "the row has {} fields but the header has {}; the row is skipped",
@@ -444,6 +502,40 @@ impl Records<'_> {
                 ))));
             }
             return Ok(Next::Row);
+        }
+    }
+
+    /// Gives `record`, just read, the line it starts on. The csv crate gives the line where it
+    /// began reading, before any empty lines it skipped (BurntSushi/rust-csv#208), and counts
+    /// the "\n" of a "\r\n" only at the next read; the line where it stopped is right, so the
+    /// record's lines are counted back from there.
+    fn locate(&self, record: &mut csv::StringRecord) {
+        let Some(start) = record.position() else {
+            return;
+        };
+        let stopped = self.reader.position();
+        let breaks = self.table.breaks;
+        // Whether the line break after the record has been counted: only a lone "\n" is,
+        // and the last row of a file may have none.
+        let counted = u64::from(!breaks.crlf && breaks.unterminated_end != Some(stopped.byte()));
+        let pending = u64::from(breaks.crlf);
+        let read = stopped.line().saturating_sub(start.line());
+        // Lines read beyond the record's own: empty lines skipped, or breaks inside quotes.
+        let beyond = read.saturating_sub(pending + counted);
+        let quoted = if beyond == 0 {
+            0 // The common case, settled without a scan.
+        } else {
+            let breaks: usize = record
+                .iter()
+                .map(|field| field.bytes().filter(|&b| b == b'\n').count())
+                .sum();
+            breaks as u64
+        };
+        let line = stopped.line().saturating_sub(counted + quoted);
+        if line != start.line() {
+            let mut located = start.clone();
+            located.set_line(line);
+            record.set_position(Some(located));
         }
     }
 }
@@ -700,6 +792,54 @@ mod tests {
             seen,
             vec![(2, Some("two\nlines".into())), (4, Some("plain".into()))]
         );
+    }
+
+    #[test]
+    fn rows_keep_their_own_line_after_empty_lines_and_with_crlf_breaks() {
+        // Line 8 of the first two holds spaces: a row of one empty field, skipped too.
+        for (text, lines) in [
+            (
+                &b"Id,Name\n1,Acme\n\n3,Beta\n\n\n6,Gamma\n  \n8,Delta\n"[..],
+                &[2, 4, 7, 9][..],
+            ),
+            (
+                b"Id,Name\r\n1,Acme\r\n\r\n3,Beta\r\n\r\n\r\n6,Gamma\r\n  \r\n8,Delta",
+                &[2, 4, 7, 9],
+            ),
+            // A quoted line break, Latin-1, and a last row with no line break after it.
+            (
+                b"Id,Name\n1,Acme\n\n3,\"Be\nta\"\n\n\n8,Soci\xe9t\xe9\n\n10,Zeta",
+                &[2, 4, 8, 10],
+            ),
+            // A byte-order mark, a quoted "\r\n", and a last row with no line break after it.
+            (
+                b"\xef\xbb\xbfId,Name\r\n2,\"Ac\r\nme\"\r\n\r\n5,Beta\r\n6,\"Ga\r\nmma\"",
+                &[2, 5, 6],
+            ),
+        ] {
+            let t = table(text);
+            let (seen, issues) = values(&t, "Id");
+            assert!(issues.is_empty());
+            let seen: Vec<u64> = seen.iter().map(|s| s.0).collect();
+            assert_eq!(seen, lines, "{}", String::from_utf8_lossy(text));
+
+            // The same from a file, whose last byte is found otherwise.
+            let folder = tempfile::tempdir().unwrap();
+            let path = folder.path().join("accounts.csv");
+            std::fs::write(&path, text).unwrap();
+            let from_file: Vec<u64> = values(&Table::open(&path).unwrap(), "Id")
+                .0
+                .iter()
+                .map(|s| s.0)
+                .collect();
+            assert_eq!(from_file, lines, "{}", String::from_utf8_lossy(text));
+        }
+        let t = table(b"Id,Name\n1,Acme\n\n3\n");
+        let (_, issues) = values(&t, "Id");
+        assert_eq!(issues.iter().map(|i| i.line).collect::<Vec<_>>(), vec![4]);
+        let t = table(b"Id,Name\r\n1,Acme\r\n\r\n3\r\n");
+        let (_, issues) = values(&t, "Id");
+        assert_eq!(issues.iter().map(|i| i.line).collect::<Vec<_>>(), vec![4]);
     }
 
     #[test]
