@@ -115,7 +115,8 @@ pub struct Table {
 struct LineBreaks {
     /// Lines end in "\r\n", as the header's does.
     crlf: bool,
-    /// Where the last row ends, in bytes past any byte-order mark, if no line break follows.
+    /// Where the last row ends, in bytes past any byte-order mark, if no line break follows
+    /// it. Only files whose lines end in a lone "\n" need it.
     unterminated_end: Option<u64>,
 }
 
@@ -183,18 +184,14 @@ impl Table {
             .iter()
             .map(|h| table.decode(h).trim().to_owned())
             .collect();
-        // The csv reader counts the "\n" of a "\r\n" only when it reads on.
-        let crlf = reader.position().line() == 1;
+        let header_end = reader.position().byte();
         drop(reader);
-        table.breaks = LineBreaks {
-            crlf,
-            unterminated_end: table
-                .unterminated_end()
-                .map_err(|source| FileError::Unreadable {
-                    file: table.name.clone(),
-                    source,
-                })?,
-        };
+        table.breaks = table
+            .line_breaks(header_end)
+            .map_err(|source| FileError::Unreadable {
+                file: table.name.clone(),
+                source,
+            })?;
         let mut columns = HashMap::with_capacity(headers.len());
         for (index, column) in headers.iter().enumerate() {
             if column.is_empty() {
@@ -244,39 +241,52 @@ impl Table {
             .from_reader(bytes))
     }
 
-    /// Where the last row ends, counted as the csv reader counts bytes (past any byte-order
-    /// mark), if no line break follows it.
-    fn unterminated_end(&self) -> std::io::Result<Option<u64>> {
-        let mut first = [0; 3];
-        let mut last = [0; 1];
+    /// How the file's lines end, from its bytes: the header's last, which the csv reader
+    /// stopped after at `header_end` (it ends a line at a "\r" and takes the "\n" after it
+    /// only at its next read), and the file's last.
+    fn line_breaks(&self, header_end: u64) -> std::io::Result<LineBreaks> {
         let length = match &self.source {
-            Source::File { file, length } => {
+            Source::File { length, .. } => *length,
+            Source::Bytes(bytes) => bytes.len() as u64,
+        };
+        let mut first = [0; 3];
+        let start = usize::try_from(length).map_or(3, |l| l.min(3));
+        self.read_at(0, &mut first[..start])?;
+        let mark = if first == BYTE_ORDER_MARK { 3 } else { 0 };
+        let mut byte = [0];
+        let crlf = header_end > 0 && {
+            self.read_at(mark + header_end - 1, &mut byte)?;
+            byte[0] == b'\r'
+        };
+        let unterminated_end = if length == 0 {
+            None
+        } else {
+            self.read_at(length - 1, &mut byte)?;
+            (!matches!(byte[0], b'\n' | b'\r')).then_some(length - mark)
+        };
+        Ok(LineBreaks {
+            crlf,
+            unterminated_end,
+        })
+    }
+
+    /// Fills `buffer` with the bytes from `offset` on.
+    fn read_at(&self, offset: u64, buffer: &mut [u8]) -> std::io::Result<()> {
+        match &self.source {
+            Source::File { file, .. } => {
                 let mut file = file;
-                if *length == 0 {
-                    return Ok(None);
-                }
-                let start = usize::try_from(*length).map_or(3, |l| l.min(3));
-                file.seek(SeekFrom::Start(0))?;
-                file.read_exact(&mut first[..start])?;
-                file.seek(SeekFrom::Start(length - 1))?;
-                file.read_exact(&mut last)?;
-                *length
+                file.seek(SeekFrom::Start(offset))?;
+                file.read_exact(buffer)
             }
             Source::Bytes(bytes) => {
-                let Some(&end) = bytes.last() else {
-                    return Ok(None);
-                };
-                let start = bytes.len().min(3);
-                first[..start].copy_from_slice(&bytes[..start]);
-                last[0] = end;
-                bytes.len() as u64
+                let found = usize::try_from(offset)
+                    .ok()
+                    .and_then(|start| bytes.get(start..start.checked_add(buffer.len())?))
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                buffer.copy_from_slice(found);
+                Ok(())
             }
-        };
-        if matches!(last[0], b'\n' | b'\r') {
-            return Ok(None);
         }
-        let mark = if first == BYTE_ORDER_MARK { 3 } else { 0 };
-        Ok(Some(length - mark))
     }
 
     /// A header field's text: UTF-8 unless the file is Latin-1.
@@ -507,8 +517,9 @@ impl Records<'_> {
 
     /// Gives `record`, just read, the line it starts on. The csv crate gives the line where it
     /// began reading, before any empty lines it skipped (BurntSushi/rust-csv#208), and counts
-    /// the "\n" of a "\r\n" only at the next read; the line where it stopped is right, so the
-    /// record's lines are counted back from there.
+    /// the "\n" of a "\r\n" only at the next read. The line where it stopped is right: the
+    /// record's last line, or the one after it once a lone "\n" is read. So the record's
+    /// lines are counted back from there.
     fn locate(&self, record: &mut csv::StringRecord) {
         let Some(start) = record.position() else {
             return;
@@ -518,20 +529,22 @@ impl Records<'_> {
         // Whether the line break after the record has been counted: only a lone "\n" is,
         // and the last row of a file may have none.
         let counted = u64::from(!breaks.crlf && breaks.unterminated_end != Some(stopped.byte()));
+        // The "\n" of the "\r\n" before the record, counted in this read.
         let pending = u64::from(breaks.crlf);
         let read = stopped.line().saturating_sub(start.line());
         // Lines read beyond the record's own: empty lines skipped, or breaks inside quotes.
         let beyond = read.saturating_sub(pending + counted);
-        let quoted = if beyond == 0 {
+        let quoted_breaks = if beyond == 0 {
             0 // The common case, settled without a scan.
         } else {
-            let breaks: usize = record
-                .iter()
-                .map(|field| field.bytes().filter(|&b| b == b'\n').count())
-                .sum();
-            breaks as u64
+            record.as_slice().bytes().filter(|&b| b == b'\n').count() as u64
         };
-        let line = stopped.line().saturating_sub(counted + quoted);
+        // A record starts no earlier than where reading began; a lone "\r" ends a record
+        // without a line being counted.
+        let line = stopped
+            .line()
+            .saturating_sub(counted + quoted_breaks)
+            .max(start.line());
         if line != start.line() {
             let mut located = start.clone();
             located.set_line(line);
@@ -796,43 +809,56 @@ mod tests {
 
     #[test]
     fn rows_keep_their_own_line_after_empty_lines_and_with_crlf_breaks() {
-        // Line 8 of the first two holds spaces: a row of one empty field, skipped too.
+        // Each row's id is the line it starts on, counted by hand.
         for (text, lines) in [
+            // Line 8 holds spaces: a row of one empty field, skipped too.
             (
-                &b"Id,Name\n1,Acme\n\n3,Beta\n\n\n6,Gamma\n  \n8,Delta\n"[..],
+                &b"Id,Name\n2,Acme\n\n4,Beta\n\n\n7,Gamma\n  \n9,Delta\n"[..],
                 &[2, 4, 7, 9][..],
             ),
             (
-                b"Id,Name\r\n1,Acme\r\n\r\n3,Beta\r\n\r\n\r\n6,Gamma\r\n  \r\n8,Delta",
+                b"Id,Name\r\n2,Acme\r\n\r\n4,Beta\r\n\r\n\r\n7,Gamma\r\n  \r\n9,Delta",
                 &[2, 4, 7, 9],
             ),
             // A quoted line break, Latin-1, and a last row with no line break after it.
             (
-                b"Id,Name\n1,Acme\n\n3,\"Be\nta\"\n\n\n8,Soci\xe9t\xe9\n\n10,Zeta",
+                b"Id,Name\n2,Acme\n\n4,\"Be\nta\"\n\n\n8,Soci\xe9t\xe9\n\n10,Zeta",
                 &[2, 4, 8, 10],
             ),
-            // A byte-order mark, a quoted "\r\n", and a last row with no line break after it.
+            // Byte-order marks, a quoted "\r\n", and last rows with no line break after them.
             (
                 b"\xef\xbb\xbfId,Name\r\n2,\"Ac\r\nme\"\r\n\r\n5,Beta\r\n6,\"Ga\r\nmma\"",
                 &[2, 5, 6],
             ),
+            (b"\xef\xbb\xbfId,Name\n2,Acme\n\n4,Beta", &[2, 4]),
+            // Empty lines before the header.
+            (b"\r\n\r\nId,Name\r\n4,Acme\r\n\r\n6,Beta\r\n", &[4, 6]),
+            // A lone "\r" ends a row, but lines are counted by "\n".
+            (b"Id,Name\n2,Acme\r2,Beta\n3,Gamma\n", &[2, 2, 3]),
         ] {
-            let t = table(text);
-            let (seen, issues) = values(&t, "Id");
-            assert!(issues.is_empty());
-            let seen: Vec<u64> = seen.iter().map(|s| s.0).collect();
-            assert_eq!(seen, lines, "{}", String::from_utf8_lossy(text));
-
-            // The same from a file, whose last byte is found otherwise.
+            let shown = String::from_utf8_lossy(text);
             let folder = tempfile::tempdir().unwrap();
             let path = folder.path().join("accounts.csv");
             std::fs::write(&path, text).unwrap();
-            let from_file: Vec<u64> = values(&Table::open(&path).unwrap(), "Id")
-                .0
-                .iter()
-                .map(|s| s.0)
-                .collect();
-            assert_eq!(from_file, lines, "{}", String::from_utf8_lossy(text));
+            // From memory and from a file, whose bytes are found otherwise; read row by row
+            // and in parallel.
+            for t in [table(text), Table::open(&path).unwrap()] {
+                let (seen, issues) = values(&t, "Id");
+                assert!(issues.is_empty(), "{shown}");
+                let seen: Vec<u64> = seen.iter().map(|s| s.0).collect();
+                assert_eq!(seen, lines, "{shown}");
+                let [id] = t.require(["Id"]).unwrap();
+                let mut parallel = Vec::new();
+                t.rows_in_parallel(
+                    &mut Vec::new(),
+                    |row| (row.line(), row.text(id).map(str::to_owned)),
+                    |(line, id), _| parallel.push((line, id)),
+                )
+                .unwrap();
+                for (line, id) in parallel {
+                    assert_eq!(Some(line.to_string()), id, "{shown}");
+                }
+            }
         }
         let t = table(b"Id,Name\n1,Acme\n\n3\n");
         let (_, issues) = values(&t, "Id");

@@ -142,11 +142,17 @@ proptest! {
 
     #[test]
     fn any_bytes_read_as_a_table_or_fail_with_a_located_error(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let lines_in_file = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         if let Ok(table) = Table::from_bytes("any.csv".into(), bytes) {
             let mut issues = Vec::new();
-            let _ = table.rows(&mut issues, |row, _| { let _ = row.line(); });
+            let mut lines = Vec::new();
+            let _ = table.rows(&mut issues, |row, _| lines.push(row.line()));
+            // Rows come in file order, each on a line the file has.
+            prop_assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{:?}", lines);
+            prop_assert!(lines.iter().all(|&l| (1..=lines_in_file).contains(&l)), "{:?}", lines);
             for issue in issues {
                 prop_assert_eq!(issue.file, "any.csv");
+                prop_assert!((1..=lines_in_file).contains(&issue.line));
             }
         }
     }
