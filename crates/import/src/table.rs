@@ -176,7 +176,7 @@ impl Table {
             columns: HashMap::new(),
             breaks: LineBreaks::default(),
         };
-        let mut reader = table.reader()?;
+        let (mut reader, mark) = table.reader()?;
         let header = reader
             .byte_headers()
             .map_err(|e| malformed(&table.name, e))?;
@@ -186,12 +186,13 @@ impl Table {
             .collect();
         let header_end = reader.position().byte();
         drop(reader);
-        table.breaks = table
-            .line_breaks(header_end)
-            .map_err(|source| FileError::Unreadable {
-                file: table.name.clone(),
-                source,
-            })?;
+        table.breaks =
+            table
+                .line_breaks(mark, header_end)
+                .map_err(|source| FileError::Unreadable {
+                    file: table.name.clone(),
+                    source,
+                })?;
         let mut columns = HashMap::with_capacity(headers.len());
         for (index, column) in headers.iter().enumerate() {
             if column.is_empty() {
@@ -210,7 +211,8 @@ impl Table {
     }
 
     /// A CSV reader from the first byte, past a byte-order mark.
-    fn reader(&self) -> Result<csv::Reader<Box<dyn BufRead + '_>>, FileError> {
+    /// Also says how many bytes the mark took, as the reader's byte positions count past it.
+    fn reader(&self) -> Result<(csv::Reader<Box<dyn BufRead + '_>>, u64), FileError> {
         let unreadable = |source| FileError::Unreadable {
             file: self.name.clone(),
             source,
@@ -228,31 +230,31 @@ impl Table {
             }
             Source::Bytes(bytes) => Box::new(bytes.as_slice()),
         };
-        if bytes
+        let mark = if bytes
             .fill_buf()
             .map_err(unreadable)?
             .starts_with(BYTE_ORDER_MARK)
         {
             bytes.consume(BYTE_ORDER_MARK.len());
-        }
-        Ok(csv::ReaderBuilder::new()
+            BYTE_ORDER_MARK.len() as u64
+        } else {
+            0
+        };
+        let reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
-            .from_reader(bytes))
+            .from_reader(bytes);
+        Ok((reader, mark))
     }
 
     /// How the file's lines end, from its bytes: the header's last, which the csv reader
     /// stopped after at `header_end` (it ends a line at a "\r" and takes the "\n" after it
-    /// only at its next read), and the file's last.
-    fn line_breaks(&self, header_end: u64) -> std::io::Result<LineBreaks> {
+    /// only at its next read), and the file's last. `mark` is the byte-order mark's length.
+    fn line_breaks(&self, mark: u64, header_end: u64) -> std::io::Result<LineBreaks> {
         let length = match &self.source {
             Source::File { length, .. } => *length,
             Source::Bytes(bytes) => bytes.len() as u64,
         };
-        let mut first = [0; 3];
-        let start = usize::try_from(length).map_or(3, |l| l.min(3));
-        self.read_at(0, &mut first[..start])?;
-        let mark = if first == BYTE_ORDER_MARK { 3 } else { 0 };
         let mut byte = [0];
         let crlf = header_end > 0 && {
             self.read_at(mark + header_end - 1, &mut byte)?;
@@ -447,7 +449,7 @@ impl Table {
     fn records(&self) -> Result<Records<'_>, FileError> {
         Ok(Records {
             table: self,
-            reader: self.reader()?,
+            reader: self.reader()?.0,
             bytes: csv::ByteRecord::new(),
         })
     }
