@@ -8,13 +8,13 @@
 #   moves  POST …/opportunities/{id}/moves, each of 1,000 deals moved back a stage and then
 #          forward again (with a reason and a dated next step, as the process asks)
 #
-# and then moves paced as people working deals would make them, at about 2,000/s and 3,000/s:
-# each connection waits 0–100 ms after an answer before its next move, so the rate is set by
-# the number of connections, not by how fast the server answers.
+# and then moves spread out in time, as many users' moves would be, at about 2,000/s and
+# 3,000/s: each connection waits 0–100 ms after an answer before its next move, so the rate
+# is set by the number of connections, not by how fast the server answers.
 #
 #   bench/api.sh                                   # 1,000,000 deals in SQLite
 #   bench/api.sh 100000                            # another size
-#   bench/api.sh 100000 postgres://postgres@127.0.0.1/pipewise_api_bench   # an existing database
+#   bench/api.sh 100000 postgres://postgres@127.0.0.1/pipewise_api_bench  # empty database
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -109,8 +109,9 @@ end
 LUA
 for rate in 2000 3000; do
     pick_deals >/dev/null
-    # 50 ms apart on average, and an answer's time, per connection; 10% more to make up for it.
-    connections=$((rate * 11 / 200))
+    # A connection moves once per 50 ms and an answer's time: rate / 20 connections, and 10%
+    # more for the answers' time, an even number as wrk shares them between its threads.
+    connections=$((rate * 11 / 400 * 2))
     echo "== moves paced, $connections connections (about $rate/s)"
     wrk -t2 -c"$connections" -d20s --latency -s "$WORK/paced.lua" "$(cat "$WORK/base")" \
         | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|requests in"
