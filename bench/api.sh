@@ -91,14 +91,19 @@ request = function()
 end
 LUA
 
+# 20 s of wrk with CONNECTIONS and the Lua SCRIPT, and the lines of its report kept here.
+measure() {
+    wrk -t2 -c"$1" -d20s --latency -s "$2" "$(cat "$WORK/base")" \
+        | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|requests in"
+}
+
 # A run of moves can end with a deal moved back and not forward again, so each starts on
 # deals picked afresh.
 for connections in 32 16; do
     for run in reads moves; do
         if [ "$run" = moves ]; then pick_deals >/dev/null; fi
         echo "== $run, $connections connections"
-        wrk -t2 -c"$connections" -d20s --latency -s "$WORK/$run.lua" "$(cat "$WORK/base")" \
-            | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|requests in"
+        measure "$connections" "$WORK/$run.lua"
     done
 done
 cat >"$WORK/paced.lua" <<LUA
@@ -113,6 +118,5 @@ for rate in 2000 3000; do
     # more for the answers' time, an even number as wrk shares them between its threads.
     connections=$((rate * 11 / 400 * 2))
     echo "== moves paced, $connections connections (about $rate/s)"
-    wrk -t2 -c"$connections" -d20s --latency -s "$WORK/paced.lua" "$(cat "$WORK/base")" \
-        | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|requests in"
+    measure "$connections" "$WORK/paced.lua"
 done
