@@ -10,9 +10,12 @@
 #
 #   bench/import.sh                 # 1,000,000 opportunities
 #   bench/import.sh 100000          # another size
+#   HISTORY=changes bench/import.sh # deal changes only, as a CRM's field history holds them
 #
 # Environment: WORK (work directory, default bench/out/import-N; the generated export is
-# reused when it is there).
+# reused when it is there); HISTORY=changes leaves the evidence events (gate decisions,
+# scores, stakeholders) out of events.csv and numbers each deal's remaining events again from
+# 1, so both importers read only the changes to the deals themselves (not timed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,20 +35,46 @@ if [[ ! -f $WORK/export/events.csv ]]; then
         --database-url "sqlite://$WORK/source.db" --replace >/dev/null
     target/release/pipewise export "$WORK/export" --database-url "sqlite://$WORK/source.db" >/dev/null
 fi
+EXPORT=$WORK/export
+if [[ ${HISTORY:-} == changes ]]; then
+    EXPORT=$WORK/export-changes
+    if [[ ! -f $EXPORT/events.csv ]]; then
+        echo "leaving the evidence events out of events.csv (not timed)"
+        mkdir -p "$EXPORT"
+        for f in "$WORK"/export/*; do [[ $f == */events.csv ]] || ln -f "$f" "$EXPORT/"; done
+        python3 - "$WORK/export/events.csv" "$EXPORT/events.csv" <<'PY'
+import csv, sys
+csv.field_size_limit(sys.maxsize)
+with open(sys.argv[1], newline="") as source, open(sys.argv[2], "w", newline="") as out:
+    rows, writer = csv.reader(source), csv.writer(out, lineterminator="\n")
+    header = next(rows)
+    writer.writerow(header)
+    deal, seq, kind = (header.index(c) for c in ("opportunity_id", "seq", "kind"))
+    # pipewise export writes each deal's events together, in order.
+    last, n = None, 0
+    for row in rows:
+        if row[kind] == "evidence_recorded":
+            continue
+        n = n + 1 if row[deal] == last else 1
+        last, row[seq] = row[deal], str(n)
+        writer.writerow(row)
+PY
+    fi
+fi
 rows() { echo $(( $(wc -l < "$1") - 1 )); }
 FILES=(users accounts contacts opportunities events)
-for f in "${FILES[@]}"; do printf '%-18s %10s rows\n' "$f.csv" "$(rows "$WORK/export/$f.csv")"; done
+for f in "${FILES[@]}"; do printf '%-18s %10s rows\n' "$f.csv" "$(rows "$EXPORT/$f.csv")"; done
 
 rm -f "$WORK"/target.db* "$WORK"/sqlite3.db
 start=$(date +%s.%N)
-target/release/pipewise import csv "$WORK/export" --workspace copy --by bench@example.com \
+target/release/pipewise import csv "$EXPORT" --workspace copy --by bench@example.com \
     --database-url "sqlite://$WORK/target.db" --issues "$WORK/issues.csv" >/dev/null
 pipewise=$(echo "$(date +%s.%N) - $start" | bc)
 
 start=$(date +%s.%N)
 {
     echo ".mode csv"
-    for f in "${FILES[@]}"; do echo ".import $WORK/export/$f.csv $f"; done
+    for f in "${FILES[@]}"; do echo ".import $EXPORT/$f.csv $f"; done
 } | sqlite3 "$WORK/sqlite3.db"
 sqlite=$(echo "$(date +%s.%N) - $start" | bc)
 
