@@ -371,27 +371,21 @@ impl Table {
 
     /// As [`Table::rows`], for a file whose rows take longer to parse than to read: `parse`
     /// runs on a second thread, a chunk of rows at a time, while this one reads the next
-    /// chunk and hands each row's result to `take`, in file order.
+    /// chunk and hands each row's result to `take`, in file order. Where the system will not
+    /// start a second thread (a limit on processes or threads), both run on this one.
     pub fn rows_in_parallel<T: Send>(
         &self,
         issues: &mut Vec<Issue>,
-        parse: impl Fn(&Row<'_>) -> T + Send,
+        parse: impl Fn(&Row<'_>) -> T + Sync,
         mut take: impl FnMut(T, &mut Vec<Issue>),
     ) -> Result<(), FileError> {
-        let mut take_all = |parsed: Vec<Result<T, Issue>>, issues: &mut Vec<Issue>| {
-            for row in parsed {
-                match row {
-                    Ok(value) => take(value, issues),
-                    Err(issue) => issues.push(issue),
-                }
-            }
-        };
+        let parse = &parse;
         std::thread::scope(|scope| {
             // Bounded, so reading cannot run far ahead of parsing; the way back is not, so
             // the parser never waits on this thread while this thread waits on it.
             let (to_parse, chunks) = mpsc::sync_channel::<Vec<Result<csv::StringRecord, Issue>>>(2);
             let (to_take, parsed) = mpsc::channel();
-            scope.spawn(move || {
+            let parser = std::thread::Builder::new().spawn_scoped(scope, move || {
                 for chunk in chunks {
                     let done: Vec<Result<T, Issue>> = chunk
                         .into_iter()
@@ -402,6 +396,17 @@ impl Table {
                     }
                 }
             });
+            if parser.is_err() {
+                return self.rows(issues, |row, issues| take(parse(row), issues));
+            }
+            let mut take_all = |parsed: Vec<Result<T, Issue>>, issues: &mut Vec<Issue>| {
+                for row in parsed {
+                    match row {
+                        Ok(value) => take(value, issues),
+                        Err(issue) => issues.push(issue),
+                    }
+                }
+            };
             let read = (|| {
                 let mut records = self.records()?;
                 // Each row's record is new, made as large as the last to save regrowing it.
