@@ -378,7 +378,8 @@ async fn generating_into_sqlite_leaves_every_index_built() {
     let mut file = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         AND tbl_name IN ('opportunities', 'leads', 'activities', 'contacts') ORDER BY name",
+         AND tbl_name IN ('accounts', 'opportunities', 'leads', 'activities', 'contacts') \
+         ORDER BY name",
     )
     .fetch_all(&mut file)
     .await
@@ -386,12 +387,15 @@ async fn generating_into_sqlite_leaves_every_index_built() {
     assert_eq!(
         indexes,
         [
+            "accounts_by_owner",
             "activities_by_lead",
             "activities_by_opportunity",
             "contacts_by_account",
             "leads_by_email_key",
             "leads_waiting",
+            "opportunities_by_account",
             "opportunities_by_close_date",
+            "opportunities_by_next_step_owner",
             "opportunities_by_owner",
             "opportunities_by_status",
         ]
