@@ -379,6 +379,7 @@ impl Table {
         parse: impl Fn(&Row<'_>) -> T + Sync,
         mut take: impl FnMut(T, &mut Vec<Issue>),
     ) -> Result<(), FileError> {
+        // Lent to the parser rather than moved, to be at hand should it fail to start.
         let parse = &parse;
         std::thread::scope(|scope| {
             // Bounded, so reading cannot run far ahead of parsing; the way back is not, so
