@@ -13,14 +13,21 @@
 #   HISTORY=changes bench/import.sh # deal changes only, as a CRM's field history holds them
 #
 # Environment: WORK (work directory, default bench/out/import-N; the generated export is
-# reused when it is there); HISTORY=changes leaves the evidence events (gate decisions,
-# scores, stakeholders) out of events.csv and numbers each deal's remaining events again from
-# 1, so both importers read only the changes to the deals themselves (not timed).
+# reused when it is there); HISTORY: `all` (default) or `changes`, which leaves the evidence
+# events (gate decisions, scores, stakeholders) out of events.csv and numbers each deal's
+# remaining events again from 1, so both importers read only the changes to the deals
+# themselves (not timed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OPPORTUNITIES=${1:-1000000}
 WORK=${WORK:-bench/out/import-$OPPORTUNITIES}
+EXPORT=$WORK/export
+case ${HISTORY:-all} in
+    all) ;;
+    changes) EXPORT=$WORK/export-changes ;;
+    *) echo "HISTORY is all or changes, not '$HISTORY'" >&2; exit 2 ;;
+esac
 mkdir -p "$WORK"
 command -v sqlite3 >/dev/null || { sudo -n apt-get install -y -qq sqlite3 || apt-get install -y -qq sqlite3; }
 
@@ -35,17 +42,16 @@ if [[ ! -f $WORK/export/events.csv ]]; then
         --database-url "sqlite://$WORK/source.db" --replace >/dev/null
     target/release/pipewise export "$WORK/export" --database-url "sqlite://$WORK/source.db" >/dev/null
 fi
-EXPORT=$WORK/export
-if [[ ${HISTORY:-} == changes ]]; then
-    EXPORT=$WORK/export-changes
-    if [[ ! -f $EXPORT/events.csv ]]; then
-        echo "leaving the evidence events out of events.csv (not timed)"
-        mkdir -p "$EXPORT"
-        for f in "$WORK"/export/*; do [[ $f == */events.csv ]] || ln -f "$f" "$EXPORT/"; done
-        python3 - "$WORK/export/events.csv" "$EXPORT/events.csv" <<'PY'
+echo "history: ${HISTORY:-all}"
+if [[ $EXPORT != "$WORK/export" && ! $EXPORT/events.csv -nt $WORK/export/events.csv ]]; then
+    echo "leaving the evidence events out of events.csv (not timed)"
+    mkdir -p "$EXPORT"
+    for f in "$WORK"/export/*; do [[ $f == */events.csv ]] || ln -f "$f" "$EXPORT/"; done
+    python3 - "$WORK/export/events.csv" "$EXPORT/events.csv.part" <<'PY'
 import csv, sys
 csv.field_size_limit(sys.maxsize)
-with open(sys.argv[1], newline="") as source, open(sys.argv[2], "w", newline="") as out:
+with open(sys.argv[1], newline="", encoding="utf-8") as source, \
+        open(sys.argv[2], "w", newline="", encoding="utf-8") as out:
     rows, writer = csv.reader(source), csv.writer(out, lineterminator="\n")
     header = next(rows)
     writer.writerow(header)
@@ -59,7 +65,7 @@ with open(sys.argv[1], newline="") as source, open(sys.argv[2], "w", newline="")
         last, row[seq] = row[deal], str(n)
         writer.writerow(row)
 PY
-    fi
+    mv "$EXPORT/events.csv.part" "$EXPORT/events.csv"
 fi
 rows() { echo $(( $(wc -l < "$1") - 1 )); }
 FILES=(users accounts contacts opportunities events)
