@@ -16,7 +16,7 @@ use pipewise_core::process::ProcessSet;
 use pipewise_core::text::{Email, Name};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{Known, Prepared, Request, Source};
+use pipewise_import::{ImportError, Known, Prepared, Request, Source};
 use pipewise_store::{Batch, StoreError};
 
 use crate::cli::{DateStyleArg, ImportArgs, ImportSource};
@@ -69,18 +69,46 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             (workspace, Some(admin))
         }
     };
-    let reading = reading(&args);
-    let prepared =
-        pipewise_import::prepare(&*store, &workspace, &processes, request(&args, &mapping)).await;
-    reading.finish_and_clear();
-    let prepared = match prepared {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            if created.is_some() {
-                store.delete_workspace(workspace.id).await?;
-            }
-            return Err(error.into());
+    let imported = if args.dry_run {
+        let reading = reading(&args);
+        let prepared =
+            pipewise_import::prepare(&*store, &workspace, &processes, request(&args, &mapping))
+                .await;
+        reading.finish_and_clear();
+        prepared.map(|read| (read, None))
+    } else {
+        let progress = ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template(
+                "{spinner} Importing {msg}: {human_pos} records written, {per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        progress.set_message(args.path.display().to_string());
+        progress.enable_steady_tick(std::time::Duration::from_millis(200));
+        let imported = pipewise_import::import(
+            &*store,
+            &workspace,
+            &processes,
+            request(&args, &mapping),
+            |written| progress.set_position(written),
+        )
+        .await;
+        progress.finish_and_clear();
+        imported.map(|imported| (imported.read, Some(imported.written)))
+    };
+    let (read, written) = match imported {
+        Ok(imported) => imported,
+        // A new workspace is kept after a failed write, for the same import to finish, and
+        // removed after a bad file, so that nothing of it is left half-read.
+        Err(ImportError::Write(error)) => return Err(ImportError::Write(error).into()),
+        Err(error) if created.is_some() => {
+            store.delete_workspace(workspace.id).await?;
+            return Err(match error {
+                ImportError::Partly { error, .. } => (*error).into(),
+                error => error.into(),
+            });
         }
+        Err(error) => return Err(error.into()),
     };
     if let Some(admin) = created {
         println!(
@@ -88,29 +116,15 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             workspace.slug, admin.email
         );
     }
-    let issues = show(&args, &prepared)?;
-    let events = prepared.events;
-    if args.dry_run {
-        println!("Dry run: nothing was written.");
-    } else {
-        let progress = ProgressBar::new(0).with_style(
-            ProgressStyle::with_template("Writing [{bar:30}] {pos}/{len} records, {eta} left")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        let source = source(args.source);
-        let written = pipewise_import::write(&*store, &workspace, source, prepared, |done, total| {
-            progress.set_length(total);
-            progress.set_position(done);
-        })
-        .await
-        .context("writing failed; what was written is kept, and running the same import again adds the rest")?;
-        progress.finish_and_clear();
-        println!(
-            "Imported {written} records and {events} deal events into `{}` in {:.1}s.",
+    let issues = show(&args, &read)?;
+    match written {
+        None => println!("Dry run: nothing was written."),
+        Some(written) => println!(
+            "Imported {written} records and {} deal events into `{}` in {:.1}s.",
+            read.events,
             workspace.slug,
             started.elapsed().as_secs_f64()
-        );
+        ),
     }
     point_to_issues(&args, issues);
     Ok(())

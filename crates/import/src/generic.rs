@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::ScopedJoinHandle;
 
 use pipewise_core::external::ExternalKind;
 use pipewise_core::ids::{OpportunityId, UserId};
@@ -18,6 +20,7 @@ use pipewise_core::process::{ForecastCategory, Process, ProcessSet, StageKey};
 use uuid::Uuid;
 
 use crate::fields::register;
+use crate::handover::BATCH_RECORDS;
 use crate::mapping::{self, Mapping, Seen, Unmapped};
 use crate::prepared::{Ids, Read, each_row};
 use crate::records::{
@@ -57,8 +60,46 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
             return Err(ImportError::Unmapped(unmapped));
         }
     }
+    // Every header is checked before any record is handed to the writer.
+    let log = match &files.events {
+        Some(events) => {
+            files.opportunities.require([
+                mapping.column("opportunities", "id"),
+                mapping.column("opportunities", "created_at"),
+            ])?;
+            Some((events, EventColumns::of(events)?))
+        }
+        None => None,
+    };
+    let abandoned = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        // Whether each deal's events stand together in the log is found by a pass of its
+        // own, begun first so as to be known early. Only a writer waiting for deals needs it.
+        let grouping = log
+            .filter(|_| context.hand_over.streams())
+            .and_then(|(events, columns)| {
+                let abandoned = &abandoned;
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || events.grouped_by(columns.deal, abandoned))
+                    .ok()
+            });
+        let read = read_files(&files, context, grouping);
+        // A pass still going is of no use any more.
+        abandoned.store(true, Ordering::Relaxed);
+        read
+    })
+}
+
+/// Reads the records of `files`; `grouping` says whether the event log keeps each deal's
+/// events together, once it knows.
+fn read_files(
+    files: &Files,
+    context: &Context<'_>,
+    grouping: Option<ScopedJoinHandle<'_, bool>>,
+) -> Result<Prepared, ImportError> {
+    let mapping = context.mapping;
     let mut reader = Reading::new(context, any_id, true);
-    reader.out.notices = files.notices;
+    reader.out.notices.clone_from(&files.notices);
     let column = |file: &str, name: &'static str| mapping.column(file, name);
     let users = &files.users;
     reader.users(
@@ -125,10 +166,7 @@ pub fn read(folder: &Path, context: &Context<'_>) -> Result<Prepared, ImportErro
         reopen_reason: "Reopened in the source",
     };
     match (&files.events, &files.history) {
-        (Some(events), _) => {
-            let logs = reader.logs(events)?;
-            reader.logged_deals(&files.opportunities, &deals, logs)?;
-        }
+        (Some(events), _) => reader.logged_deals(&files.opportunities, &deals, events, grouping)?,
         (None, history) => {
             let mut snapshots = match history {
                 Some(table) => {
@@ -204,10 +242,20 @@ fn stages(files: &Files, mapping: Option<&Mapping>) -> Result<Seen, FileError> {
 /// One deal's log as read, or the first problem that makes it unusable.
 type Log = Result<Vec<OpportunityEvent>, Issue>;
 
-impl Reading<'_> {
-    /// Every deal's events from a pipewise event log, by deal id. A deal with an event that
-    /// does not read keeps the first such problem and is not imported.
-    fn logs(&mut self, table: &Table) -> Result<HashMap<String, Log>, FileError> {
+/// The columns of a pipewise event log.
+#[derive(Clone, Copy)]
+struct EventColumns {
+    deal: Column,
+    seq: Column,
+    kind: Column,
+    actor: Column,
+    effective: Column,
+    recorded: Column,
+    data: Column,
+}
+
+impl EventColumns {
+    fn of(table: &Table) -> Result<Self, FileError> {
         let [deal, seq, kind, actor, effective, recorded, data] = table.require([
             "opportunity_id",
             "seq",
@@ -217,117 +265,279 @@ impl Reading<'_> {
             "recorded_at",
             "data",
         ])?;
-        let dates = self.context.dates;
-        let version = self.context.version;
-        // A log is the largest file of an export: each row's change and times are parsed on
-        // a second core while this one reads on, and put in their deal's log in file order.
-        let parse = move |row: &Row<'_>| {
-            let deal_id = row
-                .text(deal)
-                .ok_or_else(|| row.issue(deal, "", "a value is required; the row is skipped"))?;
-            let event = (|| {
-                let uuid = |column: Column| {
-                    row.parse_required(column, |t| {
-                        Uuid::parse_str(t).map_err(|_| "a UUID".to_owned())
-                    })
-                };
-                let kind = row.parse_required(kind, |t| {
-                    t.parse::<EventKind>().map_err(|e| e.expected().to_owned())
-                })?;
-                // The change as the log serialises it: its kind beside its data. The data is
-                // checked to be one JSON value first, so it cannot smuggle in other keys.
-                let change = row.parse_required(data, |text| {
-                    let data: &serde_json::value::RawValue =
-                        serde_json::from_str(text).map_err(|e| format!("JSON ({e})"))?;
-                    let tagged = format!(r#"{{"kind":"{}","data":{}}}"#, kind.as_str(), data.get());
-                    serde_json::from_str::<Change>(&tagged)
-                        .map_err(|e| format!("the data of a `{}` event ({e})", kind.as_str()))
-                })?;
-                Ok(OpportunityEvent {
-                    opportunity_id: OpportunityId::from_uuid(uuid(deal)?),
-                    seq: row.parse_required(seq, |t| {
-                        t.parse().map_err(|_| "a whole number from 1".to_owned())
-                    })?,
-                    actor_id: UserId::from_uuid(uuid(actor)?),
-                    effective_at: row.parse_required(effective, |t| dates.time(t))?,
-                    recorded_at: row.parse_required(recorded, |t| dates.time(t))?,
-                    // Under this workspace's process, whose stages it is checked against.
-                    process_version: version,
-                    change,
-                })
-            })();
-            Ok((deal_id.to_owned(), event))
-        };
-        let mut logs: HashMap<String, Log> = HashMap::new();
-        table.rows_in_parallel(
-            &mut self.out.issues,
-            parse,
-            |parsed: Result<(String, Result<OpportunityEvent, Issue>), Issue>, issues| {
-                let (deal_id, event) = match parsed {
-                    Ok(parsed) => parsed,
-                    Err(issue) => return issues.push(issue),
-                };
-                match (logs.entry(deal_id).or_insert_with(|| Ok(Vec::new())), event) {
-                    (Ok(events), Ok(event)) => events.push(event),
-                    (log @ Ok(_), Err(issue)) => *log = Err(issue),
-                    (Err(_), _) => {}
-                }
-            },
-        )?;
-        Ok(logs)
+        Ok(Self {
+            deal,
+            seq,
+            kind,
+            actor,
+            effective,
+            recorded,
+            data,
+        })
     }
 
-    /// The deals of `table`, each with its log from `logs`, checked to replay and to use
-    /// only the workspace's processes, stages, people and accounts.
+    /// The deal id of `row` and its event, or why the event does not read.
+    fn parse(
+        self,
+        context: &Context<'_>,
+        row: &Row<'_>,
+    ) -> Result<(String, Result<OpportunityEvent, Issue>), Issue> {
+        let deal_id = row
+            .text(self.deal)
+            .ok_or_else(|| row.issue(self.deal, "", "a value is required; the row is skipped"))?;
+        let event = (|| {
+            let uuid = |column: Column| {
+                row.parse_required(column, |t| {
+                    Uuid::parse_str(t).map_err(|_| "a UUID".to_owned())
+                })
+            };
+            let kind = row.parse_required(self.kind, |t| {
+                t.parse::<EventKind>().map_err(|e| e.expected().to_owned())
+            })?;
+            // The change as the log serialises it: its kind beside its data. The data is
+            // checked to be one JSON value first, so it cannot smuggle in other keys.
+            let change = row.parse_required(self.data, |text| {
+                let data: &serde_json::value::RawValue =
+                    serde_json::from_str(text).map_err(|e| format!("JSON ({e})"))?;
+                let tagged = format!(r#"{{"kind":"{}","data":{}}}"#, kind.as_str(), data.get());
+                serde_json::from_str::<Change>(&tagged)
+                    .map_err(|e| format!("the data of a `{}` event ({e})", kind.as_str()))
+            })?;
+            let dates = context.dates;
+            Ok(OpportunityEvent {
+                opportunity_id: OpportunityId::from_uuid(uuid(self.deal)?),
+                seq: row.parse_required(self.seq, |t| {
+                    t.parse().map_err(|_| "a whole number from 1".to_owned())
+                })?,
+                actor_id: UserId::from_uuid(uuid(self.actor)?),
+                effective_at: row.parse_required(self.effective, |t| dates.time(t))?,
+                recorded_at: row.parse_required(self.recorded, |t| dates.time(t))?,
+                // Under this workspace's process, whose stages it is checked against.
+                process_version: context.version,
+                change,
+            })
+        })();
+        Ok((deal_id.to_owned(), event))
+    }
+}
+
+/// A new deal of the deals file, waiting for its log.
+struct Waiting {
+    uuid: Uuid,
+    line: u64,
+}
+
+impl Reading<'_> {
+    /// The deals of `table`, each with its log from the event log `events`, checked to
+    /// replay and to use only the workspace's processes, stages, people and accounts. A
+    /// deal with an event that does not read keeps the first such problem and is not
+    /// imported.
+    ///
+    /// When a writer takes records as they are finished, the records read before are handed
+    /// over first; then, if the log holds each deal's events together (as pipewise writes
+    /// it), each deal as soon as its events end, and otherwise every deal once the whole
+    /// log is read.
     fn logged_deals(
         &mut self,
         table: &Table,
         f: &DealFields<'_>,
-        mut logs: HashMap<String, Log>,
+        events: &Table,
+        mut grouping: Option<ScopedJoinHandle<'_, bool>>,
     ) -> Result<(), FileError> {
-        let [id, created] = table.require([f.id, f.created])?;
+        let columns = EventColumns::of(events)?;
+        let waiting = self.waiting_deals(table, f)?;
         let context = self.context;
-        let mut events_read = 0u64;
-        let deals = each_row(table, ExternalKind::Opportunity, &mut self.out, |row, _| {
-            let at = row.parse_required(created, |t| context.dates.time(t))?;
-            let Some((external, uuid)) = register(
-                &mut self.opportunities,
-                context,
-                ExternalKind::Opportunity,
-                row,
-                id,
-                at,
-            )?
-            else {
-                return Ok(Read::Known);
+        let hand_over = context.hand_over;
+        hand_over.start(waiting.len() as u64);
+        hand_over.send(&mut self.out);
+        if hand_over.stopped() {
+            return Ok(()); // The writer failed; its error is the one reported.
+        }
+
+        let issues_before = self.out.issues.len();
+        let mut row_issues = Vec::new();
+        let mut finishing = Finishing {
+            context,
+            deals_file: table.name(),
+            waiting,
+            accounts: &self.accounts,
+            users: &self.users,
+            deals: &mut self.opportunities,
+            out: &mut self.out,
+            issues: Vec::new(),
+        };
+        let mut logs: HashMap<String, Log> = HashMap::new();
+        // A log is the largest file of an export: each row's change and times are parsed on
+        // a second core while this one reads on, and put in their deal's log in file order.
+        let parse = |row: &Row<'_>| columns.parse(context, row);
+        // Until it is known whether each deal's events stand together, every log is kept.
+        let mut grouped = false;
+        let mut current = String::new();
+        events.rows_in_parallel(&mut row_issues, parse, |parsed, issues| {
+            let (deal_id, event) = match parsed {
+                Ok(parsed) => parsed,
+                Err(issue) => return issues.push(issue),
             };
-            let checked = match logs.remove(&external) {
-                None => Err(row.row_issue(format!(
-                    "{EVENTS} has no events for this deal; the row is skipped"
-                ))),
-                Some(Err(issue)) => Err(issue),
-                Some(Ok(mut events)) => {
-                    events.sort_by_key(|e| e.seq);
-                    check_log(context, &self.accounts, &self.users, row, uuid, events)
-                }
-            };
-            match checked {
-                Ok(recorded) => {
-                    events_read += recorded.events.len() as u64;
-                    Ok(Read::New(Keyed {
-                        external_id: external,
-                        record: recorded,
-                    }))
-                }
-                Err(issue) => {
-                    self.opportunities.forget(&external);
-                    Err(issue)
+            if let Some(found) = grouping.take_if(|pass| pass.is_finished()) {
+                grouped = found.join().unwrap_or(false);
+                if grouped {
+                    // Every log but the one being read is whole.
+                    let whole: Vec<String> =
+                        logs.keys().filter(|d| **d != current).cloned().collect();
+                    for deal_id in whole {
+                        if let Some(log) = logs.remove(&deal_id) {
+                            finishing.finish(&deal_id, log);
+                        }
+                    }
                 }
             }
+            if deal_id != current {
+                if grouped {
+                    if let Some(log) = logs.remove(&current) {
+                        finishing.finish(&current, log);
+                    }
+                }
+                current.clone_from(&deal_id);
+            }
+            match (logs.entry(deal_id).or_insert_with(|| Ok(Vec::new())), event) {
+                (Ok(events), Ok(event)) => events.push(event),
+                (log @ Ok(_), Err(issue)) => *log = Err(issue),
+                (Err(_), _) => {}
+            }
         })?;
-        self.out.events += events_read;
-        self.out.opportunities = deals;
+        // The logs not yet finished, in the deals file's order: all of them when the log was
+        // not grouped by deal, the last one when it was.
+        let mut left: Vec<(String, Waiting)> = finishing.waiting.drain().collect();
+        left.sort_by_key(|(_, waiting)| waiting.line);
+        for (deal_id, waiting) in left {
+            match logs.remove(&deal_id) {
+                Some(log) => finishing.finish_waiting(&deal_id, waiting, log),
+                None => {
+                    let issue = finishing.refusal(
+                        &waiting,
+                        format!("{EVENTS} has no events for this deal; the row is skipped"),
+                    );
+                    finishing.refuse(&deal_id, issue);
+                }
+            }
+        }
+        let mut deal_issues = finishing.issues;
+        let out = &mut self.out;
+        out.issues.append(&mut row_issues);
+        out.issues.append(&mut deal_issues);
+        // Deals were finished in the log's order: their issues are put in file order.
+        out.issues[issues_before..].sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Ok(())
+    }
+
+    /// The new deals of `table` by source id; rows that do not read, or that are known from
+    /// an earlier import, are counted and reported here.
+    fn waiting_deals(
+        &mut self,
+        table: &Table,
+        f: &DealFields<'_>,
+    ) -> Result<HashMap<String, Waiting>, FileError> {
+        let [id, created] = table.require([f.id, f.created])?;
+        let context = self.context;
+        let opportunities = &mut self.opportunities;
+        let deals = each_row(table, ExternalKind::Opportunity, &mut self.out, |row, _| {
+            let at = row.parse_required(created, |t| context.dates.time(t))?;
+            Ok(
+                match register(
+                    opportunities,
+                    context,
+                    ExternalKind::Opportunity,
+                    row,
+                    id,
+                    at,
+                )? {
+                    Some((external_id, uuid)) => Read::New(Keyed {
+                        external_id,
+                        record: Waiting {
+                            uuid,
+                            line: row.line(),
+                        },
+                    }),
+                    None => Read::Known,
+                },
+            )
+        })?;
+        Ok(deals
+            .into_iter()
+            .map(|keyed| (keyed.external_id, keyed.record))
+            .collect())
+    }
+}
+
+/// Deals whose logs are complete, checked and handed over one by one.
+struct Finishing<'r, 'c> {
+    context: &'c Context<'c>,
+    deals_file: &'r str,
+    waiting: HashMap<String, Waiting>,
+    accounts: &'r Ids,
+    users: &'r Ids,
+    deals: &'r mut Ids,
+    out: &'r mut Prepared,
+    issues: Vec<Issue>,
+}
+
+impl Finishing<'_, '_> {
+    /// Finishes the deal `deal_id` with its whole `log`, if it is a new deal of the deals file.
+    fn finish(&mut self, deal_id: &str, log: Log) {
+        if let Some(waiting) = self.waiting.remove(deal_id) {
+            self.finish_waiting(deal_id, waiting, log);
+        }
+    }
+
+    fn finish_waiting(&mut self, deal_id: &str, waiting: Waiting, log: Log) {
+        let checked = log.and_then(|mut events| {
+            events.sort_by_key(|e| e.seq);
+            check_log(
+                self.context,
+                self.accounts,
+                self.users,
+                events,
+                waiting.uuid,
+                |problem| self.refusal(&waiting, format!("{problem}; the deal is skipped")),
+            )
+        });
+        match checked {
+            Ok(recorded) => {
+                self.out.events += recorded.events.len() as u64;
+                self.out.opportunities.push(Keyed {
+                    external_id: deal_id.to_owned(),
+                    record: recorded,
+                });
+                if self.out.opportunities.len() >= BATCH_RECORDS {
+                    self.context.hand_over.send(self.out);
+                }
+            }
+            Err(issue) => self.refuse(deal_id, issue),
+        }
+    }
+
+    /// Reports the deal `deal_id` as skipped, so references to it are reported too.
+    fn refuse(&mut self, deal_id: &str, issue: Issue) {
+        self.deals.forget(deal_id);
+        let tally = self
+            .out
+            .tallies
+            .entry(ExternalKind::Opportunity)
+            .or_default();
+        tally.new -= 1;
+        tally.skipped += 1;
+        self.issues.push(issue);
+    }
+
+    /// An issue with the whole row of the deal `waiting`.
+    fn refusal(&self, waiting: &Waiting, reason: String) -> Issue {
+        Issue {
+            file: self.deals_file.to_owned(),
+            line: waiting.line,
+            column: String::new(),
+            value: String::new(),
+            reason,
+        }
     }
 }
 
@@ -337,11 +547,10 @@ fn check_log(
     context: &Context<'_>,
     accounts: &Ids,
     users: &Ids,
-    row: &Row<'_>,
-    id: Uuid,
     events: Vec<OpportunityEvent>,
+    id: Uuid,
+    refuse: impl Fn(String) -> Issue,
 ) -> Result<Recorded, Issue> {
-    let refuse = |problem: String| row.row_issue(format!("{problem}; the deal is skipped"));
     if events.iter().any(|e| e.opportunity_id.as_uuid() != id) {
         return Err(refuse("its events belong to another deal id".into()));
     }

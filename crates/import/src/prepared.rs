@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Issue;
+use crate::handover::HandOver;
 use crate::mapping::Mapping;
 use crate::table::{FileError, Row, Table};
 use crate::values::DateStyle;
@@ -70,6 +71,8 @@ pub struct Context<'a> {
     pub mapping: &'a Mapping,
     pub dates: DateStyle,
     pub known: &'a Known,
+    /// Where finished records go: to the writer, or kept here.
+    pub(crate) hand_over: &'a HandOver,
     /// When the import runs: the recorded time of every event it writes.
     pub now: DateTime<Utc>,
 }
@@ -123,6 +126,20 @@ impl Prepared {
         ]
         .iter()
         .sum::<usize>() as u64
+    }
+
+    /// Takes the records, leaving the counts, issues and notices.
+    pub(crate) fn take_records(&mut self) -> Prepared {
+        Prepared {
+            users: std::mem::take(&mut self.users),
+            matched_users: std::mem::take(&mut self.matched_users),
+            accounts: std::mem::take(&mut self.accounts),
+            contacts: std::mem::take(&mut self.contacts),
+            leads: std::mem::take(&mut self.leads),
+            opportunities: std::mem::take(&mut self.opportunities),
+            activities: std::mem::take(&mut self.activities),
+            ..Prepared::default()
+        }
     }
 
     /// Records to write in this order, with every record's key in the batch that writes it,

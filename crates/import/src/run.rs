@@ -9,6 +9,7 @@ use pipewise_core::org::Workspace;
 use pipewise_core::process::{Process, ProcessSet};
 use pipewise_store::{Batch, Store, StoreError};
 
+use crate::handover::{HandOver, Message};
 use crate::mapping::Mapping;
 use crate::values::DateStyle;
 use crate::{Context, ImportError, Known, Prepared, generic, hubspot, salesforce};
@@ -58,12 +59,7 @@ pub async fn prepare(
     processes: &ProcessSet,
     request: Request<'_>,
 ) -> Result<Prepared, ImportError> {
-    let known = Known::new(
-        store
-            .external_keys(workspace.id, request.source.system())
-            .await?,
-        &store.users(workspace.id).await?,
-    );
+    let known = known(store, workspace, request.source).await?;
     read(workspace, processes, request, &known)
 }
 
@@ -73,6 +69,106 @@ pub fn read(
     processes: &ProcessSet,
     request: Request<'_>,
     known: &Known,
+) -> Result<Prepared, ImportError> {
+    read_into(workspace, processes, request, known, &HandOver::keep())
+}
+
+/// What an import read and wrote.
+#[derive(Debug)]
+pub struct Imported {
+    /// The counts, issues and notices of the reading; the records are in the store.
+    pub read: Prepared,
+    /// New records written.
+    pub written: u64,
+}
+
+/// Batches read ahead of the writer: enough to keep it busy, few enough to bound memory.
+const BATCHES_AHEAD: usize = 4;
+
+/// Imports the export into `workspace`, calling `progress` with the records written so far.
+/// The files are read on a thread of their own, which hands finished records to the
+/// writer, so reading and writing go on at once. Each batch is one transaction holding its
+/// records' source ids, so after a failure what was written stays, and running the same
+/// import again adds the rest.
+pub async fn import(
+    store: &dyn Store,
+    workspace: &Workspace,
+    processes: &ProcessSet,
+    request: Request<'_>,
+    mut progress: impl FnMut(u64),
+) -> Result<Imported, ImportError> {
+    let known = known(store, workspace, request.source).await?;
+    let (to_writer, mut batches) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+    let reading = {
+        let (workspace, processes) = (workspace.clone(), processes.clone());
+        let (mapping, folder) = (request.mapping.clone(), request.folder.to_owned());
+        let (source, dates) = (request.source, request.dates);
+        tokio::task::spawn_blocking(move || {
+            let hand_over = HandOver::to(to_writer, source.system());
+            let request = Request {
+                source,
+                folder: &folder,
+                mapping: &mapping,
+                dates,
+            };
+            let mut read = read_into(&workspace, &processes, request, &known, &hand_over)?;
+            // What the reader did not hand over as it went goes now.
+            hand_over.send(&mut read);
+            Ok::<_, ImportError>(read)
+        })
+    };
+    let writing = async move {
+        let Some(Message::Start { deals }) = batches.recv().await else {
+            return Ok(0);
+        };
+        pipewise_store::bulk::load(
+            store,
+            deals,
+            async {
+                let mut written = 0;
+                while let Some(message) = batches.recv().await {
+                    if let Message::Batch(batch) = message {
+                        store.write_batch(workspace.id, &batch).await?;
+                        written += records(&batch);
+                        progress(written);
+                    }
+                }
+                Ok::<_, StoreError>(written)
+            },
+            || {},
+        )
+        .await
+    };
+    let (read, written) = tokio::join!(reading, writing);
+    let written = written.map_err(ImportError::Write)?;
+    match read {
+        Ok(Ok(read)) => Ok(Imported { read, written }),
+        Ok(Err(error)) if written > 0 => Err(ImportError::Partly {
+            written,
+            error: Box::new(error),
+        }),
+        Ok(Err(error)) => Err(error),
+        Err(stopped) => std::panic::resume_unwind(stopped.into_panic()),
+    }
+}
+
+async fn known(
+    store: &dyn Store,
+    workspace: &Workspace,
+    source: Source,
+) -> Result<Known, StoreError> {
+    Ok(Known::new(
+        store.external_keys(workspace.id, source.system()).await?,
+        &store.users(workspace.id).await?,
+    ))
+}
+
+fn read_into(
+    workspace: &Workspace,
+    processes: &ProcessSet,
+    request: Request<'_>,
+    known: &Known,
+    hand_over: &HandOver,
 ) -> Result<Prepared, ImportError> {
     let process = processes
         .get(&request.mapping.process)
@@ -87,46 +183,13 @@ pub fn read(
         dates: request.dates,
         known,
         now: Utc::now(),
+        hand_over,
     };
     match request.source {
         Source::Salesforce => salesforce::read(request.folder, &context),
         Source::Hubspot => hubspot::read(request.folder, &context),
         Source::Csv => generic::read(request.folder, &context),
     }
-}
-
-/// Records written per transaction: large enough to amortise the commit, small enough that
-/// an interrupted import loses little work.
-const BATCH_RECORDS: usize = 5_000;
-
-/// Writes `prepared` in batches, calling `progress` with the records written so far and in
-/// all. Each batch is one transaction holding its records' source ids, so after a failure
-/// what was written stays, and running the same import again adds the rest.
-pub async fn write(
-    store: &dyn Store,
-    workspace: &Workspace,
-    source: Source,
-    prepared: Prepared,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<u64, StoreError> {
-    let total = prepared.new_records();
-    let deals = prepared.opportunities.len() as u64;
-    let batches = prepared.into_batches(source.system(), BATCH_RECORDS);
-    pipewise_store::bulk::load(
-        store,
-        deals,
-        async {
-            let mut written = 0;
-            for batch in batches {
-                store.write_batch(workspace.id, &batch).await?;
-                written += records(&batch);
-                progress(written, total);
-            }
-            Ok(total)
-        },
-        || {},
-    )
-    .await
 }
 
 fn records(batch: &Batch) -> u64 {

@@ -11,8 +11,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::hash::BuildHasher;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use crate::issues::Issue;
@@ -219,14 +221,15 @@ impl Table {
         };
         let mut bytes: Box<dyn BufRead + '_> = match &self.source {
             Source::File { file, length } => {
-                let mut file = file;
                 if file.metadata().map_err(unreadable)?.len() != *length {
                     return Err(FileError::Changed {
                         file: self.name.clone(),
                     });
                 }
-                file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-                Box::new(BufReader::with_capacity(READ_BUFFER, file))
+                Box::new(BufReader::with_capacity(
+                    READ_BUFFER,
+                    FromOffset { file, offset: 0 },
+                ))
             }
             Source::Bytes(bytes) => Box::new(bytes.as_slice()),
         };
@@ -275,11 +278,7 @@ impl Table {
     /// Fills `buffer` with the bytes from `offset` on.
     fn read_at(&self, offset: u64, buffer: &mut [u8]) -> std::io::Result<()> {
         match &self.source {
-            Source::File { file, .. } => {
-                let mut file = file;
-                file.seek(SeekFrom::Start(offset))?;
-                file.read_exact(buffer)
-            }
+            Source::File { file, .. } => FromOffset { file, offset }.read_exact(buffer),
             Source::Bytes(bytes) => {
                 let found = usize::try_from(offset)
                     .ok()
@@ -451,6 +450,52 @@ impl Table {
         })
     }
 
+    /// Whether the rows with the same value of `column` all stand together, as in a file
+    /// grouped or sorted by it. A file that is not UTF-8 or does not read to its end counts
+    /// as not grouped, so that the answer is never wrongly yes; so does one whose reading is
+    /// `abandoned` before its end.
+    pub fn grouped_by(&self, column: Column, abandoned: &AtomicBool) -> bool {
+        let Ok((mut reader, _)) = self.reader() else {
+            return false;
+        };
+        if self.latin1 {
+            return false;
+        }
+        // Values whose rows have ended, by a hash of each: two values sharing a hash can only
+        // make the answer no.
+        let hasher = std::hash::RandomState::new();
+        let mut ended = std::collections::HashSet::new();
+        let mut current = String::new();
+        let mut record = csv::ByteRecord::new();
+        loop {
+            if abandoned.load(Ordering::Relaxed) {
+                return false;
+            }
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => return true,
+                Err(_) => return false,
+            }
+            // Trimmed as `Row::text` trims, so two spellings the reader takes for one deal are one.
+            let Ok(value) = std::str::from_utf8(record.get(column.index).unwrap_or_default())
+            else {
+                return false;
+            };
+            let value = value.trim();
+            // Blank lines and rows without a value belong to no group.
+            if value.is_empty() || value == current {
+                continue;
+            }
+            if !current.is_empty() {
+                ended.insert(hasher.hash_one(current.as_str()));
+            }
+            if ended.contains(&hasher.hash_one(value)) {
+                return false;
+            }
+            value.clone_into(&mut current);
+        }
+    }
+
     /// The file's rows from the first, read one at a time.
     fn records(&self) -> Result<Records<'_>, FileError> {
         Ok(Records {
@@ -467,6 +512,24 @@ impl Table {
             line: record.position().map_or(0, csv::Position::line),
             record,
         }
+    }
+}
+
+/// A file read from `offset` on without moving the position its other readers share, so
+/// that two passes over one table can run at once.
+struct FromOffset<'f> {
+    file: &'f File,
+    offset: u64,
+}
+
+impl Read for FromOffset<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(self.file, buffer, self.offset)?;
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(self.file, buffer, self.offset)?;
+        self.offset += read as u64;
+        Ok(read)
     }
 }
 
@@ -1018,5 +1081,58 @@ mod tests {
         let t = table(b"Id,Name\n1,\"Acme\n");
         let (seen, _) = values(&t, "Name");
         assert_eq!(seen, vec![(2, Some("Acme\n".trim().into()))]);
+    }
+
+    fn grouped(text: &str) -> bool {
+        let t = table(text.as_bytes());
+        let [deal] = t.require(["deal"]).unwrap();
+        t.grouped_by(deal, &AtomicBool::new(false))
+    }
+
+    #[test]
+    fn a_file_is_grouped_when_each_values_rows_stand_together() {
+        assert!(
+            grouped("deal,seq\nb,1\nb,2\na,1\n"),
+            "grouped, though not sorted"
+        );
+        assert!(grouped("deal,seq\n"));
+        assert!(!grouped("deal,seq\na,1\nb,1\na,2\n"));
+        // Spelt with spaces the reader trims, a value is the same value.
+        assert!(!grouped("deal,seq\na,1\nb,1\n\" a\",2\n"));
+        // Blank lines and rows without a value belong to no group.
+        assert!(grouped("deal,seq\na,1\n\n,9\na,2\n  \nb,1\n"));
+        // A line break inside a quoted field does not start a row.
+        assert!(grouped("data,deal\n\"x\nb\",a\nz,a\nw,b\n"));
+    }
+
+    #[test]
+    fn a_file_read_as_latin1_is_never_taken_for_grouped() {
+        let t = table(b"deal,name\na,Soci\xe9t\xe9\nb,x\n");
+        assert!(t.read_as_latin1());
+        let [deal] = t.require(["deal"]).unwrap();
+        assert!(!t.grouped_by(deal, &AtomicBool::new(false)));
+        let grouped = table(b"deal\na\nb\n");
+        assert!(
+            !grouped.grouped_by(deal, &AtomicBool::new(true)),
+            "a pass abandoned says no"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn grouped_means_no_value_comes_back_after_another(
+            rows in proptest::collection::vec((0u8..4, proptest::bool::ANY), 0..12)
+        ) {
+            let mut text = String::from("deal,seq\n");
+            for (seq, (deal, padded)) in rows.iter().enumerate() {
+                let pad = if *padded { " " } else { "" };
+                text.push_str(&format!("\"{pad}d{deal}\",{seq}\n"));
+            }
+            let deals: Vec<u8> = rows.iter().map(|(deal, _)| *deal).collect();
+            let comes_back = (0..deals.len()).any(|i| {
+                (i + 1..deals.len()).any(|j| deals[j] == deals[i] && deals[i + 1..j].iter().any(|d| *d != deals[i]))
+            });
+            proptest::prop_assert_eq!(grouped(&text), !comes_back);
+        }
     }
 }

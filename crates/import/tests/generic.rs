@@ -24,10 +24,9 @@ on_both_backends! {
         let processes = pipewise_store::processes::current(store, &ws).await.unwrap();
         let folder = fixture("csv");
         let request = Request { source: Source::Csv, folder: &folder, mapping: &mapping, dates: DateStyle::Us };
-        let prepared = pipewise_import::prepare(store, &ws, &processes, request).await.unwrap();
-        assert!(prepared.issues.is_empty(), "{:#?}", prepared.issues);
-        assert_eq!(prepared.tallies[&ExternalKind::Opportunity], tally(3, 3, 0, 0));
-        pipewise_import::write(store, &ws, Source::Csv, prepared, |_, _| {}).await.unwrap();
+        let read = pipewise_import::import(store, &ws, &processes, request, |_| {}).await.unwrap().read;
+        assert!(read.issues.is_empty(), "{:#?}", read.issues);
+        assert_eq!(read.tallies[&ExternalKind::Opportunity], tally(3, 3, 0, 0));
 
         let deals = all(store.all_opportunities(ws.id)).await;
         let pilot = deals.iter().find(|d| d.name.as_str() == "Umbrella Pilot").unwrap();

@@ -7,13 +7,17 @@
 use std::path::Path;
 
 use chrono::Utc;
+use pipewise_core::access::RepVisibility;
+use pipewise_core::calendar::FiscalCalendar;
 use pipewise_core::ids::WorkspaceId;
 use pipewise_core::money::Currency;
+use pipewise_core::org::Workspace;
 use pipewise_core::process::ProcessSet;
+use pipewise_core::text::{Name, Slug};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::table::Table;
 use pipewise_import::values::{DateStyle, amount, count, flag, salesforce_id};
-use pipewise_import::{Context, ImportError, Known, Prepared, generic};
+use pipewise_import::{ImportError, Known, Prepared, Request, Source};
 use proptest::prelude::*;
 
 const MAPPING: &str =
@@ -22,19 +26,22 @@ const MAPPING: &str =
 fn read(folder: &Path) -> Result<Prepared, ImportError> {
     let processes = ProcessSet::shipped();
     let mapping = Mapping::parse("m.toml", MAPPING, &processes).unwrap();
-    let known = Known::default();
-    let context = Context {
-        workspace: WorkspaceId::generate(),
-        currency: Currency::USD,
-        process: processes.default_process(),
-        processes: &processes,
-        version: processes.version(),
+    let workspace = Workspace {
+        id: WorkspaceId::generate(),
+        slug: Slug::parse("robust").unwrap(),
+        name: Name::parse("Robust").unwrap(),
+        corporate_currency: Currency::USD,
+        fiscal_calendar: FiscalCalendar::starting_in(1).unwrap(),
+        rep_visibility: RepVisibility::Team,
+        created_at: Utc::now(),
+    };
+    let request = Request {
+        source: Source::Csv,
+        folder,
         mapping: &mapping,
         dates: DateStyle::Iso,
-        known: &known,
-        now: Utc::now(),
     };
-    generic::read(folder, &context)
+    pipewise_import::read(&workspace, &processes, request, &Known::default())
 }
 
 fn write(folder: &Path, files: &[(&str, &str)]) {

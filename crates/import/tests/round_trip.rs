@@ -13,11 +13,12 @@ use pipewise_analytics::{CoverageMode, Dimension, FunnelBenchmarks, SizeBands};
 use pipewise_core::calendar::Period;
 use pipewise_core::money::Currency;
 use pipewise_core::org::Workspace;
+use pipewise_core::process::ProcessSet;
 use pipewise_core::text::Slug;
 use pipewise_demo::{DemoConfig, Generator};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{Prepared, Request, Source};
+use pipewise_import::{Imported, Prepared, Request, Source};
 use pipewise_store::Store;
 use serde_json::Value;
 
@@ -71,20 +72,42 @@ impl Exported {
 
     /// The export as read for the empty workspace.
     async fn prepare(&self, store: &dyn Store) -> Prepared {
+        let (processes, mapping) = self.mapping(store).await;
+        pipewise_import::prepare(store, &self.copy, &processes, self.request(&mapping))
+            .await
+            .unwrap()
+    }
+
+    /// The export imported into the empty workspace, read and written at once.
+    async fn import(&self, store: &dyn Store) -> Imported {
+        let (processes, mapping) = self.mapping(store).await;
+        pipewise_import::import(
+            store,
+            &self.copy,
+            &processes,
+            self.request(&mapping),
+            |_| {},
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn mapping(&self, store: &dyn Store) -> (ProcessSet, Mapping) {
         let text = std::fs::read_to_string(self.folder.path().join("mapping.toml")).unwrap();
         let processes = pipewise_store::processes::current(store, &self.copy)
             .await
             .unwrap();
         let mapping = Mapping::parse("mapping.toml", &text, &processes).unwrap();
-        let request = Request {
+        (processes, mapping)
+    }
+
+    fn request<'a>(&'a self, mapping: &'a Mapping) -> Request<'a> {
+        Request {
             source: Source::Csv,
             folder: self.folder.path(),
-            mapping: &mapping,
+            mapping,
             dates: DateStyle::Iso,
-        };
-        pipewise_import::prepare(store, &self.copy, &processes, request)
-            .await
-            .unwrap()
+        }
     }
 }
 
@@ -142,9 +165,9 @@ on_both_backends! {
     async fn an_exported_workspace_imports_into_an_empty_one_with_the_same_numbers(store) {
         let exported = Exported::new(store).await;
         let (original, copy) = (&exported.original, &exported.copy);
-        let prepared = exported.prepare(store).await;
-        assert!(prepared.issues.is_empty(), "{:#?}", &prepared.issues[..prepared.issues.len().min(5)]);
-        pipewise_import::write(store, copy, Source::Csv, prepared, |_, _| {}).await.unwrap();
+        let imported = exported.import(store).await;
+        let issues = &imported.read.issues;
+        assert!(issues.is_empty(), "{:#?}", &issues[..issues.len().min(5)]);
 
         let (a, b) = (counts(store, original).await, counts(store, copy).await);
         assert_eq!((a.opportunities, a.opportunity_events, a.accounts), (b.opportunities, b.opportunity_events, b.accounts));
@@ -192,5 +215,16 @@ on_both_backends! {
         let expected: Vec<_> = grouped.opportunities.iter().filter(|d| d.external_id != deal).collect();
         assert_eq!(expected.len(), 299);
         assert_eq!(spread.opportunities.iter().collect::<Vec<_>>(), expected);
+
+        // Imported with writing under way while the log is read, each deal still gets all
+        // of its events, and the unreadable one none.
+        let imported = exported.import(store).await;
+        assert_eq!(imported.read.issues, spread.issues);
+        let mut original = all(store.all_opportunities(exported.original.id)).await;
+        original.retain(|d| d.id.to_string() != deal);
+        assert_eq!(all(store.all_opportunities(exported.copy.id)).await, original);
+        let (a, b) = (counts(store, &exported.original).await, counts(store, &exported.copy).await);
+        let broken_events = grouped.opportunities.iter().find(|d| d.external_id == deal).unwrap().record.events.len();
+        assert_eq!(b.opportunity_events, a.opportunity_events - broken_events as u64);
     }
 }

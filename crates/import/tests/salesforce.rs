@@ -9,6 +9,8 @@ mod common;
 mod support;
 
 use chrono::Utc;
+use pipewise_core::access::RepVisibility;
+use pipewise_core::calendar::FiscalCalendar;
 use pipewise_core::crm::{BuyingRole, LeadStatus};
 use pipewise_core::exchange::ExchangeRates;
 use pipewise_core::external::{ExternalKind, ExternalSystem};
@@ -16,9 +18,10 @@ use pipewise_core::ids::WorkspaceId;
 use pipewise_core::money::Currency;
 use pipewise_core::org::{Role, Workspace};
 use pipewise_core::process::{ProcessKey, ProcessSet};
+use pipewise_core::text::{Name, Slug};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{Prepared, Source};
+use pipewise_import::{Known, Prepared, Request, Source};
 use pipewise_store::Store;
 
 use support::{all, as_of, at, counts, find, fixture, projection, q1, tally, workspace};
@@ -202,20 +205,23 @@ fn unmapped_stages_stop_the_import_and_are_listed() {
     let text = "process = \"enterprise\"\n[stages]\n\"Qualification\" = \"qualified\"\n\"Closed Won\" = \"won\"\n";
     let mapping = Mapping::parse("m.toml", text, &ProcessSet::shipped()).unwrap();
     let shipped = ProcessSet::shipped();
-    let process = shipped.get(&mapping.process).unwrap();
-    let known = pipewise_import::Known::default();
-    let context = pipewise_import::Context {
-        workspace: WorkspaceId::generate(),
-        currency: Currency::USD,
-        process,
-        processes: &shipped,
-        version: shipped.version(),
+    let workspace = Workspace {
+        id: WorkspaceId::generate(),
+        slug: Slug::parse("acme").unwrap(),
+        name: Name::parse("Acme").unwrap(),
+        corporate_currency: Currency::USD,
+        fiscal_calendar: FiscalCalendar::starting_in(1).unwrap(),
+        rep_visibility: RepVisibility::Team,
+        created_at: Utc::now(),
+    };
+    let request = Request {
+        source: Source::Salesforce,
+        folder: &fixture("salesforce"),
         mapping: &mapping,
         dates: DateStyle::Iso,
-        known: &known,
-        now: Utc::now(),
     };
-    let error = pipewise_import::salesforce::read(&fixture("salesforce"), &context).unwrap_err();
+    let error =
+        pipewise_import::read(&workspace, &shipped, request, &Known::default()).unwrap_err();
     let message = error.to_string();
     assert!(message.starts_with("stages not in the mapping file: \"Needs Analysis\" (7 rows), \"Closed Lost\" (6 rows), "), "{message}");
     assert!(

@@ -102,18 +102,20 @@ pub async fn import(
     source: Source,
     name: &str,
 ) -> Prepared {
-    let prepared = prepare(store, workspace, source, name).await;
-    let kept = Prepared {
-        issues: prepared.issues.clone(),
-        notices: prepared.notices.clone(),
-        tallies: prepared.tallies.clone(),
-        events: prepared.events,
-        ..Prepared::default()
-    };
-    pipewise_import::write(store, workspace, source, prepared, |_, _| {})
+    let mapping = mapping(name);
+    let processes = pipewise_store::processes::current(store, workspace)
         .await
         .unwrap();
-    kept
+    let request = Request {
+        source,
+        folder: &fixture(name),
+        mapping: &mapping,
+        dates: DateStyle::Iso,
+    };
+    pipewise_import::import(store, workspace, &processes, request, |_| {})
+        .await
+        .unwrap()
+        .read
 }
 
 pub fn tally(read: u64, new: u64, known: u64, skipped: u64) -> Tally {
