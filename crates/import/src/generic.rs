@@ -101,49 +101,6 @@ fn read_files(
     let mut reader = Reading::new(context, any_id, true);
     reader.out.notices.clone_from(&files.notices);
     let column = |file: &str, name: &'static str| mapping.column(file, name);
-    let users = &files.users;
-    reader.users(
-        users,
-        &UserFields {
-            id: column("users", "id"),
-            email: column("users", "email"),
-            created: users
-                .column(column("users", "created_at"))
-                .map(|_| column("users", "created_at")),
-            name: Some(column("users", "name")),
-            first_name: column("users", "first_name"),
-            last_name: column("users", "last_name"),
-            manager: Some(column("users", "manager_id")),
-        },
-    )?;
-    reader.accounts(
-        &files.accounts,
-        &AccountFields {
-            id: column("accounts", "id"),
-            name: column("accounts", "name"),
-            created: column("accounts", "created_at"),
-            website: column("accounts", "domain"),
-            industry: column("accounts", "industry"),
-            employees: column("accounts", "employee_band"),
-            region: column("accounts", "region"),
-            segment: Some(column("accounts", "segment")),
-            owner: column("accounts", "owner_id"),
-        },
-    )?;
-    if let Some(table) = &files.contacts {
-        let fields = ContactFields {
-            id: column("contacts", "id"),
-            account: column("contacts", "account_id"),
-            created: column("contacts", "created_at"),
-            name: Some(column("contacts", "name")),
-            first_name: column("contacts", "first_name"),
-            last_name: column("contacts", "last_name"),
-            email: column("contacts", "email"),
-            title: column("contacts", "title"),
-            buying_role: Some(column("contacts", "buying_role")),
-        };
-        reader.contacts(table, &fields, &HashMap::new())?;
-    }
     let deals = DealFields {
         id: column("opportunities", "id"),
         name: column("opportunities", "name"),
@@ -165,9 +122,70 @@ fn read_files(
         override_reason: "Forecast category set in the source",
         reopen_reason: "Reopened in the source",
     };
-    match (&files.events, &files.history) {
-        (Some(events), _) => reader.logged_deals(&files.opportunities, &deals, events, grouping)?,
-        (None, history) => {
+    let users = &files.users;
+    let user_fields = UserFields {
+        id: column("users", "id"),
+        email: column("users", "email"),
+        created: users
+            .column(column("users", "created_at"))
+            .map(|_| column("users", "created_at")),
+        name: Some(column("users", "name")),
+        first_name: column("users", "first_name"),
+        last_name: column("users", "last_name"),
+        manager: Some(column("users", "manager_id")),
+    };
+    let account_fields = AccountFields {
+        id: column("accounts", "id"),
+        name: column("accounts", "name"),
+        created: column("accounts", "created_at"),
+        website: column("accounts", "domain"),
+        industry: column("accounts", "industry"),
+        employees: column("accounts", "employee_band"),
+        region: column("accounts", "region"),
+        segment: Some(column("accounts", "segment")),
+        owner: column("accounts", "owner_id"),
+    };
+    let contact_fields = ContactFields {
+        id: column("contacts", "id"),
+        account: column("contacts", "account_id"),
+        created: column("contacts", "created_at"),
+        name: Some(column("contacts", "name")),
+        first_name: column("contacts", "first_name"),
+        last_name: column("contacts", "last_name"),
+        email: column("contacts", "email"),
+        title: column("contacts", "title"),
+        buying_role: Some(column("contacts", "buying_role")),
+    };
+    // Records may be written before the last file is read: every header is checked first.
+    user_fields.required(users)?;
+    account_fields.required(&files.accounts)?;
+    if let Some(table) = &files.contacts {
+        contact_fields.required(table)?;
+    }
+    // With a pipewise event log, the deals file is read first: the writer learns how many
+    // deals come, and each kind of record is handed to it as soon as it is read.
+    let mut waiting = match &files.events {
+        Some(_) => Some(reader.waiting_deals(&files.opportunities, &deals)?),
+        None => None,
+    };
+    let hand_over = |reader: &mut Reading<'_>, waiting: &Option<WaitingDeals>| {
+        if waiting.is_some() {
+            context.hand_over.send(&mut reader.out);
+        }
+    };
+    reader.users(users, &user_fields)?;
+    hand_over(&mut reader, &waiting);
+    reader.accounts(&files.accounts, &account_fields)?;
+    hand_over(&mut reader, &waiting);
+    if let Some(table) = &files.contacts {
+        reader.contacts(table, &contact_fields, &HashMap::new())?;
+        hand_over(&mut reader, &waiting);
+    }
+    match (&files.events, waiting.take(), &files.history) {
+        (Some(events), Some(waiting), _) => {
+            reader.logged_deals(&files.opportunities, events, waiting, grouping)?;
+        }
+        (_, _, history) => {
             let mut snapshots = match history {
                 Some(table) => {
                     let fields = HistoryFields {
@@ -327,6 +345,13 @@ struct Waiting {
     line: u64,
 }
 
+/// The deals file, read before the event log.
+struct WaitingDeals {
+    deals: HashMap<String, Waiting>,
+    /// Its rows' issues.
+    issues: Vec<Issue>,
+}
+
 impl Reading<'_> {
     /// The deals of `table`, each with its log from the event log `events`, checked to
     /// replay and to use only the workspace's processes, stages, people and accounts. A
@@ -340,15 +365,13 @@ impl Reading<'_> {
     fn logged_deals(
         &mut self,
         table: &Table,
-        f: &DealFields<'_>,
         events: &Table,
+        waiting: WaitingDeals,
         mut grouping: Option<ScopedJoinHandle<'_, bool>>,
     ) -> Result<(), FileError> {
         let columns = EventColumns::of(events)?;
-        let waiting = self.waiting_deals(table, f)?;
         let context = self.context;
         let hand_over = context.hand_over;
-        hand_over.start(waiting.len() as u64);
         hand_over.send(&mut self.out);
         if hand_over.stopped() {
             return Ok(()); // The writer failed; its error is the one reported.
@@ -356,10 +379,12 @@ impl Reading<'_> {
 
         let issues_before = self.out.issues.len();
         let mut row_issues = Vec::new();
+        // The deals file's own issues, in its order among the others.
+        let mut deal_row_issues = waiting.issues;
         let mut finishing = Finishing {
             context,
             deals_file: table.name(),
-            waiting,
+            waiting: waiting.deals,
             accounts: &self.accounts,
             users: &self.users,
             deals: &mut self.opportunities,
@@ -424,20 +449,23 @@ impl Reading<'_> {
         let mut deal_issues = finishing.issues;
         let out = &mut self.out;
         out.issues.append(&mut row_issues);
+        out.issues.append(&mut deal_row_issues);
         out.issues.append(&mut deal_issues);
         // Deals were finished in the log's order: their issues are put in file order.
         out.issues[issues_before..].sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Ok(())
     }
 
-    /// The new deals of `table` by source id; rows that do not read, or that are known from
-    /// an earlier import, are counted and reported here.
+    /// The new deals of `table` by source id, of which the writer is told; rows that do not
+    /// read, or that are known from an earlier import, are counted here and their issues
+    /// kept aside.
     fn waiting_deals(
         &mut self,
         table: &Table,
         f: &DealFields<'_>,
-    ) -> Result<HashMap<String, Waiting>, FileError> {
+    ) -> Result<WaitingDeals, FileError> {
         let [id, created] = table.require([f.id, f.created])?;
+        let issues_before = self.out.issues.len();
         let context = self.context;
         let opportunities = &mut self.opportunities;
         let deals = each_row(table, ExternalKind::Opportunity, &mut self.out, |row, _| {
@@ -462,10 +490,14 @@ impl Reading<'_> {
                 },
             )
         })?;
-        Ok(deals
-            .into_iter()
-            .map(|keyed| (keyed.external_id, keyed.record))
-            .collect())
+        context.hand_over.start(deals.len() as u64);
+        Ok(WaitingDeals {
+            deals: deals
+                .into_iter()
+                .map(|keyed| (keyed.external_id, keyed.record))
+                .collect(),
+            issues: self.out.issues.split_off(issues_before),
+        })
     }
 }
 

@@ -57,11 +57,7 @@ impl<'a> Reading<'a> {
     /// Reads the people, who become sellers, or managers if anyone reports to them (never
     /// admins); one who is already a user here, by e-mail, is that user.
     pub fn users(&mut self, table: &Table, f: &UserFields<'_>) -> Result<(), FileError> {
-        let [id, email_column] = table.require([f.id, f.email])?;
-        let created = match f.created {
-            Some(created) => Some(table.require([created])?[0]),
-            None => None,
-        };
+        let ([id, email_column], created) = f.required(table)?;
         let (name, first, last) = (
             f.name.and_then(|n| table.column(n)),
             table.column(f.first_name),
@@ -190,7 +186,7 @@ impl<'a> Reading<'a> {
     }
 
     pub fn accounts(&mut self, table: &Table, f: &AccountFields<'_>) -> Result<(), FileError> {
-        let [id, name, created] = table.require([f.id, f.name, f.created])?;
+        let [id, name, created] = f.required(table)?;
         let website = table.column(f.website);
         let industry = table.column(f.industry);
         let employees = table.column(f.employees);
@@ -249,7 +245,7 @@ impl<'a> Reading<'a> {
         f: &ContactFields<'_>,
         roles: &HashMap<String, BuyingRole>,
     ) -> Result<(), FileError> {
-        let [id, account, created] = table.require([f.id, f.account, f.created])?;
+        let [id, account, created] = f.required(table)?;
         let (name, first, last) = (
             f.name.and_then(|n| table.column(n)),
             table.column(f.first_name),
@@ -559,6 +555,18 @@ pub(crate) struct UserFields<'a> {
     pub manager: Option<&'a str>,
 }
 
+impl UserFields<'_> {
+    /// The columns `table` must have: id and e-mail, and the creation time if named.
+    pub fn required(&self, table: &Table) -> Result<([Column; 2], Option<Column>), FileError> {
+        let required = table.require([self.id, self.email])?;
+        let created = match self.created {
+            Some(created) => Some(table.require([created])?[0]),
+            None => None,
+        };
+        Ok((required, created))
+    }
+}
+
 /// The columns holding an account's fields; the region column is used unless the mapping
 /// names a custom field for it.
 pub(crate) struct AccountFields<'a> {
@@ -574,6 +582,13 @@ pub(crate) struct AccountFields<'a> {
     pub owner: &'a str,
 }
 
+impl AccountFields<'_> {
+    /// The columns `table` must have: id, name and creation time.
+    pub fn required(&self, table: &Table) -> Result<[Column; 3], FileError> {
+        table.require([self.id, self.name, self.created])
+    }
+}
+
 /// The columns holding a contact's fields: its full name, or first and last name.
 pub(crate) struct ContactFields<'a> {
     pub id: &'a str,
@@ -587,6 +602,13 @@ pub(crate) struct ContactFields<'a> {
     pub title: &'a str,
     /// Where the source has a buying-role column of its own.
     pub buying_role: Option<&'a str>,
+}
+
+impl ContactFields<'_> {
+    /// The columns `table` must have: id, account and creation time.
+    pub fn required(&self, table: &Table) -> Result<[Column; 3], FileError> {
+        table.require([self.id, self.account, self.created])
+    }
 }
 
 /// The columns of a history row: a deal's fields at one moment.

@@ -18,7 +18,7 @@ use pipewise_core::text::Slug;
 use pipewise_demo::{DemoConfig, Generator};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{Imported, Prepared, Request, Source};
+use pipewise_import::{ImportError, Imported, Prepared, Request, Source};
 use pipewise_store::Store;
 use serde_json::Value;
 
@@ -79,17 +79,10 @@ impl Exported {
     }
 
     /// The export imported into the empty workspace, read and written at once.
-    async fn import(&self, store: &dyn Store) -> Imported {
+    async fn import(&self, store: &dyn Store) -> Result<Imported, ImportError> {
         let (processes, mapping) = self.mapping(store).await;
-        pipewise_import::import(
-            store,
-            &self.copy,
-            &processes,
-            self.request(&mapping),
-            |_| {},
-        )
-        .await
-        .unwrap()
+        let request = self.request(&mapping);
+        pipewise_import::import(store, &self.copy, &processes, request, |_| {}).await
     }
 
     async fn mapping(&self, store: &dyn Store) -> (ProcessSet, Mapping) {
@@ -165,7 +158,7 @@ on_both_backends! {
     async fn an_exported_workspace_imports_into_an_empty_one_with_the_same_numbers(store) {
         let exported = Exported::new(store).await;
         let (original, copy) = (&exported.original, &exported.copy);
-        let imported = exported.import(store).await;
+        let imported = exported.import(store).await.unwrap();
         let issues = &imported.read.issues;
         assert!(issues.is_empty(), "{:#?}", &issues[..issues.len().min(5)]);
 
@@ -218,7 +211,7 @@ on_both_backends! {
 
         // Imported with writing under way while the log is read, each deal still gets all
         // of its events, and the unreadable one none.
-        let imported = exported.import(store).await;
+        let imported = exported.import(store).await.unwrap();
         assert_eq!(imported.read.issues, spread.issues);
         let mut original = all(store.all_opportunities(exported.original.id)).await;
         original.retain(|d| d.id.to_string() != deal);
@@ -226,5 +219,24 @@ on_both_backends! {
         let (a, b) = (counts(store, &exported.original).await, counts(store, &exported.copy).await);
         let broken_events = grouped.opportunities.iter().find(|d| d.external_id == deal).unwrap().record.events.len();
         assert_eq!(b.opportunity_events, a.opportunity_events - broken_events as u64);
+    }
+
+    async fn a_file_missing_a_column_stops_the_import_before_anything_is_written(store) {
+        let exported = Exported::new(store).await;
+        let path = exported.folder.path().join("contacts.csv");
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let keep: Vec<usize> = (0..header.len()).filter(|&i| &header[i] != "account_id").collect();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let mut writer = csv::Writer::from_path(&path).unwrap();
+        for row in std::iter::once(&header).chain(&rows) {
+            writer.write_record(keep.iter().map(|&i| &row[i])).unwrap();
+        }
+        writer.flush().unwrap();
+        let before = counts(store, &exported.copy).await;
+
+        let error = exported.import(store).await.unwrap_err();
+        assert_eq!(error.to_string(), "contacts.csv: the header has no column account_id");
+        assert_eq!(counts(store, &exported.copy).await, before, "nothing was written");
     }
 }
