@@ -16,7 +16,7 @@ use pipewise_core::process::ProcessSet;
 use pipewise_core::text::{Email, Name};
 use pipewise_import::mapping::Mapping;
 use pipewise_import::values::DateStyle;
-use pipewise_import::{ImportError, Known, Prepared, Request, Source};
+use pipewise_import::{ImportError, Issue, Known, Prepared, Request, Source};
 use pipewise_store::{Batch, StoreError};
 
 use crate::cli::{DateStyleArg, ImportArgs, ImportSource};
@@ -43,6 +43,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         bail!("--by is needed to import");
     };
     let mapping = mapping(&args, &processes)?;
+    // Made first, so that a path it cannot be written to stops the import before anything is
+    // written; it is filled at the end.
+    write_issues(&args.issues, &[])?;
 
     let started = Instant::now();
     // A new workspace is made with its admin before reading, so the admin is matched by
@@ -98,23 +101,30 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     };
     let (read, written) = match imported {
         Ok(imported) => imported,
-        // A new workspace is kept after a failed write, for the same import to finish, and
-        // removed after a bad file, so that nothing of it is left half-read.
-        Err(ImportError::Write(error)) => return Err(ImportError::Write(error).into()),
-        Err(error) if created.is_some() => {
-            store.delete_workspace(workspace.id).await?;
-            return Err(match error {
-                ImportError::Partly { error, .. } => (*error).into(),
-                error => error.into(),
+        Err(error) => {
+            // Holding only its header, the issues file would pass for a clean import.
+            let _ = std::fs::remove_file(&args.issues);
+            return Err(match (error, created) {
+                // A new workspace is kept after a failed write, for the same import to
+                // finish, and removed after a bad file, so that nothing of it is left
+                // half-read.
+                (ImportError::Write(error), Some(admin)) => {
+                    announce(&workspace, &admin);
+                    ImportError::Write(error).into()
+                }
+                (error, Some(_)) => {
+                    store.delete_workspace(workspace.id).await?;
+                    match error {
+                        ImportError::Partly { error, .. } => (*error).into(),
+                        error => error.into(),
+                    }
+                }
+                (error, None) => error.into(),
             });
         }
-        Err(error) => return Err(error.into()),
     };
     if let Some(admin) = created {
-        println!(
-            "Created workspace `{}` with {} as its admin; `pipewise serve` prints their first password.",
-            workspace.slug, admin.email
-        );
+        announce(&workspace, &admin);
     }
     let issues = show(&args, &read)?;
     match written {
@@ -128,6 +138,13 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     }
     point_to_issues(&args, issues);
     Ok(())
+}
+
+fn announce(workspace: &Workspace, admin: &User) {
+    println!(
+        "Created workspace `{}` with {} as its admin; `pipewise serve` prints their first password.",
+        workspace.slug, admin.email
+    );
 }
 
 /// Whether the database is an SQLite file that does not exist yet: a draft or a dry run
@@ -214,7 +231,7 @@ fn show(args: &ImportArgs, prepared: &Prepared) -> anyhow::Result<usize> {
     for notice in &prepared.notices {
         println!("note: {notice}");
     }
-    write_issues(&args.issues, prepared)?;
+    write_issues(&args.issues, &prepared.issues)?;
     print_summary(prepared)?;
     Ok(prepared.issues.len())
 }
@@ -265,10 +282,10 @@ fn first_admin(by: &str, at: chrono::DateTime<Utc>) -> anyhow::Result<User> {
 
 /// Writes the issues file, with only its header when there are none, so a file left by an
 /// earlier run never passes for this one's.
-fn write_issues(path: &Path, prepared: &Prepared) -> anyhow::Result<()> {
+fn write_issues(path: &Path, issues: &[Issue]) -> anyhow::Result<()> {
     let file = std::fs::File::create(path)
         .with_context(|| format!("cannot write the issues file {}", path.display()))?;
-    pipewise_import::issues::write_report(&prepared.issues, std::io::BufWriter::new(file))
+    pipewise_import::issues::write_report(issues, std::io::BufWriter::new(file))
         .with_context(|| format!("writing {}", path.display()))
 }
 

@@ -1575,6 +1575,10 @@ fn an_import_is_checked_tried_run_and_run_again_as_users_run_it() {
         "{}",
         stderr(&refused)
     );
+    assert!(
+        !std::path::Path::new(issues).exists(),
+        "the issues file of the dry run before is not left to pass for this import's"
+    );
 
     // A dry run reports everything and writes nothing.
     let dry = import(&["--dry-run"]);

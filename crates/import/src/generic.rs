@@ -168,18 +168,18 @@ fn read_files(
         Some(_) => Some(reader.waiting_deals(&files.opportunities, &deals)?),
         None => None,
     };
-    let hand_over = |reader: &mut Reading<'_>, waiting: &Option<WaitingDeals>| {
-        if waiting.is_some() {
+    let hand_over = |reader: &mut Reading<'_>| {
+        if files.events.is_some() {
             context.hand_over.send(&mut reader.out);
         }
     };
     reader.users(users, &user_fields)?;
-    hand_over(&mut reader, &waiting);
+    hand_over(&mut reader);
     reader.accounts(&files.accounts, &account_fields)?;
-    hand_over(&mut reader, &waiting);
+    hand_over(&mut reader);
     if let Some(table) = &files.contacts {
         reader.contacts(table, &contact_fields, &HashMap::new())?;
-        hand_over(&mut reader, &waiting);
+        hand_over(&mut reader);
     }
     match (&files.events, waiting.take(), &files.history) {
         (Some(events), Some(waiting), _) => {
@@ -371,9 +371,7 @@ impl Reading<'_> {
     ) -> Result<(), FileError> {
         let columns = EventColumns::of(events)?;
         let context = self.context;
-        let hand_over = context.hand_over;
-        hand_over.send(&mut self.out);
-        if hand_over.stopped() {
+        if context.hand_over.stopped() {
             return Ok(()); // The writer failed; its error is the one reported.
         }
 

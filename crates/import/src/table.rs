@@ -226,9 +226,11 @@ impl Table {
                         file: self.name.clone(),
                     });
                 }
+                // Only the bytes there were when it was opened, so that every pass reads
+                // the same rows even if more are added meanwhile.
                 Box::new(BufReader::with_capacity(
                     READ_BUFFER,
-                    FromOffset { file, offset: 0 },
+                    FromOffset { file, offset: 0 }.take(*length),
                 ))
             }
             Source::Bytes(bytes) => Box::new(bytes.as_slice()),
